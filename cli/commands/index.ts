@@ -1,0 +1,14 @@
+/**
+ * The `coop` commands. Each lives in its own module, loaded only when it runs, so a command
+ * that needs no Pulumi SDK (verify, sign) does not pay for loading it.
+ */
+import type { Command } from "../context";
+
+export interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Command;
+}
+
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  plan: { summary: "validate the spec and show the desired state and its change from the approved lock", load: () => require("./plan").command },
+};

@@ -1,0 +1,42 @@
+/**
+ * What a command gets: the repository root, its parsed flags, and where to write. Commands
+ * return their exit code; only main.ts exits the process.
+ */
+import type { ParseArgsConfig } from "node:util";
+
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+export interface Output {
+  /** Human-readable text for stdout (suppressed with --json). */
+  out(text: string): void;
+  /** Diagnostics for stderr. */
+  err(text: string): void;
+  /** The one JSON document of --json mode. */
+  json(value: unknown): void;
+}
+
+export interface Context {
+  readonly root: string;
+  readonly json: boolean;
+  readonly values: Record<string, string | boolean | string[] | undefined>;
+  readonly positionals: string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly io: Output;
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for `coop --help`. */
+  readonly summary: string;
+  /** Usage text for `coop <command> --help`. */
+  readonly usage: string;
+  readonly options: OptionSpec;
+  /** Whether the command takes positional arguments. */
+  readonly positionals?: boolean;
+  run(ctx: Context): Promise<number>;
+}
+
+export function stringFlag(ctx: Context, name: string): string | undefined {
+  const v = ctx.values[name];
+  return typeof v === "string" ? v : undefined;
+}

@@ -1,0 +1,131 @@
+/**
+ * `coop <command> [--stack NAME] [--json]`: the co-op's infrastructure and governance tool.
+ *
+ * Exit codes: 0 ok; 1 the check did not pass; 2 bad input or usage. With --json, stdout
+ * carries exactly one JSON document (an `error` document when the command could not run).
+ */
+import { parseArgs } from "node:util";
+import { CoopError, FileProblems, InputError } from "../stacks/errors";
+import { findRepoRoot } from "../stacks/load";
+import { closest } from "../stacks/yaml-file";
+import { COMMANDS } from "./commands";
+import type { Command, Context, OptionSpec, Output } from "./context";
+
+const COMMON: OptionSpec = {
+  stack: { type: "string", short: "s" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    "usage: coop <command> [--stack NAME] [--json]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "--stack may be omitted when exactly one stacks/<name>.yaml exists.",
+    "Exit codes: 0 ok, 1 check did not pass, 2 bad input or usage.",
+    "Run `coop <command> --help` for a command's options.",
+  ].join("\n");
+}
+
+export interface RunResult {
+  readonly code: number;
+}
+
+/** Runs one command; never throws. Writes through `io`. */
+export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = process.env, root?: string): Promise<number> {
+  const json = argv.includes("--json");
+  try {
+    const [name, ...rest] = argv;
+    if (!name || name === "--help" || name === "-h" || name === "help") {
+      io.out(usage());
+      return name ? 0 : 2;
+    }
+    const entry = COMMANDS[name];
+    if (!entry) {
+      const guess = closest(name, Object.keys(COMMANDS));
+      throw new InputError(`unknown command '${name}'`, guess ? `did you mean \`coop ${guess}\`? (coop --help lists the commands)` : "coop --help lists the commands");
+    }
+    const command: Command = entry.load();
+    let parsed: ReturnType<typeof parseArgs>;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, allowPositionals: true, strict: true });
+    } catch (e) {
+      throw new InputError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, "")}`, `see \`coop ${name} --help\``);
+    }
+    if (parsed.values.help) {
+      io.out(command.usage);
+      return 0;
+    }
+    if (parsed.positionals.length > 0 && !command.positionals) {
+      throw new InputError(`coop ${name} takes no argument '${parsed.positionals[0]}'`, `see \`coop ${name} --help\``);
+    }
+    const ctx: Context = {
+      root: root ?? findRepoRoot(process.cwd()),
+      json,
+      values: parsed.values as Context["values"],
+      positionals: parsed.positionals,
+      env,
+      io,
+    };
+    return await command.run(ctx);
+  } catch (e) {
+    return reportError(e, io, json, env);
+  }
+}
+
+function reportError(e: unknown, io: Output, json: boolean, env: NodeJS.ProcessEnv): number {
+  if (e instanceof CoopError) {
+    if (json) {
+      io.json({
+        error: {
+          message: e.message,
+          hint: e.hint,
+          exitCode: e.exitCode,
+          ...(e instanceof FileProblems ? { problems: e.problems } : {}),
+        },
+      });
+    }
+    io.err(`coop: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`);
+    return e.exitCode;
+  }
+  // An unexpected failure is a bug; it must still never pass a check, so it exits non-zero.
+  const message = e instanceof Error ? e.message : String(e);
+  if (json) io.json({ error: { message: `internal error: ${message}`, exitCode: 2 } });
+  io.err(`coop: internal error: ${message}\n  hint: this is a bug in coop; rerun with COOP_DEBUG=1 for details and report it`);
+  if (env.COOP_DEBUG && e instanceof Error && e.stack) io.err(e.stack);
+  return 2;
+}
+
+/** Process-level output: human text is suppressed in --json mode so stdout stays one document. */
+export function processOutput(json: boolean): Output {
+  return {
+    out: (text) => {
+      if (!json) process.stdout.write(`${text}\n`);
+    },
+    err: (text) => process.stderr.write(`${text}\n`),
+    json: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+  };
+}
+
+export function main(argv: string[]): void {
+  const io = processOutput(argv.includes("--json"));
+  run(argv, io).then(
+    (code) => exitWhenFlushed(code),
+    () => exitWhenFlushed(2),
+  );
+}
+
+/** Exits once stdout and stderr are flushed; gRPC servers or timers must not keep the process alive. */
+function exitWhenFlushed(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+}

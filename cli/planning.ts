@@ -1,0 +1,50 @@
+/**
+ * The plan every governance command starts from: the spec validated, the program run offline,
+ * the desired-state view and its digest, and the change from the approved lock.
+ */
+import { readLock, lockFile, type Lock } from "../policies/lock";
+import { diffResources, type Change } from "../policies/diff";
+import { ReservedMarkerError, buildView, viewDigest, type DesiredStateView } from "../policies/view";
+import { InputError } from "../stacks/errors";
+import { loadStackSpec, readProjectName } from "../stacks/load";
+import type { StackSpec } from "../stacks/schema";
+import { runProgramOffline, type OfflineRun } from "./offline/run-program";
+
+export interface Plan {
+  readonly stack: string;
+  readonly specFile: string;
+  readonly spec: StackSpec;
+  readonly run: OfflineRun;
+  readonly view: DesiredStateView;
+  readonly digest: string;
+  /** The approved lock, if the stack has one. */
+  readonly lock?: Lock;
+  readonly lockFile: string;
+  /** The change from the lock (every resource a create when there is none). */
+  readonly changes: Change[];
+}
+
+export async function makePlan(root: string, stack: string): Promise<Plan> {
+  const { spec, file } = loadStackSpec(root, stack);
+  const project = readProjectName(root);
+  const run = await runProgramOffline({ project, stack, spec });
+  let view: DesiredStateView;
+  try {
+    view = buildView(project, stack, run.resources, run.secretPlaceholders);
+  } catch (e) {
+    if (e instanceof ReservedMarkerError) throw new InputError(e.message, "use another value; the markers stand for masked secrets and computed values");
+    throw e;
+  }
+  const lock = readLock(root, stack);
+  return {
+    stack,
+    specFile: file,
+    spec,
+    run,
+    view,
+    digest: viewDigest(view),
+    lock,
+    lockFile: lockFile(stack),
+    changes: diffResources(lock?.resources ?? [], view.resources),
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * Regenerates the committed JSON Schemas from the zod schemas: `npm run schema`.
+ */
+import { join } from "node:path";
+import { findRepoRoot } from "../stacks/load";
+import { writeFileAtomic } from "../stacks/fs-atomic";
+import { SPEC_SCHEMA_FILE, renderSpecJsonSchema } from "../stacks/json-schema";
+
+const root = findRepoRoot();
+const outputs: Array<[string, string]> = [[SPEC_SCHEMA_FILE, renderSpecJsonSchema()]];
+for (const [file, text] of outputs) {
+  writeFileAtomic(join(root, file), text);
+  console.log(`wrote ${file}`);
+}

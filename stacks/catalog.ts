@@ -1,0 +1,89 @@
+/**
+ * Facts about Hetzner Cloud and about the services that the spec validation and the cost
+ * estimate rely on. Kept as data so a co-op can update it without touching logic.
+ *
+ * Server types: Hetzner's public product list (shared x86 "CX" gen. 3, shared Arm "CAX",
+ * dedicated AMD "CCX"). Memory is what the type provides; the services' needs are our own
+ * sizing for a small co-op (see `SERVICE_MEMORY_MB`).
+ */
+
+export type Architecture = "x86" | "arm";
+
+export interface ServerType {
+  readonly vcpus: number;
+  readonly memoryGb: number;
+  readonly diskGb: number;
+  readonly arch: Architecture;
+  /** Locations where Hetzner sells this type. */
+  readonly locations: readonly Location[];
+}
+
+export const LOCATIONS = {
+  fsn1: "Falkenstein, Germany",
+  nbg1: "Nuremberg, Germany",
+  hel1: "Helsinki, Finland",
+  ash: "Ashburn, Virginia, USA",
+  hil: "Hillsboro, Oregon, USA",
+  sin: "Singapore",
+} as const;
+export type Location = keyof typeof LOCATIONS;
+
+const EU: readonly Location[] = ["fsn1", "nbg1", "hel1"];
+const ALL: readonly Location[] = ["fsn1", "nbg1", "hel1", "ash", "hil", "sin"];
+
+export const SERVER_TYPES = {
+  cx23: { vcpus: 2, memoryGb: 4, diskGb: 40, arch: "x86", locations: EU },
+  cx33: { vcpus: 4, memoryGb: 8, diskGb: 80, arch: "x86", locations: EU },
+  cx43: { vcpus: 8, memoryGb: 16, diskGb: 160, arch: "x86", locations: EU },
+  cx53: { vcpus: 16, memoryGb: 32, diskGb: 320, arch: "x86", locations: EU },
+  cax11: { vcpus: 2, memoryGb: 4, diskGb: 40, arch: "arm", locations: EU },
+  cax21: { vcpus: 4, memoryGb: 8, diskGb: 80, arch: "arm", locations: EU },
+  cax31: { vcpus: 8, memoryGb: 16, diskGb: 160, arch: "arm", locations: EU },
+  cax41: { vcpus: 16, memoryGb: 32, diskGb: 320, arch: "arm", locations: EU },
+  ccx13: { vcpus: 2, memoryGb: 8, diskGb: 80, arch: "x86", locations: ALL },
+  ccx23: { vcpus: 4, memoryGb: 16, diskGb: 160, arch: "x86", locations: ALL },
+  ccx33: { vcpus: 8, memoryGb: 32, diskGb: 240, arch: "x86", locations: ALL },
+  ccx43: { vcpus: 16, memoryGb: 64, diskGb: 360, arch: "x86", locations: ALL },
+} as const satisfies Record<string, ServerType>;
+export type ServerTypeName = keyof typeof SERVER_TYPES;
+
+export const SERVER_TYPE_NAMES = Object.keys(SERVER_TYPES) as ServerTypeName[];
+export const LOCATION_NAMES = Object.keys(LOCATIONS) as Location[];
+
+/** Debian/Ubuntu images the cloud-init is written and tested for. */
+export const IMAGES = ["debian-12", "debian-13", "ubuntu-24.04"] as const;
+export type ImageName = (typeof IMAGES)[number];
+
+/**
+ * Memory each part of the stack needs to run comfortably, in MB. Mastodon's figure covers web
+ * (Puma), streaming, Sidekiq, Postgres and Redis; Nextcloud's covers Apache/PHP, cron, Postgres
+ * and Redis; mail covers docker-mailserver with Rspamd (ClamAV off). The base covers the OS,
+ * Docker and the Caddy proxy.
+ */
+export const SERVICE_MEMORY_MB = {
+  base: 768,
+  mastodon: 2560,
+  nextcloud: 1536,
+  mail: 1024,
+} as const;
+export type ServiceName = "mastodon" | "nextcloud" | "mail";
+export const SERVICE_NAMES: readonly ServiceName[] = ["mastodon", "nextcloud", "mail"];
+
+/** Share of the server's memory we are willing to plan for; the rest is page cache and spikes. */
+export const MEMORY_HEADROOM = 0.9;
+
+export function memoryNeededMb(services: readonly ServiceName[]): number {
+  return services.reduce<number>((sum, s) => sum + SERVICE_MEMORY_MB[s], SERVICE_MEMORY_MB.base);
+}
+
+export function usableMemoryMb(type: ServerTypeName): number {
+  return Math.floor(SERVER_TYPES[type].memoryGb * 1024 * MEMORY_HEADROOM);
+}
+
+/** The cheapest-first list of server types sold in `location` that fit `neededMb`. */
+export function typesThatFit(neededMb: number, location: Location, arch?: Architecture): ServerTypeName[] {
+  return SERVER_TYPE_NAMES.filter((t) => {
+    const st: ServerType = SERVER_TYPES[t];
+    return usableMemoryMb(t) >= neededMb && st.locations.includes(location) && (!arch || st.arch === arch);
+  }).sort((a, b) => SERVER_TYPES[a].memoryGb - SERVER_TYPES[b].memoryGb || SERVER_TYPES[a].vcpus - SERVER_TYPES[b].vcpus);
+}

@@ -1,0 +1,87 @@
+/**
+ * Finding and loading the stack specs (stacks/<stack>.yaml).
+ */
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { parse } from "yaml";
+import { InputError } from "./errors";
+import { StackSpecSchema, type StackSpec } from "./schema";
+import { closest, readYamlFile } from "./yaml-file";
+
+export const STACK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
+
+/** The repository root: the nearest directory above `from` that holds Pulumi.yaml. */
+export function findRepoRoot(from: string = __dirname): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new InputError(`no Pulumi.yaml found above ${from}`, "run coop from inside the co-op's repository");
+    dir = up;
+  }
+}
+
+export function stacksDir(root: string): string {
+  return join(root, "stacks");
+}
+
+/** Names of the stacks that have a spec, sorted. */
+export function listStacks(root: string): string[] {
+  return readdirSync(stacksDir(root))
+    .filter((f) => f.endsWith(".yaml") && !f.startsWith("."))
+    .map((f) => f.slice(0, -".yaml".length))
+    .sort();
+}
+
+export interface LoadedSpec {
+  readonly stack: string;
+  /** Repository-relative path, as shown in messages. */
+  readonly file: string;
+  readonly spec: StackSpec;
+}
+
+export function loadStackSpec(root: string, stack: string): LoadedSpec {
+  if (!STACK_NAME_RE.test(stack)) {
+    throw new InputError(`'${stack}' is not a valid stack name`, "stack names use letters, digits, '-', '_' and '.'");
+  }
+  const file = `stacks/${stack}.yaml`;
+  const path = join(stacksDir(root), `${stack}.yaml`);
+  if (!existsSync(path)) {
+    const names = listStacks(root);
+    const guess = closest(stack, names);
+    throw new InputError(
+      `there is no spec for stack '${stack}': ${file} does not exist`,
+      [guess ? `did you mean --stack ${guess}?` : undefined, names.length ? `specs here: ${names.join(", ")}` : undefined, `to add a stack, copy stacks/example.yaml to ${file} and edit it`]
+        .filter(Boolean)
+        .join("; "),
+    );
+  }
+  const { value } = readYamlFile(path, StackSpecSchema, file);
+  return { stack, file, spec: value };
+}
+
+/** Resolves `--stack`: required unless exactly one spec exists. */
+export function resolveStackName(root: string, given: string | undefined): string {
+  if (given) return given;
+  const names = listStacks(root);
+  if (names.length === 1) return names[0];
+  throw new InputError(
+    names.length === 0 ? "there is no stack spec in stacks/" : `--stack is needed: there are ${names.length} specs (${names.join(", ")})`,
+    names.length === 0 ? "copy the example: cp stacks/example.yaml stacks/<your-stack>.yaml" : `e.g. --stack ${names[0]}`,
+  );
+}
+
+const projectNames = new Map<string, string>();
+
+/** The Pulumi project name (`name` in Pulumi.yaml); config keys and URNs use it. */
+export function readProjectName(root: string): string {
+  const cached = projectNames.get(root);
+  if (cached) return cached;
+  const text = readFileSync(join(root, "Pulumi.yaml"), "utf8");
+  const name = (parse(text) as { name?: unknown } | null)?.name;
+  if (typeof name !== "string" || !/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new InputError("Pulumi.yaml has no valid `name`", "set `name: coop-infra` (or your fork's project name) at the top of Pulumi.yaml");
+  }
+  projectNames.set(root, name);
+  return name;
+}
