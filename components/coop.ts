@@ -2,11 +2,17 @@
  * Declares one stack of a co-op from its spec: the host and the services on it. The Pulumi
  * entry (index.ts) and the offline plan (cli) both call this, so what is planned and approved
  * offline is exactly what `pulumi up` deploys.
+ *
+ * Order matters only where one component needs another's outputs:
+ *   host → proxy (routes are plain data from the spec) → mail (uses the proxy's certificates)
+ *   → mastodon, nextcloud (send through mail) → dns (needs the host's IPs and the DKIM key)
+ *   → backup (saves what the services declare).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../stacks/config";
 import { enabledServices, type StackSpec } from "../stacks/schema";
 import { Host, type HostArgs } from "./host";
+import type { DockerHostRef } from "./interfaces";
 import { labelValue, resourcePrefix } from "./naming";
 import { publicPorts } from "./ports";
 
@@ -24,6 +30,9 @@ export interface CoopStack {
 
 export function declareCoop({ stack, spec }: CoopArgs): CoopStack {
   const services = enabledServices(spec);
+  const namePrefix = resourcePrefix(spec.coop.name, stack);
+
+  // --- host ---------------------------------------------------------------------------------
   const hostArgs: HostArgs =
     spec.host.target === "local"
       ? { target: "local", dockerHost: spec.host.dockerHost }
@@ -36,15 +45,26 @@ export function declareCoop({ stack, spec }: CoopArgs): CoopStack {
           sshSources: spec.host.sshSources,
           admins: spec.host.admins,
           publicPorts: publicPorts(services),
-          namePrefix: resourcePrefix(spec.coop.name, stack),
+          namePrefix,
           labels: { "coop-infra/coop": labelValue(spec.coop.name), "coop-infra/stack": labelValue(stack) },
         };
   const host = new Host("host", hostArgs);
-  return {
-    host,
-    outputs: {
-      target: host.target,
-      ...(host.ipv4 ? { ipv4: host.ipv4, ipv6: host.ipv6 } : {}),
-    },
+  const dockerHost: DockerHostRef = { provider: host.dockerProvider, namePrefix, target: host.target };
+  const outputs: Record<string, pulumi.Input<unknown>> = {
+    target: host.target,
+    ...(host.ipv4 ? { ipv4: host.ipv4, ipv6: host.ipv6 } : {}),
   };
+
+  // --- proxy --------------------------------------------------------------------------------
+
+  // --- mail ---------------------------------------------------------------------------------
+
+  // --- mastodon, nextcloud ------------------------------------------------------------------
+
+  // --- dns ----------------------------------------------------------------------------------
+
+  // --- backup -------------------------------------------------------------------------------
+
+  void dockerHost; // used by the service sections below
+  return { host, outputs };
 }

@@ -59,6 +59,8 @@ export class Host extends pulumi.ComponentResource {
   readonly ipv4Id?: pulumi.Output<number>;
   readonly ipv6Id?: pulumi.Output<number>;
   readonly serverId?: pulumi.Output<number>;
+  /** How to reach the host's shell (for files and timers Docker cannot manage); Hetzner only. */
+  readonly ssh?: { readonly host: pulumi.Output<string>; readonly user: string; readonly ready: pulumi.Resource };
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coop:host:Host", name, {}, opts);
@@ -151,6 +153,7 @@ export class Host extends pulumi.ComponentResource {
     this.ipv4Id = ipv4.id.apply(Number);
     this.ipv6Id = ipv6.id.apply(Number);
     this.serverId = server.id.apply(Number);
+    this.ssh = { host: ipv4.ipAddress, user: ADMIN_USER, ready };
     this.registerOutputs({ target: this.target, ipv4: this.ipv4, ipv6: this.ipv6, serverId: this.serverId });
   }
 }

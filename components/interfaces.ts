@@ -1,0 +1,65 @@
+/**
+ * What components hand to each other. Kept in one place so the services, the proxy, mail,
+ * DNS and backups can be built (and tested) separately and wired in components/coop.ts.
+ */
+import type * as docker from "@pulumi/docker";
+import type * as pulumi from "@pulumi/pulumi";
+
+/** The Docker engine a stack's containers run on, and how their names are prefixed there. */
+export interface DockerHostRef {
+  readonly provider: docker.Provider;
+  /** Prefix of every container, network and volume name on the engine, unique per co-op and stack. */
+  readonly namePrefix: string;
+  readonly target: "hetzner" | "local";
+}
+
+/** How a web service is reached through the proxy (Caddy). */
+export type WebRoute =
+  | {
+      readonly kind: "proxy";
+      /** Fully qualified host name, e.g. social.example.coop. */
+      readonly hostname: string;
+      /** Default upstream, "container:port" on the proxy network. */
+      readonly upstream: string;
+      /** Path-specific upstreams (e.g. Mastodon's streaming API), matched before the default. */
+      readonly paths?: ReadonlyArray<{ readonly path: string; readonly upstream: string }>;
+      /** Largest request body accepted, in MB (uploads). */
+      readonly maxBodyMb?: number;
+    }
+  | {
+      /** A fixed document, e.g. the MTA-STS policy at mta-sts.<domain>/.well-known/mta-sts.txt. */
+      readonly kind: "static";
+      readonly hostname: string;
+      readonly path: string;
+      readonly body: string;
+      readonly contentType: string;
+    }
+  | {
+      /** A name the proxy only keeps a certificate for (the mail server uses it). */
+      readonly kind: "certificate";
+      readonly hostname: string;
+    };
+
+/** An SMTP account a service sends its mail (sign-ups, password resets) through. */
+export interface SmtpSender {
+  readonly host: pulumi.Input<string>;
+  readonly port: number;
+  /** "starttls" on 587, "tls" (implicit) on 465. */
+  readonly security: "starttls" | "tls";
+  readonly username: pulumi.Input<string>;
+  readonly password: pulumi.Input<string>;
+  readonly fromAddress: pulumi.Input<string>;
+}
+
+/** What the backup must save for one service, and how to keep it consistent while it does. */
+export interface BackupSource {
+  readonly service: string;
+  /** Postgres databases to dump (streamed into the backup; a failed dump fails the backup). */
+  readonly postgres: ReadonlyArray<{ readonly container: pulumi.Input<string>; readonly database: string; readonly user: string }>;
+  /** Docker named volumes to copy. */
+  readonly volumes: ReadonlyArray<pulumi.Input<string>>;
+  /** Shell commands run on the host before copying (e.g. Nextcloud maintenance mode on) … */
+  readonly before?: readonly string[];
+  /** … and after, whether the copy succeeded or not. */
+  readonly after?: readonly string[];
+}
