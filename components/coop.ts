@@ -12,7 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../stacks/config";
 import { enabledServices, type StackSpec } from "../stacks/schema";
 import { Host, type HostArgs } from "./host";
-import type { DockerHostRef } from "./interfaces";
+import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "./interfaces";
 import { labelValue, resourcePrefix } from "./naming";
 import { publicPorts } from "./ports";
 
@@ -55,16 +55,26 @@ export function declareCoop({ stack, spec }: CoopArgs): CoopStack {
     ...(host.ipv4 ? { ipv4: host.ipv4, ipv6: host.ipv6 } : {}),
   };
 
+  // --- web routes: plain data from the spec, pushed by each service's section -------------------
+  const routes: WebRoute[] = [];
+
   // --- proxy --------------------------------------------------------------------------------
+  // Set here: the Docker volume holding Caddy's certificates (the mail server reads its own).
+  let certificatesVolume: pulumi.Input<string> | undefined;
 
   // --- mail ---------------------------------------------------------------------------------
+  // Set here: the SMTP accounts Mastodon and Nextcloud send through (this stack's mail server,
+  // or the mail stack's through a StackReference).
+  let smtpSenders: Partial<Record<"mastodon" | "nextcloud", SmtpSender>> = {};
 
   // --- mastodon, nextcloud ------------------------------------------------------------------
 
   // --- dns ----------------------------------------------------------------------------------
 
   // --- backup -------------------------------------------------------------------------------
+  // Each service section pushes what must be saved.
+  const backupSources: BackupSource[] = [];
 
-  void dockerHost; // used by the service sections below
+  void [dockerHost, routes, certificatesVolume, smtpSenders, backupSources]; // until every section uses them
   return { host, outputs };
 }
