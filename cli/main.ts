@@ -50,7 +50,7 @@ export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = p
       const guess = closest(name, Object.keys(COMMANDS));
       throw new InputError(`unknown command '${name}'`, guess ? `did you mean \`coop ${guess}\`? (coop --help lists the commands)` : "coop --help lists the commands");
     }
-    const command: Command = entry.load();
+    const command: Command = await entry.load();
     let parsed: ReturnType<typeof parseArgs>;
     try {
       parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, allowPositionals: true, strict: true });

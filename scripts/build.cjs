@@ -59,6 +59,8 @@ function build(files = sources()) {
     target: "node20",
     sourcemap: "linked",
     logLevel: "error",
+    // Lazy command loading uses import(); keep it a require() so it resolves like the rest of CommonJS.
+    supported: { "dynamic-import": false },
   });
   fs.writeFileSync(path.join(tmp, ".build-stamp"), files.map((f) => path.relative(ROOT, f)).join("\n"));
   const old = `${DIST}.${process.pid}.old`;

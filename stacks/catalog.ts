@@ -80,10 +80,14 @@ export function usableMemoryMb(type: ServerTypeName): number {
   return Math.floor(SERVER_TYPES[type].memoryGb * 1024 * MEMORY_HEADROOM);
 }
 
-/** The cheapest-first list of server types sold in `location` that fit `neededMb`. */
+/** Shared-vCPU families cost less than dedicated ones of the same memory. */
+const FAMILY_RANK: Record<string, number> = { cx: 0, cax: 1, ccx: 2 };
+const family = (t: string) => FAMILY_RANK[t.replace(/\d+$/, "")] ?? 9;
+
+/** Server types sold in `location` that fit `neededMb`, smallest and cheapest family first. */
 export function typesThatFit(neededMb: number, location: Location, arch?: Architecture): ServerTypeName[] {
   return SERVER_TYPE_NAMES.filter((t) => {
     const st: ServerType = SERVER_TYPES[t];
     return usableMemoryMb(t) >= neededMb && st.locations.includes(location) && (!arch || st.arch === arch);
-  }).sort((a, b) => SERVER_TYPES[a].memoryGb - SERVER_TYPES[b].memoryGb || SERVER_TYPES[a].vcpus - SERVER_TYPES[b].vcpus);
+  }).sort((a, b) => SERVER_TYPES[a].memoryGb - SERVER_TYPES[b].memoryGb || family(a) - family(b));
 }

@@ -181,7 +181,7 @@ export const StackSpecSchema = z
       const usable = usableMemoryMb(host.serverType);
       if (needed > usable) {
         const each = enabled.map((s) => `${s} ${fmtGb(SERVICE_MEMORY_MB[s])}`).join(", ");
-        const fit = typesThatFit(needed, host.location, SERVER_TYPES[host.serverType].arch).slice(0, 3);
+        const fit = typesThatFit(needed, host.location, SERVER_TYPES[host.serverType].arch).slice(0, 2);
         ctx.addIssue({
           code: "custom",
           path: ["host", "serverType"],

@@ -6,9 +6,9 @@ import type { Command } from "../context";
 
 export interface CommandEntry {
   readonly summary: string;
-  readonly load: () => Command;
+  readonly load: () => Promise<Command>;
 }
 
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  plan: { summary: "validate the spec and show the desired state and its change from the approved lock", load: () => require("./plan").command },
+  plan: { summary: "validate the spec and show the desired state and its change from the approved lock", load: async () => (await import("./plan")).command },
 };

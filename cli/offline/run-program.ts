@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { declareCoop } from "../../components/coop";
+import { declareCoop, type CoopArgs } from "../../components/coop";
 import { SECRET_CONFIG_KEYS, readStackSecrets } from "../../stacks/config";
 import { CoopError, InputError } from "../../stacks/errors";
 import type { StackSpec } from "../../stacks/schema";
@@ -67,6 +67,8 @@ export interface RunOptions {
   readonly project: string;
   readonly stack: string;
   readonly spec: StackSpec;
+  /** The declaration to run; the co-op's program unless a test substitutes its own. */
+  readonly declare?: (args: CoopArgs) => unknown;
 }
 
 /** A placeholder that the program cannot produce except by reading the config value. */
@@ -76,17 +78,17 @@ function placeholder(project: string, key: string): string {
 
 let running = false;
 
-export async function runProgramOffline({ project, stack, spec }: RunOptions): Promise<OfflineRun> {
+export async function runProgramOffline({ project, stack, spec, declare = declareCoop }: RunOptions): Promise<OfflineRun> {
   if (running) throw new Error("runProgramOffline: one offline run at a time (the Pulumi runtime is process-global)");
   running = true;
   try {
-    return await runOnce(project, stack, spec);
+    return await runOnce(project, stack, spec, declare);
   } finally {
     running = false;
   }
 }
 
-async function runOnce(project: string, stack: string, spec: StackSpec): Promise<OfflineRun> {
+async function runOnce(project: string, stack: string, spec: StackSpec, declare: (args: CoopArgs) => unknown): Promise<OfflineRun> {
   const stackUrn = `urn:pulumi:${stack}::${project}::${ROOT_STACK_TYPE}::${project}-${stack}`;
   const placeholders = new Map<string, string>();
   const config: Record<string, string> = {};
@@ -145,7 +147,7 @@ async function runOnce(project: string, stack: string, spec: StackSpec): Promise
   const onRejection = (e: unknown) => failures.push(e);
   process.on("unhandledRejection", onRejection);
   try {
-    declareCoop({ stack, spec, secrets: readStackSecrets(spec) });
+    declare({ stack, spec, secrets: readStackSecrets(spec) });
     // Wait for every registration the declaration started (the SDK's own end-of-program drain).
     await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     // Let rejected registrations surface before deciding the run succeeded.

@@ -1,0 +1,181 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FileProblems, InputError, type Problem } from "../../stacks/errors";
+import { loadStackSpec, resolveStackName } from "../../stacks/load";
+import { tempRepo } from "../helpers/repo";
+
+const repo = tempRepo();
+afterAll(repo.cleanup);
+
+const VALID = `coop:
+  name: Test Co-op
+domain: test.coop
+host:
+  target: hetzner
+  serverType: cx33
+  location: fsn1
+  sshSources: [203.0.113.7/32]
+  admins:
+    - name: ada
+      sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBUmaEom/dyJsFsg4UY4YEMHSsvd+QwimnV1Eer/B01 ada@test
+services:
+  mastodon:
+    enabled: true
+`;
+
+function write(stack: string, text: string): void {
+  mkdirSync(join(repo.root, "stacks"), { recursive: true });
+  writeFileSync(join(repo.root, "stacks", `${stack}.yaml`), text);
+}
+
+function problemsOf(stack: string, text: string): Problem[] {
+  write(stack, text);
+  try {
+    loadStackSpec(repo.root, stack);
+  } catch (e) {
+    expect(e).toBeInstanceOf(FileProblems);
+    expect((e as FileProblems).exitCode).toBe(2);
+    return [...(e as FileProblems).problems];
+  }
+  throw new Error("expected the spec to be rejected");
+}
+
+describe("a valid spec", () => {
+  it("loads with every default filled in", () => {
+    write("ok", VALID);
+    const { spec, file } = loadStackSpec(repo.root, "ok");
+    expect(file).toBe("stacks/ok.yaml");
+    expect(spec.host).toMatchObject({ target: "hetzner", serverType: "cx33", image: "debian-12", volumeSizeGb: 50, sshOpenToWorld: false });
+    expect(spec.services.nextcloud.enabled).toBe(true);
+    expect(spec.dns.provider).toBe("manual");
+  });
+});
+
+// Each row: a broken spec, and what the admin must be told (field, line, and a hint).
+const BAD: Array<{ case: string; text: string; field: string; line: number; message: RegExp; hint?: RegExp }> = [
+  {
+    case: "unknown field, with a did-you-mean",
+    text: VALID.replace("  location: fsn1", "  locaton: fsn1"),
+    field: "host.locaton",
+    line: 7,
+    message: /unknown field 'locaton'/,
+    hint: /did you mean 'location'\?/,
+  },
+  {
+    case: "wrong type",
+    text: VALID.replace("target: hetzner\n", "target: hetzner\n  volumeSizeGb: lots\n"),
+    field: "host.volumeSizeGb",
+    line: 6,
+    message: /expected number, got 'lots'/,
+  },
+  {
+    case: "a domain that is not a domain",
+    text: VALID.replace("domain: test.coop", "domain: https://test.coop/"),
+    field: "domain",
+    line: 3,
+    message: /expected a lower-case domain name/,
+  },
+  {
+    case: "an unknown server type",
+    text: VALID.replace("serverType: cx33", "serverType: cx31"),
+    field: "host.serverType",
+    line: 6,
+    message: /expected one of cx23, cx33/,
+    hint: /did you mean 'cx33'\?|did you mean 'cx23'\?/,
+  },
+  {
+    case: "an unknown location",
+    text: VALID.replace("location: fsn1", "location: fra1"),
+    field: "host.location",
+    line: 7,
+    message: /expected one of fsn1, nbg1, hel1/,
+  },
+  {
+    case: "a server type too small for the services",
+    text: VALID.replace("serverType: cx33", "serverType: cx23"),
+    field: "host.serverType",
+    line: 6,
+    message: /need 5\.8 GB of memory \(mastodon 2\.5 GB, nextcloud 1\.5 GB, mail 1 GB, system and proxy 0\.8 GB\), but cx23 has 4 GB \(3\.6 GB usable\)/,
+    hint: /choose cx33 or ccx13, or disable a service/,
+  },
+  {
+    case: "SSH opened to the world without saying so",
+    text: VALID.replace("sshSources: [203.0.113.7/32]", "sshSources: [0.0.0.0/0]"),
+    field: "host.sshSources[0]",
+    line: 8,
+    message: /opens SSH to the whole internet/,
+    hint: /sshOpenToWorld: true/,
+  },
+  {
+    case: "a type sold elsewhere",
+    text: VALID.replace("location: fsn1", "location: ash").replace("mastodon:\n    enabled: true", "mastodon:\n    enabled: true\n  nextcloud:\n    enabled: false\n  mail:\n    enabled: false"),
+    field: "host.location",
+    line: 7,
+    message: /does not sell cx33 in ash/,
+  },
+  {
+    case: "an invalid network",
+    text: VALID.replace("203.0.113.7/32", "203.0.113.700/32"),
+    field: "host.sshSources[0]",
+    line: 8,
+    message: /not a valid IPv4 or IPv6 network/,
+  },
+];
+
+describe("bad specs are refused with file, line:col, field and a hint", () => {
+  for (const row of BAD) {
+    it(row.case, () => {
+      const problems = problemsOf("bad", row.text);
+      const p = problems.find((x) => x.field === row.field);
+      expect(p, `problems: ${JSON.stringify(problems)}`).toBeDefined();
+      expect(p!.file).toBe("stacks/bad.yaml");
+      expect(p!.line).toBe(row.line);
+      expect(p!.col).toBeGreaterThan(0);
+      expect(p!.message).toMatch(row.message);
+      if (row.hint) expect(p!.hint).toMatch(row.hint);
+    });
+  }
+
+  it("invalid YAML", () => {
+    const [p] = problemsOf("bad", "coop:\n  name: [unclosed\ndomain: x.coop\n");
+    expect(p.line).toBeGreaterThan(0);
+    expect(p.message.length).toBeGreaterThan(0);
+  });
+
+  it("a duplicate key", () => {
+    const [p] = problemsOf("bad", VALID.replace("domain: test.coop", "domain: test.coop\ndomain: other.coop"));
+    expect(p).toMatchObject({ line: 4, message: "a key appears twice in the same mapping" });
+    expect(p.hint).toMatch(/silently use only the last/);
+  });
+
+  it("an empty file", () => {
+    const [p] = problemsOf("bad", "# only a comment\n");
+    expect(p).toMatchObject({ file: "stacks/bad.yaml", line: 1, message: "the file is empty" });
+  });
+
+  it("a missing required field", () => {
+    const problems = problemsOf("bad", VALID.replace("domain: test.coop\n", ""));
+    expect(problems.find((p) => p.field === "domain")).toMatchObject({ message: expect.stringMatching(/missing required field/) });
+  });
+
+  it("a missing spec names the stacks that exist and the fix", () => {
+    write("present", VALID);
+    expect(() => loadStackSpec(repo.root, "presnt")).toThrowError(InputError);
+    try {
+      loadStackSpec(repo.root, "presnt");
+    } catch (e) {
+      expect((e as InputError).message).toMatch(/no spec for stack 'presnt': stacks\/presnt\.yaml does not exist/);
+      expect((e as InputError).hint).toMatch(/did you mean --stack present\?/);
+    }
+  });
+
+  it("a stack name that could escape the stacks folder", () => {
+    expect(() => loadStackSpec(repo.root, "../etc/passwd")).toThrowError(/not a valid stack name/);
+  });
+
+  it("--stack may be omitted only when exactly one spec exists", () => {
+    expect(() => resolveStackName(repo.root, undefined)).toThrowError(/--stack is needed/);
+    expect(resolveStackName(repo.root, "x")).toBe("x");
+  });
+});
