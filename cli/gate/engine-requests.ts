@@ -1,0 +1,223 @@
+/**
+ * Turns the offline program's registrations into the analyzer requests the Pulumi engine would
+ * send for a preview of a new stack (the engine's step generator and analyzer plugin):
+ * - Remediate then Analyze per resource, with the inputs after the provider's Check; Analyze
+ *   drops the top-level internal keys (so the top-level `__defaults` only reaches Remediate),
+ *   nested ones stay;
+ * - secrets as wire secrets and unknowns as the engine's sentinel (the registrations already
+ *   carry them that way);
+ * - the resource options the engine sets, the parent, and the provider with its inputs;
+ * - the engine's own resources: the root stack and a default provider per package that
+ *   resources use without an explicit provider;
+ * - AnalyzeStack with every resource's planned outputs, parents and dependencies.
+ */
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
+import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import type { OfflineRun, RegisteredResource } from "../offline/run-program";
+import { ROOT_STACK_TYPE, SECRET_SIG, SIG_KEY, UNKNOWN } from "../offline/run-program";
+import { checkedInputs } from "./provider-check";
+
+const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
+/** The Struct class of the google-protobuf copy the SDK's messages are built with. */
+const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] })) as typeof StructPb;
+
+type StructJs = Parameters<typeof StructPb.Struct.fromJavaScript>[0];
+
+/** One resource as the engine presents it to analyzers. */
+export interface EngineResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  readonly parent: string;
+  /** Inputs after the provider's Check, wire-encoded, including internal keys. */
+  readonly checked: Record<string, unknown>;
+  readonly options: RegisteredResource["options"];
+  /** The provider resource's URN, for custom resources. */
+  readonly providerUrn?: string;
+  readonly dependencies: string[];
+  readonly propertyDependencies: Record<string, string[]>;
+}
+
+export interface EnginePreview {
+  readonly resources: EngineResource[];
+}
+
+const sdkVersions = new Map<string, string>();
+
+/** The provider SDK's version, which names the engine's default provider (default_1_41_0). */
+function packageVersion(pkg: string): string {
+  let v = sdkVersions.get(pkg);
+  if (!v) {
+    try {
+      const file = require.resolve(`@pulumi/${pkg}/package.json`);
+      v = (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+    } catch {
+      v = "0.0.0";
+    }
+    sdkVersions.set(pkg, v);
+  }
+  return v;
+}
+
+function packageOf(type: string): string {
+  return type.startsWith("pulumi:providers:") ? type.slice("pulumi:providers:".length) : type.split(":")[0];
+}
+
+/** The engine's view of an offline run: its resources plus the ones the engine itself registers. */
+export function enginePreview(run: OfflineRun): EnginePreview {
+  const resources: EngineResource[] = [];
+  const base = (r: Omit<EngineResource, "dependencies" | "propertyDependencies"> & Partial<EngineResource>): EngineResource => ({ dependencies: [], propertyDependencies: {}, ...r });
+  resources.push(base({ urn: run.stackUrn, type: ROOT_STACK_TYPE, name: `${run.project}-${run.stack}`, custom: false, parent: "", checked: {}, options: emptyOptions() }));
+
+  const defaultProviders = new Map<string, string>();
+  for (const r of run.resources) {
+    let providerUrn: string | undefined;
+    if (r.custom && !r.type.startsWith("pulumi:providers:")) {
+      if (r.provider) {
+        providerUrn = r.provider.slice(0, r.provider.lastIndexOf("::"));
+      } else {
+        const pkg = packageOf(r.type);
+        const version = packageVersion(pkg);
+        providerUrn = `urn:pulumi:${run.stack}::${run.project}::pulumi:providers:${pkg}::default_${version.replace(/[.-]/g, "_")}`;
+        if (!defaultProviders.has(providerUrn)) {
+          defaultProviders.set(providerUrn, pkg);
+          resources.push(
+            base({
+              urn: providerUrn,
+              type: `pulumi:providers:${pkg}`,
+              name: providerUrn.split("::").pop()!,
+              custom: true,
+              parent: "",
+              checked: defaultProviderInputs(pkg, version),
+              options: emptyOptions(),
+            }),
+          );
+        }
+      }
+    }
+    resources.push({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      custom: r.custom,
+      parent: r.parent,
+      checked: r.custom ? checkedInputs(r.type, r.inputs) : r.inputs,
+      options: r.options,
+      providerUrn,
+      dependencies: r.options.dependencies,
+      propertyDependencies: r.options.propertyDependencies,
+    });
+  }
+  return { resources };
+}
+
+/** A default provider's inputs come from stack config; credentials are secrets the gate never sees. */
+function defaultProviderInputs(pkg: string, version: string): Record<string, unknown> {
+  const inputs: Record<string, unknown> = { version };
+  if (pkg === "hcloud") inputs.token = { [SIG_KEY]: SECRET_SIG, value: UNKNOWN };
+  return inputs;
+}
+
+function emptyOptions(): RegisteredResource["options"] {
+  return { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [], dependencies: [], propertyDependencies: {}, retainOnDelete: false };
+}
+
+function withoutTopLevelInternalKeys(props: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props)) if (!k.startsWith("__")) out[k] = v;
+  return out;
+}
+
+function optionsMessage(r: EngineResource): AnalyzerPb.AnalyzerResourceOptions {
+  const o = new analyzerPb.AnalyzerResourceOptions();
+  o.setProtect(r.options.protect);
+  o.setIgnorechangesList(r.options.ignoreChanges);
+  if (r.options.deleteBeforeReplace !== undefined) {
+    o.setDeletebeforereplacedefined(true);
+    o.setDeletebeforereplace(r.options.deleteBeforeReplace);
+  }
+  o.setAdditionalsecretoutputsList(r.options.additionalSecretOutputs);
+  o.setAliasesList(r.options.aliases);
+  const t = new analyzerPb.AnalyzerResourceOptions.CustomTimeouts();
+  const seconds = (d?: string) => (d ? parseDuration(d) : 0);
+  t.setCreate(seconds(r.options.customTimeouts?.create));
+  t.setUpdate(seconds(r.options.customTimeouts?.update));
+  t.setDelete(seconds(r.options.customTimeouts?.delete));
+  o.setCustomtimeouts(t);
+  if (r.parent) o.setParent(r.parent);
+  return o;
+}
+
+/** "1h30m", "90s" → seconds (the SDK sends Go-style durations). */
+function parseDuration(d: string): number {
+  let total = 0;
+  for (const [, n, unit] of d.matchAll(/([\d.]+)(h|m|s|ms)/g)) total += Number(n) * ({ h: 3600, m: 60, s: 1, ms: 0.001 } as Record<string, number>)[unit];
+  return total;
+}
+
+function providerMessage(byUrn: ReadonlyMap<string, EngineResource>, r: EngineResource): AnalyzerPb.AnalyzerProviderResource | undefined {
+  const p = r.providerUrn ? byUrn.get(r.providerUrn) : undefined;
+  if (!p) return undefined;
+  const m = new analyzerPb.AnalyzerProviderResource();
+  m.setUrn(p.urn);
+  m.setType(p.type);
+  m.setName(p.name);
+  m.setProperties(structPb.Struct.fromJavaScript(p.checked as StructJs));
+  return m;
+}
+
+export interface ResourceRequests {
+  readonly resource: EngineResource;
+  readonly remediate: AnalyzerPb.AnalyzeRequest;
+  readonly analyze: AnalyzerPb.AnalyzeRequest;
+}
+
+/** The Remediate and Analyze requests of every resource, in registration order. */
+export function resourceRequests(preview: EnginePreview): ResourceRequests[] {
+  const byUrn = new Map(preview.resources.map((r) => [r.urn, r]));
+  return preview.resources.map((r) => {
+    const make = (props: Record<string, unknown>) => {
+      const req = new analyzerPb.AnalyzeRequest();
+      req.setUrn(r.urn);
+      req.setType(r.type);
+      req.setName(r.name);
+      req.setProperties(structPb.Struct.fromJavaScript(props as StructJs));
+      req.setOptions(optionsMessage(r));
+      const provider = providerMessage(byUrn, r);
+      if (provider) req.setProvider(provider);
+      return req;
+    };
+    return { resource: r, remediate: make(r.checked), analyze: make(withoutTopLevelInternalKeys(r.checked)) };
+  });
+}
+
+/** The AnalyzeStack request: every resource's planned outputs (for a new stack: its inputs, computed outputs unknown). */
+export function stackRequest(preview: EnginePreview): AnalyzerPb.AnalyzeStackRequest {
+  const byUrn = new Map(preview.resources.map((r) => [r.urn, r]));
+  const req = new analyzerPb.AnalyzeStackRequest();
+  req.setResourcesList(
+    preview.resources.map((r) => {
+      const m = new analyzerPb.AnalyzerResource();
+      m.setUrn(r.urn);
+      m.setType(r.type);
+      m.setName(r.name);
+      m.setProperties(structPb.Struct.fromJavaScript(withoutTopLevelInternalKeys(r.checked) as StructJs));
+      m.setOptions(optionsMessage(r));
+      const provider = providerMessage(byUrn, r);
+      if (provider) m.setProvider(provider);
+      if (r.parent) m.setParent(r.parent);
+      m.setDependenciesList(r.dependencies);
+      const deps = m.getPropertydependenciesMap();
+      for (const [k, urns] of Object.entries(r.propertyDependencies)) {
+        const d = new analyzerPb.AnalyzerPropertyDependencies();
+        d.setUrnsList(urns);
+        deps.set(k, d);
+      }
+      return m;
+    }),
+  );
+  return req;
+}

@@ -1,0 +1,125 @@
+/**
+ * The reviewers' gate: the real policy pack, over the offline plan, through the analyzer
+ * protocol. Green exactly when `pulumi preview --policy-pack policies` would report no
+ * mandatory violation for this stack — without cloud credentials.
+ */
+import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
+import { dirname } from "node:path";
+import { setRepoRoot } from "../../policies/support/stack-context";
+import type { OfflineRun } from "../offline/run-program";
+import { enginePreview, resourceRequests, stackRequest, type EnginePreview } from "./engine-requests";
+import { policyPack } from "./policy-host";
+
+const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
+const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] })) as typeof StructPb;
+
+export type Level = "advisory" | "mandatory" | "remediate" | "disabled";
+
+export interface Violation {
+  readonly policy: string;
+  readonly urn?: string;
+  readonly message: string;
+  readonly level: Level;
+}
+
+export interface GateResult {
+  readonly stack: string;
+  readonly passed: boolean;
+  readonly violations: Violation[];
+  /** Resources sent to Analyze (the program's and the engine's own). */
+  readonly analyzed: number;
+  /** Wall time of each Analyze round trip (Remediate + Analyze), in ms. */
+  readonly perResourceMs: number[];
+}
+
+/** Per-policy config as the CLI would pass it: level and properties (defaults from the schema, then overrides). */
+export type PolicyConfig = Record<string, { enforcementLevel?: Level; [property: string]: unknown }>;
+
+const LEVELS: Record<number, Level> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
+const LEVEL_ENUM: Record<Level, number> = { advisory: 0, mandatory: 1, disabled: 2, remediate: 3 };
+
+/** At most this many resources in flight, as the engine's parallelism would allow. */
+const PARALLEL = 16;
+
+export async function runGate(root: string, run: OfflineRun, userConfig: PolicyConfig = {}): Promise<GateResult> {
+  return analyzePreview(root, run.stack, enginePreview(run), userConfig, { offlinePlan: true });
+}
+
+export interface AnalyzeOptions {
+  /**
+   * The offline program (always true for `coop gate`); false replays what the engine sends
+   * during a real `pulumi up`, where computed values may be known from state.
+   */
+  readonly offlinePlan: boolean;
+}
+
+/** Sends one preview's requests to the pack exactly as the engine would, and collects the verdict. */
+export async function analyzePreview(root: string, stack: string, preview: EnginePreview, userConfig: PolicyConfig, opts: AnalyzeOptions): Promise<GateResult> {
+  setRepoRoot(root);
+  const pack = await policyPack();
+  await pack.configure(configureRequest(await pack.getAnalyzerInfo(), userConfig, opts.offlinePlan));
+  const requests = resourceRequests(preview);
+  const violations: Violation[] = [];
+  const perResourceMs: number[] = new Array(requests.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < requests.length) {
+      const i = next++;
+      const { remediate, analyze } = requests[i];
+      const t0 = performance.now();
+      await pack.remediate(remediate);
+      const res = await pack.analyze(analyze);
+      perResourceMs[i] = performance.now() - t0;
+      violations.push(...diagnostics(res));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, requests.length) }, worker));
+  violations.push(...diagnostics(await pack.analyzeStack(stackRequest(preview))));
+
+  violations.sort((a, b) => levelRank(a.level) - levelRank(b.level) || a.policy.localeCompare(b.policy) || (a.urn ?? "").localeCompare(b.urn ?? ""));
+  return {
+    stack,
+    passed: !violations.some((v) => v.level === "mandatory"),
+    violations,
+    analyzed: requests.length,
+    perResourceMs,
+  };
+}
+
+function levelRank(l: Level): number {
+  return l === "mandatory" ? 0 : l === "advisory" ? 1 : 2;
+}
+
+function diagnostics(res: AnalyzerPb.AnalyzeResponse): Violation[] {
+  return res.getDiagnosticsList().map((d) => ({
+    policy: d.getPolicyname(),
+    urn: d.getUrn() || undefined,
+    message: d.getMessage(),
+    level: LEVELS[d.getEnforcementlevel()] ?? "mandatory",
+  }));
+}
+
+/**
+ * The Configure call the CLI makes: every policy with its level (its own unless the config
+ * overrides it) and its properties (schema defaults, then the config's values). The gate adds
+ * `offlinePlan: true` for the lock policy: this run is the offline program, where a computed
+ * value is always unknown.
+ */
+function configureRequest(info: AnalyzerPb.AnalyzerInfo, userConfig: PolicyConfig, offlinePlan: boolean): AnalyzerPb.ConfigureAnalyzerRequest {
+  const req = new analyzerPb.ConfigureAnalyzerRequest();
+  const map = req.getPolicyconfigMap();
+  for (const p of info.getPoliciesList()) {
+    const name = p.getName();
+    const defaults: Record<string, unknown> = {};
+    const schema = p.getConfigschema()?.getProperties()?.toJavaScript() as Record<string, { default?: unknown }> | undefined;
+    for (const [k, v] of Object.entries(schema ?? {})) if (v && typeof v === "object" && "default" in v) defaults[k] = v.default;
+    const { enforcementLevel, ...overrides } = userConfig[name] ?? {};
+    const props = { ...defaults, ...overrides, ...(name === "governance-resource-matches-lock" && offlinePlan ? { offlinePlan: true } : {}) };
+    const c = new analyzerPb.PolicyConfig();
+    c.setEnforcementlevel(enforcementLevel ? LEVEL_ENUM[enforcementLevel] : p.getEnforcementlevel());
+    c.setProperties(structPb.Struct.fromJavaScript(props as Parameters<typeof structPb.Struct.fromJavaScript>[0]));
+    map.set(name, c);
+  }
+  return req;
+}

@@ -1,0 +1,116 @@
+/**
+ * What the engine sends the pack, seen before @pulumi/policy's handlers interpret it.
+ *
+ * The policy SDK hides three things the governance policies need, so the pack taps its own
+ * gRPC service (the requests are unchanged, only observed — except policy config that tries
+ * to lower a governance policy, which is raised back to mandatory and remembered):
+ * - Analyze requests carry secrets as wire secrets; the SDK unwraps them, so a policy cannot
+ *   tell a secret from a plaintext value. The raw properties are kept per URN.
+ * - The engine strips top-level internal keys from Analyze requests, so bridged providers'
+ *   `__defaults` list never reaches a resource policy; it does reach Remediate, which the
+ *   engine calls for every resource just before Analyze. The list is kept per URN.
+ * - Configure may set any policy's enforcement level, including "disabled", which makes the
+ *   SDK skip the policy entirely — a silent bypass for a governance policy.
+ */
+import { dirname } from "node:path";
+import type * as GrpcModule from "@grpc/grpc-js";
+
+/** The gRPC module @pulumi/policy itself uses (a copy installed elsewhere would not see the patch). */
+const grpc = require(require.resolve("@grpc/grpc-js", { paths: [dirname(require.resolve("@pulumi/policy"))] })) as typeof GrpcModule;
+
+export interface ConfigTampering {
+  readonly policy: string;
+  readonly requested: string;
+}
+
+interface TapState {
+  rawInputs: Map<string, Record<string, unknown>>;
+  topLevelDefaults: Map<string, string[]>;
+  tampering: ConfigTampering[];
+  configured: boolean;
+}
+
+const state: TapState = { rawInputs: new Map(), topLevelDefaults: new Map(), tampering: [], configured: false };
+
+/** Raw Analyze properties of a resource (secrets still wrapped), if the engine sent them. */
+export function rawInputsOf(urn: string): Record<string, unknown> | undefined {
+  return state.rawInputs.get(urn);
+}
+
+/** The top-level `__defaults` a bridged provider's Check listed for this resource, if seen. */
+export function topLevelDefaultsOf(urn: string): string[] | undefined {
+  return state.topLevelDefaults.get(urn);
+}
+
+/** Attempts, in the last Configure call, to lower a governance policy. */
+export function configTampering(): readonly ConfigTampering[] {
+  return state.tampering;
+}
+
+interface StructLike {
+  toJavaScript(): unknown;
+}
+interface AnalyzeRequestLike {
+  getUrn(): string;
+  getProperties(): StructLike | undefined;
+}
+interface PolicyConfigLike {
+  getEnforcementlevel(): number;
+  setEnforcementlevel(level: number): void;
+}
+interface ConfigureRequestLike {
+  getPolicyconfigMap(): { forEach(cb: (v: PolicyConfigLike, k: string) => void): void };
+}
+
+type Handler = (call: { request: unknown }, callback: (...args: unknown[]) => void) => unknown;
+
+/** The EnforcementLevel enum of pulumirpc's analyzer proto. */
+const LEVEL_NAMES: Record<number, string> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
+const MANDATORY = 1;
+
+/**
+ * Wraps the analyzer service handlers the next PolicyPack registers. `governancePolicies`
+ * are the policies whose enforcement level config may not lower.
+ */
+export function installEngineTap(governancePolicies: ReadonlySet<string>): () => void {
+  const original = grpc.Server.prototype.addService;
+  grpc.Server.prototype.addService = function (service: GrpcModule.ServiceDefinition, impl: GrpcModule.UntypedServiceImplementation) {
+    const handlers = impl as unknown as Record<string, Handler>;
+    const tapped: Record<string, Handler> = { ...handlers };
+    if (handlers.analyze) {
+      tapped.analyze = (call, callback) => {
+        const req = call.request as AnalyzeRequestLike;
+        state.rawInputs.set(req.getUrn(), (req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>);
+        return handlers.analyze(call, callback);
+      };
+    }
+    if (handlers.remediate) {
+      tapped.remediate = (call, callback) => {
+        const req = call.request as AnalyzeRequestLike;
+        const props = (req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>;
+        const defaults = props.__defaults;
+        if (Array.isArray(defaults)) state.topLevelDefaults.set(req.getUrn(), defaults.filter((d): d is string => typeof d === "string"));
+        return handlers.remediate(call, callback);
+      };
+    }
+    if (handlers.configure) {
+      tapped.configure = (call, callback) => {
+        const req = call.request as ConfigureRequestLike;
+        const tampering: ConfigTampering[] = [];
+        req.getPolicyconfigMap().forEach((v, name) => {
+          if (governancePolicies.has(name) && v.getEnforcementlevel() !== MANDATORY) {
+            tampering.push({ policy: name, requested: LEVEL_NAMES[v.getEnforcementlevel()] ?? String(v.getEnforcementlevel()) });
+            v.setEnforcementlevel(MANDATORY);
+          }
+        });
+        state.tampering = tampering;
+        state.configured = true;
+        return handlers.configure(call, callback);
+      };
+    }
+    return original.call(this, service, tapped as unknown as GrpcModule.UntypedServiceImplementation);
+  };
+  return () => {
+    grpc.Server.prototype.addService = original;
+  };
+}
