@@ -5,7 +5,7 @@
 import { readLock, lockFile, type Lock } from "../policies/lock";
 import { diffResources, type Change } from "../policies/diff";
 import { ReservedMarkerError, buildView, viewDigest, type DesiredStateView } from "../policies/view";
-import { InputError } from "../stacks/errors";
+import { CoopError, InputError } from "../stacks/errors";
 import { loadStackSpec, readProjectName } from "../stacks/load";
 import type { StackSpec } from "../stacks/schema";
 import { runProgramOffline, type OfflineRun } from "./offline/run-program";
@@ -17,8 +17,10 @@ export interface Plan {
   readonly run: OfflineRun;
   readonly view: DesiredStateView;
   readonly digest: string;
-  /** The approved lock, if the stack has one. */
+  /** The approved lock, if the stack has one and it could be read. */
   readonly lock?: Lock;
+  /** Why the lock could not be read (edited by hand, broken JSON); commands decide whether that stops them. */
+  readonly lockError?: CoopError;
   readonly lockFile: string;
   /** The change from the lock (every resource a create when there is none). */
   readonly changes: Change[];
@@ -35,7 +37,14 @@ export async function makePlan(root: string, stack: string): Promise<Plan> {
     if (e instanceof ReservedMarkerError) throw new InputError(e.message, "use another value; the markers stand for masked secrets and computed values");
     throw e;
   }
-  const lock = readLock(root, stack);
+  let lock: Lock | undefined;
+  let lockError: CoopError | undefined;
+  try {
+    lock = readLock(root, stack);
+  } catch (e) {
+    if (!(e instanceof CoopError)) throw e;
+    lockError = e;
+  }
   return {
     stack,
     specFile: file,
@@ -44,6 +53,7 @@ export async function makePlan(root: string, stack: string): Promise<Plan> {
     view,
     digest: viewDigest(view),
     lock,
+    lockError,
     lockFile: lockFile(stack),
     changes: diffResources(lock?.resources ?? [], view.resources),
   };

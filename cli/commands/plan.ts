@@ -19,6 +19,7 @@ lock (governance/approved/<stack>.lock.json).
   async run(ctx) {
     const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
     const plan = await makePlan(ctx.root, stack);
+    if (plan.lockError) throw plan.lockError;
     if (ctx.json) {
       ctx.io.json({
         stack: plan.stack,
