@@ -1,6 +1,6 @@
 import { appendFileSync, readFileSync } from "node:fs";
 import { InputError } from "../../stacks/errors";
-import { resolveStackName } from "../../stacks/load";
+import { listStacks, resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { stringFlag } from "../context";
 import { runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
@@ -10,7 +10,7 @@ import { renderGateMarkdown, renderGateReport } from "../render/gate-report";
 export const command: Command = {
   name: "gate",
   summary: "run the policy pack over the offline plan: is this change approved? (the reviewers' check)",
-  usage: `usage: coop gate [--stack NAME] [--json] [--policy-config FILE]
+  usage: `usage: coop gate [--stack NAME | --all] [--json] [--policy-config FILE]
 
 Runs the Pulumi program offline and the real policy pack (policies/) over it, through the
 analyzer protocol the Pulumi engine uses: the same verdict as
@@ -20,18 +20,40 @@ Exit 0 when no mandatory policy is violated, 1 when one is, 2 on bad input.
 When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
 
   --stack NAME           the stack (optional when exactly one spec exists)
+  --all                  every stack with a spec, in one run (JSON: {passed, stacks:[…]})
   --json                 print {stack, passed, violations:[{policy,urn,message,level}]}
   --policy-config FILE   the JSON policy config CI passes to --policy-pack-config (checked too)`,
-  options: { "policy-config": { type: "string" } },
+  options: { "policy-config": { type: "string" }, all: { type: "boolean" } },
   async run(ctx) {
-    const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
     const config = readPolicyConfig(ctx);
-    const plan = await makePlan(ctx.root, stack);
-    const result = await runGate(ctx.root, plan.run, config);
-    report(ctx, result);
+    if (ctx.values.all) {
+      if (ctx.values.stack) throw new InputError("give either --stack or --all, not both");
+      const stacks = listStacks(ctx.root);
+      if (stacks.length === 0) throw new InputError("there is no stack spec in stacks/", "copy the example: cp stacks/example.yaml stacks/<your-stack>.yaml");
+      const results: GateResult[] = [];
+      for (const stack of stacks) results.push(await gateStack(ctx, stack, config));
+      const passed = results.every((r) => r.passed);
+      if (ctx.json) ctx.io.json({ passed, stacks: results.map(summary) });
+      else ctx.io.out(results.map(renderGateReport).join("\n\n"));
+      for (const r of results) writeStepSummary(ctx, r);
+      return passed ? 0 : 1;
+    }
+    const result = await gateStack(ctx, resolveStackName(ctx.root, stringFlag(ctx, "stack")), config);
+    if (ctx.json) ctx.io.json(summary(result));
+    else ctx.io.out(renderGateReport(result));
+    writeStepSummary(ctx, result);
     return result.passed ? 0 : 1;
   },
 };
+
+async function gateStack(ctx: Context, stack: string, config: PolicyConfig): Promise<GateResult> {
+  const plan = await makePlan(ctx.root, stack);
+  return runGate(ctx.root, plan.run, config);
+}
+
+function summary(r: GateResult) {
+  return { stack: r.stack, passed: r.passed, violations: r.violations };
+}
 
 function readPolicyConfig(ctx: Context): PolicyConfig {
   const file = stringFlag(ctx, "policy-config");
@@ -46,12 +68,7 @@ function readPolicyConfig(ctx: Context): PolicyConfig {
   return data as PolicyConfig;
 }
 
-function report(ctx: Context, result: GateResult): void {
-  if (ctx.json) {
-    ctx.io.json({ stack: result.stack, passed: result.passed, violations: result.violations });
-  } else {
-    ctx.io.out(renderGateReport(result));
-  }
+function writeStepSummary(ctx: Context, result: GateResult): void {
   const summary = ctx.env.GITHUB_STEP_SUMMARY;
   if (summary) {
     try {

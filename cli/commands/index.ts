@@ -11,4 +11,5 @@ export interface CommandEntry {
 
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   plan: { summary: "validate the spec and show the desired state and its change from the approved lock", load: async () => (await import("./plan")).command },
+  gate: { summary: "run the policy pack over the offline plan: is this change approved? (the reviewers' check)", load: async () => (await import("./gate")).command },
 };
