@@ -10,11 +10,19 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../stacks/config";
-import { enabledServices, type StackSpec } from "../stacks/schema";
+import { defaultStorageBoxLocation } from "../stacks/storage-boxes";
+import { enabledServices, serviceFqdn, type StackSpec } from "../stacks/schema";
+import { Backup } from "./backup";
 import { Host, type HostArgs } from "./host";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "./interfaces";
 import { labelValue, resourcePrefix } from "./naming";
 import { publicPorts } from "./ports";
+import { onHost } from "./admin-commands";
+import { Mastodon, mastodonOwnerCommand, mastodonRoute } from "./mastodon";
+import { Nextcloud, nextcloudRoute } from "./nextcloud";
+import { Proxy } from "./proxy";
+import { declareMail, mailRoutes, mailStackOutputs } from "./mail-stack";
+import { declareDns } from "./dns";
 
 export interface CoopArgs {
   readonly stack: string;
@@ -28,7 +36,7 @@ export interface CoopStack {
   readonly outputs: Record<string, pulumi.Input<unknown>>;
 }
 
-export function declareCoop({ stack, spec }: CoopArgs): CoopStack {
+export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   const services = enabledServices(spec);
   const namePrefix = resourcePrefix(spec.coop.name, stack);
 
@@ -55,25 +63,99 @@ export function declareCoop({ stack, spec }: CoopArgs): CoopStack {
     ...(host.ipv4 ? { ipv4: host.ipv4, ipv6: host.ipv6 } : {}),
   };
 
+  // What the backup must save; each service section pushes its part (used in the backup section).
+  const backupSources: BackupSource[] = [];
+
   // --- web routes: plain data from the spec, pushed by each service's section -------------------
   const routes: WebRoute[] = [];
+  if (spec.services.mastodon.enabled) routes.push(mastodonRoute(dockerHost, serviceFqdn(spec, "mastodon")));
+  if (spec.services.nextcloud.enabled) routes.push(nextcloudRoute(dockerHost, serviceFqdn(spec, "nextcloud")));
+  // The mail host's certificate (Caddy obtains it, DMS reads it) and the MTA-STS policy.
+  routes.push(...mailRoutes(spec));
 
   // --- proxy --------------------------------------------------------------------------------
   // Set here: the Docker volume holding Caddy's certificates (the mail server reads its own).
   let certificatesVolume: pulumi.Input<string> | undefined;
+  const local = spec.host.target === "local" ? spec.host : undefined;
+  const proxy =
+    routes.length > 0 ? new Proxy("proxy", { host: dockerHost, routes, httpPort: local?.httpPort, httpsPort: local?.httpsPort }) : undefined;
+  certificatesVolume = proxy?.certificatesVolume;
 
   // --- mail ---------------------------------------------------------------------------------
   // Set here: the SMTP accounts Mastodon and Nextcloud send through (this stack's mail server,
   // or the mail stack's through a StackReference).
-  let smtpSenders: Partial<Record<"mastodon" | "nextcloud", SmtpSender>> = {};
+  const mailSection = declareMail(spec, dockerHost, certificatesVolume, secrets);
+  const smtpSenders: Partial<Record<"mastodon" | "nextcloud", SmtpSender>> = mailSection.smtpSenders;
+  if (mailSection.mail) {
+    // Read by the stacks that send through this one (components/mail-stack.ts MAIL_OUTPUTS).
+    Object.assign(outputs, mailStackOutputs(mailSection.mail));
+    backupSources.push(mailSection.mail.backup);
+  }
 
   // --- mastodon, nextcloud ------------------------------------------------------------------
+  // Without an SMTP sender (no mail service here, no mail stack referenced) both still deploy,
+  // warn at preview, and say so in the `*SendsMail` outputs.
+  if (spec.services.mastodon.enabled && proxy) {
+    const s = spec.services.mastodon;
+    const mastodon = new Mastodon("mastodon", {
+      host: dockerHost,
+      version: s.version,
+      hostname: serviceFqdn(spec, "mastodon"),
+      postgresMajor: s.postgresMajor,
+      proxyNetwork: proxy.networkName,
+      smtp: smtpSenders.mastodon,
+    });
+    backupSources.push(mastodon.backup);
+    outputs.mastodonUrl = `https://${serviceFqdn(spec, "mastodon")}`;
+    outputs.mastodonCreateOwner = onHost(host, mastodonOwnerCommand(dockerHost));
+    outputs.mastodonMigrations = mastodon.migrated;
+    outputs.mastodonSendsMail = mastodon.sendsMail;
+  }
+  if (spec.services.nextcloud.enabled && proxy) {
+    const s = spec.services.nextcloud;
+    const nextcloud = new Nextcloud("nextcloud", {
+      host: dockerHost,
+      version: s.version,
+      hostname: serviceFqdn(spec, "nextcloud"),
+      adminUser: s.adminUser,
+      postgresMajor: s.postgresMajor,
+      proxyNetwork: proxy.networkName,
+      proxyAddress: proxy.address,
+      httpsPort: local?.httpsPort,
+      smtp: smtpSenders.nextcloud,
+    });
+    backupSources.push(nextcloud.backup);
+    outputs.nextcloudUrl = `https://${serviceFqdn(spec, "nextcloud")}`;
+    outputs.nextcloudAdminUser = s.adminUser;
+    outputs.nextcloudAdminPassword = nextcloud.adminPassword;
+    outputs.nextcloudSendsMail = nextcloud.sendsMail;
+  }
 
   // --- dns ----------------------------------------------------------------------------------
+  const dns = declareDns(spec, host, mailSection.mail?.dkimTxt, { "coop-infra/coop": labelValue(spec.coop.name), "coop-infra/stack": labelValue(stack) });
+  if (dns?.nameservers) outputs.dnsNameservers = dns.nameservers;
 
   // --- backup -------------------------------------------------------------------------------
-  // Each service section pushes what must be saved.
-  const backupSources: BackupSource[] = [];
+  // backupSources (declared above the services, which push to it) lists what must be saved.
+  // Hetzner only: the spec refuses backups on a local stack (stacks/schema.ts says why).
+  if (spec.backups.enabled && spec.host.target === "hetzner" && host.ssh && host.serverId) {
+    const b = spec.backups;
+    const backup = new Backup("backup", {
+      sources: backupSources,
+      storageBoxType: b.storageBoxType,
+      storageBoxLocation: b.storageBoxLocation ?? defaultStorageBoxLocation(spec.host.location),
+      storageBoxSnapshots: b.storageBoxSnapshots,
+      time: b.time,
+      keep: { daily: b.keepDaily, weekly: b.keepWeekly, monthly: b.keepMonthly },
+      host: { ssh: host.ssh, serverId: host.serverId },
+      namePrefix,
+      labels: { "coop-infra/coop": labelValue(spec.coop.name), "coop-infra/stack": labelValue(stack) },
+    });
+    outputs.backupRepository = backup.repository;
+    // Without this password the backups cannot be read: `pulumi stack output --show-secrets`.
+    outputs.backupResticPassword = backup.resticPassword;
+    outputs.backupStorageBoxPassword = backup.storageBoxPassword;
+  }
 
   void [dockerHost, routes, certificatesVolume, smtpSenders, backupSources]; // until every section uses them
   return { host, outputs };

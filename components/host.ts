@@ -115,7 +115,9 @@ export class Host extends pulumi.ComponentResource {
         shutdownBeforeDeletion: true,
         labels,
       },
-      stateful,
+      // The name is fixed and unique per project, so a replacement must delete the old server first;
+      // the data (volume) and addresses (primary IPs) outlive it.
+      { ...stateful, deleteBeforeReplace: true },
     );
 
     const volume = new hcloud.Volume(
@@ -135,6 +137,10 @@ export class Host extends pulumi.ComponentResource {
       {
         connection: { host: ipv4.ipAddress, user: ADMIN_USER, dialErrorLimit: 60, perDialTimeout: 20 },
         create: `cloud-init status --wait >/dev/null || true; mountpoint -q ${DATA_DIR} && docker info --format '{{.ServerVersion}}'`,
+        // A rebuilt server runs cloud-init again: wait for it again.
+        triggers: [server.id],
+        // Some sshd configurations refuse the extra environment variable (pulumi-command#430).
+        addPreviousOutputInEnv: false,
       },
       { parent: this, dependsOn: [server, attachment] },
     );

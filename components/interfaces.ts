@@ -23,8 +23,10 @@ export type WebRoute =
       readonly upstream: string;
       /** Path-specific upstreams (e.g. Mastodon's streaming API), matched before the default. */
       readonly paths?: ReadonlyArray<{ readonly path: string; readonly upstream: string }>;
-      /** Largest request body accepted, in MB (uploads). */
+      /** Largest request body accepted, in MiB (uploads). */
       readonly maxBodyMb?: number;
+      /** Redirects answered by the proxy itself (e.g. Nextcloud's /.well-known/caldav), before proxying. */
+      readonly redirects?: ReadonlyArray<{ readonly path: string; readonly to: string; readonly status?: 301 | 302 | 307 | 308 }>;
     }
   | {
       /** A fixed document, e.g. the MTA-STS policy at mta-sts.<domain>/.well-known/mta-sts.txt. */
@@ -49,6 +51,12 @@ export interface SmtpSender {
   readonly username: pulumi.Input<string>;
   readonly password: pulumi.Input<string>;
   readonly fromAddress: pulumi.Input<string>;
+  /**
+   * Docker network to join to reach `host` when the mail server runs in the same stack: the mail
+   * container carries `host` as its alias there, so the name (and its TLS certificate) matches
+   * without leaving the machine. Absent when the mail server is another stack's (over the internet).
+   */
+  readonly network?: pulumi.Input<string>;
 }
 
 /** What the backup must save for one service, and how to keep it consistent while it does. */
@@ -56,10 +64,10 @@ export interface BackupSource {
   readonly service: string;
   /** Postgres databases to dump (streamed into the backup; a failed dump fails the backup). */
   readonly postgres: ReadonlyArray<{ readonly container: pulumi.Input<string>; readonly database: string; readonly user: string }>;
-  /** Docker named volumes to copy. */
+  /** Docker named volumes to copy (not a database's own data volume: a live copy of it would not restore; the dump covers it). */
   readonly volumes: ReadonlyArray<pulumi.Input<string>>;
-  /** Shell commands run on the host before copying (e.g. Nextcloud maintenance mode on) … */
+  /** Shell commands run as root on the host before copying (e.g. Nextcloud maintenance mode on), one command per entry … */
   readonly before?: readonly string[];
-  /** … and after, whether the copy succeeded or not. */
+  /** … and after, whether the copy succeeded, failed or was interrupted. The restore script runs them around a restore too. */
   readonly after?: readonly string[];
 }

@@ -18,6 +18,7 @@ import {
   usableMemoryMb,
   SERVICE_MEMORY_MB,
 } from "./catalog";
+import { STORAGE_BOX_LOCATIONS, STORAGE_BOX_TYPE_NAMES, STORAGE_BOX_TYPES } from "./storage-boxes";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 export const DOMAIN_RE = new RegExp(`^(?:${LABEL}\\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$`);
@@ -82,11 +83,21 @@ export const LocalHost = z
   .strict()
   .describe("The machine's own Docker engine, for trying the stack without an account.");
 
+/** Postgres major of a service's own database. A major upgrade is a dump and restore, never an edit alone. */
+const postgresMajor = (service: string) =>
+  z
+    .literal([17, 18], { message: "expected the Postgres major version 17 or 18" })
+    .default(18)
+    .describe(
+      `Postgres major version of ${service}'s database. Set once; changing it starts an empty database on a new volume (the old one is kept): follow the upgrade runbook to move the data.`,
+    );
+
 const mastodon = z
   .object({
     enabled: z.boolean().default(true).describe("Run Mastodon."),
     version: z.string().regex(/^v\d+\.\d+\.\d+$/, { message: "expected a pinned Mastodon release tag such as v4.6.3" }).default("v4.6.3").describe("Mastodon release (image tag) used by every Mastodon container."),
     hostname: hostLabel("social", "Mastodon"),
+    postgresMajor: postgresMajor("Mastodon"),
   })
   .strict()
   .describe("Mastodon, the co-op's social network server.");
@@ -97,6 +108,7 @@ const nextcloud = z
     version: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected a pinned Nextcloud release such as 34.0.2" }).default("34.0.2").describe("Nextcloud release (image tag <version>-apache). Upgrade one major version at a time."),
     hostname: hostLabel("cloud", "Nextcloud"),
     adminUser: z.string().regex(/^[a-z][a-z0-9._-]{1,63}$/).default("admin").describe("Name of the first Nextcloud admin account; its password is generated and kept as a Pulumi secret."),
+    postgresMajor: postgresMajor("Nextcloud"),
   })
   .strict()
   .describe("Nextcloud, the co-op's files, calendars and contacts.");
@@ -105,7 +117,17 @@ const relay = z
   .object({
     host: z.string().regex(/^[a-z0-9.-]+$/).nullable().default(null).describe("Outbound relay (smarthost) for mail, e.g. your relay provider's submission host. Hetzner blocks outbound ports 25 and 465 on new accounts, so most co-ops need one at first."),
     port: z.number().int().min(1).max(65535).default(587).describe("Submission port of the relay (587, STARTTLS)."),
-    username: z.string().default("").describe("User name at the relay. The password is set with `pulumi config set --secret coop:mailRelayPassword`."),
+    username: z
+      .string()
+      .regex(/^[^\s:]*$/, { message: "expected the relay user name without spaces or colons" })
+      .default("")
+      .describe("User name at the relay. The password is set with `pulumi config set --secret coop-infra:mailRelayPassword`."),
+    spfInclude: z
+      .string()
+      .regex(DOMAIN_RE, { message: "expected the domain your relay provider gives for SPF, e.g. spf.relay.example" })
+      .nullable()
+      .default(null)
+      .describe("The domain your relay provider documents for SPF ('include:<this>'). Mail relayed through it leaves from the provider's servers, so the domain's SPF record must name them. Required with a relay host."),
   })
   .strict()
   .describe("Where outgoing mail is handed over while direct delivery on port 25 is blocked.");
@@ -116,6 +138,19 @@ const mail = z
     version: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected a pinned docker-mailserver release such as 15.1.0" }).default("15.1.0").describe("docker-mailserver release (image tag)."),
     hostname: hostLabel("mail", "the mail server"),
     relay: relay.prefault({}),
+    senders: z
+      .array(z.enum(["mastodon", "nextcloud"]))
+      .nullable()
+      .default(null)
+      .describe("Services that get an SMTP account (mastodon@<domain>, nextcloud@<domain>) on this mail server. null = the services enabled in this stack; a mail stack that serves other stacks lists theirs."),
+    fromStack: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
+        message: "expected the mail stack's full name <organization>/<project>/<stack>, e.g. organization/coop-infra/split-mail",
+      })
+      .nullable()
+      .default(null)
+      .describe("Instead of running a mail server here (enabled: false), send Mastodon's and Nextcloud's mail through the one of another stack, named <organization>/<project>/<stack>. That stack must list these services in services.mail.senders and be deployed first."),
   })
   .strict()
   .describe("Mail for the co-op's domain: mailboxes, aliases, DKIM, and outgoing mail for Mastodon and Nextcloud.");
@@ -133,21 +168,46 @@ const dns = z
   .object({
     provider: z.enum(["hetzner", "manual"]).default("manual").describe("'hetzner': this stack manages the zone at Hetzner DNS. 'manual': `coop dns` prints the records to paste into your DNS provider."),
     ttl: z.number().int().min(60).max(86400).default(3600).describe("Time to live of the records, in seconds."),
+    manageZone: z
+      .boolean()
+      .default(true)
+      .describe("With provider 'hetzner': whether this stack creates the zone itself. When a co-op splits its services over several stacks, exactly one stack (usually the mail stack) creates the zone and the others set false and only add their own records to it."),
+    mailPolicy: z
+      .enum(["testing", "enforce", "reject"])
+      .default("testing")
+      .describe("How strictly receivers treat mail that fails SPF/DKIM/MTA-STS. 'testing': SPF ~all, DMARC p=none, MTA-STS testing (start here and read the reports). 'enforce': SPF -all, DMARC p=quarantine, MTA-STS enforce. 'reject': as enforce, with DMARC p=reject."),
   })
   .strict()
-  .describe("Where the domain's DNS records live.");
+  .describe("Where the domain's DNS records live, and the mail authentication policy they publish.");
 
 const backups = z
   .object({
-    enabled: z.boolean().default(true).describe("Back up every service's data with restic to a Hetzner Storage Box."),
-    storageBoxType: z.string().regex(/^bx\d{2}$/).default("bx11").describe("Hetzner Storage Box product (bx11 = 1 TB)."),
-    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "expected a time of day such as 03:30" }).default("03:30").describe("Daily backup time (host time zone, UTC)."),
+    enabled: z.boolean().default(true).describe("Back up every service's data with restic to a Hetzner Storage Box. Needs a Hetzner host; a local stack must set false."),
+    storageBoxType: z.enum(STORAGE_BOX_TYPE_NAMES).default("bx11").describe("Hetzner Storage Box product: bx11 (1 TB), bx21 (5 TB), bx31 (10 TB), bx41 (20 TB)."),
+    storageBoxLocation: z
+      .enum(STORAGE_BOX_LOCATIONS)
+      .nullable()
+      .default(null)
+      .describe("Where the Storage Box is: fsn1 (Falkenstein) or hel1 (Helsinki). Leave null to use a different site than the server's, so one site's disaster cannot take both."),
+    storageBoxSnapshots: z
+      .number()
+      .int()
+      .min(0)
+      .default(7)
+      .describe("Daily snapshots Hetzner takes of the whole Storage Box, kept beyond the host's reach: they survive even if an attacker on the host deletes the backups. 0 turns them off; at most what the product includes (bx11: 10)."),
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "expected a time of day such as 03:30" }).default("03:30").describe("Daily backup time (host time zone, UTC). Keep it well before 05:00, when security updates may reboot the host."),
     keepDaily: z.number().int().min(1).default(7).describe("Daily snapshots to keep."),
     keepWeekly: z.number().int().min(0).default(4).describe("Weekly snapshots to keep."),
     keepMonthly: z.number().int().min(0).default(6).describe("Monthly snapshots to keep."),
   })
   .strict()
-  .describe("Off-site backups.");
+  .superRefine((b, ctx) => {
+    const limit = STORAGE_BOX_TYPES[b.storageBoxType].maxSnapshots;
+    if (b.storageBoxSnapshots > limit) {
+      ctx.addIssue({ code: "custom", path: ["storageBoxSnapshots"], message: `a ${b.storageBoxType} Storage Box includes at most ${limit} snapshots`, params: { hint: `use at most ${limit}, or a bigger storageBoxType` } });
+    }
+  })
+  .describe("Off-site backups: restic to a Hetzner Storage Box, every night, with a restore script on the host.");
 
 export const StackSpecSchema = z
   .object({
@@ -221,6 +281,14 @@ export const StackSpecSchema = z
         ctx.addIssue({ code: "custom", path: ["domain"], message: "a .localhost domain cannot be reached on a Hetzner host", params: { hint: "use the co-op's real domain, or host.target: local" } });
       }
     }
+    if (spec.backups.enabled && host.target === "local") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["backups", "enabled"],
+        message: "backups need a Hetzner host: they go to a Hetzner Storage Box and run from a systemd timer the program installs over SSH, which a local Docker engine does not offer",
+        params: { hint: "set `backups: {enabled: false}` on a local stack (its data is for trying things out), or use host.target: hetzner" },
+      });
+    }
     if (enabled.length === 0) {
       ctx.addIssue({ code: "custom", path: ["services"], message: "no service is enabled", params: { hint: "set enabled: true on mastodon, nextcloud or mail" } });
     }
@@ -244,6 +312,7 @@ export const StackSpecSchema = z
         addresses.set(lp, i);
       }
     });
+    mailAndDnsIssues(spec, ctx);
   });
 
 export type StackSpec = z.output<typeof StackSpecSchema>;
@@ -253,6 +322,70 @@ export type LocalHostSpec = z.output<typeof LocalHost>;
 
 export function enabledServices(spec: Pick<StackSpec, "services">): ServiceName[] {
   return (["mastodon", "nextcloud", "mail"] as const).filter((s) => spec.services[s].enabled);
+}
+
+/** Services that get an SMTP account on this stack's mail server (services.mail.senders, or the ones enabled here). */
+export function mailSenders(spec: Pick<StackSpec, "services">): Array<"mastodon" | "nextcloud"> {
+  const m = spec.services.mail;
+  if (!m.enabled) return [];
+  return m.senders ? [...new Set(m.senders)].sort() : (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled);
+}
+
+/** Addresses the published DNS records and RFC 5321 send mail to; someone must receive them. */
+export const ROLE_LOCAL_PARTS = ["postmaster", "dmarc.report", "tlsrpt"] as const;
+
+/** Cross-field rules of the mail and DNS sections. */
+function mailAndDnsIssues(spec: StackSpec, ctx: z.RefinementCtx): void {
+  const m = spec.services.mail;
+  const issue = (path: PropertyKey[], message: string, hint?: string) => ctx.addIssue({ code: "custom", path, message, ...(hint ? { params: { hint } } : {}) });
+  const webSenders = (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled);
+
+  if (m.fromStack !== null) {
+    if (m.enabled) issue(["services", "mail", "fromStack"], "a stack either runs the mail server (enabled: true) or sends through another stack's (fromStack), not both", "set services.mail.enabled: false to use the other stack's mail server, or remove fromStack");
+    else if (webSenders.length === 0) issue(["services", "mail", "fromStack"], "nothing in this stack sends mail, so it needs no mail stack", "remove fromStack, or enable mastodon or nextcloud here");
+  } else if (!m.enabled && webSenders.length > 0) {
+    issue(
+      ["services", "mail"],
+      `${webSenders.join(" and ")} need${webSenders.length === 1 ? "s" : ""} a mail server to send sign-up, password-reset and notification mail, and this stack has none`,
+      "enable services.mail here, or set services.mail.fromStack to the stack that runs it (<organization>/<project>/<stack>)",
+    );
+  }
+  if (m.senders !== null && !m.enabled) issue(["services", "mail", "senders"], "senders are accounts on this stack's mail server, which is not enabled", "remove senders, or set services.mail.enabled: true");
+
+  if (m.enabled && m.relay.host !== null) {
+    if (m.relay.username === "") issue(["services", "mail", "relay", "username"], "a relay host needs the user name to log in with", "set the user name your relay provider gave you; the password goes in `pulumi config set --secret coop-infra:mailRelayPassword`");
+    if (m.relay.spfInclude === null) {
+      issue(
+        ["services", "mail", "relay", "spfInclude"],
+        "mail relayed through another provider leaves from its servers, so the domain's SPF record must include them or receivers will reject it",
+        "set spfInclude to the domain your relay provider's documentation gives for SPF (the part after 'include:')",
+      );
+    }
+  }
+
+  if (m.enabled) {
+    const used = new Set(spec.mailboxes.flatMap((b) => [b.localPart, ...b.aliases]));
+    if (spec.mailboxes.length === 0 && mailSenders(spec).length === 0) {
+      issue(["mailboxes"], "the mail server has no account at all (no mailbox, no service sending through it), and docker-mailserver does not start without one", "add a mailbox, or list the services that send through it in services.mail.senders");
+    }
+    for (const s of mailSenders(spec)) {
+      if (used.has(s)) issue(["mailboxes"], `${s}@${spec.domain} is the SMTP account of ${s}, so no mailbox or alias may use it`, `rename that mailbox or alias`);
+    }
+    if (spec.mailboxes.length > 0) {
+      const missing = ROLE_LOCAL_PARTS.filter((lp) => !used.has(lp));
+      if (missing.length > 0) {
+        issue(
+          ["mailboxes"],
+          `nobody receives ${missing.map((lp) => `${lp}@${spec.domain}`).join(", ")}: mail servers send problems to postmaster (RFC 5321), and the DNS records send DMARC and TLS reports to dmarc.report and tlsrpt`,
+          `add them to an admin's aliases, e.g. aliases: [${ROLE_LOCAL_PARTS.join(", ")}]`,
+        );
+      }
+    }
+  }
+
+  if (spec.dns.provider === "hetzner" && spec.host.target === "local") {
+    issue(["dns", "provider"], "a local stack has no public address to publish at Hetzner DNS", "use dns.provider: manual on a local stack");
+  }
 }
 
 /** Fully qualified host name of a service, e.g. social.example.coop. */

@@ -55,7 +55,7 @@ describe("coop plan as a process", () => {
     const r = spawnCoop(["plan", "--stack", "example"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^stack example · \d+ resources · sha256 [0-9a-f]{64}\n/);
-    expect(r.stdout).toMatch(/└─ host {2}Host\n/);
+    expect(r.stdout).toMatch(/[├└]─ host {2}Host\n/);
     expect(r.stdout).toMatch(/host-server {2}hcloud Server {2}cx33 in fsn1 · image debian-12 · delete-protected/);
   });
 

@@ -62,7 +62,7 @@ describe("the plan digest", () => {
 });
 
 describe("a real program with a config secret and a generated secret, run offline", async () => {
-  const spec = StackSpecSchema.parse({ ...bundledSpec("local"), services: { mail: { relay: { host: "relay.example", username: "co" } } } });
+  const spec = StackSpecSchema.parse({ ...bundledSpec("local"), services: { mail: { relay: { host: "relay.example", username: "co", spfInclude: "spf.relay.example" } } } });
   // A stand-in program: the same kinds of inputs the services give a container.
   const run = await runProgramOffline({
     project: "coop-infra",

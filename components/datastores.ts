@@ -1,0 +1,135 @@
+/**
+ * What the web services share: named volumes that survive their containers, and the Postgres
+ * and Redis each service runs for itself on its own internal network (never published).
+ *
+ * Why named volumes: an image's VOLUME that is not backed by a named volume gets an anonymous
+ * one, and the Docker provider removes anonymous volumes with the container (`removeVolumes`
+ * defaults to true), i.e. on every replacement. So every path an image declares is mounted
+ * from a named volume at exactly that path (../shared/oracles/image-volumes.txt).
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { DockerHostRef } from "./interfaces";
+
+export type PostgresMajor = 17 | 18;
+export const POSTGRES_MAJORS: readonly PostgresMajor[] = [17, 18];
+
+export const POSTGRES_IMAGES: Readonly<Record<PostgresMajor, string>> = {
+  17: "postgres:17-alpine",
+  18: "postgres:18-alpine",
+};
+
+/**
+ * Where the image keeps its data. Postgres 18 images moved the VOLUME up to /var/lib/postgresql
+ * (PGDATA=/var/lib/postgresql/18/docker, so a later major can sit beside it for pg_upgrade);
+ * mounting at the old path would leave the real data on an anonymous volume.
+ */
+export function postgresDataPath(major: PostgresMajor): string {
+  return major >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
+}
+
+export const REDIS_IMAGE = "redis:7-alpine";
+export const REDIS_DATA_PATH = "/data";
+
+/** The Docker name of a service's part: `${namePrefix}-<service>-<part>`. */
+export function dockerName(host: Pick<DockerHostRef, "namePrefix">, service: string, part: string): string {
+  return `${host.namePrefix}-${service}-${part}`;
+}
+
+/** Health check timing shared by the long-running containers (Docker's defaults are 30s/30s/3). */
+export function healthcheck(tests: string[], startPeriod = "60s"): docker.types.input.ContainerHealthcheck {
+  return { tests, interval: "30s", timeout: "10s", retries: 5, startPeriod, startInterval: "5s" };
+}
+
+export interface ChildOptions {
+  readonly parent: pulumi.Resource;
+  readonly provider: docker.Provider;
+}
+
+/**
+ * A named volume holding data. `protect` makes Pulumi refuse to delete it (also when a service
+ * is switched off: the admin must unprotect it on purpose); `retainOnDelete` keeps the data on
+ * the host even then, so removing it is always a separate, manual `docker volume rm`.
+ */
+export function dataVolume(resourceName: string, name: string, opts: ChildOptions): docker.Volume {
+  return new docker.Volume(resourceName, { name, driver: "local" }, { ...opts, protect: true, retainOnDelete: true });
+}
+
+/**
+ * Containers have fixed names, and Docker refuses a second container with the same name, so a
+ * replacement must remove the old one first (Pulumi's default creates the new one first).
+ */
+export function containerOptions(opts: ChildOptions, extra: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
+  return { ...opts, deleteBeforeReplace: true, ...extra };
+}
+
+export interface PostgresArgs {
+  readonly resourceName: string;
+  readonly containerName: string;
+  readonly major: PostgresMajor;
+  readonly volume: docker.Volume;
+  readonly network: docker.Network;
+  readonly database: string;
+  readonly user: string;
+  /** The generated password (a secret); only the superuser the image creates uses it. */
+  readonly password: pulumi.Input<string>;
+  readonly memoryMb: number;
+}
+
+export function postgresContainer(a: PostgresArgs, opts: ChildOptions): docker.Container {
+  return new docker.Container(
+    a.resourceName,
+    {
+      name: a.containerName,
+      image: POSTGRES_IMAGES[a.major],
+      restart: "unless-stopped",
+      envs: [`POSTGRES_DB=${a.database}`, `POSTGRES_USER=${a.user}`, pulumi.secret(pulumi.concat("POSTGRES_PASSWORD=", a.password))],
+      volumes: [{ volumeName: a.volume.name, containerPath: postgresDataPath(a.major) }],
+      networksAdvanced: [{ name: a.network.name }],
+      // TCP on purpose: during first initialisation the entrypoint runs a socket-only
+      // temporary server, which must not count as ready.
+      healthcheck: healthcheck(["CMD", "pg_isready", "-h", "127.0.0.1", "-U", a.user, "-d", a.database], "30s"),
+      // The services' first steps (migrations, installation) need the database up.
+      wait: true,
+      waitTimeout: 180,
+      // As in Mastodon's compose file: parallel queries need more than Docker's 64 MB of /dev/shm.
+      shmSize: 256,
+      memory: a.memoryMb,
+      // Let Postgres finish a checkpoint instead of being killed after Docker's 10 seconds.
+      stopTimeout: 60,
+      destroyGraceSeconds: 60,
+    },
+    containerOptions(opts),
+  );
+}
+
+export interface RedisArgs {
+  readonly resourceName: string;
+  readonly containerName: string;
+  readonly volume: docker.Volume;
+  readonly network: docker.Network;
+  readonly memoryMb: number;
+}
+
+export function redisContainer(a: RedisArgs, opts: ChildOptions): docker.Container {
+  return new docker.Container(
+    a.resourceName,
+    {
+      name: a.containerName,
+      image: REDIS_IMAGE,
+      restart: "unless-stopped",
+      volumes: [{ volumeName: a.volume.name, containerPath: REDIS_DATA_PATH }],
+      networksAdvanced: [{ name: a.network.name }],
+      healthcheck: healthcheck(["CMD", "redis-cli", "ping"], "10s"),
+      wait: true,
+      waitTimeout: 120,
+      memory: a.memoryMb,
+    },
+    containerOptions(opts),
+  );
+}
+
+/** A network only the service's own containers join; `internal` also cuts it off the internet. */
+export function internalNetwork(resourceName: string, name: string, opts: ChildOptions): docker.Network {
+  return new docker.Network(resourceName, { name, driver: "bridge", internal: true }, { ...opts, deleteBeforeReplace: true });
+}
