@@ -5,9 +5,11 @@ import { join } from "node:path";
 import { findRepoRoot } from "../stacks/load";
 import { writeFileAtomic } from "../stacks/fs-atomic";
 import { SPEC_SCHEMA_FILE, renderSpecJsonSchema } from "../stacks/json-schema";
+import { governanceSchemaOutputs } from "../policies/governance/json-schemas";
+import { PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema } from "../stacks/prices";
 
 const root = findRepoRoot();
-const outputs: Array<[string, string]> = [[SPEC_SCHEMA_FILE, renderSpecJsonSchema()]];
+const outputs: Array<[string, string]> = [[SPEC_SCHEMA_FILE, renderSpecJsonSchema()], ...governanceSchemaOutputs(), [PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema()]];
 for (const [file, text] of outputs) {
   writeFileAtomic(join(root, file), text);
   console.log(`wrote ${file}`);

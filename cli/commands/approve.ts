@@ -1,0 +1,97 @@
+import { checkChangeClass, decisionFindings, errorsOf, formatFinding, loadGovernance, type ChangeClass } from "../../policies/governance";
+import type { Decision, StandingDecision } from "../../policies/governance/decision";
+import { CheckFailed, InputError } from "../../stacks/errors";
+import { resolveStackName } from "../../stacks/load";
+import type { Command } from "../context";
+import { stringFlag } from "../context";
+import { changeRecords } from "../change-records";
+import { runsOf } from "../costing";
+import { chainTip, nextDecisionId, nowIso, requireSound, requirementOf, signRecord, signerFor, writeDecision } from "../ledger";
+import { makePlan } from "../planning";
+import { describeChanges } from "../render/plain-words";
+import type { JsonObject } from "../../policies/view";
+
+export const command: Command = {
+  name: "approve",
+  summary: "approve a routine change that a standing decision pre-approved (e.g. a patch upgrade); writes the decision and the lock",
+  usage: `usage: coop approve --stack NAME --standing ID [--key PATH] [--json]
+
+Records a routine decision: the change from the approved lock must fall entirely into a class
+of change that the standing decision ID pre-approved for this stack (e.g. image-patch: only
+pinned images, each moving up by a patch version). coop checks this from the change itself.
+The decision counts once it has the signatures governance/rules.yaml sets for that class.
+
+  --standing ID   the standing decision (coop decide --standing … recorded it)
+  --key PATH      also sign it with this SSH key
+  --json          print {stack, decision, class, digest, files, signatures}`,
+  options: { standing: { type: "string" }, key: { type: "string" } },
+  async run(ctx) {
+    const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
+    const standingId = stringFlag(ctx, "standing");
+    if (!standingId) throw new InputError("--standing is required", "name the standing decision that pre-approved this class of change, e.g. --standing standing-0001-image-patch");
+    const gov = loadGovernance(ctx.root);
+    requireSound(gov);
+    const now = new Date(nowIso(ctx.env));
+    const s = gov.byId.get(standingId);
+    if (!s || s.decision.kind !== "standing") throw new InputError(`there is no standing decision '${standingId}'`, "coop verify lists the decisions; standing decisions are recorded with coop decide --standing");
+    const standing = s.decision as StandingDecision;
+    const bad = errorsOf(decisionFindings(gov, s));
+    if (bad.length) throw new CheckFailed(`standing decision ${standingId} is not valid:\n${bad.map((f) => `  ${formatFinding(f)}`).join("\n")}`, "it needs its signatures and a passing poll before it can pre-approve anything");
+    if (!(standing.terms.stacks.includes("*") || standing.terms.stacks.includes(stack))) throw new CheckFailed(`standing decision ${standingId} covers ${standing.terms.stacks.join(", ")}, not '${stack}'`, "this change needs a vote: coop propose --post");
+    if (standing.terms.until && now.getTime() > Date.parse(standing.terms.until)) throw new CheckFailed(`standing decision ${standingId} ended on ${standing.terms.until.slice(0, 10)}`, "this change needs a vote, or the members adopt a new standing decision");
+    const tip = chainTip(gov, stack);
+    if (!tip.lock) throw new InputError(`stack '${stack}' has no approved state yet; its first state needs a vote`, `coop propose --stack ${stack} --post`);
+    const plan = await makePlan(ctx.root, stack);
+    if (plan.changes.length === 0) throw new InputError(`nothing to approve: the plan of '${stack}' equals the approved lock`);
+    let cls: ChangeClass | undefined;
+    const reasons: string[] = [];
+    for (const c of standing.terms.classes) {
+      const check = checkChangeClass(c, plan.changes);
+      if (check.ok) {
+        cls = c;
+        break;
+      }
+      reasons.push(...check.outside.map((o) => `  ${c}: ${o.urn.split("::").pop()}${o.path ? ` ${o.path}` : ""}: ${o.reason}`));
+    }
+    if (!cls) {
+      if (ctx.json) ctx.io.json({ stack, passed: false, outside: reasons });
+      else ctx.io.out(`Outside the classes ${standingId} pre-approved:\n${reasons.join("\n")}`);
+      ctx.io.err(`coop: this change is not routine under ${standingId}: it needs a vote (coop propose --stack ${stack} --post). Nothing was written.`);
+      return 1;
+    }
+    const sentences = describeChanges(plan.changes, runsOf(plan.spec).map((r) => r.split(" ")[0])).flatMap((x) => x.sentences);
+    const at = now.toISOString();
+    let record: Decision = {
+      kind: "routine",
+      version: 1,
+      id: nextDecisionId(gov, stack, "routine"),
+      project: gov.project,
+      decidedAt: at,
+      recordedAt: at,
+      summary: sentences.join(" ") || "Routine change.",
+      rulesSha256: gov.rulesSha256!,
+      requires: { count: 0, roles: ["admin"] },
+      signatures: [],
+      stack,
+      digest: plan.digest,
+      previous: tip.head!.id,
+      replaces: tip.lock.digest,
+      standing: standingId,
+      class: cls,
+      changes: changeRecords(plan.changes),
+    };
+    const requires = requirementOf(gov, record);
+    record = { ...record, requires };
+    const keyPath = stringFlag(ctx, "key");
+    if (keyPath) record = { ...record, signatures: [signRecord(record as unknown as JsonObject, keyPath, signerFor(gov, keyPath, requires))] };
+    const written = writeDecision(ctx.root, record, plan.view);
+    const more = Math.max(0, requires.count - record.signatures.length);
+    if (ctx.json) ctx.io.json({ stack, passed: true, decision: record.id, class: cls, digest: plan.digest, files: written.files, signatures: { have: record.signatures.length, required: requires.count, roles: requires.roles } });
+    else {
+      ctx.io.out(`Recorded routine decision ${record.id} (${cls}, under ${standingId}):`);
+      for (const f of written.files) ctx.io.out(`  wrote ${f}`);
+      ctx.io.out(more ? `It needs ${more} more signature${more === 1 ? "" : "s"} by ${requires.roles.join(" or ")}: coop sign ${record.id} --key ~/.ssh/id_ed25519` : `It has the signatures it needs. Commit it: git add governance && git commit`);
+    }
+    return 0;
+  },
+};

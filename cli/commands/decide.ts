@@ -1,0 +1,268 @@
+import { loadGovernance, pollFactsFromResponse, MalformedPoll, evaluatePoll, type Governance } from "../../policies/governance";
+import type { Expectation } from "../../policies/governance/binding";
+import type { Decision, Evidence, PollEvidence } from "../../policies/governance/decision";
+import type { AppliedRules, PollEvaluation } from "../../policies/governance/poll-rules";
+import type { PollFacts } from "../../policies/governance/loomio-poll";
+import { InputError } from "../../stacks/errors";
+import { resolveStackName } from "../../stacks/load";
+import type { Command, Context } from "../context";
+import { stringFlag } from "../context";
+import { chainTip, nextDecisionId, nowIso, requireSound, requirementOf, signRecord, signerFor, writeDecision } from "../ledger";
+import { LoomioClient, LoomioError } from "../loomio/client";
+import { loomioConfigFromEnv } from "../loomio/config";
+import { parsePollRef } from "../loomio/poll-ref";
+import { makePlan } from "../planning";
+import { describeChanges } from "../render/plain-words";
+import { backoffFromEnv, standingTermsFromFlags } from "./propose";
+import { runsOf } from "../costing";
+import type { JsonObject } from "../../policies/view";
+
+export const command: Command = {
+  name: "decide",
+  summary: "record a closed Loomio poll (or a meeting's decision) that approves the plan; writes the decision and the new lock",
+  usage: `usage: coop decide [--stack NAME] --poll KEY_OR_URL [--key PATH] [--json]
+       coop decide [--stack NAME] --manual --meeting TEXT --minutes REF [--decided-on DATE] [--key PATH]
+       coop decide --standing --classes LIST [--stacks LIST|*] [--until DATE] (--poll … | --manual …)
+
+Fetches the poll from Loomio (GET /api/b2/polls/<key>) and checks it against
+governance/rules.yaml: closed and not discarded, a supported type, in the co-op's group and
+open to all of it, its details carry 'coop-plan: stack=<stack> sha256=<digest>' with the
+digest of the plan rendered now, quorum, threshold and blocks met, and closed within the
+allowed number of days. Only then does it write governance/decisions/<id>.yaml and the new
+governance/approved/<stack>.lock.json, together. Otherwise it names the rule that failed and
+writes nothing (exit 1). Loomio errors and malformed answers exit 2.
+
+A decision counts once it has the signatures the rules require: add them with coop sign.
+
+  --poll KEY_OR_URL   the poll's key or address (LOOMIO_URL, LOOMIO_API_KEY)
+  --manual            record a decision taken outside Loomio (e.g. a general assembly); it
+                      needs the signatures the rules set for manual decisions
+  --meeting TEXT      with --manual: which meeting decided
+  --minutes REF       with --manual: where the minutes are
+  --decided-on DATE   with --manual: the meeting's date (default: today)
+  --standing …        record a standing decision (see coop propose --help)
+  --key PATH          also sign the decision with this SSH key (ssh-keygen -Y sign)
+  --json              print {stack, passed, decision?, kind?, digest, files?, outcome:[{rule,passed,detail}]}`,
+  options: {
+    poll: { type: "string" },
+    manual: { type: "boolean" },
+    meeting: { type: "string" },
+    minutes: { type: "string" },
+    "decided-on": { type: "string" },
+    key: { type: "string" },
+    standing: { type: "boolean" },
+    classes: { type: "string" },
+    stacks: { type: "string" },
+    until: { type: "string" },
+  },
+  async run(ctx) {
+    const poll = stringFlag(ctx, "poll");
+    const manual = ctx.values.manual === true;
+    if (!!poll === manual) throw new InputError(poll ? "--poll and --manual exclude each other" : "say how the decision was taken: --poll KEY_OR_URL, or --manual --meeting … --minutes …", "see coop decide --help");
+    const gov = loadGovernance(ctx.root);
+    requireSound(gov);
+    const now = new Date(nowIso(ctx.env));
+    if (ctx.values.standing) return decideStanding(ctx, gov, now);
+    return decideChange(ctx, gov, now);
+  },
+};
+
+type SoundGov = Governance & { rules: NonNullable<Governance["rules"]>; members: NonNullable<Governance["members"]>; project: string };
+
+function appliedRules(gov: SoundGov): AppliedRules {
+  const r = gov.rules;
+  return { groupId: r.electorate.loomioGroupId, wholeGroup: r.electorate.wholeGroup, types: [...r.polls.types], quorum: r.polls.quorum, threshold: r.polls.threshold, blocksAllowed: r.polls.blocksAllowed, maxAgeDays: r.polls.maxAgeDays };
+}
+
+interface Fetched {
+  readonly facts: PollFacts;
+  readonly url: string;
+  readonly sha256: string;
+}
+
+interface PollSource {
+  readonly client: LoomioClient;
+  readonly key: string;
+  readonly arg: string;
+}
+
+/** Checks the Loomio settings and the poll reference before any slow work. */
+function pollSource(ctx: Context, arg: string): PollSource {
+  const ref = parsePollRef(arg);
+  const config = loomioConfigFromEnv(ctx.env, { pollOrigin: ref.origin });
+  const client = new LoomioClient(config, { log: (m) => ctx.io.err(`coop: ${m}`), backoffMs: backoffFromEnv(ctx.env) });
+  return { client, key: ref.key, arg };
+}
+
+async function fetchPoll(source: PollSource): Promise<Fetched> {
+  const { client, key, arg } = source;
+  const res = await client.getPoll(key);
+  let facts: PollFacts;
+  try {
+    facts = pollFactsFromResponse(res.body, key);
+  } catch (e) {
+    if (e instanceof MalformedPoll) throw new LoomioError(`Loomio's answer for poll '${key}' cannot be used: ${client.scrub(e.message)}`, "check LOOMIO_URL points at the co-op's Loomio instance");
+    throw e;
+  }
+  return { facts, url: /^https?:/.test(arg) ? arg.trim() : client.pollUrl(facts.key), sha256: res.sha256 };
+}
+
+function pollEvidence(f: Fetched, applied: AppliedRules, evaluation: PollEvaluation, now: Date): PollEvidence {
+  const { facts } = f;
+  return {
+    type: "loomio-poll",
+    url: f.url,
+    key: facts.key,
+    pollId: facts.pollId,
+    groupId: facts.groupId,
+    title: facts.title,
+    pollType: facts.pollType,
+    closingAt: facts.closingAt,
+    closedAt: facts.closedAt,
+    discardedAt: facts.discardedAt,
+    specifiedVotersOnly: facts.specifiedVotersOnly,
+    binding: evaluation.binding,
+    votersCount: facts.votersCount,
+    decidedVotersCount: facts.decidedVotersCount,
+    counts: facts.counts ?? { agree: 0, abstain: 0, disagree: 0, block: 0 },
+    responseSha256: f.sha256,
+    fetchedAt: now.toISOString(),
+    applied: { ...applied, types: [...applied.types] },
+    outcome: evaluation.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: r.detail })),
+  };
+}
+
+/** Evaluates a poll; on failure prints the rules and returns exit 1 without writing anything. */
+async function pollDecision(ctx: Context, gov: SoundGov, source: PollSource, expected: Expectation, now: Date, label: Record<string, unknown>): Promise<{ evidence: PollEvidence; decidedAt: string } | number> {
+  const fetched = await fetchPoll(source);
+  const applied = appliedRules(gov);
+  const evaluation = evaluatePoll(fetched.facts, applied, expected, now);
+  if (!evaluation.passed) {
+    const names = evaluation.failed.map((r) => r.rule).join(", ");
+    if (ctx.json) ctx.io.json({ ...label, passed: false, poll: fetched.facts.key, failed: evaluation.failed, outcome: evaluation.results });
+    else ctx.io.out(renderOutcome(fetched.facts.key, evaluation));
+    ctx.io.err(`coop: poll ${fetched.facts.key} does not approve this: rule ${names} failed (${evaluation.failed[0].detail}). Nothing was written.`);
+    return 1;
+  }
+  return { evidence: pollEvidence(fetched, applied, evaluation, now), decidedAt: fetched.facts.closedAt! };
+}
+
+function renderOutcome(key: string, e: PollEvaluation): string {
+  return [`Poll ${key}:`, ...e.results.map((r) => `  ${r.passed ? "✓" : "✗"} ${r.rule.padEnd(13)} ${r.detail}`)].join("\n");
+}
+
+function meetingEvidence(ctx: Context, now: Date): { evidence: Evidence; decidedAt: string } {
+  const meeting = stringFlag(ctx, "meeting");
+  const minutes = stringFlag(ctx, "minutes");
+  if (!meeting || !minutes) throw new InputError("--manual needs --meeting (which meeting decided) and --minutes (where its minutes are)", 'e.g. --meeting "General assembly 2026-03-01" --minutes docs/minutes/2026-03-01.md');
+  const on = stringFlag(ctx, "decided-on");
+  let decidedAt = now.toISOString();
+  if (on) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(on) || Number.isNaN(Date.parse(`${on}T00:00:00Z`))) throw new InputError(`--decided-on must be a date such as 2026-03-01, got '${on}'`);
+    decidedAt = new Date(`${on}T00:00:00Z`).toISOString();
+    if (Date.parse(decidedAt) > now.getTime()) throw new InputError("--decided-on is in the future");
+  }
+  return { evidence: { type: "meeting", meeting, minutes }, decidedAt };
+}
+
+/** Signs with --key (if given), writes, and reports. */
+function finish(ctx: Context, gov: SoundGov, record: Decision, view: Parameters<typeof writeDecision>[2], extra: Record<string, unknown>): number {
+  const requires = requirementOf(gov, record);
+  let full: Decision = { ...record, requires, signatures: [] };
+  const keyPath = stringFlag(ctx, "key");
+  if (keyPath) {
+    const signer = signerFor(gov, keyPath, requires);
+    full = { ...full, signatures: [signRecord(full as unknown as JsonObject, keyPath, signer)] };
+  }
+  const written = writeDecision(ctx.root, full, view);
+  const have = full.signatures.length;
+  const more = Math.max(0, requires.count - have);
+  if (ctx.json) {
+    ctx.io.json({ ...extra, passed: true, decision: full.id, kind: full.kind, files: written.files, signatures: { have, required: requires.count, roles: requires.roles } });
+  } else {
+    ctx.io.out(`Recorded ${full.kind} decision ${full.id}:`);
+    for (const f of written.files) ctx.io.out(`  wrote ${f}`);
+    ctx.io.out(
+      more > 0
+        ? `It needs ${more} more signature${more === 1 ? "" : "s"} by ${requires.roles.join(" or ")} before it counts:\n  coop sign ${full.id} --key ~/.ssh/id_ed25519\nThen commit: git add governance && git commit -m "Decision ${full.id}"`
+        : `It has the signatures it needs. Commit it: git add governance && git commit -m "Decision ${full.id}"`,
+    );
+  }
+  return 0;
+}
+
+async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<number> {
+  const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
+  const tip = chainTip(gov, stack);
+  const poll = stringFlag(ctx, "poll");
+  const source = poll ? pollSource(ctx, poll) : undefined;
+  if (!source) meetingEvidence(ctx, now);
+  const plan = await makePlan(ctx.root, stack);
+  const head = tip.head?.decision;
+  const ratifying = head?.kind === "emergency" && plan.digest === tip.lock?.digest && !gov.decisions.some((d) => d.decision.kind === "ratification" && d.decision.ratifies === head.id);
+  if (!ratifying && tip.lock && plan.digest === tip.lock.digest) {
+    throw new InputError(`nothing to decide: the plan of '${stack}' already equals the approved lock`, "coop plan shows the change; change the spec, propose it, then decide");
+  }
+  const label = { stack, digest: plan.digest };
+  const expected: Expectation = { kind: "plan", stack, digest: plan.digest };
+  let evidence: Evidence;
+  let decidedAt: string;
+  if (source) {
+    const r = await pollDecision(ctx, gov, source, expected, now, label);
+    if (typeof r === "number") return r;
+    ({ evidence, decidedAt } = r);
+  } else {
+    ({ evidence, decidedAt } = meetingEvidence(ctx, now));
+  }
+  const common = { version: 1 as const, project: gov.project, decidedAt, recordedAt: now.toISOString(), rulesSha256: gov.rulesSha256!, requires: { count: 0, roles: ["admin"] }, signatures: [] };
+  if (ratifying && head?.kind === "emergency") {
+    const record: Decision = { kind: "ratification", id: nextDecisionId(gov, stack, "ratification"), ...common, summary: `Ratifies emergency change ${head.id}: ${head.reason}`, stack, ratifies: head.id, digest: plan.digest, evidence };
+    return finish(ctx, gov, record, undefined, label);
+  }
+  const sentences = describeChanges(plan.changes, runsOf(plan.spec).map((r) => r.split(" ")[0])).flatMap((s) => s.sentences);
+  const summary = tip.lock ? sentences.join(" ") || "Technical settings change." : `First approved state of stack ${stack}.`;
+  const record: Decision = {
+    kind: "change",
+    id: nextDecisionId(gov, stack, "change"),
+    ...common,
+    summary,
+    stack,
+    digest: plan.digest,
+    previous: tip.head?.id ?? null,
+    replaces: tip.lock?.digest ?? null,
+    evidence,
+  };
+  return finish(ctx, gov, record, plan.view, label);
+}
+
+async function decideStanding(ctx: Context, gov: SoundGov, now: Date): Promise<number> {
+  const { terms } = standingTermsFromFlags(ctx);
+  const poll = stringFlag(ctx, "poll");
+  let evidence: Evidence;
+  let decidedAt: string;
+  const label = { standing: terms };
+  if (poll) {
+    const r = await pollDecision(ctx, gov, pollSource(ctx, poll), { kind: "standing", terms }, now, label);
+    if (typeof r === "number") return r;
+    ({ evidence, decidedAt } = r);
+  } else {
+    ({ evidence, decidedAt } = meetingEvidence(ctx, now));
+  }
+  const record: Decision = {
+    kind: "standing",
+    id: nextDecisionId(gov, "standing", terms.classes.join("-")),
+    version: 1,
+    project: gov.project,
+    decidedAt,
+    recordedAt: now.toISOString(),
+    summary: `Pre-approves ${terms.classes.join(", ")} on ${terms.stacks.includes("*") ? "every stack" : terms.stacks.join(", ")}${terms.until ? ` until ${terms.until.slice(0, 10)}` : ""}.`,
+    rulesSha256: gov.rulesSha256!,
+    requires: { count: 0, roles: ["admin"] },
+    signatures: [],
+    terms: { classes: [...terms.classes] as StandingTermsClasses, stacks: [...terms.stacks], until: terms.until },
+    evidence,
+  };
+  return finish(ctx, gov, record, undefined, label);
+}
+
+type StandingTermsClasses = Extract<Decision, { kind: "standing" }>["terms"]["classes"];

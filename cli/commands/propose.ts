@@ -1,0 +1,167 @@
+import { CHANGE_CLASSES, loadGovernance, type ChangeClass } from "../../policies/governance";
+import type { StandingTerms } from "../../policies/governance/binding";
+import type { EmergencyDecision } from "../../policies/governance/decision";
+import type { Change } from "../../policies/diff";
+import { InputError } from "../../stacks/errors";
+import { listStacks, loadStackSpec, resolveStackName } from "../../stacks/load";
+import { closest } from "../../stacks/yaml-file";
+import type { Command, Context } from "../context";
+import { stringFlag } from "../context";
+import { costOfPlan, costSummary, runsOf } from "../costing";
+import { chainTip, nowIso, requireSound } from "../ledger";
+import { LoomioClient } from "../loomio/client";
+import { loomioConfigFromEnv } from "../loomio/config";
+import { makePlan } from "../planning";
+import { renderProposal, renderStandingProposal, type Proposal } from "../render/proposal";
+
+export const command: Command = {
+  name: "propose",
+  summary: "write the proposal members vote on (plain words, monthly cost, binding line); --post creates it in Loomio",
+  usage: `usage: coop propose [--stack NAME] [--post] [--closing-days N] [--json]
+       coop propose --standing --classes image-patch [--stacks NAME,…|*] [--until YYYY-MM-DD] [--post]
+
+Turns the change from the approved lock into a proposal in Markdown: what changes, per
+service, in plain words; the monthly cost before → after; and the line
+  coop-plan: stack=<stack> sha256=<digest>
+that ties the vote to exactly this plan (coop decide checks it). When the approved state
+holds an emergency change awaiting ratification, the proposal asks the members to ratify it.
+
+  --post              create the proposal in Loomio (b2 API) and print its address. Needs
+                      LOOMIO_URL, LOOMIO_API_KEY (a bot's key, sent only in a header) and
+                      LOOMIO_GROUP_ID.
+  --closing-days N    how long the vote stays open (default 7)
+  --standing          propose a standing decision that pre-approves routine changes instead
+  --classes LIST      with --standing: change classes (from governance/rules.yaml standing.classes)
+  --stacks LIST       with --standing: stacks it covers, or * for all (default *)
+  --until DATE        with --standing: when it ends (default: until revoked)
+  --json              print {stack, digest, title, markdown, poll?:{key, url}}`,
+  options: {
+    post: { type: "boolean" },
+    "closing-days": { type: "string" },
+    standing: { type: "boolean" },
+    classes: { type: "string" },
+    stacks: { type: "string" },
+    until: { type: "string" },
+  },
+  async run(ctx) {
+    const now = new Date(nowIso(ctx.env));
+    const closingDays = parseClosingDays(stringFlag(ctx, "closing-days"));
+    let proposal: Proposal;
+    let doc: Record<string, unknown>;
+    if (ctx.values.standing) {
+      const { terms, descriptions } = standingTermsFromFlags(ctx);
+      proposal = renderStandingProposal(coopName(ctx), terms, descriptions);
+      doc = { standing: terms };
+    } else {
+      const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
+      const gov = loadGovernance(ctx.root);
+      requireSound(gov);
+      const tip = chainTip(gov, stack);
+      const plan = await makePlan(ctx.root, stack);
+      const cost = costOfPlan(ctx.root, plan, now);
+      const head = tip.head?.decision;
+      const ratifies = head && head.kind === "emergency" && plan.digest === tip.lock?.digest && !gov.decisions.some((d) => d.decision.kind === "ratification" && d.decision.ratifies === head.id) ? (head as EmergencyDecision) : undefined;
+      if (!ratifies && plan.lock && plan.changes.length === 0) {
+        throw new InputError(`nothing to propose: the plan of '${stack}' equals the approved lock`, "change stacks/<stack>.yaml first; coop plan shows the change");
+      }
+      proposal = renderProposal({
+        stack,
+        coopName: plan.spec.coop.name,
+        digest: plan.digest,
+        changes: plan.changes,
+        runs: runsOf(plan.spec),
+        cost: costSummary(cost),
+        ratifies: ratifies ? { id: ratifies.id, reason: ratifies.reason, recordedAt: ratifies.recordedAt, changes: ratifies.changes.map(asChange) } : undefined,
+      });
+      doc = { stack, digest: plan.digest, ...(ratifies ? { ratifies: ratifies.id } : {}) };
+    }
+    if (!ctx.values.post) {
+      if (ctx.json) ctx.io.json({ ...doc, title: proposal.title, markdown: proposal.markdown });
+      else ctx.io.out(`# ${proposal.title}\n\n${proposal.markdown}`);
+      return 0;
+    }
+    const config = loomioConfigFromEnv(ctx.env, { needGroup: true });
+    const client = new LoomioClient(config, { log: (m) => ctx.io.err(`coop: ${m}`), backoffMs: backoffFromEnv(ctx.env) });
+    const closingAt = new Date(now.getTime() + closingDays * 86_400_000).toISOString();
+    const res = await client.createPoll({
+      group_id: config.groupId,
+      title: proposal.title,
+      poll_type: "proposal",
+      details: proposal.markdown,
+      details_format: "md",
+      options: ["agree", "abstain", "disagree", "block"],
+      closing_at: closingAt,
+      specified_voters_only: false,
+      hide_results: "until_closed",
+      anonymous: false,
+      notify_on_closing_soon: "undecided_voters",
+      recipient_audience: "group",
+      notify_recipients: true,
+    });
+    const key = (res.body as { polls?: Array<{ key?: unknown }> })?.polls?.[0]?.key;
+    if (typeof key !== "string" || !key) throw new InputError("Loomio accepted the proposal but its answer names no poll key", "look for the new poll in the Loomio group");
+    const url = client.pollUrl(key);
+    if (ctx.json) ctx.io.json({ ...doc, title: proposal.title, markdown: proposal.markdown, poll: { key, url, closingAt } });
+    else {
+      ctx.io.out(url);
+      ctx.io.err(`coop: proposal posted; voting closes ${closingAt}. When it has closed: coop decide${doc.stack ? ` --stack ${doc.stack}` : " --standing …"} --poll ${key}`);
+    }
+    return 0;
+  },
+};
+
+function asChange(c: { urn: string; op: "create" | "update" | "delete"; paths?: Array<{ path: string; old?: unknown; new?: unknown }> }): Change {
+  const parts = c.urn.split("::");
+  const type = (parts[2] ?? "").split("$").pop() ?? "";
+  return { urn: c.urn, type, name: parts[3] ?? c.urn, op: c.op, paths: c.paths?.map((p) => p.path), details: c.paths as Change["details"] };
+}
+
+function parseClosingDays(v: string | undefined): number {
+  if (v === undefined) return 7;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 90) throw new InputError(`--closing-days must be a whole number of days between 1 and 90, got '${v}'`);
+  return Number(v);
+}
+
+export function backoffFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  // Lets tests and impatient scripts shorten the retry back-off; Retry-After is honoured regardless.
+  const v = env.COOP_LOOMIO_BACKOFF_MS;
+  return v && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** The co-op's name as its first stack spec gives it (standing proposals name no stack). */
+function coopName(ctx: Context): string {
+  const stacks = listStacks(ctx.root);
+  try {
+    return stacks.length ? loadStackSpec(ctx.root, stacks[0]).spec.coop.name : "the co-op";
+  } catch {
+    return "the co-op";
+  }
+}
+
+/** Reads --classes/--stacks/--until and checks them against the rules. */
+export function standingTermsFromFlags(ctx: Context): { terms: StandingTerms; descriptions: Record<string, string> } {
+  const gov = loadGovernance(ctx.root);
+  requireSound(gov);
+  const raw = stringFlag(ctx, "classes");
+  if (!raw) throw new InputError("--standing needs --classes", `e.g. --classes ${CHANGE_CLASSES[0]}`);
+  const allowed = Object.keys(gov.rules.standing.classes);
+  const classes = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const c of classes) {
+    if (!allowed.includes(c)) {
+      const guess = closest(c, allowed);
+      throw new InputError(`the rules allow no standing decision for change class '${c}'`, allowed.length ? `${guess ? `did you mean '${guess}'? ` : ""}classes in governance/rules.yaml: ${allowed.join(", ")}` : "add it under standing.classes in governance/rules.yaml first (a change to the bylaws)");
+    }
+  }
+  const stacks = (stringFlag(ctx, "stacks") ?? "*").split(",").map((s) => s.trim()).filter(Boolean);
+  const known = listStacks(ctx.root);
+  for (const s of stacks) if (s !== "*" && !known.includes(s)) throw new InputError(`there is no stack '${s}'`, `stacks here: ${known.join(", ")}`);
+  const untilText = stringFlag(ctx, "until");
+  let until: string | null = null;
+  if (untilText) {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(untilText) || Number.isNaN(Date.parse(`${untilText}T00:00:00Z`))) throw new InputError(`--until must be a date such as 2027-01-31, got '${untilText}'`);
+    until = `${untilText}T00:00:00.000Z`;
+  }
+  const descriptions: Record<string, string> = {};
+  for (const c of classes) descriptions[c] = gov.rules.standing.classes[c as ChangeClass]?.description ?? "";
+  return { terms: { classes: classes as ChangeClass[], stacks: stacks.includes("*") ? ["*"] : stacks.sort(), until }, descriptions };
+}

@@ -1,0 +1,88 @@
+import { join } from "node:path";
+import { chainOf, loadGovernance, type LoadedDecision } from "../../policies/governance";
+import { DecisionSchema, isLockDecision, signaturePayload } from "../../policies/governance/decision";
+import { checkSignatures, requirementFor } from "../../policies/governance/signatures";
+import type { SignatureRequirement } from "../../policies/governance/rules";
+import { formatProblem, InputError } from "../../stacks/errors";
+import { writeFileAtomic } from "../../stacks/fs-atomic";
+import { closest } from "../../stacks/yaml-file";
+import type { Command } from "../context";
+import { stringFlag } from "../context";
+import { renderDecision, requireSound, signerFor } from "../ledger";
+import { signWithSshKeygen } from "../ssh-sign";
+import type { JsonObject } from "../../policies/view";
+
+export const command: Command = {
+  name: "sign",
+  summary: "sign a decision with your SSH key (ssh-keygen -Y sign), adding your signature to its record",
+  usage: `usage: coop sign DECISION --key PATH [--json]
+
+Signs governance/decisions/<DECISION>.yaml with your SSH key: ssh-keygen -Y sign, namespace
+coop-infra-decision, over the canonical JSON of the record without its signatures. The key
+must be yours in governance/members.yaml, and you must hold a role the decision needs.
+Signing twice with the same key changes nothing.
+
+  DECISION     the decision's id (or its file path)
+  --key PATH   your private key, e.g. ~/.ssh/id_ed25519 (or its .pub file when the key is in ssh-agent)
+  --json       print {decision, member, fingerprint, signatures:{valid, required}, counts}`,
+  options: { key: { type: "string" } },
+  positionals: true,
+  async run(ctx) {
+    const arg = ctx.positionals[0];
+    if (!arg || ctx.positionals.length > 1) throw new InputError("coop sign takes one decision id", "e.g. coop sign example-0002-change --key ~/.ssh/id_ed25519");
+    const keyPath = stringFlag(ctx, "key");
+    if (!keyPath) throw new InputError("--key is required", "pass your private key, e.g. --key ~/.ssh/id_ed25519");
+    const id = arg.replace(/^.*\//, "").replace(/\.yaml$/, "");
+    const gov = loadGovernance(ctx.root);
+    requireSound(gov);
+    const loaded = gov.byId.get(id);
+    if (!loaded) {
+      const broken = gov.problems.filter((p) => p.file.endsWith(`/${id}.yaml`));
+      if (broken.length) throw new InputError(`the decision ${id} cannot be read:\n${broken.map((p) => `  ${formatProblem(p)}`).join("\n")}`, "restore it from git");
+      const guess = closest(id, [...gov.byId.keys()]);
+      throw new InputError(`there is no decision '${id}'`, guess ? `did you mean ${guess}?` : "coop verify lists the decisions");
+    }
+    const requirement = requirementToSign(gov, loaded);
+    const signer = signerFor(gov, keyPath, requirement);
+    const existing = loaded.decision.signatures.findIndex((s) => s.member === signer.member.name);
+    if (existing >= 0 && checkSignatures(gov, loaded, requirement, "").signers.includes(signer.member.name)) {
+      return report(ctx, loaded, signer.member.name, signer.key.fingerprint, requirement, loaded.decision.signatures.length, true);
+    }
+    const signature = signWithSshKeygen(keyPath, signaturePayload(loaded.raw), signer.key);
+    // Keep the record byte for byte; only the signatures change (a stale signature by this member is replaced).
+    const kept = (loaded.raw.signatures as JsonObject[]).filter((s) => s.member !== signer.member.name);
+    const raw: JsonObject = { ...loaded.raw, signatures: [...kept, { member: signer.member.name, signature }] };
+    const parsed = DecisionSchema.safeParse(raw);
+    if (!parsed.success) throw new Error(`coop built an invalid record while signing: ${parsed.error.issues[0]?.message}`);
+    writeFileAtomic(join(ctx.root, loaded.file), renderDecision(raw));
+    return report(ctx, { ...loaded, raw, decision: parsed.data }, signer.member.name, signer.key.fingerprint, requirement, (raw.signatures as unknown[]).length, false);
+  },
+};
+
+/** What a new signature must satisfy: the record's own requirement and, for a stack's latest decision, today's rules. */
+function requirementToSign(gov: ReturnType<typeof loadGovernance> & { rules: NonNullable<ReturnType<typeof loadGovernance>["rules"]> }, d: LoadedDecision): SignatureRequirement {
+  const dec = d.decision;
+  const current = requirementFor(gov.rules, dec);
+  const isHead = isLockDecision(dec) && chainOf(gov, dec.stack).head?.id === d.id;
+  if (!isHead || !current) return dec.requires;
+  const roles = dec.requires.roles.filter((r) => current.roles.includes(r));
+  return { count: Math.max(current.count, dec.requires.count), roles: roles.length ? roles : current.roles };
+}
+
+function report(ctx: Parameters<typeof command.run>[0], d: LoadedDecision, member: string, fingerprint: string, req: SignatureRequirement, count: number, already: boolean): number {
+  const gov = loadGovernance(ctx.root);
+  const fresh = gov.byId.get(d.id) ?? d;
+  const check = checkSignatures(gov, fresh, req, "the rules");
+  const valid = check.signers.length;
+  if (ctx.json) {
+    ctx.io.json({ decision: d.id, member, fingerprint, alreadySigned: already, signatures: { valid, total: count, required: req.count, roles: req.roles }, complete: check.satisfied });
+    return 0;
+  }
+  ctx.io.out(already ? `${d.id} is already signed by ${member} (${fingerprint}).` : `Signed ${d.id} as ${member} (${fingerprint}).`);
+  ctx.io.out(
+    check.satisfied
+      ? `It has ${valid} of the ${req.count} signature${req.count === 1 ? "" : "s"} it needs: the decision counts. Commit it: git add governance && git commit`
+      : `It has ${valid} of ${req.count} signatures by ${req.roles.join(" or ")}; ${req.count - valid} more needed before it counts.`,
+  );
+  return 0;
+}

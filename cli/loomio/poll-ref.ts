@@ -1,0 +1,30 @@
+/**
+ * A poll named on the command line: its key (or numeric id), or its address as Loomio shows it
+ * (https://loomio.example/p/AbC123xy/some-title).
+ */
+import { InputError } from "../../stacks/errors";
+
+export interface PollRef {
+  readonly key: string;
+  /** The origin when the poll was given as an address. */
+  readonly origin?: string;
+}
+
+const KEY_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function parsePollRef(arg: string): PollRef {
+  const text = arg.trim();
+  if (KEY_RE.test(text)) return { key: text };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(`'${arg}' is neither a poll key nor a poll address`, "pass the poll's address (https://…/p/<key>/…) or its key");
+  }
+  const parts = url.pathname.split("/").filter(Boolean);
+  const at = parts.indexOf("p");
+  const b2 = parts.indexOf("polls");
+  const key = at >= 0 ? parts[at + 1] : b2 >= 0 ? parts[b2 + 1] : undefined;
+  if (!key || !KEY_RE.test(key)) throw new InputError(`cannot find a poll key in '${url.origin}${url.pathname}'`, "poll addresses look like https://loomio.example/p/AbC123xy/title");
+  return { key, origin: url.origin };
+}

@@ -1,0 +1,163 @@
+/**
+ * The change from the approved lock in words a member understands without knowing Pulumi:
+ * "Mastodon upgrades from v4.6.3 to v4.6.4", "The server moves to a bigger type: …". Each
+ * resource is attributed to the service whose component declares it (the outermost coop:
+ * component in its URN). What has no sentence of its own is still listed, in general words,
+ * so nothing that changes goes unmentioned.
+ */
+import type { Change } from "../../policies/diff";
+import { parseImageRef, versionStep } from "../../policies/governance/change-classes";
+import { COMPUTED, type Json } from "../../policies/view";
+import { LOCATIONS, SERVER_TYPES, type Location, type ServerTypeName } from "../../stacks/catalog";
+
+const SERVICE_LABELS: Record<string, string> = {
+  host: "The server",
+  mastodon: "Mastodon",
+  nextcloud: "Nextcloud",
+  mail: "Mail",
+  proxy: "The web proxy",
+  dns: "DNS",
+  backup: "Backups",
+};
+
+/** The service a resource belongs to: the outermost coop component in its URN (coop:<area>:<Name>). */
+export function serviceOf(urn: string): string {
+  const qualified = urn.split("::")[2] ?? "";
+  const first = qualified.split("$")[0] ?? "";
+  const m = /^coop:[a-z0-9-]+:([A-Za-z0-9]+)$/.exec(first);
+  return m ? m[1].toLowerCase() : "other";
+}
+
+export function serviceLabel(service: string): string {
+  return SERVICE_LABELS[service] ?? (service === "other" ? "Other resources" : service.charAt(0).toUpperCase() + service.slice(1));
+}
+
+function serverSize(type: string): string {
+  const t = SERVER_TYPES[type as ServerTypeName];
+  return t ? `${type} (${t.vcpus} vCPU, ${t.memoryGb} GB RAM)` : type;
+}
+
+function place(loc: Json | undefined): string {
+  return typeof loc === "string" && loc in LOCATIONS ? `${LOCATIONS[loc as Location]} (${loc})` : String(loc);
+}
+
+function shown(v: Json | undefined): string {
+  if (v === undefined) return "(unset)";
+  if (v === COMPUTED) return "(decided at deploy time)";
+  const text = typeof v === "string" ? v : JSON.stringify(v);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
+}
+
+export interface ServiceChanges {
+  readonly service: string;
+  readonly label: string;
+  readonly sentences: string[];
+}
+
+/**
+ * Sentences per service. `runs` names what the stack's server runs (for "the server that runs
+ * Mastodon and Nextcloud").
+ */
+export function describeChanges(changes: readonly Change[], runs: readonly string[] = []): ServiceChanges[] {
+  const byService = new Map<string, Set<string>>();
+  const say = (service: string, sentence: string) => {
+    const set = byService.get(service) ?? new Set<string>();
+    set.add(sentence);
+    byService.set(service, set);
+  };
+  const created = new Map<string, Change[]>();
+  const deleted = new Map<string, Change[]>();
+  for (const c of changes) {
+    const service = serviceOf(c.urn);
+    if (c.op === "create") created.set(service, [...(created.get(service) ?? []), c]);
+    if (c.op === "delete") deleted.set(service, [...(deleted.get(service) ?? []), c]);
+  }
+  const allOf = (service: string) => changes.filter((c) => serviceOf(c.urn) === service);
+  for (const [service, list] of created) {
+    const label = serviceLabel(service);
+    if (list.length === allOf(service).length && list.length > 1) say(service, `${label} is set up (${list.length} new resources).`);
+    else for (const c of list) say(service, createSentence(c));
+  }
+  for (const [service, list] of deleted) {
+    const label = serviceLabel(service);
+    if (list.length === allOf(service).length && list.length > 1) say(service, `${label} is removed (${list.length} resources deleted; data kept only in backups).`);
+    else for (const c of list) say(service, `${c.name} is deleted.`);
+  }
+  for (const c of changes) {
+    if (c.op !== "update") continue;
+    const service = serviceOf(c.urn);
+    for (const s of updateSentences(c, service, runs)) say(service, s);
+  }
+  return [...byService.entries()].map(([service, set]) => ({ service, label: serviceLabel(service), sentences: [...set] }));
+}
+
+function createSentence(c: Change): string {
+  if (c.type === "hcloud:index/sshKey:SshKey") return `A new admin SSH key is installed (${c.name}).`;
+  if (c.type === "hcloud:index/volume:Volume") return `A new data volume is created (${c.name}).`;
+  if (c.type === "hcloud:index/server:Server") return `A new server is created (${c.name}).`;
+  return `${c.name} is added.`;
+}
+
+function updateSentences(c: Change, service: string, runs: readonly string[]): string[] {
+  const label = serviceLabel(service);
+  const out: string[] = [];
+  const rest: string[] = [];
+  for (const d of c.details ?? []) {
+    const leaf = d.path.split(".").pop() ?? d.path;
+    const before = parseImageRef(d.old);
+    const after = parseImageRef(d.new);
+    if (before && after) {
+      if (before.repository !== after.repository) out.push(`${label} switches its image from ${before.repository}:${before.tag} to ${after.repository}:${after.tag}.`);
+      else {
+        const step = versionStep(before.tag, after.tag);
+        out.push(step.kind === "downgrade" ? `${label} goes back from ${before.tag} to ${after.tag}.` : `${label} upgrades from ${before.tag} to ${after.tag}.`);
+      }
+      continue;
+    }
+    if (c.type === "hcloud:index/server:Server" && leaf === "serverType" && typeof d.old === "string" && typeof d.new === "string") {
+      const a = SERVER_TYPES[d.old as ServerTypeName];
+      const b = SERVER_TYPES[d.new as ServerTypeName];
+      const bigger = a && b ? (b.memoryGb > a.memoryGb || (b.memoryGb === a.memoryGb && b.vcpus > a.vcpus) ? "bigger" : "smaller") : "different";
+      const what = runs.length ? `The server that runs ${joinWords(runs)}` : "The server";
+      out.push(`${what} moves to a ${bigger} type: ${serverSize(d.old)} → ${serverSize(d.new)}. It restarts during the change.`);
+      continue;
+    }
+    if (c.type === "hcloud:index/server:Server" && leaf === "location") {
+      out.push(`The server moves from ${place(d.old)} to ${place(d.new)}: it is rebuilt there, and its data must be moved.`);
+      continue;
+    }
+    if (c.type === "hcloud:index/server:Server" && leaf === "image") {
+      out.push(`The server is reinstalled with ${shown(d.new)} (was ${shown(d.old)}).`);
+      continue;
+    }
+    if (c.type === "hcloud:index/volume:Volume" && leaf === "size" && typeof d.old === "number" && typeof d.new === "number") {
+      out.push(d.new > d.old ? `The data volume grows from ${d.old} GB to ${d.new} GB.` : `The data volume would shrink from ${d.old} GB to ${d.new} GB (Hetzner cannot shrink volumes).`);
+      continue;
+    }
+    if (leaf === "deleteProtection" && d.new !== true) {
+      out.push(`⚠ ${c.name} loses its delete protection.`);
+      continue;
+    }
+    rest.push(d.path);
+  }
+  if (rest.length > 0) {
+    const what = c.type === "hcloud:index/firewall:Firewall" ? "The firewall rules change" : `${c.name} changes`;
+    out.push(`${what} (${rest.slice(0, 4).join(", ")}${rest.length > 4 ? `, and ${rest.length - 4} more` : ""}).`);
+  }
+  return out;
+}
+
+export function joinWords(words: readonly string[]): string {
+  if (words.length <= 1) return words.join("");
+  return `${words.slice(0, -1).join(", ")} and ${words[words.length - 1]}`;
+}
+
+/** One line per changed value, for the technical appendix. */
+export function technicalLines(changes: readonly Change[], limit = 40): string[] {
+  const lines: string[] = [];
+  for (const c of changes) {
+    if (c.op !== "update") lines.push(`${c.op} ${c.name} (${c.type})`);
+    else for (const d of c.details ?? []) lines.push(`update ${c.name} ${d.path}: ${shown(d.old)} → ${shown(d.new)}`);
+  }
+  return lines.length > limit ? [...lines.slice(0, limit), `… and ${lines.length - limit} more (coop plan --stack <stack> shows all)`] : lines;
+}

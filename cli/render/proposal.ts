@@ -1,0 +1,108 @@
+/**
+ * The proposal members vote on, in Markdown: what changes per service in plain words, the
+ * monthly cost before and after, how to vote, the technical details for the curious, and the
+ * binding line that ties the vote to exactly this plan.
+ */
+import type { Change } from "../../policies/diff";
+import { formatDelta, formatEuros } from "../../policies/cost";
+import { planBindingLine, standingBindingLine, type StandingTerms } from "../../policies/governance/binding";
+import { describeChanges, joinWords, technicalLines } from "./plain-words";
+
+export interface CostSummary {
+  /** Null when there is no approved state yet. */
+  readonly before: number | null;
+  readonly after: number;
+  readonly asOf: string;
+  readonly vat: string;
+  readonly unpriced: number;
+  readonly stale?: string;
+}
+
+export interface ProposalInput {
+  readonly stack: string;
+  readonly coopName: string;
+  readonly digest: string;
+  readonly changes: readonly Change[];
+  /** What the stack runs, e.g. ["Mastodon v4.6.3", "Nextcloud 34.0.2"]. */
+  readonly runs: readonly string[];
+  readonly cost: CostSummary;
+  /** Set when the proposal ratifies an emergency change already applied. */
+  readonly ratifies?: { readonly id: string; readonly reason: string; readonly recordedAt: string; readonly changes: readonly Change[] };
+}
+
+export interface Proposal {
+  readonly title: string;
+  readonly markdown: string;
+}
+
+function costLine(c: CostSummary): string {
+  const table = `Hetzner prices as of ${c.asOf}, VAT ${c.vat}${c.unpriced ? `; ${c.unpriced} item${c.unpriced === 1 ? "" : "s"} not priced` : ""}`;
+  if (c.before === null) return `**Monthly cost:** ${formatEuros(c.after)} per month (${table}).`;
+  return `**Monthly cost:** ${formatEuros(c.before)} → ${formatEuros(c.after)} per month (${formatDelta(c.before, c.after)}; ${table}).`;
+}
+
+export function renderProposal(p: ProposalInput): Proposal {
+  const shownChanges = p.ratifies ? p.ratifies.changes : p.changes;
+  const services = describeChanges(shownChanges, p.runs.map((r) => r.split(" ")[0]));
+  // Titles keep each sentence up to its first colon: "The server … moves to a bigger type".
+  const headline = services.flatMap((s) => s.sentences).slice(0, 2).map((s) => s.replace(/:.*$/, "").replace(/\.$/, "")).join("; ");
+  const first = !p.ratifies && p.cost.before === null;
+  const title = truncate(
+    p.ratifies ? `Ratify the emergency change on ${p.stack}: ${p.ratifies.reason}` : first ? `Approve the infrastructure of stack ${p.stack}` : `Infrastructure change on ${p.stack}: ${headline || "technical settings"}`,
+    140,
+  );
+  const md: string[] = [];
+  if (p.ratifies) {
+    md.push(
+      `On ${p.ratifies.recordedAt.slice(0, 10)} the admins applied an emergency change to stack **${p.stack}** without waiting for a vote, because: ${p.ratifies.reason}.`,
+      "",
+      "The co-op's rules say such a change must be ratified by the members. Agreeing keeps it; if this proposal does not pass, the admins must propose how to undo it.",
+      "",
+    );
+  } else if (first) {
+    md.push(`This sets up stack **${p.stack}** of ${p.coopName}${p.runs.length ? `, running ${joinWords(p.runs)}` : ""}. Nothing is deployed until this proposal passes.`, "");
+  } else {
+    md.push(`This changes stack **${p.stack}** of ${p.coopName}. Nothing is deployed until this proposal passes.`, "");
+  }
+  md.push("**What changes**", "");
+  if (services.length === 0) md.push("- Nothing changes compared with the approved state.");
+  for (const s of services) for (const sentence of s.sentences) md.push(`- ${sentence}`);
+  md.push("", costLine(p.cost));
+  if (p.cost.stale) md.push("", `_Note: ${p.cost.stale}._`);
+  md.push(
+    "",
+    "**How to vote:** *Agree* if the co-op should make this change. *Disagree* if it should not (say what would change your mind). *Abstain* to count for the quorum without taking sides. *Block* only if you believe it would seriously harm the co-op: under our rules a block stops the proposal.",
+    "",
+    "**Technical details** (for the admins):",
+    "",
+    ...technicalLines(shownChanges).map((l) => `- ${l}`),
+    "",
+    "The line below ties this vote to exactly the plan described above; coop checks it before anything is deployed. Please do not edit it.",
+    "",
+    planBindingLine(p.stack, p.digest),
+  );
+  return { title, markdown: `${md.join("\n")}\n` };
+}
+
+export function renderStandingProposal(coopName: string, terms: StandingTerms, descriptions: Record<string, string>): Proposal {
+  const classes = terms.classes.map((c) => `- **${c}**: ${descriptions[c] || c}`);
+  const stacks = terms.stacks.includes("*") ? "every stack" : `stack${terms.stacks.length === 1 ? "" : "s"} ${joinWords(terms.stacks.map((s) => `**${s}**`))}`;
+  const md = [
+    `This proposal lets the admins of ${coopName} apply the following routine changes to ${stacks} without a separate vote each time${terms.until ? `, until ${terms.until.slice(0, 10)}` : ", until the members revoke it"}:`,
+    "",
+    ...classes,
+    "",
+    "Each such change is still recorded, signed by the members the rules name, and checked by coop: anything outside these classes needs its own vote.",
+    "",
+    "**How to vote:** *Agree* to allow it, *Disagree* to keep voting on each change, *Block* if you believe it would seriously harm the co-op.",
+    "",
+    "The line below states exactly what is pre-approved; please do not edit it.",
+    "",
+    standingBindingLine(terms),
+  ];
+  return { title: truncate(`Standing approval: ${terms.classes.join(", ")} on ${terms.stacks.includes("*") ? "all stacks" : terms.stacks.join(", ")}`, 140), markdown: `${md.join("\n")}\n` };
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}

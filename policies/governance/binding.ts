@@ -1,0 +1,90 @@
+/**
+ * The machine-readable lines that bind a poll to exactly what it approves:
+ *   coop-plan: stack=<stack> sha256=<plan digest>
+ *   coop-standing: classes=<c1,c2> stacks=<s1,s2|*> until=<YYYY-MM-DD|none>
+ * A poll may carry plan lines for several stacks (one change across stacks); it must carry at
+ * most one per stack.
+ */
+
+const PLAN_RE = /coop-plan:\s*stack=([A-Za-z0-9][A-Za-z0-9_.-]*)\s+sha256=([0-9a-fA-F]{64})/g;
+const STANDING_RE = /coop-standing:\s*classes=([a-z0-9,-]+)\s+stacks=([A-Za-z0-9_.,*-]+)\s+until=(\d{4}-\d{2}-\d{2}|none)/g;
+
+export function planBindingLine(stack: string, digest: string): string {
+  return `coop-plan: stack=${stack} sha256=${digest}`;
+}
+
+export interface StandingTerms {
+  readonly classes: readonly string[];
+  readonly stacks: readonly string[];
+  /** ISO timestamp or null. */
+  readonly until: string | null;
+}
+
+export function standingBindingLine(terms: StandingTerms): string {
+  const until = terms.until ? terms.until.slice(0, 10) : "none";
+  return `coop-standing: classes=${[...terms.classes].sort().join(",")} stacks=${[...terms.stacks].sort().join(",")} until=${until}`;
+}
+
+/** Plain text of a poll's details: Loomio stores Markdown or HTML. */
+export function detailsText(details: string | null | undefined): string {
+  if (!details) return "";
+  return details
+    .replace(/<br\s*\/?>|<\/p>|<\/li>|<\/div>/gi, "\n")
+    .replace(/<[^>]*>/g, "")
+    .replace(/&nbsp;/g, " ")
+    .replace(/`/g, "");
+}
+
+export interface PlanBinding {
+  readonly line: string;
+  readonly stack: string;
+  readonly digest: string;
+}
+
+export function findPlanBindings(details: string | null | undefined): PlanBinding[] {
+  const out: PlanBinding[] = [];
+  for (const m of detailsText(details).matchAll(PLAN_RE)) out.push({ line: planBindingLine(m[1], m[2].toLowerCase()), stack: m[1], digest: m[2].toLowerCase() });
+  return out;
+}
+
+export function findStandingBindings(details: string | null | undefined): string[] {
+  const out: string[] = [];
+  for (const m of detailsText(details).matchAll(STANDING_RE)) {
+    out.push(standingBindingLine({ classes: m[1].split(","), stacks: m[2].split(","), until: m[3] === "none" ? null : `${m[3]}T00:00:00.000Z` }));
+  }
+  return out;
+}
+
+/** What a poll must bind to for the decision being recorded. */
+export type Expectation =
+  | { readonly kind: "plan"; readonly stack: string; readonly digest: string }
+  | { readonly kind: "standing"; readonly terms: StandingTerms };
+
+export interface BindingCheck {
+  readonly passed: boolean;
+  /** The line found for this decision, if any. */
+  readonly line: string | null;
+  readonly detail: string;
+}
+
+export function checkBinding(details: string | null | undefined, expected: Expectation): BindingCheck {
+  if (expected.kind === "standing") {
+    const want = standingBindingLine(expected.terms);
+    const found = findStandingBindings(details);
+    if (found.length === 0) return { passed: false, line: null, detail: `the poll's details carry no line '${want}'` };
+    if (found.includes(want) && found.length === 1) return { passed: true, line: want, detail: `binds ${want}` };
+    return { passed: false, line: found[0], detail: `the poll binds '${found.join("', '")}', not '${want}'` };
+  }
+  const all = findPlanBindings(details);
+  const mine = all.filter((b) => b.stack === expected.stack);
+  if (all.length === 0) return { passed: false, line: null, detail: `the poll's details carry no binding line (${planBindingLine(expected.stack, "<digest>")})` };
+  if (mine.length === 0) {
+    return { passed: false, line: null, detail: `the poll binds stack ${[...new Set(all.map((b) => `'${b.stack}'`))].join(", ")}, not '${expected.stack}'` };
+  }
+  const digests = [...new Set(mine.map((b) => b.digest))];
+  if (digests.length > 1) return { passed: false, line: mine[0].line, detail: `the poll binds stack '${expected.stack}' to ${digests.length} different digests` };
+  if (digests[0] !== expected.digest) {
+    return { passed: false, line: mine[0].line, detail: `the poll approved sha256 ${digests[0].slice(0, 12)}…, but the plan rendered now is ${expected.digest.slice(0, 12)}…` };
+  }
+  return { passed: true, line: mine[0].line, detail: `binds stack '${expected.stack}' to the plan rendered now (sha256 ${expected.digest.slice(0, 12)}…)` };
+}

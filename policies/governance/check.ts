@@ -1,0 +1,310 @@
+/**
+ * The checks over the co-op's record: is a stack's approved lock backed by a valid decision
+ * (the policy pack's question), and is the whole ledger sound (`coop verify`'s question).
+ *
+ * Two principles:
+ * - Decisions are judged by the rules recorded in them (a poll that passed under last year's
+ *   bylaws stays passed), except that the decision backing a lock today must also carry the
+ *   signatures today's rules require: signatures are cheap to add, and the bar for deploying
+ *   is the bylaws in force.
+ * - Nothing is trusted because a field says so: outcomes are recomputed from the recorded
+ *   counts, routine changes re-classified from the recorded changes, chains followed by id and
+ *   digest.
+ */
+import type { Lock } from "../lock";
+import { checkChangeClass } from "./change-classes";
+import { findPlanBindings, type Expectation } from "./binding";
+import { isLockDecision, type Decision, type EmergencyDecision, type LockDecision, type PollEvidence, type StandingDecision } from "./decision";
+import type { Finding, FindingCode } from "./findings";
+import type { Governance, LoadedDecision } from "./load";
+import { evaluatePoll, type PollRule } from "./poll-rules";
+import { checkSignatures, requirementFor } from "./signatures";
+
+const RULE_CODES: Record<PollRule, FindingCode> = {
+  closed: "poll-not-closed",
+  "not-discarded": "poll-discarded",
+  "poll-type": "poll-type",
+  group: "poll-group",
+  electorate: "poll-electorate",
+  binding: "poll-binding",
+  quorum: "poll-quorum",
+  threshold: "poll-threshold",
+  blocks: "poll-blocks",
+  age: "decision-stale",
+};
+
+type L<D extends Decision = Decision> = LoadedDecision & { readonly decision: D };
+
+function base(d: LoadedDecision): Pick<Finding, "file" | "decision" | "stack"> {
+  return { file: d.file, decision: d.id, stack: "stack" in d.decision ? d.decision.stack : undefined };
+}
+
+function expectationOf(d: Decision): Expectation | undefined {
+  if (d.kind === "change" || d.kind === "ratification") return { kind: "plan", stack: d.stack, digest: d.digest };
+  if (d.kind === "standing") return { kind: "standing", terms: d.terms };
+  return undefined;
+}
+
+/** Re-evaluates recorded poll evidence offline, at the time it was recorded. */
+export function evidenceFindings(d: LoadedDecision): Finding[] {
+  const dec = d.decision;
+  if (!("evidence" in dec) || dec.evidence.type !== "loomio-poll") return [];
+  const ev: PollEvidence = dec.evidence;
+  const expected = expectationOf(dec)!;
+  const result = evaluatePoll({ ...ev, details: undefined, counts: ev.counts }, ev.applied, expected, new Date(dec.recordedAt));
+  const findings: Finding[] = [];
+  for (const f of result.failed) {
+    let code = RULE_CODES[f.rule];
+    if (f.rule === "binding" && expected.kind === "plan" && findPlanBindings(ev.binding).some((b) => b.stack === expected.stack)) code = "digest-mismatch";
+    findings.push({ ...base(d), field: "evidence", code, level: "error", message: `poll ${ev.key}: ${f.detail} (rule ${f.rule})`, remediation: "a decision needs a poll that passes every rule: propose the change again (coop propose --post) and record the new poll (coop decide)" });
+  }
+  const recordedFail = ev.outcome.filter((o) => !o.passed);
+  const recomputed = new Map(result.results.map((r) => [r.rule as string, r.passed]));
+  const disagree = ev.outcome.filter((o) => recomputed.has(o.rule) && recomputed.get(o.rule) !== o.passed);
+  if (recordedFail.length > 0 || disagree.length > 0) {
+    findings.push({ ...base(d), field: "evidence.outcome", code: "poll-outcome", level: "error", message: `the recorded outcome (${[...recordedFail, ...disagree].map((o) => `${o.rule}: ${o.passed ? "passed" : "failed"}`).join(", ")}) does not match a passing evaluation of the recorded counts`, remediation: "the record was edited; restore it from git" });
+  }
+  if (ev.closedAt !== null && dec.decidedAt !== ev.closedAt) {
+    findings.push({ ...base(d), field: "decidedAt", code: "poll-outcome", level: "error", message: `decidedAt (${dec.decidedAt}) is not the poll's closing time (${ev.closedAt})`, remediation: "the record was edited; restore it from git" });
+  }
+  return findings;
+}
+
+const decisionCache = new WeakMap<LoadedDecision, Finding[]>();
+
+/**
+ * Everything that can be said about one decision on its own terms: signatures against the
+ * requirement recorded in it, its evidence, and its kind's links (standing, ratified emergency).
+ */
+export function decisionFindings(gov: Governance, d: LoadedDecision): Finding[] {
+  const hit = decisionCache.get(d);
+  if (hit) return hit;
+  decisionCache.set(d, []); // guards against cycles between decisions
+  const dec = d.decision;
+  const findings: Finding[] = [];
+  findings.push(...checkSignatures(gov, d, dec.requires, "the rules when it was recorded").findings);
+  findings.push(...evidenceFindings(d));
+  if (dec.kind === "routine") findings.push(...routineFindings(gov, d as L<Extract<Decision, { kind: "routine" }>>));
+  if (dec.kind === "ratification") {
+    const target = gov.byId.get(dec.ratifies);
+    const t = target?.decision;
+    if (!t || t.kind !== "emergency" || t.stack !== dec.stack || t.digest !== dec.digest) {
+      findings.push({ ...base(d), field: "ratifies", code: "ratification-target", level: "error", message: !t ? `it ratifies '${dec.ratifies}', which does not exist` : t.kind !== "emergency" ? `it ratifies '${dec.ratifies}', which is a ${t.kind} decision, not an emergency` : `it ratifies '${dec.ratifies}' but names another stack or state`, remediation: "restore the records from git" });
+    }
+  }
+  if (dec.kind === "emergency" && Date.parse(dec.ratifyBy) <= Date.parse(dec.recordedAt)) {
+    findings.push({ ...base(d), field: "ratifyBy", code: "emergency-overdue", level: "error", message: "its ratification deadline is not after the time it was recorded", remediation: "the record was edited; restore it from git" });
+  }
+  decisionCache.set(d, findings);
+  return findings;
+}
+
+function routineFindings(gov: Governance, d: L<Extract<Decision, { kind: "routine" }>>): Finding[] {
+  const dec = d.decision;
+  const findings: Finding[] = [];
+  const s = gov.byId.get(dec.standing);
+  if (!s || s.decision.kind !== "standing") {
+    findings.push({ ...base(d), field: "standing", code: "standing-missing", level: "error", message: `it cites standing decision '${dec.standing}', which ${s ? `is a ${s.decision.kind} decision` : "does not exist"}`, remediation: "routine changes need a standing decision adopted by the members (coop decide --standing …)" });
+  } else {
+    const standing = s.decision as StandingDecision;
+    if (decisionFindings(gov, s).some((f) => f.level === "error")) {
+      findings.push({ ...base(d), field: "standing", code: "standing-missing", level: "error", message: `its standing decision '${standing.id}' is not valid (see its own findings)`, remediation: `fix ${s.file} first (coop verify lists why)` });
+    }
+    if (!standing.terms.classes.includes(dec.class) || !(standing.terms.stacks.includes("*") || standing.terms.stacks.includes(dec.stack))) {
+      findings.push({ ...base(d), field: "class", code: "standing-scope", level: "error", message: `standing decision '${standing.id}' pre-approves ${standing.terms.classes.join(", ")} on ${standing.terms.stacks.join(", ")}, not ${dec.class} on '${dec.stack}'`, remediation: "this change needs a vote: coop propose --post, then coop decide" });
+    }
+    if (Date.parse(dec.recordedAt) < Date.parse(standing.recordedAt) || (standing.terms.until !== null && Date.parse(dec.recordedAt) > Date.parse(standing.terms.until))) {
+      findings.push({ ...base(d), field: "standing", code: "standing-expired", level: "error", message: `it was recorded ${dec.recordedAt}, outside the time standing decision '${standing.id}' applies (${standing.recordedAt} – ${standing.terms.until ?? "until revoked"})`, remediation: "this change needs a vote, or the members adopt a new standing decision" });
+    }
+  }
+  const cls = checkChangeClass(dec.class, dec.changes);
+  for (const o of cls.outside) {
+    findings.push({ ...base(d), field: "changes", code: "routine-out-of-class", level: "error", message: `${o.urn}${o.path ? ` ${o.path}` : ""}: ${o.reason}`, remediation: "this change needs a vote: coop propose --post, then coop decide" });
+  }
+  return findings;
+}
+
+export interface Chain {
+  /** Decisions in order from the first; empty when the chain cannot be followed. */
+  readonly order: LoadedDecision[];
+  /** The latest decision, when the chain is sound enough to have one. */
+  readonly head?: LoadedDecision;
+  readonly findings: Finding[];
+}
+
+const chainCache = new WeakMap<Governance, Map<string, Chain>>();
+
+/** The stack's lock-setting decisions as a chain from the first to the latest. */
+export function chainOf(gov: Governance, stack: string): Chain {
+  let perGov = chainCache.get(gov);
+  if (!perGov) chainCache.set(gov, (perGov = new Map()));
+  const hit = perGov.get(stack);
+  if (hit) return hit;
+  const chain = buildChain(gov, stack);
+  perGov.set(stack, chain);
+  return chain;
+}
+
+function buildChain(gov: Governance, stack: string): Chain {
+  const mine = gov.decisions.filter((d) => isLockDecision(d.decision) && d.decision.stack === stack) as Array<L<LockDecision>>;
+  const findings: Finding[] = [];
+  if (mine.length === 0) return { order: [], findings };
+  const next = new Map<string | null, Array<L<LockDecision>>>();
+  for (const d of mine) {
+    const dec = d.decision;
+    const list = next.get(dec.previous) ?? [];
+    list.push(d);
+    next.set(dec.previous, list);
+    if (dec.previous === null) {
+      if (dec.replaces !== null) findings.push({ ...base(d), field: "replaces", code: "chain-replaces-mismatch", level: "error", message: "the first decision of a stack replaces nothing, but this one names a replaced digest", remediation: "restore the record from git" });
+      continue;
+    }
+    const prev = gov.byId.get(dec.previous);
+    if (!prev || !isLockDecision(prev.decision) || prev.decision.stack !== stack) {
+      findings.push({ ...base(d), field: "previous", code: "chain-broken", level: "error", message: `it follows '${dec.previous}', which ${!prev ? "does not exist" : !isLockDecision(prev.decision) ? "sets no lock" : `is a decision for stack '${prev.decision.stack}'`}`, remediation: "restore the missing decision from git; decisions are never deleted" });
+    } else if (dec.replaces !== prev.decision.digest) {
+      findings.push({ ...base(d), field: "replaces", code: "chain-replaces-mismatch", level: "error", message: `it replaces ${dec.replaces?.slice(0, 12)}…, but '${prev.id}' approved ${prev.decision.digest.slice(0, 12)}…`, remediation: "restore the record from git" });
+    }
+  }
+  for (const [prev, list] of next) {
+    if (list.length > 1) {
+      findings.push({
+        file: list[1].file,
+        stack,
+        decision: list[1].id,
+        code: prev === null ? "chain-no-genesis" : "chain-fork",
+        level: "error",
+        message: prev === null ? `the stack has ${list.length} first decisions (${list.map((d) => d.id).join(", ")})` : `the chain forks: ${list.map((d) => d.id).join(" and ")} both follow '${prev}'`,
+        remediation: "keep one branch: the later decision must be recorded again on top of the other (coop decide after merging)",
+      });
+    }
+  }
+  const roots = next.get(null) ?? [];
+  if (roots.length === 0) {
+    findings.push({ file: mine[0].file, stack, decision: mine[0].id, code: "chain-no-genesis", level: "error", message: `no decision of stack '${stack}' is its first (previous: null)`, remediation: "restore the stack's first decision from git" });
+    return { order: [], findings };
+  }
+  if (roots.length > 1) return { order: [], findings };
+  const order: LoadedDecision[] = [];
+  const seen = new Set<string>();
+  let cur: L<LockDecision> | undefined = roots[0];
+  let forked = false;
+  while (cur && !seen.has(cur.id)) {
+    seen.add(cur.id);
+    order.push(cur);
+    const after: Array<L<LockDecision>> = next.get(cur.id) ?? [];
+    if (after.length > 1) forked = true;
+    cur = after.length === 1 ? after[0] : undefined;
+  }
+  for (const d of mine) {
+    if (!seen.has(d.id) && !findings.some((f) => f.decision === d.id)) {
+      findings.push({ ...base(d), field: "previous", code: "chain-broken", level: "error", message: "it is not reachable from the stack's first decision", remediation: "restore the records from git" });
+    }
+  }
+  return { order, head: forked ? undefined : order[order.length - 1], findings };
+}
+
+/** Emergency changes in the approved state that no valid ratification covers. */
+export function emergencyFindings(gov: Governance, chain: Chain, now: Date): Finding[] {
+  const findings: Finding[] = [];
+  for (let i = chain.order.length - 1; i >= 0; i--) {
+    const d = chain.order[i];
+    const dec = d.decision as LockDecision;
+    // A change or genesis approved the whole state, including earlier emergency changes.
+    if (dec.kind === "change" || dec.kind === "genesis") break;
+    if (dec.kind !== "emergency") continue;
+    const e = dec as EmergencyDecision;
+    const ratified = gov.decisions.some((r) => r.decision.kind === "ratification" && r.decision.ratifies === e.id && r.decision.digest === e.digest && !decisionFindings(gov, r).some((f) => f.level === "error"));
+    if (ratified) continue;
+    const overdue = now.getTime() > Date.parse(e.ratifyBy);
+    findings.push({
+      ...base(d),
+      code: overdue ? "emergency-overdue" : "emergency-unratified",
+      level: overdue ? "error" : "warning",
+      message: overdue ? `emergency change '${e.id}' (${e.reason}) was not ratified by ${e.ratifyBy}` : `emergency change '${e.id}' (${e.reason}) awaits ratification by ${e.ratifyBy}`,
+      remediation: `the members ratify it: coop propose --stack ${e.stack} --post, then coop decide --stack ${e.stack} --poll <key>`,
+    });
+  }
+  return findings;
+}
+
+/**
+ * Whether `lock` (the approved state of `stack`) is backed by a valid decision: the policy pack's
+ * check. `now` decides whether an unratified emergency change is still within its deadline.
+ */
+export function checkLockBacked(gov: Governance, stack: string, lock: Lock | undefined, now: Date): Finding[] {
+  const findings: Finding[] = [];
+  if (!gov.rules) findings.push({ file: "governance/rules.yaml", stack, code: "rules-missing", level: "error", message: "the rules cannot be read, so no decision can be checked", remediation: "fix governance/rules.yaml (coop verify shows where)" });
+  if (!gov.members) findings.push({ file: "governance/members.yaml", stack, code: "members-missing", level: "error", message: "the members cannot be read, so no signature can be checked", remediation: "fix governance/members.yaml (coop verify shows where)" });
+  const lockFileName = `governance/approved/${stack}.lock.json`;
+  if (!lock) {
+    findings.push({ file: lockFileName, stack, code: "lock-missing", level: "error", message: `stack '${stack}' has no approved lock`, remediation: `the members approve the plan: coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>` });
+    return findings;
+  }
+  if (lock.stack !== stack || (gov.project !== undefined && lock.project !== gov.project)) {
+    findings.push({ file: lockFileName, stack, code: "lock-other-stack", level: "error", message: `the lock is for ${lock.project}/${lock.stack}, not ${gov.project ?? "?"}/${stack}`, remediation: "restore the lock from git" });
+  }
+  const chain = chainOf(gov, stack);
+  findings.push(...chain.findings);
+  const approving = chain.order.filter((d) => (d.decision as LockDecision).digest === lock.digest);
+  const head = chain.head;
+  if (!head || (head.decision as LockDecision).digest !== lock.digest) {
+    const elsewhere = gov.decisions.find((d) => "digest" in d.decision && d.decision.digest === lock.digest && isLockDecision(d.decision) && d.decision.stack !== stack);
+    if (elsewhere) {
+      findings.push({ file: lockFileName, stack, decision: elsewhere.id, code: "lock-other-stack", level: "error", message: `the lock's digest was approved by '${elsewhere.id}', a decision for stack '${(elsewhere.decision as LockDecision).stack}'`, remediation: "restore the lock from git" });
+    } else if (approving.length > 0 && head) {
+      findings.push({ file: lockFileName, stack, decision: head.id, code: "lock-not-latest", level: "error", message: `the lock is the state '${approving[approving.length - 1].id}' approved, but the latest decision '${head.id}' approved ${(head.decision as LockDecision).digest.slice(0, 12)}…`, remediation: "restore the lock from git (locks are written with their decision)" });
+    } else if (head || chain.order.length === 0) {
+      findings.push({ file: lockFileName, stack, code: "lock-unbacked", level: "error", message: `no decision approved this lock (sha256 ${lock.digest.slice(0, 12)}…)${head ? `; the latest decision '${head.id}' approved ${(head.decision as LockDecision).digest.slice(0, 12)}…` : ""}`, remediation: `restore the lock from git, or let the members approve the plan: coop propose --stack ${stack} --post` });
+    }
+    return findings;
+  }
+  findings.push(...decisionFindings(gov, head));
+  if (gov.rules) {
+    const now_ = requirementFor(gov.rules, head.decision);
+    if (!now_) {
+      findings.push({ ...base(head), code: "standing-scope", level: "error", message: `the rules in force no longer list the change class '${(head.decision as { class?: string }).class}'`, remediation: "this state needs a vote: coop propose --post, then coop decide" });
+    } else if (JSON.stringify(now_) !== JSON.stringify(head.decision.requires)) {
+      const current = checkSignatures(gov, head, now_, "the rules in force");
+      findings.push(...current.findings.filter((f) => f.code === "signatures-insufficient" || f.code === "signature-wrong-role"));
+    }
+  }
+  findings.push(...emergencyFindings(gov, chain, now));
+  return dedupe(findings);
+}
+
+function dedupe(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const k = `${f.code}|${f.file}|${f.field}|${f.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Every check over the whole record: `coop verify`. */
+export function verifyLedger(gov: Governance, now: Date): Finding[] {
+  const findings: Finding[] = [];
+  for (const p of gov.problems) {
+    const code: FindingCode = p.file === "governance/rules.yaml" ? "rules-missing" : p.file === "governance/members.yaml" ? "members-missing" : p.field === "id" && p.message.includes("file name") ? "id-mismatch" : "schema";
+    findings.push({ file: p.file, line: p.line, col: p.col, field: p.field, code, level: "error", message: p.message, remediation: p.hint ?? "fix the file (its JSON Schema in governance/*.schema.json describes every field)" });
+  }
+  const stacks = new Set<string>();
+  for (const d of gov.decisions) if (isLockDecision(d.decision)) stacks.add(d.decision.stack);
+  for (const s of gov.locks.keys()) stacks.add(s);
+  const heads = new Set<LoadedDecision>();
+  for (const stack of [...stacks].sort()) {
+    const lock = gov.locks.get(stack)?.lock;
+    const lockBroken = gov.problems.some((p) => p.file === `governance/approved/${stack}.lock.json`);
+    if (!lock && lockBroken) continue;
+    findings.push(...checkLockBacked(gov, stack, lock, now));
+    const head = chainOf(gov, stack).head;
+    if (head) heads.add(head);
+  }
+  for (const d of gov.decisions) if (!heads.has(d)) findings.push(...decisionFindings(gov, d));
+  for (const stack of gov.stacks) {
+    if (!stacks.has(stack)) findings.push({ stack, file: `stacks/${stack}.yaml`, code: "lock-missing", level: "warning", message: `stack '${stack}' has no approved lock yet; it cannot be deployed`, remediation: `coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>` });
+  }
+  return dedupe(findings).sort((a, b) => (a.level === b.level ? 0 : a.level === "error" ? -1 : 1));
+}

@@ -1,0 +1,147 @@
+/**
+ * What coop reads from Loomio's b2 poll response (GET /api/b2/polls/:key): the poll's facts,
+ * with the votes counted per option *icon* (agree, abstain, disagree, block), never by option
+ * name, which co-ops translate and rename. Unknown fields are ignored; a discarded poll has
+ * most fields null, which is allowed here and fails the rules later.
+ */
+import { z } from "zod";
+
+const nullableString = z.string().nullable().optional();
+const count = z.number().int().min(0).nullable().optional();
+
+const ResultSchema = z.looseObject({
+  id: z.number().optional(),
+  icon: z.string().nullable().optional(),
+  name: z.string().nullable().optional(),
+  voter_count: z.number().int().min(0).nullable().optional(),
+});
+
+const PollSchema = z.looseObject({
+  id: z.number().int(),
+  key: z.string().min(1),
+  poll_type: nullableString,
+  title: nullableString,
+  details: nullableString,
+  group_id: z.number().int().nullable().optional(),
+  closing_at: nullableString,
+  closed_at: nullableString,
+  discarded_at: nullableString,
+  specified_voters_only: z.boolean().nullable().optional(),
+  voters_count: count,
+  decided_voters_count: count,
+  stance_counts: z.array(z.number().int().min(0)).nullable().optional(),
+  results: z.array(ResultSchema).nullable().optional(),
+  poll_option_ids: z.array(z.number().int()).nullable().optional(),
+});
+
+const PollOptionSchema = z.looseObject({
+  id: z.number().int(),
+  icon: z.string().nullable().optional(),
+  priority: z.number().nullable().optional(),
+  name: z.string().nullable().optional(),
+});
+
+export const PollResponseSchema = z.looseObject({
+  polls: z.array(PollSchema).min(1),
+  poll_options: z.array(PollOptionSchema).optional(),
+});
+
+export const COUNTED_ICONS = ["agree", "abstain", "disagree", "block"] as const;
+export type Counts = Record<(typeof COUNTED_ICONS)[number], number>;
+
+/** A poll's facts in the shape decision records keep (PollEvidence without the evaluation). */
+export interface PollFacts {
+  readonly pollId: number;
+  readonly key: string;
+  readonly groupId: number | null;
+  readonly title: string | null;
+  readonly details: string | null;
+  readonly pollType: string | null;
+  readonly closingAt: string | null;
+  readonly closedAt: string | null;
+  readonly discardedAt: string | null;
+  readonly specifiedVotersOnly: boolean | null;
+  readonly votersCount: number;
+  readonly decidedVotersCount: number;
+  /** Undefined when Loomio does not show the results (an open poll with hidden results). */
+  readonly counts?: Counts;
+}
+
+export class MalformedPoll extends Error {}
+
+/** Reads the poll out of a parsed b2 response; throws MalformedPoll when the shape is not Loomio's. */
+export function pollFactsFromResponse(body: unknown, wantKey?: string): PollFacts {
+  const parsed = PollResponseSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new MalformedPoll(`the response is not a Loomio poll (${issue.path.join(".") || "top level"}: ${issue.message})`);
+  }
+  const poll = wantKey ? parsed.data.polls.find((p) => p.key === wantKey || String(p.id) === wantKey) ?? parsed.data.polls[0] : parsed.data.polls[0];
+  return {
+    pollId: poll.id,
+    key: poll.key,
+    groupId: poll.group_id ?? null,
+    title: poll.title ?? null,
+    details: poll.details ?? null,
+    pollType: poll.poll_type ?? null,
+    closingAt: timestamp(poll.closing_at, "closing_at"),
+    closedAt: timestamp(poll.closed_at, "closed_at"),
+    discardedAt: timestamp(poll.discarded_at, "discarded_at"),
+    specifiedVotersOnly: poll.specified_voters_only ?? null,
+    votersCount: poll.voters_count ?? 0,
+    decidedVotersCount: poll.decided_voters_count ?? 0,
+    counts: tally(poll, parsed.data.poll_options),
+  };
+}
+
+function timestamp(v: string | null | undefined, field: string): string | null {
+  if (v === null || v === undefined) return null;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new MalformedPoll(`${field} is not a timestamp: '${v}'`);
+  return new Date(t).toISOString();
+}
+
+type Poll = z.output<typeof PollSchema>;
+type PollOption = z.output<typeof PollOptionSchema>;
+
+function emptyCounts(): Counts {
+  return { agree: 0, abstain: 0, disagree: 0, block: 0 };
+}
+
+function addByIcon(counts: Counts, icon: string, n: number, where: string): void {
+  if (!(COUNTED_ICONS as readonly string[]).includes(icon)) {
+    throw new MalformedPoll(`${where} has an option with icon '${icon}', which coop cannot count (it counts agree, abstain, disagree and block)`);
+  }
+  counts[icon as keyof Counts] += n;
+}
+
+/** Votes per icon from `results`, else from `stance_counts` aligned with the options by priority. */
+function tally(poll: Poll, options: PollOption[] | undefined): Counts | undefined {
+  let fromResults: Counts | undefined;
+  if (poll.results && poll.results.length > 0) {
+    fromResults = emptyCounts();
+    for (const r of poll.results) {
+      // The undecided pseudo-option (id -1) has no icon.
+      if (!r.icon) continue;
+      addByIcon(fromResults, r.icon, r.voter_count ?? 0, "results");
+    }
+  }
+  let fromStances: Counts | undefined;
+  if (poll.stance_counts && poll.stance_counts.length > 0) {
+    const ids = poll.poll_option_ids ?? [];
+    const own = (options ?? []).filter((o) => ids.length === 0 || ids.includes(o.id)).sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0));
+    if (own.length === poll.stance_counts.length) {
+      fromStances = emptyCounts();
+      own.forEach((o, i) => {
+        if (!o.icon) throw new MalformedPoll(`poll option ${o.id} has no icon`);
+        addByIcon(fromStances as Counts, o.icon, poll.stance_counts![i], "poll_options");
+      });
+    } else if (!fromResults) {
+      throw new MalformedPoll(`stance_counts has ${poll.stance_counts.length} entries but the response lists ${own.length} options for the poll`);
+    }
+  }
+  if (fromResults && fromStances && COUNTED_ICONS.some((i) => fromResults![i] !== fromStances![i])) {
+    throw new MalformedPoll(`results and stance_counts disagree (results: ${JSON.stringify(fromResults)}, stance_counts: ${JSON.stringify(fromStances)})`);
+  }
+  return fromResults ?? fromStances;
+}

@@ -1,0 +1,108 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { coop } from "../helpers/cli";
+import { createdPoll, json, startLoomio, type FakeLoomio } from "../helpers/loomio";
+import { tempRepo } from "../helpers/repo";
+
+const KEY = "bot-key-for-posting-987";
+let fake: FakeLoomio;
+let repo: ReturnType<typeof tempRepo>;
+
+beforeAll(async () => {
+  fake = await startLoomio();
+  repo = tempRepo();
+  const spec = join(repo.root, "stacks", "example.yaml");
+  writeFileSync(spec, readFileSync(spec, "utf8").replace(/version: v4\.6\.3/, "version: v4.6.4").replace(/serverType: cx33/, "serverType: cx43"));
+});
+afterAll(async () => {
+  await fake.close();
+  repo.cleanup();
+});
+
+const env = (extra: Record<string, string> = {}) => ({ ...process.env, LOOMIO_URL: fake.url, LOOMIO_API_KEY: KEY, LOOMIO_GROUP_ID: "42", COOP_NOW: "2026-09-01T10:00:00Z", COOP_LOOMIO_BACKOFF_MS: "1", ...extra });
+
+describe("coop propose", () => {
+  it("writes Markdown a member understands: plain words per service, cost before → after, the binding line", async () => {
+    const r = await coop(["propose", "--stack", "example"], { root: repo.root, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const md = r.stdout;
+    expect(md).toMatch(/^# Infrastructure change on example: /);
+    expect(md).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4.");
+    expect(md).toContain("- The server that runs Mastodon, Nextcloud and mail moves to a bigger type: cx33 (4 vCPU, 8 GB RAM) → cx43 (8 vCPU, 16 GB RAM).");
+    expect(md).toMatch(/\*\*Monthly cost:\*\* €\d+\.\d\d → €\d+\.\d\d per month \(\+€7\.50\/month; Hetzner prices as of 2026-08-02, VAT excluded\)/);
+    const plan = JSON.parse((await coop(["plan", "--stack", "example", "--json"], { root: repo.root })).stdout) as { digest: string };
+    expect(md).toContain(`\ncoop-plan: stack=example sha256=${plan.digest}\n`);
+    expect(md).not.toMatch(/urn:pulumi|hcloud:index/);
+  });
+
+  it("--post creates the proposal with the exact b2 request: flat body, Bearer header, nothing secret in the URL", async () => {
+    fake.answers = [json(200, createdPoll())];
+    const before = fake.requests.length;
+    const r = await coop(["propose", "--stack", "example", "--post", "--closing-days", "5"], { root: repo.root, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`${fake.url}/p/XyZ987ab`);
+    const [req] = fake.requests.slice(before);
+    expect(`${req.method} ${req.url}`).toBe("POST /api/b2/polls");
+    expect(req.headers.authorization).toBe(`Bearer ${KEY}`);
+    expect(req.headers["content-type"]).toBe("application/json");
+    const body = JSON.parse(req.body) as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(["anonymous", "closing_at", "details", "details_format", "group_id", "hide_results", "notify_on_closing_soon", "notify_recipients", "options", "poll_type", "recipient_audience", "specified_voters_only", "title"]);
+    expect(body).toMatchObject({ group_id: 42, poll_type: "proposal", details_format: "md", options: ["agree", "abstain", "disagree", "block"], closing_at: "2026-09-06T10:00:00.000Z", specified_voters_only: false });
+    expect(body).not.toHaveProperty("poll");
+    expect(body).not.toHaveProperty("api_key");
+    expect(String(body.details)).toMatch(/coop-plan: stack=example sha256=[0-9a-f]{64}/);
+    expect(`${r.stdout}${r.stderr}${req.url}`).not.toContain(KEY);
+  });
+
+  it("--post: Loomio's refusal exits 2 and keeps the key out of the message", async () => {
+    fake.answers = [json(422, { errors: { group_id: [`is invalid for ${KEY}`] } })];
+    const r = await coop(["propose", "--stack", "example", "--post"], { root: repo.root, env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Loomio refused the new poll \(HTTP 422\): group_id is invalid/);
+    expect(r.stderr).not.toContain(KEY);
+    const noGroup = await coop(["propose", "--stack", "example", "--post"], { root: repo.root, env: env({ LOOMIO_GROUP_ID: "" }) });
+    expect(noGroup.code).toBe(2);
+    expect(noGroup.stderr).toMatch(/LOOMIO_GROUP_ID is not set/);
+  });
+
+  it("a POST is not repeated after a server error (it may have created the poll)", async () => {
+    fake.answers = [json(500, "boom")];
+    const before = fake.requests.length;
+    const r = await coop(["propose", "--stack", "example", "--post"], { root: repo.root, env: env() });
+    expect(r.code).toBe(2);
+    expect(fake.requests.length - before).toBe(1);
+    expect(r.stderr).toMatch(/check the group in Loomio/);
+  });
+
+  it("--standing writes the standing proposal with its binding line", async () => {
+    const r = await coop(["propose", "--standing", "--classes", "image-patch", "--stacks", "example", "--until", "2027-01-31"], { root: repo.root, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("coop-standing: classes=image-patch stacks=example until=2027-01-31");
+    const bad = await coop(["propose", "--standing", "--classes", "image-pach"], { root: repo.root, env: env() });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/did you mean 'image-patch'/);
+  });
+});
+
+describe("coop cost", () => {
+  it("prices each resource and the total from the dated table, and shows the approved state's cost", async () => {
+    const r = await coop(["cost", "--stack", "example", "--json"], { root: repo.root, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { asOf: string; total: number; approvedTotal: number; lines: Array<{ what: string; monthly: number }>; staleTable: string | null };
+    expect(doc.asOf).toBe("2026-08-02");
+    expect(doc.lines.find((l) => l.what === "server cx43 in fsn1")?.monthly).toBe(15.99);
+    expect(doc.lines.find((l) => l.what === "primary IPv4 address")?.monthly).toBe(0.5);
+    expect(Math.round((doc.total - doc.approvedTotal) * 100) / 100).toBe(7.5);
+    expect(doc.staleTable).toBeNull();
+    const human = await coop(["cost", "--stack", "example"], { root: repo.root, env: env() });
+    expect(human.stdout).toMatch(/Hetzner prices as of 2026-08-02/);
+    expect(human.stdout).toMatch(/total per month\s+€\d+\.\d\d/);
+  });
+
+  it("warns when the price table is older than about six months", async () => {
+    const r = await coop(["cost", "--stack", "example"], { root: repo.root, env: env({ COOP_NOW: "2027-06-01T00:00:00Z" }) });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: the price table is 10 months old \(asOf 2026-08-02\)/);
+  });
+});

@@ -1,0 +1,31 @@
+/**
+ * The example co-op's bundled ledger must match what the bundled stacks plan today: when a
+ * component changes a plan, this fails until the ledger is regenerated (npm run ledger:example).
+ */
+import { describe, expect, it } from "vitest";
+import { loadGovernance, verifyLedger } from "../../policies/governance";
+import { listStacks } from "../../stacks/load";
+import { makePlan } from "../../cli/planning";
+import { REPO_ROOT } from "../helpers/repo";
+
+describe("the example co-op's ledger", () => {
+  const gov = loadGovernance(REPO_ROOT);
+
+  it("verifies: formats, ada's signatures, one genesis per bundled stack, locks", () => {
+    expect(verifyLedger(gov, new Date())).toEqual([]);
+    for (const stack of listStacks(REPO_ROOT)) {
+      const d = gov.byId.get(`${stack}-0001-genesis`)?.decision;
+      expect(d, `no genesis decision for stack ${stack}: run npm run ledger:example`).toBeDefined();
+      expect(d!.signatures.map((s) => s.member)).toEqual(["ada"]);
+    }
+  });
+
+  for (const stack of listStacks(REPO_ROOT)) {
+    it(`approves exactly what stack ${stack} plans now (else: npm run ledger:example)`, async () => {
+      const plan = await makePlan(REPO_ROOT, stack);
+      expect(plan.lock, `governance/approved/${stack}.lock.json is missing`).toBeDefined();
+      expect(plan.changes.map((c) => `${c.op} ${c.name} ${(c.paths ?? []).join(",")}`), "the bundled ledger is stale: run npm run ledger:example").toEqual([]);
+      expect(plan.digest).toBe(plan.lock!.digest);
+    });
+  }
+});

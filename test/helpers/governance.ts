@@ -1,0 +1,106 @@
+/**
+ * Building governance records in tests: members with keys made in Node (fast, for generated
+ * ledgers), the fixture keys for real ssh-keygen signatures, and ledgers written to a temp repo.
+ */
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { DECISION_HEADER, decisionFile, decisionToJson, signaturePayload, type Decision } from "../../policies/governance/decision";
+import { renderLedgerYamlChecked } from "../../policies/governance/ledger-yaml";
+import { signSshsig } from "../../policies/governance/sshsig";
+import { wireString } from "../../policies/governance/ssh-wire";
+import { lockPath, renderLock, type Lock } from "../../policies/lock";
+import { canonicalJson, sha256Hex } from "../../policies/view";
+import { REPO_ROOT } from "./repo";
+
+export interface NodeKey {
+  readonly privateKey: KeyObject;
+  readonly blob: Buffer;
+  readonly line: string;
+}
+
+export function nodeKey(comment = "test@example.coop"): NodeKey {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const x = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
+  const blob = Buffer.concat([wireString("ssh-ed25519"), wireString(x)]);
+  return { privateKey, blob, line: `ssh-ed25519 ${blob.toString("base64")} ${comment}` };
+}
+
+/** Appends a Node-made signature of `member` with `key`. */
+export function signWith(d: Decision, member: string, key: NodeKey): Decision {
+  const signature = signSshsig(key.privateKey, key.blob, signaturePayload(d as never));
+  return { ...d, signatures: [...d.signatures, { member, signature }] } as Decision;
+}
+
+/** A copy of a fixture private key with the 0600 mode ssh-keygen insists on. */
+export function fixtureKey(name: "ada" | "grace"): string {
+  const dir = mkdtempSync(join(tmpdir(), "coop-key-"));
+  const path = join(dir, name);
+  copyFileSync(join(REPO_ROOT, "test", "fixtures", "keys", name), path);
+  chmodSync(path, 0o600);
+  copyFileSync(join(REPO_ROOT, "test", "fixtures", "keys", `${name}.pub`), `${path}.pub`);
+  return path;
+}
+
+export function fixturePublicKey(name: "ada" | "grace"): string {
+  return readFileSync(join(REPO_ROOT, "test", "fixtures", "keys", `${name}.pub`), "utf8").trim();
+}
+
+export function writeDecisionFile(root: string, d: Decision): string {
+  const file = join(root, decisionFile(d.id));
+  mkdirSync(join(root, "governance", "decisions"), { recursive: true });
+  writeFileSync(file, renderLedgerYamlChecked(decisionToJson(d), DECISION_HEADER));
+  return file;
+}
+
+export function writeLockFile(root: string, lock: Lock): void {
+  mkdirSync(join(root, "governance", "approved"), { recursive: true });
+  writeFileSync(lockPath(root, lock.stack), renderLock(lock));
+}
+
+export function writeMembers(root: string, members: Array<{ name: string; roles: string[]; keys: string[]; left?: string }>): void {
+  mkdirSync(join(root, "governance"), { recursive: true });
+  writeFileSync(join(root, "governance", "members.yaml"), stringify({ version: 1, members: members.map((m) => ({ name: m.name, roles: m.roles, sshKeys: m.keys, ...(m.left ? { left: m.left } : {}) })) }));
+}
+
+/** A small lock with one resource whose content is derived from `seed` (digest consistent). */
+export function syntheticLock(stack: string, seed: string, project = "coop-infra"): Lock {
+  const resources = [{ urn: `urn:pulumi:${stack}::${project}::coop:host:Host$hcloud:index/server:Server::host-server`, type: "hcloud:index/server:Server", name: "host-server", inputs: { serverType: "cx33", labels: { seed } } }];
+  const view = { version: 1, project, stack, resources };
+  return { version: 1, project, stack, digest: sha256Hex(canonicalJson(view)), resources } as Lock;
+}
+
+/** A temp directory laid out like a co-op repository, with an empty ledger. */
+export function emptyRepo(project = "coop-infra"): string {
+  const root = mkdtempSync(join(tmpdir(), "coop-gov-"));
+  writeFileSync(join(root, "Pulumi.yaml"), `name: ${project}\nruntime: nodejs\n`);
+  mkdirSync(join(root, "stacks"));
+  mkdirSync(join(root, "governance", "decisions"), { recursive: true });
+  mkdirSync(join(root, "governance", "approved"), { recursive: true });
+  copyFileSync(join(REPO_ROOT, "governance", "rules.yaml"), join(root, "governance", "rules.yaml"));
+  return root;
+}
+
+/**
+ * Makes the temp repo's genesis of `stacks` approve what they plan now (signed by ada), so a
+ * test starts from "no change" even while the components evolve; the committed example ledger
+ * is checked separately (test/governance/example-ledger.test.ts).
+ */
+export async function refreshGenesis(root: string, stacks: string[] = ["example"]): Promise<void> {
+  const { planGenesis, genesisFiles } = await import("../../cli/genesis");
+  const { signWithSshKeygen, publicKeyOf } = await import("../../cli/ssh-sign");
+  const { loadStackSpec, readProjectName } = await import("../../stacks/load");
+  const { RulesSchema } = await import("../../policies/governance/rules");
+  const { parse: parseYaml } = await import("yaml");
+  const rules = RulesSchema.parse(parseYaml(readFileSync(join(root, "governance", "rules.yaml"), "utf8")));
+  const specs = stacks.map((stack) => ({ stack, spec: loadStackSpec(root, stack).spec }));
+  const entries = await planGenesis({ project: readProjectName(root), coopName: specs[0].spec.coop.name, rules, stacks: specs, at: "2026-01-01T00:00:00.000Z", note: () => "test" });
+  const key = fixtureKey("ada");
+  const signed = entries.map((e) => ({ ...e, decision: { ...e.decision, signatures: [{ member: "ada", signature: signWithSshKeygen(key, signaturePayload(e.decision), publicKeyOf(`${key}.pub`)) }] } as Decision }));
+  for (const [path, text] of genesisFiles(root, signed)) {
+    mkdirSync(join(path, ".."), { recursive: true });
+    writeFileSync(path, text);
+  }
+}

@@ -1,0 +1,263 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkLockBacked, loadGovernance, verifyLedger, type Finding } from "../../../policies/governance";
+import { planBindingLine } from "../../../policies/governance/binding";
+import type { Decision, PollEvidence } from "../../../policies/governance/decision";
+import { evaluatePoll, type AppliedRules } from "../../../policies/governance/poll-rules";
+import type { Lock } from "../../../policies/lock";
+import { emptyRepo, nodeKey, signWith, syntheticLock, writeDecisionFile, writeLockFile, writeMembers, type NodeKey } from "../../helpers/governance";
+
+const KEYS: Record<string, NodeKey> = { ada: nodeKey("ada"), grace: nodeKey("grace"), tom: nodeKey("tom"), eve: nodeKey("eve"), old: nodeKey("old") };
+const APPLIED: AppliedRules = { groupId: 42, wholeGroup: true, types: ["proposal"], quorum: 0.5, threshold: "2/3", blocksAllowed: 0, maxAgeDays: 30 };
+const NOW = new Date("2026-06-01T00:00:00Z");
+
+function repo(): string {
+  const root = emptyRepo();
+  writeMembers(root, [
+    { name: "ada", roles: ["admin", "tech"], keys: [KEYS.ada.line] },
+    { name: "grace", roles: ["admin"], keys: [KEYS.grace.line] },
+    { name: "tom", roles: ["member", "tech"], keys: [KEYS.tom.line] },
+    { name: "old", roles: ["admin"], keys: [KEYS.old.line], left: "2026-02-01" },
+  ]);
+  return root;
+}
+
+function common(id: string, at: string) {
+  return { version: 1 as const, id, project: "coop-infra", decidedAt: at, recordedAt: at, summary: "", rulesSha256: "0".repeat(64), requires: { count: 1, roles: ["admin"] }, signatures: [] };
+}
+
+function genesis(stack: string, lock: Lock, at = "2026-01-01T00:00:00.000Z"): Decision {
+  return { kind: "genesis", ...common(`${stack}-0001-genesis`, at), stack, digest: lock.digest, previous: null, replaces: null, note: "start" };
+}
+
+function evidence(stack: string, digest: string, closedAt: string, recordedAt: string, over: Partial<PollEvidence> = {}): PollEvidence {
+  const base = {
+    type: "loomio-poll" as const, url: "https://loomio.example/p/AbC123xy", key: "AbC123xy", pollId: 555, groupId: 42, title: "t", pollType: "proposal", closingAt: closedAt, closedAt, discardedAt: null, specifiedVotersOnly: false,
+    binding: planBindingLine(stack, digest), votersCount: 7, decidedVotersCount: 5, counts: { agree: 4, abstain: 0, disagree: 1, block: 0 }, responseSha256: "f".repeat(64), fetchedAt: recordedAt, applied: { ...APPLIED, types: [...APPLIED.types] }, outcome: [] as PollEvidence["outcome"],
+    ...over,
+  };
+  const e = evaluatePoll({ ...base, details: undefined }, base.applied, { kind: "plan", stack, digest }, new Date(recordedAt));
+  return { ...base, outcome: over.outcome ?? e.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: r.detail })) };
+}
+
+function change(stack: string, n: number, prev: Decision & { digest: string }, lock: Lock, at: string, ev?: Partial<PollEvidence>): Decision {
+  const closedAt = ev?.closedAt !== undefined ? ev.closedAt : at;
+  return { kind: "change", ...common(`${stack}-${String(n).padStart(4, "0")}-change`, at), decidedAt: closedAt ?? at, stack, digest: lock.digest, previous: prev.id, replaces: prev.digest, evidence: evidence(stack, lock.digest, closedAt as string, at, ev) };
+}
+
+function signed(d: Decision, ...who: string[]): Decision {
+  return who.reduce((acc, w) => signWith(acc, w, KEYS[w]), d);
+}
+
+function codes(fs: Finding[], level: "error" | "warning" | "any" = "error"): string[] {
+  return [...new Set(fs.filter((f) => level === "any" || f.level === level).map((f) => f.code))].sort();
+}
+
+/** A sound two-decision ledger for stack example; returns what a test may then break. */
+function soundLedger() {
+  const root = repo();
+  const l1 = syntheticLock("example", "one");
+  const l2 = syntheticLock("example", "two");
+  const g = signed(genesis("example", l1), "ada");
+  const c = signed(change("example", 2, g as never, l2, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z" }), "ada");
+  writeDecisionFile(root, g);
+  const cFile = writeDecisionFile(root, c);
+  writeLockFile(root, l2);
+  return { root, l1, l2, g, c, cFile };
+}
+
+function check(root: string, stack = "example", now = NOW) {
+  const gov = loadGovernance(root);
+  return { gov, lock: checkLockBacked(gov, stack, gov.locks.get(stack)?.lock, now), all: verifyLedger(gov, now) };
+}
+
+describe("a sound ledger", () => {
+  it("backs the lock and verifies with no findings", () => {
+    const { root } = soundLedger();
+    const { lock, all } = check(root);
+    expect(lock).toEqual([]);
+    expect(all).toEqual([]);
+  });
+});
+
+describe("tampering and broken chains", () => {
+  it("a changed byte in a decision invalidates its signature", () => {
+    const { root, cFile } = soundLedger();
+    writeFileSync(cFile, readFileSync(cFile, "utf8").replace("decidedVotersCount: 5", "decidedVotersCount: 6"));
+    expect(codes(check(root).lock)).toEqual(["signature-invalid", "signatures-insufficient"]);
+  });
+
+  it("a lock edited by hand is damaged; an older lock is not the latest; an unknown lock is unbacked", () => {
+    const s1 = soundLedger();
+    const lockFile = join(s1.root, "governance/approved/example.lock.json");
+    writeFileSync(lockFile, readFileSync(lockFile, "utf8").replace('"cx33"', '"cx43"'));
+    const r1 = check(s1.root);
+    expect(codes(r1.all)).toContain("schema");
+    expect(r1.all.find((f) => f.file === "governance/approved/example.lock.json")?.message).toMatch(/does not match the lock's content/);
+
+    const s2 = soundLedger();
+    writeLockFile(s2.root, s2.l1);
+    expect(codes(check(s2.root).lock)).toEqual(["lock-not-latest"]);
+
+    const s3 = soundLedger();
+    writeLockFile(s3.root, syntheticLock("example", "never approved"));
+    expect(codes(check(s3.root).lock)).toEqual(["lock-unbacked"]);
+  });
+
+  it("two decisions following the same one are a fork", () => {
+    const { root, g } = soundLedger();
+    const other = signed(change("example", 3, g as never, syntheticLock("example", "three"), "2026-03-12T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z" }), "ada");
+    writeDecisionFile(root, other);
+    expect(codes(check(root).lock)).toContain("chain-fork");
+  });
+
+  it("a decision following a missing one, or replacing another digest, breaks the chain", () => {
+    const { root, c } = soundLedger();
+    writeDecisionFile(root, signed({ ...(c as never as Record<string, unknown>), signatures: [], previous: "example-0009-change" } as unknown as Decision, "ada"));
+    expect(codes(check(root).lock)).toContain("chain-broken");
+    const s2 = soundLedger();
+    writeDecisionFile(s2.root, signed({ ...(s2.c as never as Record<string, unknown>), signatures: [], replaces: "e".repeat(64) } as unknown as Decision, "ada"));
+    expect(codes(check(s2.root).lock)).toContain("chain-replaces-mismatch");
+  });
+
+  it("a decision approving this digest for another stack does not back the lock", () => {
+    const root = repo();
+    const l = syntheticLock("example", "x");
+    writeDecisionFile(root, signed({ ...genesis("prod", l), id: "prod-0001-genesis" }, "ada"));
+    writeLockFile(root, l);
+    expect(codes(check(root).lock)).toEqual(["lock-other-stack"]);
+  });
+
+  it("a file named unlike its id, or unreadable, is reported with its place", () => {
+    const { root, cFile } = soundLedger();
+    writeFileSync(join(root, "governance/decisions/renamed.yaml"), readFileSync(cFile, "utf8"));
+    writeFileSync(join(root, "governance/decisions/broken.yaml"), "kind: change\n  bad: [\n");
+    const all = check(root).all;
+    expect(all.find((f) => f.file === "governance/decisions/renamed.yaml")?.code).toBe("id-mismatch");
+    expect(all.find((f) => f.file === "governance/decisions/broken.yaml")).toMatchObject({ code: "schema", line: 1, col: expect.any(Number) });
+  });
+});
+
+describe("signatures", () => {
+  const cases: Array<[string, (d: Decision) => Decision, string[]]> = [
+    ["none", (d) => d, ["signatures-insufficient"]],
+    ["by a non-member", (d) => signWith(d, "eve", KEYS.eve), ["signature-non-member", "signatures-insufficient"]],
+    ["by a member without the role", (d) => signWith(d, "tom", KEYS.tom), ["signature-wrong-role", "signatures-insufficient"]],
+    ["by a member who had left", (d) => signWith(d, "old", KEYS.old), ["signature-former-member", "signatures-insufficient"]],
+    ["naming another member than the key's owner", (d) => signWith(d, "grace", KEYS.ada), ["signature-member-mismatch", "signatures-insufficient"]],
+    ["a wrong-role signature beside a valid one still fails", (d) => signWith(signWith(d, "ada", KEYS.ada), "tom", KEYS.tom), ["signature-wrong-role"]],
+    ["twice by the same member counts once", (d) => signWith(signWith({ ...d, requires: { count: 2, roles: ["admin"] } }, "ada", KEYS.ada), "ada", KEYS.ada), ["signatures-insufficient"]],
+  ];
+  for (const [name, sign, expected] of cases) {
+    it(name, () => {
+      const root = repo();
+      const l = syntheticLock("example", "x");
+      writeDecisionFile(root, sign(genesis("example", l, "2026-03-01T00:00:00.000Z")));
+      writeLockFile(root, l);
+      expect(codes(check(root).all)).toEqual(expected);
+    });
+  }
+
+  it("the decision backing a lock needs today's signatures; older decisions keep the bar they were recorded under", () => {
+    const { root } = soundLedger();
+    const rules = readFileSync(join(root, "governance/rules.yaml"), "utf8").replace(/ {2}decisions: .*\n {4}count: 1/, (m) => m.replace("count: 1", "count: 2"));
+    writeFileSync(join(root, "governance/rules.yaml"), rules);
+    const { lock, all } = check(root);
+    expect(codes(lock)).toEqual(["signatures-insufficient"]);
+    expect(all.filter((f) => f.code === "signatures-insufficient").map((f) => f.decision)).toEqual(["example-0002-change"]);
+  });
+});
+
+describe("poll evidence, re-checked offline at the time it was recorded", () => {
+  const cases: Array<[string, Partial<PollEvidence>, string, string[]]> = [
+    ["reopened (closed_at null)", { closedAt: null }, "2026-03-11T09:00:00.000Z", ["decision-stale", "poll-not-closed", "poll-outcome"]],
+    ["discarded", { discardedAt: "2026-03-10T13:00:00.000Z" }, "2026-03-11T09:00:00.000Z", ["poll-discarded", "poll-outcome"]],
+    ["stale: closed 40 days before it was recorded", { closedAt: "2026-01-30T12:00:00.000Z" }, "2026-03-11T09:00:00.000Z", ["decision-stale", "poll-outcome"]],
+    ["bound to another digest", { binding: planBindingLine("example", "d".repeat(64)) }, "2026-03-11T09:00:00.000Z", ["digest-mismatch", "poll-outcome"]],
+    ["blocked, with an outcome edited to say it passed", { counts: { agree: 4, abstain: 0, disagree: 0, block: 1 } }, "2026-03-11T09:00:00.000Z", ["poll-blocks", "poll-outcome"]],
+  ];
+  for (const [name, over, at, expected] of cases) {
+    it(name, () => {
+      const root = repo();
+      const l1 = syntheticLock("example", "one");
+      const l2 = syntheticLock("example", "two");
+      const g = signed(genesis("example", l1), "ada");
+      const passing = evidence("example", l2.digest, "2026-03-10T12:00:03.512Z", at).outcome;
+      const c = signed(change("example", 2, g as never, l2, at, { ...over, outcome: passing }), "ada");
+      writeDecisionFile(root, g);
+      writeDecisionFile(root, c);
+      writeLockFile(root, l2);
+      expect(codes(check(root).lock)).toEqual(expected);
+    });
+  }
+});
+
+describe("emergency changes", () => {
+  function emergencyLedger(ratify: boolean) {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "hotfix");
+    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "security fix", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    writeDecisionFile(root, signed(e, "ada", "grace"));
+    writeLockFile(root, l3);
+    if (ratify) {
+      const r: Decision = { kind: "ratification", ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"), decidedAt: "2026-05-29T00:00:00.000Z", stack: "example", ratifies: e.id, digest: l3.digest, evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z") };
+      writeDecisionFile(root, signed(r, "ada"));
+    }
+    return root;
+  }
+
+  it("is flagged (a warning) until ratified, within its deadline", () => {
+    const { lock } = check(emergencyLedger(false));
+    expect(codes(lock)).toEqual([]);
+    expect(codes(lock, "warning")).toEqual(["emergency-unratified"]);
+  });
+
+  it("is a violation after the deadline", () => {
+    expect(codes(check(emergencyLedger(false), "example", new Date("2026-06-04T00:00:00Z")).lock)).toEqual(["emergency-overdue"]);
+  });
+
+  it("is clean once a poll ratified it", () => {
+    const { lock, all } = check(emergencyLedger(true), "example", new Date("2026-07-01T00:00:00Z"));
+    expect(lock).toEqual([]);
+    expect(all).toEqual([]);
+  });
+
+  it("needs the emergency signatures: one admin is not enough", () => {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "hotfix");
+    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "fix", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    writeDecisionFile(root, signed(e, "ada"));
+    writeLockFile(root, l3);
+    expect(codes(check(root).lock)).toEqual(["signatures-insufficient"]);
+  });
+});
+
+describe("routine changes under a standing decision", () => {
+  const img = (v: string) => `ghcr.io/mastodon/mastodon:${v}`;
+  function routineLedger(opts: { until?: string | null; stacks?: string[]; changes?: unknown[]; signer?: string } = {}) {
+    const { root, c, l2 } = soundLedger();
+    const terms = { classes: ["image-patch" as const], stacks: opts.stacks ?? ["example"], until: opts.until === undefined ? null : opts.until };
+    const standing: Decision = { kind: "standing", ...common("standing-0001-image-patch", "2026-04-01T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, terms, evidence: { type: "meeting", meeting: "General assembly 2026-04-01", minutes: "docs/minutes/2026-04-01.md" } };
+    writeDecisionFile(root, signed(standing, "ada", "grace"));
+    const l3 = syntheticLock("example", "patched");
+    const routine: Decision = {
+      kind: "routine", ...common("example-0003-routine", "2026-05-01T00:00:00.000Z"), requires: { count: 1, roles: ["tech", "admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, standing: standing.id, class: "image-patch",
+      changes: (opts.changes ?? [{ urn: "urn:x", op: "update", paths: [{ path: "image", old: img("v4.6.3"), new: img("v4.6.4") }] }]) as never,
+    };
+    writeDecisionFile(root, signed(routine, opts.signer ?? "tom"));
+    writeLockFile(root, l3);
+    return root;
+  }
+
+  it("a patch upgrade signed by the tech role is backed", () => {
+    expect(check(routineLedger()).lock).toEqual([]);
+  });
+  it("a change outside the class is refused", () => {
+    expect(codes(check(routineLedger({ changes: [{ urn: "urn:x", op: "update", paths: [{ path: "serverType", old: "cx33", new: "cx43" }] }] })).lock)).toEqual(["routine-out-of-class"]);
+  });
+  it("a standing decision that ended, or does not cover the stack, backs nothing", () => {
+    expect(codes(check(routineLedger({ until: "2026-04-15T00:00:00.000Z" })).lock)).toEqual(["standing-expired"]);
+    expect(codes(check(routineLedger({ stacks: ["mail"] })).lock)).toEqual(["standing-scope"]);
+  });
+});
