@@ -73,7 +73,7 @@ export function generateLedger(count: number, stacks = 10, rulesFile?: string): 
         const binding = planBindingLine(stack, lock.digest);
         const e = evaluatePoll({ ...facts, binding }, APPLIED, { kind: "plan", stack, digest: lock.digest }, new Date(at));
         d = {
-          kind: "change", ...common, decidedAt: closedAt, stack, digest: lock.digest, previous: prev.id, replaces: prev.digest,
+          kind: "change", ...common, decidedAt: closedAt, stack, digest: lock.digest, previous: prev.id, replaces: prev.digest, changes: [],
           evidence: { type: "loomio-poll", url: `https://loomio.example.coop/p/k${written}`, ...facts, binding, responseSha256: sha256Hex(id), fetchedAt: at, applied: { ...APPLIED, types: [...APPLIED.types] }, outcome: e.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: r.detail })) },
         };
       }

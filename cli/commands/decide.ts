@@ -15,6 +15,9 @@ import { makePlan } from "../planning";
 import { describeChanges } from "../render/plain-words";
 import { backoffFromEnv, standingTermsFromFlags } from "./propose";
 import { runsOf } from "../costing";
+import { changeRecords } from "../change-records";
+import { detailsText } from "../../policies/governance/binding";
+import { findMajorLines, majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "../../policies/governance/majors";
 import type { JsonObject } from "../../policies/view";
 
 export const command: Command = {
@@ -40,6 +43,8 @@ A decision counts once it has the signatures the rules require: add them with co
   --meeting TEXT      with --manual: which meeting decided
   --minutes REF       with --manual: where the minutes are
   --decided-on DATE   with --manual: the meeting's date (default: today)
+  --major "F A -> B"  with --manual: a major upgrade the meeting approved, e.g. "mastodon 4 -> 5"
+                      (Mastodon and Postgres major upgrades must be named by the decision)
   --standing …        record a standing decision (see coop propose --help)
   --key PATH          also sign the decision with this SSH key (ssh-keygen -Y sign)
   --json              print {stack, passed, decision?, kind?, digest, files?, outcome:[{rule,passed,detail}]}`,
@@ -54,6 +59,7 @@ A decision counts once it has the signatures the rules require: add them with co
     classes: { type: "string" },
     stacks: { type: "string" },
     until: { type: "string" },
+    major: { type: "string", multiple: true },
   },
   async run(ctx) {
     const poll = stringFlag(ctx, "poll");
@@ -122,6 +128,7 @@ function pollEvidence(f: Fetched, applied: AppliedRules, evaluation: PollEvaluat
     discardedAt: facts.discardedAt,
     specifiedVotersOnly: facts.specifiedVotersOnly,
     binding: evaluation.binding,
+    majors: findMajorLines(detailsText(facts.details)),
     votersCount: facts.votersCount,
     decidedVotersCount: facts.decidedVotersCount,
     counts: facts.counts ?? { agree: 0, abstain: 0, disagree: 0, block: 0 },
@@ -162,7 +169,8 @@ function meetingEvidence(ctx: Context, now: Date): { evidence: Evidence; decided
     decidedAt = new Date(`${on}T00:00:00Z`).toISOString();
     if (Date.parse(decidedAt) > now.getTime()) throw new InputError("--decided-on is in the future");
   }
-  return { evidence: { type: "meeting", meeting, minutes }, decidedAt };
+  const majors = findMajorLines(((ctx.values.major as string[] | undefined) ?? []).map((m) => `coop-major: ${m}`).join("\n"));
+  return { evidence: { type: "meeting", meeting, minutes, ...(majors.length ? { majors } : {}) }, decidedAt };
 }
 
 /** Signs with --key (if given), writes, and reports. */
@@ -219,6 +227,13 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
     const record: Decision = { kind: "ratification", id: nextDecisionId(gov, stack, "ratification"), ...common, summary: `Ratifies emergency change ${head.id}: ${head.reason}`, stack, ratifies: head.id, digest: plan.digest, evidence };
     return finish(ctx, gov, record, undefined, label);
   }
+  const changes = changeRecords(plan.changes);
+  const refused = majorProblems(changes, evidence);
+  if (refused) {
+    if (ctx.json) ctx.io.json({ ...label, passed: false, failed: [{ rule: refused.rule, passed: false, detail: refused.detail }] });
+    ctx.io.err(`coop: this decision cannot approve the plan: rule ${refused.rule} failed (${refused.detail}). Nothing was written.\n  hint: ${refused.hint}`);
+    return 1;
+  }
   const sentences = describeChanges(plan.changes, runsOf(plan.spec).map((r) => r.split(" ")[0])).flatMap((s) => s.sentences);
   const summary = tip.lock ? sentences.join(" ") || "Technical settings change." : `First approved state of stack ${stack}.`;
   const record: Decision = {
@@ -231,6 +246,7 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
     previous: tip.head?.id ?? null,
     replaces: tip.lock?.digest ?? null,
     evidence,
+    changes,
   };
   return finish(ctx, gov, record, plan.view, label);
 }
@@ -266,3 +282,26 @@ async function decideStanding(ctx: Context, gov: SoundGov, now: Date): Promise<n
 }
 
 type StandingTermsClasses = Extract<Decision, { kind: "standing" }>["terms"]["classes"];
+
+/**
+ * The bylaws' rules on major upgrades, checked before anything is written: Nextcloud never
+ * skips a major version, and a Mastodon or Postgres major upgrade must be named by the
+ * decision (the proposal's coop-major lines, or --major for a meeting).
+ */
+function majorProblems(changes: ReturnType<typeof changeRecords>, evidence: Evidence): { rule: string; detail: string; hint: string } | undefined {
+  const steps = majorSteps(changes);
+  const skip = nextcloudSkips(steps)[0];
+  if (skip) {
+    return { rule: "nextcloud-major-step", detail: `Nextcloud would move from major version ${skip.from} to ${skip.to}`, hint: "upgrade one major version at a time (docs/runbook/upgrade-nextcloud.md)" };
+  }
+  const missing = unnamedMajors(steps, evidence.majors ?? []);
+  if (missing.length > 0) {
+    const lines = requiredMajorLines(missing);
+    return {
+      rule: "major-named",
+      detail: `the decision does not name ${lines.map((l) => `'${l}'`).join(", ")}`,
+      hint: evidence.type === "meeting" ? `record the meeting's approval with ${lines.map((l) => `--major "${l.slice("coop-major: ".length)}"`).join(" ")}` : "propose again with coop propose --post (it adds the coop-major lines) and let the members vote on that poll",
+    };
+  }
+  return undefined;
+}

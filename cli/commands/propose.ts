@@ -2,7 +2,7 @@ import { CHANGE_CLASSES, loadGovernance, type ChangeClass } from "../../policies
 import type { StandingTerms } from "../../policies/governance/binding";
 import type { EmergencyDecision } from "../../policies/governance/decision";
 import type { Change } from "../../policies/diff";
-import { InputError } from "../../stacks/errors";
+import { CheckFailed, InputError } from "../../stacks/errors";
 import { listStacks, loadStackSpec, resolveStackName } from "../../stacks/load";
 import { closest } from "../../stacks/yaml-file";
 import type { Command, Context } from "../context";
@@ -12,6 +12,8 @@ import { chainTip, nowIso, requireSound } from "../ledger";
 import { LoomioClient } from "../loomio/client";
 import { loomioConfigFromEnv } from "../loomio/config";
 import { makePlan } from "../planning";
+import { majorSteps, nextcloudSkips } from "../../policies/governance/majors";
+import { changeRecords } from "../change-records";
 import { renderProposal, renderStandingProposal, type Proposal } from "../render/proposal";
 
 export const command: Command = {
@@ -64,6 +66,7 @@ holds an emergency change awaiting ratification, the proposal asks the members t
       if (!ratifies && plan.lock && plan.changes.length === 0) {
         throw new InputError(`nothing to propose: the plan of '${stack}' equals the approved lock`, "change stacks/<stack>.yaml first; coop plan shows the change");
       }
+      refuseNextcloudSkip(plan.changes);
       proposal = renderProposal({
         stack,
         coopName: plan.spec.coop.name,
@@ -164,4 +167,15 @@ export function standingTermsFromFlags(ctx: Context): { terms: StandingTerms; de
   const descriptions: Record<string, string> = {};
   for (const c of classes) descriptions[c] = gov.rules.standing.classes[c as ChangeClass]?.description ?? "";
   return { terms: { classes: classes as ChangeClass[], stacks: stacks.includes("*") ? ["*"] : stacks.sort(), until }, descriptions };
+}
+
+/** Nextcloud's upgrader refuses to skip a major version, so such a plan must not reach a vote. */
+export function refuseNextcloudSkip(changes: Parameters<typeof changeRecords>[0]): void {
+  const skips = nextcloudSkips(majorSteps(changeRecords(changes)));
+  if (skips.length === 0) return;
+  const s = skips[0];
+  throw new CheckFailed(
+    `Nextcloud would move from major version ${s.from} to ${s.to}; it upgrades one major version at a time and never back`,
+    `set services.nextcloud.version to the latest ${s.from + 1}.x release first, deploy it, then the next (docs/runbook/upgrade-nextcloud.md)`,
+  );
 }

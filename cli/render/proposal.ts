@@ -6,6 +6,8 @@
 import type { Change } from "../../policies/diff";
 import { formatDelta, formatEuros } from "../../policies/cost";
 import { planBindingLine, standingBindingLine, type StandingTerms } from "../../policies/governance/binding";
+import { majorLine, majorSteps, requiredMajorLines, type MajorStep } from "../../policies/governance/majors";
+import { changeRecords } from "../change-records";
 import { describeChanges, joinWords, technicalLines } from "./plain-words";
 
 export interface CostSummary {
@@ -67,6 +69,12 @@ export function renderProposal(p: ProposalInput): Proposal {
   md.push("**What changes**", "");
   if (services.length === 0) md.push("- Nothing changes compared with the approved state.");
   for (const s of services) for (const sentence of s.sentences) md.push(`- ${sentence}`);
+  const majors = majorSteps(changeRecords(shownChanges));
+  const named = requiredMajorLines(majors);
+  if (named.length > 0) {
+    md.push("", "**Major upgrades** (the data is migrated and cannot be moved back; the admins take a backup first):", "");
+    for (const line of named) md.push(`- ${majorWords(majors.find((m) => majorLine(m) === line)!)}`);
+  }
   md.push("", costLine(p.cost));
   if (p.cost.stale) md.push("", `_Note: ${p.cost.stale}._`);
   md.push(
@@ -77,8 +85,11 @@ export function renderProposal(p: ProposalInput): Proposal {
     "",
     ...technicalLines(shownChanges).map((l) => `- ${l}`),
     "",
-    "The line below ties this vote to exactly the plan described above; coop checks it before anything is deployed. Please do not edit it.",
+    named.length > 0
+      ? "The lines below tie this vote to exactly the plan described above, including its major upgrades; coop checks them before anything is deployed. Please do not edit them."
+      : "The line below ties this vote to exactly the plan described above; coop checks it before anything is deployed. Please do not edit it.",
     "",
+    ...named,
     planBindingLine(p.stack, p.digest),
   );
   return { title, markdown: `${md.join("\n")}\n` };
@@ -101,6 +112,12 @@ export function renderStandingProposal(coopName: string, terms: StandingTerms, d
     standingBindingLine(terms),
   ];
   return { title: truncate(`Standing approval: ${terms.classes.join(", ")} on ${terms.stacks.includes("*") ? "all stacks" : terms.stacks.join(", ")}`, 140), markdown: `${md.join("\n")}\n` };
+}
+
+const FAMILY_NAMES: Record<MajorStep["family"], string> = { mastodon: "Mastodon", postgres: "A database (Postgres)", nextcloud: "Nextcloud" };
+
+function majorWords(m: MajorStep): string {
+  return `${FAMILY_NAMES[m.family]} moves from major version ${m.from} to ${m.to}.`;
 }
 
 function truncate(s: string, n: number): string {

@@ -14,7 +14,8 @@
 import type { Lock } from "../lock";
 import { checkChangeClass } from "./change-classes";
 import { findPlanBindings, type Expectation } from "./binding";
-import { isLockDecision, type Decision, type EmergencyDecision, type LockDecision, type PollEvidence, type StandingDecision } from "./decision";
+import { isLockDecision, type ChangeRecord, type Decision, type EmergencyDecision, type LockDecision, type PollEvidence, type StandingDecision } from "./decision";
+import { majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "./majors";
 import type { Finding, FindingCode } from "./findings";
 import type { Governance, LoadedDecision } from "./load";
 import { evaluatePoll, type PollRule } from "./poll-rules";
@@ -85,6 +86,7 @@ export function decisionFindings(gov: Governance, d: LoadedDecision): Finding[] 
   findings.push(...checkSignatures(gov, d, dec.requires, "the rules when it was recorded").findings);
   findings.push(...evidenceFindings(d));
   if (dec.kind === "routine") findings.push(...routineFindings(gov, d as L<Extract<Decision, { kind: "routine" }>>));
+  if (dec.kind === "change" || dec.kind === "routine" || dec.kind === "emergency") findings.push(...majorFindings(d, dec.changes, dec.kind === "change" ? (dec.evidence.majors ?? []) : []));
   if (dec.kind === "ratification") {
     const target = gov.byId.get(dec.ratifies);
     const t = target?.decision;
@@ -96,6 +98,25 @@ export function decisionFindings(gov: Governance, d: LoadedDecision): Finding[] 
     findings.push({ ...base(d), field: "ratifyBy", code: "emergency-overdue", level: "error", message: "its ratification deadline is not after the time it was recorded", remediation: "the record was edited; restore it from git" });
   }
   decisionCache.set(d, findings);
+  return findings;
+}
+
+/**
+ * The bylaws' rules on major upgrades, over what a decision recorded: Nextcloud never skips a
+ * major version; a Mastodon or Postgres major upgrade is named by the decision that approves
+ * it (routine decisions cannot name one; an emergency's ratification poll names it).
+ */
+function majorFindings(d: LoadedDecision, changes: readonly ChangeRecord[], named: readonly string[]): Finding[] {
+  const steps = majorSteps(changes);
+  const findings: Finding[] = [];
+  for (const s of nextcloudSkips(steps)) {
+    findings.push({ ...base(d), field: "changes", code: "nextcloud-major-step", level: "error", message: `${s.urn}: Nextcloud moves from major version ${s.from} to ${s.to}; it upgrades one major version at a time`, remediation: "upgrade one major version at a time (docs/runbook/upgrade-nextcloud.md)" });
+  }
+  if (d.decision.kind !== "emergency") {
+    for (const line of requiredMajorLines(unnamedMajors(steps, named))) {
+      findings.push({ ...base(d), field: "changes", code: "major-unnamed", level: "error", message: `it approves '${line}' without naming it`, remediation: "a major upgrade needs a vote that names it: coop propose --post (it adds the coop-major line), then coop decide" });
+    }
+  }
   return findings;
 }
 

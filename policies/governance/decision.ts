@@ -82,6 +82,7 @@ export const PollEvidenceSchema = z
     discardedAt: isoTime.nullable(),
     specifiedVotersOnly: z.boolean().nullable(),
     binding: z.string().nullable().describe("The coop-plan line found in the poll's details."),
+    majors: z.array(z.string()).optional().describe("The coop-major lines found in the poll's details: the major upgrades the members were told they approve."),
     votersCount: z.number().int().min(0),
     decidedVotersCount: z.number().int().min(0),
     counts: z
@@ -113,6 +114,7 @@ export const MeetingEvidenceSchema = z
     type: z.literal("meeting"),
     meeting: z.string().min(1).describe("Which meeting decided, e.g. 'General assembly 2026-03-01'."),
     minutes: z.string().min(1).describe("Where its minutes are (a path in the repository or an address)."),
+    majors: z.array(z.string()).optional().describe("The coop-major lines of the major upgrades the meeting approved (coop decide --major)."),
   })
   .strict()
   .describe("A decision taken outside Loomio; its signatures are the evidence.");
@@ -140,7 +142,15 @@ const lockMove = {
 };
 
 export const GenesisSchema = z.object({ kind: z.literal("genesis"), ...common, ...lockMove, note: z.string().describe("Why this state is the starting point.") }).strict();
-export const ChangeSchema = z.object({ kind: z.literal("change"), ...common, ...lockMove, evidence: EvidenceSchema }).strict();
+export const ChangeSchema = z
+  .object({
+    kind: z.literal("change"),
+    ...common,
+    ...lockMove,
+    evidence: EvidenceSchema,
+    changes: z.array(ChangeRecordSchema).describe("What the decision approved, resource by resource (old → new), from the lock it replaces."),
+  })
+  .strict();
 export const RoutineSchema = z
   .object({
     kind: z.literal("routine"),

@@ -47,6 +47,9 @@ export const FINDING_CODES = {
   "emergency-unratified": "the approved state contains an emergency change not yet ratified",
   "emergency-overdue": "an emergency change was not ratified before its deadline",
   "ratification-target": "a ratification does not ratify an emergency decision of its stack",
+  // Major upgrades
+  "major-unnamed": "a Mastodon or Postgres major upgrade that the decision does not name",
+  "nextcloud-major-step": "Nextcloud skips (or goes back) a major version",
 } as const;
 
 export type FindingCode = keyof typeof FINDING_CODES;

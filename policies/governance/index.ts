@@ -34,3 +34,4 @@ export { planBindingLine, standingBindingLine, checkBinding, findPlanBindings, t
 export { checkChangeClass, parseImageRef, versionStep, type ClassCheck } from "./change-classes";
 export { renderLedgerYaml, renderLedgerYamlChecked, readLedgerYamlFast } from "./ledger-yaml";
 export { governanceSchemaOutputs } from "./json-schemas";
+export { majorSteps, majorLine, findMajorLines, nextcloudSkips, unnamedMajors, requiredMajorLines, familyOf, majorOf, type MajorStep, type Family } from "./majors";

@@ -43,7 +43,7 @@ function evidence(stack: string, digest: string, closedAt: string, recordedAt: s
 
 function change(stack: string, n: number, prev: Decision & { digest: string }, lock: Lock, at: string, ev?: Partial<PollEvidence>): Decision {
   const closedAt = ev?.closedAt !== undefined ? ev.closedAt : at;
-  return { kind: "change", ...common(`${stack}-${String(n).padStart(4, "0")}-change`, at), decidedAt: closedAt ?? at, stack, digest: lock.digest, previous: prev.id, replaces: prev.digest, evidence: evidence(stack, lock.digest, closedAt as string, at, ev) };
+  return { kind: "change", ...common(`${stack}-${String(n).padStart(4, "0")}-change`, at), decidedAt: closedAt ?? at, stack, digest: lock.digest, previous: prev.id, replaces: prev.digest, evidence: evidence(stack, lock.digest, closedAt as string, at, ev), changes: [] };
 }
 
 function signed(d: Decision, ...who: string[]): Decision {
