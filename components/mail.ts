@@ -66,6 +66,9 @@ export interface MailArgs {
   readonly listenAddress: string;
 }
 
+/** docker-mailserver's image; the tag is the spec's pinned release. */
+export const MAIL_IMAGE = "ghcr.io/docker-mailserver/docker-mailserver";
+
 export class Mail extends pulumi.ComponentResource {
   readonly hostname: string;
   /** The network services join to reach the mail server under its own name. */
@@ -118,19 +121,15 @@ export class Mail extends pulumi.ComponentResource {
     this.dkimRecord = dkim.publicKeyPem.apply(dkimRecordValue);
     this.dkimTxt = this.dkimRecord.apply(txtValue);
 
-    // --- Docker: image, network, volumes, container ---------------------------------------------
-    const image = new docker.RemoteImage(
-      `${name}-image`,
-      { name: `ghcr.io/docker-mailserver/docker-mailserver:${args.version}`, keepLocally: true },
-      onDocker,
-    );
+    // --- Docker: network, volumes, container ------------------------------------------------------
     this.network = new docker.Network(`${name}-network`, { name: prefix, driver: "bridge" }, onDocker);
 
     // Mailboxes and the server's state (queue, Rspamd, fail2ban) are protected: deleting or
     // replacing them loses mail. Config is rewritten on every deploy; logs are kept for diagnosis.
     const volume = (id: string, containerPath: string, protect: boolean) => ({
       containerPath,
-      resource: new docker.Volume(`${name}-${id}`, { name: `${prefix}-${id}` }, { ...onDocker, protect }),
+      // Kept on the host even if removed from the program: only an admin deletes mail.
+      resource: new docker.Volume(`${name}-${id}`, { name: `${prefix}-${id}` }, { ...onDocker, protect, retainOnDelete: protect }),
     });
     const volumes = [
       volume("data", "/var/mail", true),
@@ -150,7 +149,8 @@ export class Mail extends pulumi.ComponentResource {
       `${name}-server`,
       {
         name: prefix,
-        image: image.imageId,
+        // The pinned image by name, like every other container: the plan shows which release runs.
+        image: `${MAIL_IMAGE}:${args.version}`,
         hostname: args.hostname,
         envs: env,
         // Caddy obtains the mail host's certificate only once DNS points here; until then DMS

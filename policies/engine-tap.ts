@@ -32,6 +32,16 @@ interface TapState {
 
 const state: TapState = { rawInputs: new Map(), topLevelDefaults: new Map(), tampering: [], configured: false };
 
+const configureListeners: Array<() => void> = [];
+
+/**
+ * Runs `fn` whenever the engine configures the pack, which it does once at the start of every
+ * preview or update: the moment to forget what an earlier run read from the repository.
+ */
+export function onConfigure(fn: () => void): void {
+  configureListeners.push(fn);
+}
+
 /** Raw Analyze properties of a resource (secrets still wrapped), if the engine sent them. */
 export function rawInputsOf(urn: string): Record<string, unknown> | undefined {
   return state.rawInputs.get(urn);
@@ -105,6 +115,9 @@ export function installEngineTap(governancePolicies: ReadonlySet<string>): () =>
         });
         state.tampering = tampering;
         state.configured = true;
+        state.rawInputs.clear();
+        state.topLevelDefaults.clear();
+        for (const fn of configureListeners) fn();
         return handlers.configure(call, callback);
       };
     }

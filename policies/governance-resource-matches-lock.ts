@@ -5,6 +5,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { rawInputsOf, topLevelDefaultsOf } from "./engine-tap";
 import { compareWithLock, describeMismatch, type LockMismatch } from "./lock-compare";
 import { reportAt, unproxied } from "./support/report";
+import { redactSecretEntry } from "./support/secret-names";
 import { secretPathTest } from "./support/secret-paths";
 import { lockOf, parseUrn } from "./support/stack-context";
 
@@ -67,7 +68,8 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
     const mismatches = compareWithLock(entry.inputs, unproxied(args.props), { topLevelDefaults: topLevelDefaultsOf(urn), strictComputed: offline });
     if (mismatches.length === 0) return;
     const isSecret = secretPathTest(rawInputsOf(urn));
-    const lines = mismatches.slice(0, MAX_LINES).map((m: LockMismatch) => `  ${describeMismatch(isSecret(m.path) ? { ...m, proposed: "(secret value)" } : m)}`);
+    const shown = (m: LockMismatch): LockMismatch => (isSecret(m.path) ? { ...m, proposed: "(secret value)" } : { ...m, proposed: redactSecretEntry(m.proposed), approved: redactSecretEntry(m.approved) as LockMismatch["approved"] });
+    const lines = mismatches.slice(0, MAX_LINES).map((m) => `  ${describeMismatch(shown(m))}`);
     if (mismatches.length > MAX_LINES) lines.push(`  … and ${mismatches.length - MAX_LINES} more`);
     reportAt(report, "mandatory", `${type} '${args.name}' differs from the approved lock of stack '${stack}' (approved → proposed):\n${lines.join("\n")}\n${fix}`, urn);
   },

@@ -3,15 +3,38 @@
  * process and starts a gRPC server); everything else imports the policies from here.
  */
 import type { Policies } from "@pulumi/policy";
+import { dockerContainerDatabaseNotPublished } from "./docker-container-database-not-published";
+import { dockerContainerEnvSecretsNotPlaintext } from "./docker-container-env-secrets-not-plaintext";
+import { dockerContainerImagePinned } from "./docker-container-image-pinned";
+import { dockerImageMajorUpgradeNamed } from "./docker-image-major-upgrade-named";
+import { governanceLockApproved } from "./governance-lock-approved";
 import { governancePolicyConfigLocked } from "./governance-policy-config-locked";
 import { governanceResourceMatchesLock } from "./governance-resource-matches-lock";
 import { governanceStackNoUnapprovedDeletions } from "./governance-stack-no-unapproved-deletions";
+import { hcloudFirewallSshRestricted } from "./hcloud-firewall-ssh-restricted";
+import { hcloudStatefulDeleteProtected } from "./hcloud-stateful-delete-protected";
+import { nextcloudImageNoMajorSkip } from "./nextcloud-image-no-major-skip";
+import { stackBackupsEnabled } from "./stack-backups-enabled";
 
 export const PACK_NAME = "coop-infra-governance";
 
-export const GOVERNANCE_POLICIES: Policies = [governanceResourceMatchesLock, governanceStackNoUnapprovedDeletions, governancePolicyConfigLocked];
+export const GOVERNANCE_POLICIES: Policies = [
+  governanceResourceMatchesLock,
+  governanceLockApproved,
+  governanceStackNoUnapprovedDeletions,
+  governancePolicyConfigLocked,
+];
 
-export const BASELINE_POLICIES: Policies = [];
+export const BASELINE_POLICIES: Policies = [
+  dockerContainerImagePinned,
+  dockerContainerEnvSecretsNotPlaintext,
+  dockerContainerDatabaseNotPublished,
+  dockerImageMajorUpgradeNamed,
+  hcloudFirewallSshRestricted,
+  hcloudStatefulDeleteProtected,
+  nextcloudImageNoMajorSkip,
+  stackBackupsEnabled,
+];
 
 export const POLICIES: Policies = [...GOVERNANCE_POLICIES, ...BASELINE_POLICIES];
 

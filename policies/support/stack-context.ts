@@ -1,14 +1,29 @@
 /**
  * Where a policy finds the co-op's record: the repository the pack was taken from (so CI
- * checks the lock of the branch it deploys), the stack named in the resource's URN, and the
- * approved lock of that stack, read once per change of the file.
+ * checks the lock of the branch it deploys), the stack named in the resource's URN, the
+ * stack's approved lock and the governance record. Each is read once per run: the engine
+ * configures the pack at the start of every preview or update, which clears them.
  */
-import { statSync } from "node:fs";
-import { lockPath, readLock, type Lock } from "../lock";
+import { loadGovernance, checkLockBacked, type Finding, type Governance } from "../governance";
+import { readLock, type Lock } from "../lock";
+import { onConfigure } from "../engine-tap";
 import { CoopError } from "../../stacks/errors";
-import { findRepoRoot } from "../../stacks/load";
+import { findRepoRoot, loadStackSpec } from "../../stacks/load";
+import type { StackSpec } from "../../stacks/schema";
 
 let root: string | undefined;
+let governance: Governance | undefined;
+const locks = new Map<string, LockState>();
+const verdicts = new Map<string, Finding[]>();
+const specs = new Map<string, { spec: StackSpec } | { error: string }>();
+
+function forgetRun(): void {
+  governance = undefined;
+  locks.clear();
+  verdicts.clear();
+  specs.clear();
+}
+onConfigure(forgetRun);
 
 export function repoRoot(): string {
   root ??= findRepoRoot(__dirname);
@@ -18,7 +33,7 @@ export function repoRoot(): string {
 /** Points the policies at another repository (tests and benchmarks with generated co-ops). */
 export function setRepoRoot(dir: string | undefined): void {
   root = dir;
-  locks.clear();
+  forgetRun();
 }
 
 /** urn:pulumi:<stack>::<project>::<qualified type>::<name> */
@@ -30,27 +45,46 @@ export function parseUrn(urn: string): { stack: string; project: string; qualifi
 
 export type LockState = { readonly lock: Lock } | { readonly missing: true; readonly file: string } | { readonly invalid: string; readonly file: string };
 
-const locks = new Map<string, { key: string; state: LockState }>();
-
 export function lockOf(stack: string): LockState {
-  const path = lockPath(repoRoot(), stack);
-  let key: string;
-  try {
-    const st = statSync(path);
-    key = `${st.mtimeMs}:${st.size}:${st.ino}`;
-  } catch {
-    key = "missing";
-  }
   const hit = locks.get(stack);
-  if (hit && hit.key === key) return hit.state;
-  let state: LockState;
+  if (hit) return hit;
   const file = `governance/approved/${stack}.lock.json`;
+  let state: LockState;
   try {
     const lock = readLock(repoRoot(), stack);
     state = lock ? { lock } : { missing: true, file };
   } catch (e) {
     state = { invalid: e instanceof CoopError ? e.message : String(e), file };
   }
-  locks.set(stack, { key, state });
+  locks.set(stack, state);
   return state;
+}
+
+export function governanceRecord(): Governance {
+  governance ??= loadGovernance(repoRoot());
+  return governance;
+}
+
+/** What the governance model says about the stack's approved lock (errors and warnings), once per run. */
+export function lockVerdict(stack: string): Finding[] {
+  const hit = verdicts.get(stack);
+  if (hit) return hit;
+  const state = lockOf(stack);
+  const findings = checkLockBacked(governanceRecord(), stack, "lock" in state ? state.lock : undefined, new Date());
+  verdicts.set(stack, findings);
+  return findings;
+}
+
+/** The stack's spec (stacks/<stack>.yaml), or why it cannot be read. */
+export function specOf(stack: string): { spec: StackSpec } | { error: string } {
+  let hit = specs.get(stack);
+  if (!hit) {
+    try {
+      hit = { spec: loadStackSpec(repoRoot(), stack).spec };
+    } catch (e) {
+      hit = { error: e instanceof CoopError ? e.message : String(e) };
+    }
+    specs.set(stack, hit);
+  }
+  return hit;
 }

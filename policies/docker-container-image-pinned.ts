@@ -1,0 +1,32 @@
+/**
+ * Every container runs a pinned image: a tag or a digest, never `latest` or no tag at all,
+ * so what members approved is what runs, and an upgrade is a visible change.
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { isUnknown } from "./view";
+import { isPinned, parseImage } from "./support/images";
+import { reportAt, unproxied } from "./support/report";
+
+export const NAME = "docker-container-image-pinned";
+
+export const dockerContainerImagePinned: ResourceValidationPolicy = {
+  name: NAME,
+  description: "Containers and pulled images name a pinned release (a tag other than latest, or a digest).",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps: "Pin the version in stacks/<stack>.yaml (e.g. services.mastodon.version: v4.6.3), then `coop plan` and `coop propose`.",
+  validateResource: (args, report) => {
+    const field = args.type === "docker:index/container:Container" ? "image" : args.type === "docker:index/remoteImage:RemoteImage" ? "name" : undefined;
+    if (!field) return;
+    const value = unproxied(args.props)[field];
+    // A container image computed from a pulled image resource is checked on that resource.
+    if (isUnknown(value)) return;
+    if (typeof value !== "string" || value === "") {
+      reportAt(report, "mandatory", `${args.name} has no image reference`, args.urn);
+      return;
+    }
+    if (!isPinned(parseImage(value))) {
+      reportAt(report, "mandatory", `${args.name} runs '${value}', which is not pinned to a release; a deploy could run anything published under it`, args.urn);
+    }
+  },
+};

@@ -1,0 +1,34 @@
+/**
+ * A Mastodon or Postgres major upgrade migrates the co-op's data one way. The decision that
+ * approves it must name it (the proposal's `coop-major:` line): before the vote this policy
+ * flags the step against the approved lock; after it, governance-lock-approved checks the
+ * decision's recorded changes (finding major-unnamed).
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { majorLine, majorStep } from "./governance/majors";
+import { isUnknown } from "./view";
+import { reportAt, unproxied } from "./support/report";
+import { lockOf, parseUrn } from "./support/stack-context";
+
+export const NAME = "docker-image-major-upgrade-named";
+
+export const dockerImageMajorUpgradeNamed: ResourceValidationPolicy = {
+  name: NAME,
+  description: "A Mastodon or Postgres major upgrade is approved by a decision that names it.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps: "Propose it with `coop propose --stack <stack> --post`, which names the upgrade in the proposal; record the poll with `coop decide`. Take a backup first (docs/runbook/upgrade-mastodon.md).",
+  validateResource: (args, report) => {
+    if (args.type !== "docker:index/container:Container") return;
+    const image = unproxied(args.props).image;
+    if (typeof image !== "string" || isUnknown(image)) return;
+    const { stack } = parseUrn(args.urn);
+    const state = lockOf(stack);
+    if (!("lock" in state)) return;
+    const approved = state.lock.resources.find((r) => r.urn === args.urn)?.inputs.image;
+    const step = majorStep(approved, image, args.urn, "image");
+    if (step && step.family !== "nextcloud") {
+      reportAt(report, "mandatory", `${args.name} would be a major upgrade (${majorLine(step)}) that no decision has approved yet; the decision must name it`, args.urn);
+    }
+  },
+};

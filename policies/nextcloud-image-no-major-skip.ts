@@ -1,0 +1,33 @@
+/**
+ * Nextcloud upgrades one major version at a time: its upgrader refuses to skip one, and a
+ * failed upgrade leaves the instance in maintenance mode. Checked against the approved lock
+ * before a vote; once approved, the decision's recorded changes are checked too
+ * (governance-lock-approved, finding nextcloud-major-step).
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { majorStep } from "./governance/majors";
+import { isUnknown } from "./view";
+import { reportAt, unproxied } from "./support/report";
+import { lockOf, parseUrn } from "./support/stack-context";
+
+export const NAME = "nextcloud-image-no-major-skip";
+
+export const nextcloudImageNoMajorSkip: ResourceValidationPolicy = {
+  name: NAME,
+  description: "A Nextcloud container never moves more than one major version from the approved one, and never back.",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps: "Set services.nextcloud.version to the latest release of the next major version only; deploy it, then propose the next (docs/runbook/upgrade-nextcloud.md).",
+  validateResource: (args, report) => {
+    if (args.type !== "docker:index/container:Container") return;
+    const image = unproxied(args.props).image;
+    if (typeof image !== "string" || isUnknown(image)) return;
+    const state = lockOf(parseUrn(args.urn).stack);
+    if (!("lock" in state)) return;
+    const approved = state.lock.resources.find((r) => r.urn === args.urn)?.inputs.image;
+    const step = majorStep(approved, image, args.urn, "image");
+    if (step && step.family === "nextcloud" && (step.to > step.from + 1 || step.to < step.from)) {
+      reportAt(report, "mandatory", `${args.name} would move Nextcloud from major version ${step.from} to ${step.to}; it upgrades one major version at a time`, args.urn);
+    }
+  },
+};
