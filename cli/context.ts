@@ -3,6 +3,8 @@
  * return their exit code; only main.ts exits the process.
  */
 import type { ParseArgsConfig } from "node:util";
+import { parseSetFlag } from "../stacks/load";
+import type { YamlEdit } from "../stacks/yaml-file";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 
@@ -39,4 +41,10 @@ export interface Command {
 export function stringFlag(ctx: Context, name: string): string | undefined {
   const v = ctx.values[name];
   return typeof v === "string" ? v : undefined;
+}
+
+/** The `--set path=value` edits given to plan and gate. */
+export function specEdits(ctx: Context): YamlEdit[] {
+  const v = ctx.values.set;
+  return (Array.isArray(v) ? v : []).map(parseSetFlag);
 }

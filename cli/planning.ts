@@ -8,6 +8,7 @@ import { ReservedMarkerError, buildView, viewDigest, type DesiredStateView } fro
 import { CoopError, InputError } from "../stacks/errors";
 import { loadStackSpec, readProjectName } from "../stacks/load";
 import type { StackSpec } from "../stacks/schema";
+import type { YamlEdit } from "../stacks/yaml-file";
 import { runProgramOffline, type OfflineRun } from "./offline/run-program";
 
 export interface Plan {
@@ -26,8 +27,8 @@ export interface Plan {
   readonly changes: Change[];
 }
 
-export async function makePlan(root: string, stack: string): Promise<Plan> {
-  const { spec, file } = loadStackSpec(root, stack);
+export async function makePlan(root: string, stack: string, edits: readonly YamlEdit[] = []): Promise<Plan> {
+  const { spec, file } = loadStackSpec(root, stack, edits);
   const project = readProjectName(root);
   const run = await runProgramOffline({ project, stack, spec });
   let view: DesiredStateView;

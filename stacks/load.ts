@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "./errors";
 import { StackSpecSchema, type StackSpec } from "./schema";
-import { closest, readYamlFile } from "./yaml-file";
+import { closest, readYamlFile, type YamlEdit } from "./yaml-file";
 
 export const STACK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
 
@@ -40,7 +40,7 @@ export interface LoadedSpec {
   readonly spec: StackSpec;
 }
 
-export function loadStackSpec(root: string, stack: string): LoadedSpec {
+export function loadStackSpec(root: string, stack: string, edits: readonly YamlEdit[] = []): LoadedSpec {
   if (!STACK_NAME_RE.test(stack)) {
     throw new InputError(`'${stack}' is not a valid stack name`, "stack names use letters, digits, '-', '_' and '.'");
   }
@@ -56,7 +56,7 @@ export function loadStackSpec(root: string, stack: string): LoadedSpec {
         .join("; "),
     );
   }
-  const { value } = readYamlFile(path, StackSpecSchema, file);
+  const { value } = readYamlFile(path, StackSpecSchema, file, undefined, edits);
   return { stack, file, spec: value };
 }
 
@@ -84,4 +84,25 @@ export function readProjectName(root: string): string {
   }
   projectNames.set(root, name);
   return name;
+}
+
+/**
+ * Parses `--set path=value` (a dotted path with [n] for list items; the value read as YAML),
+ * e.g. host.serverType=cx43 or host.sshSources[0]=203.0.113.7/32.
+ */
+export function parseSetFlag(flag: string): YamlEdit {
+  const eq = flag.indexOf("=");
+  const pathText = eq > 0 ? flag.slice(0, eq) : "";
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\[\d+\]|\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(pathText)) {
+    throw new InputError(`--set '${flag}' is not of the form path=value`, "e.g. --set host.serverType=cx43 or --set services.mastodon.version=v4.6.4");
+  }
+  const path: Array<string | number> = [];
+  for (const m of pathText.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)) path.push(m[1] ?? Number(m[2]));
+  let value: unknown;
+  try {
+    value = parse(flag.slice(eq + 1));
+  } catch (e) {
+    throw new InputError(`--set '${flag}': the value is not valid YAML (${(e as Error).message})`);
+  }
+  return { path, value };
 }

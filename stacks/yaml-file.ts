@@ -12,8 +12,14 @@ export interface ParsedYaml<T> {
   readonly text: string;
 }
 
+/** A value put at a path before validation (e.g. `coop plan --set host.serverType=cx43`). */
+export interface YamlEdit {
+  readonly path: ReadonlyArray<string | number>;
+  readonly value: unknown;
+}
+
 /** Reads and validates `file`; `shown` is the name used in messages (a repository-relative path). */
-export function readYamlFile<S extends z.ZodType>(file: string, schema: S, shown: string, missingHint?: string): ParsedYaml<z.output<S>> {
+export function readYamlFile<S extends z.ZodType>(file: string, schema: S, shown: string, missingHint?: string, edits: readonly YamlEdit[] = []): ParsedYaml<z.output<S>> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -23,10 +29,10 @@ export function readYamlFile<S extends z.ZodType>(file: string, schema: S, shown
     if (code === "EISDIR") throw new InputError(`${shown} is a directory, not a YAML file`);
     throw new InputError(`${shown} cannot be read: ${(e as Error).message}`);
   }
-  return { value: parseYamlText(text, schema, shown), text };
+  return { value: parseYamlText(text, schema, shown, edits), text };
 }
 
-export function parseYamlText<S extends z.ZodType>(text: string, schema: S, shown: string): z.output<S> {
+export function parseYamlText<S extends z.ZodType>(text: string, schema: S, shown: string, edits: readonly YamlEdit[] = []): z.output<S> {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
@@ -41,6 +47,7 @@ export function parseYamlText<S extends z.ZodType>(text: string, schema: S, show
   if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ""))) {
     throw new FileProblems([{ file: shown, line: 1, col: 1, message: "the file is empty", hint: "start from the bundled example (stacks/example.yaml, governance/rules.yaml …) and edit it" }]);
   }
+  for (const e of edits) doc.setIn(e.path as unknown[], e.value);
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new FileProblems([{ file: shown, line: 1, col: 1, message: `expected a mapping of fields at the top level, got ${describe(data)}` }]);

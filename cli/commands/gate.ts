@@ -2,7 +2,7 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { InputError } from "../../stacks/errors";
 import { listStacks, resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
-import { stringFlag } from "../context";
+import { specEdits, stringFlag } from "../context";
 import { runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
 import { makePlan } from "../planning";
 import { renderGateMarkdown, renderGateReport } from "../render/gate-report";
@@ -22,8 +22,10 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
   --stack NAME           the stack (optional when exactly one spec exists)
   --all                  every stack with a spec, in one run (JSON: {passed, stacks:[…]})
   --json                 print {stack, passed, violations:[{policy,urn,message,level}]}
-  --policy-config FILE   the JSON policy config CI passes to --policy-pack-config (checked too)`,
-  options: { "policy-config": { type: "string" }, all: { type: "boolean" } },
+  --policy-config FILE   the JSON policy config CI passes to --policy-pack-config (checked too)
+  --set P=V              gate the plan as if the spec said V at path P (repeatable), e.g.
+                         --set host.serverType=cx43 shows the gate refusing an unapproved change`,
+  options: { "policy-config": { type: "string" }, all: { type: "boolean" }, set: { type: "string", multiple: true } },
   async run(ctx) {
     const config = readPolicyConfig(ctx);
     if (ctx.values.all) {
@@ -47,7 +49,7 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
 };
 
 async function gateStack(ctx: Context, stack: string, config: PolicyConfig): Promise<GateResult> {
-  const plan = await makePlan(ctx.root, stack);
+  const plan = await makePlan(ctx.root, stack, specEdits(ctx));
   return runGate(ctx.root, plan.run, config);
 }
 

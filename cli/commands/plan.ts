@@ -1,6 +1,6 @@
 import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
-import { stringFlag } from "../context";
+import { specEdits, stringFlag } from "../context";
 import { makePlan } from "../planning";
 import { renderChanges, renderTree } from "../render/tree";
 
@@ -14,11 +14,13 @@ shows every resource it declares, with secrets masked, and what changed since th
 lock (governance/approved/<stack>.lock.json).
 
   --stack NAME   the stack (optional when exactly one spec exists)
-  --json         print {stack, digest, resources:[{urn,type,name,inputs}], changes:[{urn,op,paths?}]}`,
-  options: {},
+  --json         print {stack, digest, resources:[{urn,type,name,inputs}], changes:[{urn,op,paths?}]}
+  --set P=V      plan as if the spec said V at path P (repeatable), without editing the file,
+                 e.g. --set host.serverType=cx43`,
+  options: { set: { type: "string", multiple: true } },
   async run(ctx) {
     const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
-    const plan = await makePlan(ctx.root, stack);
+    const plan = await makePlan(ctx.root, stack, specEdits(ctx));
     if (plan.lockError) throw plan.lockError;
     if (ctx.json) {
       ctx.io.json({

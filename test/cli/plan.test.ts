@@ -86,3 +86,21 @@ describe("coop plan as a process", () => {
     expect(spawnCoop([]).code).toBe(2);
   });
 });
+
+describe("coop plan --set (what if)", () => {
+  it("plans as if the spec said so, without touching the file, and shows the change from the lock", async () => {
+    const r = await coop(["plan", "--stack", "example", "--set", "host.serverType=cx43", "--set", "services.mastodon.version=v4.6.4", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as PlanJson;
+    const server = plan.changes.find((c) => c.urn.endsWith("::host-server"));
+    expect(server).toMatchObject({ op: "update", paths: ["serverType"] });
+    expect(plan.changes.some((c) => c.urn.endsWith("::mastodon-web") && c.paths?.includes("image"))).toBe(true);
+  });
+
+  it("validates the edited spec like the file, naming the field", async () => {
+    const r = await coop(["plan", "--stack", "example", "--set", "host.serverType=cx99"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/host\.serverType: expected one of cx23, cx33/);
+    expect((await coop(["plan", "--stack", "example", "--set", "serverType"])).stderr).toMatch(/is not of the form path=value/);
+  });
+});
