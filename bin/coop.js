@@ -8,4 +8,5 @@ try {
   process.stderr.write(`coop: could not prepare the command (${e.message}).\n  hint: run \`npm ci\` in the repository, then try again.\n`);
   process.exit(2);
 }
+require("../dist/cli/startup.js").deferUnusedSdkModules();
 require("../dist/cli/main.js").main(process.argv.slice(2));

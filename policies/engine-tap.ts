@@ -24,13 +24,26 @@ export interface ConfigTampering {
 }
 
 interface TapState {
-  rawInputs: Map<string, Record<string, unknown>>;
+  /** The Analyze request's properties, converted to plain values only when a policy asks. */
+  rawInputs: Map<string, StructLike | Record<string, unknown>>;
   topLevelDefaults: Map<string, string[]>;
   tampering: ConfigTampering[];
   configured: boolean;
 }
 
 const state: TapState = { rawInputs: new Map(), topLevelDefaults: new Map(), tampering: [], configured: false };
+
+type Handler = (call: { request: unknown }, callback: (...args: unknown[]) => void) => unknown;
+
+let served: Readonly<Record<string, Handler>> | undefined;
+
+/**
+ * The analyzer service's handlers as registered (with this tap in front): what every gRPC
+ * call of the engine reaches. `coop gate` calls them with the engine's requests directly.
+ */
+export function servedHandlers(): Readonly<Record<string, Handler>> | undefined {
+  return served;
+}
 
 const configureListeners: Array<() => void> = [];
 
@@ -44,7 +57,15 @@ export function onConfigure(fn: () => void): void {
 
 /** Raw Analyze properties of a resource (secrets still wrapped), if the engine sent them. */
 export function rawInputsOf(urn: string): Record<string, unknown> | undefined {
-  return state.rawInputs.get(urn);
+  const raw = state.rawInputs.get(urn);
+  if (raw === undefined || !isStruct(raw)) return raw;
+  const plain = (raw.toJavaScript() ?? {}) as Record<string, unknown>;
+  state.rawInputs.set(urn, plain);
+  return plain;
+}
+
+function isStruct(v: unknown): v is StructLike {
+  return typeof (v as StructLike).toJavaScript === "function";
 }
 
 /** The top-level `__defaults` a bridged provider's Check listed for this resource, if seen. */
@@ -59,6 +80,7 @@ export function configTampering(): readonly ConfigTampering[] {
 
 interface StructLike {
   toJavaScript(): unknown;
+  getFieldsMap(): { get(key: string): { toJavaScript(): unknown } | undefined };
 }
 interface AnalyzeRequestLike {
   getUrn(): string;
@@ -71,8 +93,6 @@ interface PolicyConfigLike {
 interface ConfigureRequestLike {
   getPolicyconfigMap(): { forEach(cb: (v: PolicyConfigLike, k: string) => void): void };
 }
-
-type Handler = (call: { request: unknown }, callback: (...args: unknown[]) => void) => unknown;
 
 /** The EnforcementLevel enum of pulumirpc's analyzer proto. */
 const LEVEL_NAMES: Record<number, string> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
@@ -90,15 +110,14 @@ export function installEngineTap(governancePolicies: ReadonlySet<string>): () =>
     if (handlers.analyze) {
       tapped.analyze = (call, callback) => {
         const req = call.request as AnalyzeRequestLike;
-        state.rawInputs.set(req.getUrn(), (req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>);
+        state.rawInputs.set(req.getUrn(), req.getProperties() ?? {});
         return handlers.analyze(call, callback);
       };
     }
     if (handlers.remediate) {
       tapped.remediate = (call, callback) => {
         const req = call.request as AnalyzeRequestLike;
-        const props = (req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>;
-        const defaults = props.__defaults;
+        const defaults = req.getProperties()?.getFieldsMap().get("__defaults")?.toJavaScript();
         if (Array.isArray(defaults)) state.topLevelDefaults.set(req.getUrn(), defaults.filter((d): d is string => typeof d === "string"));
         return handlers.remediate(call, callback);
       };
@@ -121,6 +140,7 @@ export function installEngineTap(governancePolicies: ReadonlySet<string>): () =>
         return handlers.configure(call, callback);
       };
     }
+    served = tapped;
     return original.call(this, service, tapped as unknown as GrpcModule.UntypedServiceImplementation);
   };
   return () => {

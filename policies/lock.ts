@@ -2,11 +2,11 @@
  * The approved lock, governance/approved/<stack>.lock.json: the last desired-state view the
  * co-op approved, with its digest. `pulumi up` may deploy only what it describes.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { FileProblems } from "../stacks/errors";
-import { VIEW_VERSION, viewDigest, type DesiredStateView, type Json } from "./view";
+import { VIEW_VERSION, viewDigest, type DesiredStateView, type Json, type JsonObject } from "./view";
 
 export const LockSchema = z
   .object({
@@ -21,7 +21,10 @@ export const LockSchema = z
             urn: z.string().startsWith("urn:pulumi:"),
             type: z.string().min(1),
             name: z.string().min(1),
-            inputs: z.record(z.string(), z.json()),
+            // Any JSON (the file is parsed JSON); the digest, checked on every read, covers it.
+            inputs: z
+              .custom<JsonObject>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "expected an object of inputs" })
+              .describe("Governed inputs (any JSON object): secrets masked as <secret>, values computed from other resources as <computed>."),
           })
           .strict(),
       )
@@ -52,14 +55,34 @@ export function renderLock(lock: Lock): string {
   return `${JSON.stringify(sortKeys(lock as unknown as Json), null, 2)}\n`;
 }
 
-/** Reads and checks a lock; undefined when the stack has none yet. */
+const readCache = new Map<string, { text: string; lock: Lock }>();
+
+/**
+ * Reads and checks a lock; undefined when the stack has none yet. A lock read earlier in this
+ * process is reused while the file's text is unchanged (the plan and the policy pack both read
+ * it, and checking it is what costs).
+ */
 export function readLock(root: string, stack: string): Lock | undefined {
   const path = lockPath(root, stack);
-  if (!existsSync(path)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new FileProblems([{ file: lockFile(stack), message: `cannot be read: ${(e as Error).message}` }]);
+  }
+  const hit = readCache.get(path);
+  if (hit && hit.text === text) return hit.lock;
+  const lock = checkLockText(text, stack);
+  readCache.set(path, { text, lock });
+  return lock;
+}
+
+function checkLockText(text: string, stack: string): Lock {
   const shown = lockFile(stack);
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(path, "utf8"));
+    data = JSON.parse(text);
   } catch (e) {
     throw new FileProblems([{ file: shown, message: `is not valid JSON: ${(e as Error).message}`, hint: "restore it from git: git checkout -- " + shown }]);
   }

@@ -4,7 +4,7 @@ import { listStacks, resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { specEdits, stringFlag } from "../context";
 import { runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
-import { makePlan } from "../planning";
+import { runOffline } from "../planning";
 import { renderGateMarkdown, renderGateReport } from "../render/gate-report";
 
 export const command: Command = {
@@ -49,8 +49,7 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
 };
 
 async function gateStack(ctx: Context, stack: string, config: PolicyConfig): Promise<GateResult> {
-  const plan = await makePlan(ctx.root, stack, specEdits(ctx));
-  return runGate(ctx.root, plan.run, config);
+  return runGate(ctx.root, await runOffline(ctx.root, stack, specEdits(ctx)), config);
 }
 
 function summary(r: GateResult) {

@@ -179,18 +179,24 @@ export interface ResourceRequests {
 export function resourceRequests(preview: EnginePreview): ResourceRequests[] {
   const byUrn = new Map(preview.resources.map((r) => [r.urn, r]));
   return preview.resources.map((r) => {
-    const make = (props: Record<string, unknown>) => {
+    const all = structPb.Struct.fromJavaScript(r.checked as StructJs);
+    // Analyze gets the same values without the top-level internal keys: share them, do not rebuild.
+    const visible = new structPb.Struct();
+    all.getFieldsMap().forEach((v, k) => {
+      if (!k.startsWith("__")) visible.getFieldsMap().set(k, v);
+    });
+    const make = (props: StructPb.Struct) => {
       const req = new analyzerPb.AnalyzeRequest();
       req.setUrn(r.urn);
       req.setType(r.type);
       req.setName(r.name);
-      req.setProperties(structPb.Struct.fromJavaScript(props as StructJs));
+      req.setProperties(props);
       req.setOptions(optionsMessage(r));
       const provider = providerMessage(byUrn, r);
       if (provider) req.setProvider(provider);
       return req;
     };
-    return { resource: r, remediate: make(r.checked), analyze: make(withoutTopLevelInternalKeys(r.checked)) };
+    return { resource: r, remediate: make(all), analyze: make(visible) };
   });
 }
 

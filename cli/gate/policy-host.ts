@@ -1,19 +1,28 @@
 /**
- * Hosts the real policy pack and talks to it over gRPC, the way the Pulumi engine does: the
- * pack (policies/index.ts) starts @pulumi/policy's analyzer server and prints its port; the
- * engine connects and calls GetAnalyzerInfo, Configure, Remediate/Analyze per resource and
- * AnalyzeStack. The pack runs in this process (one pack per process, as the SDK requires),
- * which spares loading the SDK twice; the protocol is unchanged.
+ * Hosts the real policy pack the way the Pulumi engine talks to it. The pack
+ * (policies/index.ts) starts @pulumi/policy's analyzer server and prints its port; the engine
+ * calls GetAnalyzerInfo, Configure, Remediate/Analyze per resource and AnalyzeStack.
+ *
+ * Two transports reach the same handlers with the same bytes:
+ * - "wire" (the default): each request is encoded to its protobuf wire bytes and decoded again,
+ *   exactly what gRPC does on both ends, then handed to the handler the server registered;
+ * - "grpc": a real gRPC client over loopback to the pack's server.
+ * The pack runs in this process (the SDK allows one per process), sparing a second SDK load;
+ * "wire" also spares HTTP/2 framing, which costs more than the policies themselves. A test
+ * runs both transports over the same plans and requires identical verdicts.
  */
 import { dirname, join } from "node:path";
 import type * as GrpcModule from "@grpc/grpc-js";
 import type * as AnalyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import { servedHandlers } from "../../policies/engine-tap";
 import { findRepoRoot } from "../../stacks/load";
 
 const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as typeof AnalyzerGrpc;
 const grpc = require(require.resolve("@grpc/grpc-js", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_grpc_pb"))] })) as typeof GrpcModule;
 const emptyPb = require(require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] })) as { Empty: new () => unknown };
+
+export type Transport = "wire" | "grpc";
 
 export interface AnalyzerCalls {
   getAnalyzerInfo(): Promise<AnalyzerPb.AnalyzerInfo>;
@@ -23,17 +32,51 @@ export interface AnalyzerCalls {
   analyzeStack(req: AnalyzerPb.AnalyzeStackRequest): Promise<AnalyzerPb.AnalyzeResponse>;
 }
 
-let host: Promise<AnalyzerCalls> | undefined;
+let port: Promise<number> | undefined;
+const hosts = new Map<Transport, Promise<AnalyzerCalls>>();
 
-/** Starts the pack once per process and returns a client for it. */
-export function policyPack(): Promise<AnalyzerCalls> {
-  host ??= start();
+/** Starts the pack once per process and returns calls to it over `transport`. */
+export function policyPack(transport: Transport = "wire"): Promise<AnalyzerCalls> {
+  let host = hosts.get(transport);
+  if (!host) {
+    port ??= loadPack();
+    host = transport === "grpc" ? port.then(grpcCalls) : port.then(() => wireCalls());
+    hosts.set(transport, host);
+  }
   return host;
 }
 
-async function start(): Promise<AnalyzerCalls> {
-  const port = await loadPack();
-  const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+type Method = (typeof analyzerGrpc.AnalyzerService)[keyof typeof analyzerGrpc.AnalyzerService];
+
+/** Calls the registered handler with the request as it arrives over the wire. */
+function wireCalls(): AnalyzerCalls {
+  const handlers = servedHandlers();
+  if (!handlers) throw new Error("the policy pack registered no analyzer service");
+  const call =
+    <Res>(name: string, method: Method) =>
+    (req: unknown) =>
+      new Promise<Res>((resolve, reject) => {
+        const m = method as unknown as { requestSerialize(r: unknown): Buffer; requestDeserialize(b: Buffer): unknown; responseSerialize(r: unknown): Buffer; responseDeserialize(b: Buffer): unknown };
+        const request = m.requestDeserialize(m.requestSerialize(req));
+        handlers[name]({ request }, (err: unknown, res: unknown) => {
+          if (err) reject(err);
+          else resolve(m.responseDeserialize(m.responseSerialize(res)) as Res);
+        });
+      });
+  const s = analyzerGrpc.AnalyzerService;
+  return {
+    getAnalyzerInfo: () => call<AnalyzerPb.AnalyzerInfo>("getAnalyzerInfo", s.getAnalyzerInfo)(new emptyPb.Empty()),
+    configure: async (req) => {
+      await call<unknown>("configure", s.configure)(req);
+    },
+    remediate: call("remediate", s.remediate),
+    analyze: call("analyze", s.analyze),
+    analyzeStack: call("analyzeStack", s.analyzeStack),
+  };
+}
+
+function grpcCalls(p: number): AnalyzerCalls {
+  const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${p}`, grpc.credentials.createInsecure(), {
     "grpc.max_receive_message_length": 400 * 1024 * 1024,
   });
   const call =
@@ -61,7 +104,7 @@ async function loadPack(): Promise<number> {
   const log = console.log;
   const cwd = process.cwd();
   let timer: NodeJS.Timeout | undefined;
-  const port = new Promise<number>((resolve, reject) => {
+  const listening = new Promise<number>((resolve, reject) => {
     timer = setTimeout(() => {
       console.log = log;
       reject(new Error("the policy pack did not start its analyzer server within 30 s"));
@@ -88,5 +131,5 @@ async function loadPack(): Promise<number> {
   } finally {
     process.chdir(cwd);
   }
-  return port;
+  return listening;
 }

@@ -9,7 +9,7 @@ import { dirname } from "node:path";
 import { setRepoRoot } from "../../policies/support/stack-context";
 import type { OfflineRun } from "../offline/run-program";
 import { enginePreview, resourceRequests, stackRequest, type EnginePreview } from "./engine-requests";
-import { policyPack } from "./policy-host";
+import { policyPack, type Transport } from "./policy-host";
 
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
 const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] })) as typeof StructPb;
@@ -42,8 +42,8 @@ const LEVEL_ENUM: Record<Level, number> = { advisory: 0, mandatory: 1, disabled:
 /** At most this many resources in flight, as the engine's parallelism would allow. */
 const PARALLEL = 16;
 
-export async function runGate(root: string, run: OfflineRun, userConfig: PolicyConfig = {}): Promise<GateResult> {
-  return analyzePreview(root, run.stack, enginePreview(run), userConfig, { offlinePlan: true });
+export async function runGate(root: string, run: OfflineRun, userConfig: PolicyConfig = {}, transport?: Transport): Promise<GateResult> {
+  return analyzePreview(root, run.stack, enginePreview(run), userConfig, { offlinePlan: true, transport });
 }
 
 export interface AnalyzeOptions {
@@ -52,12 +52,14 @@ export interface AnalyzeOptions {
    * during a real `pulumi up`, where computed values may be known from state.
    */
   readonly offlinePlan: boolean;
+  /** How requests reach the pack (cli/gate/policy-host.ts); COOP_GATE_TRANSPORT=grpc by default picks real gRPC. */
+  readonly transport?: Transport;
 }
 
 /** Sends one preview's requests to the pack exactly as the engine would, and collects the verdict. */
 export async function analyzePreview(root: string, stack: string, preview: EnginePreview, userConfig: PolicyConfig, opts: AnalyzeOptions): Promise<GateResult> {
   setRepoRoot(root);
-  const pack = await policyPack();
+  const pack = await policyPack(opts.transport ?? (process.env.COOP_GATE_TRANSPORT === "grpc" ? "grpc" : "wire"));
   await pack.configure(configureRequest(await pack.getAnalyzerInfo(), userConfig, opts.offlinePlan));
   const requests = resourceRequests(preview);
   const violations: Violation[] = [];

@@ -12,12 +12,18 @@
  *   uses the parent's whole qualified type; URNs are computed the engine's way here.
  */
 import { randomBytes } from "node:crypto";
+import { dirname } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import type * as ResourcePb from "@pulumi/pulumi/proto/resource_pb";
+import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import { declareCoop, type CoopArgs } from "../../components/coop";
 import { SECRET_CONFIG_KEYS, readStackSecrets } from "../../stacks/config";
 import { CoopError, InputError } from "../../stacks/errors";
 import type { StackSpec } from "../../stacks/schema";
+
+const resourcePb = require("@pulumi/pulumi/proto/resource_pb") as typeof ResourcePb;
+const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/resource_pb"))] })) as typeof StructPb;
 
 export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 /** The engine's wire sentinel for an unknown value (any type). */
@@ -124,7 +130,9 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
     qualifiedTypes.set(urn, qualified);
     return urn;
   };
-  const register = monitor.registerResource.bind(monitor);
+  // Answers registrations the way the engine answers a preview of a new resource: no ID yet,
+  // and the planned state is the inputs (outputs the provider would compute stay unknown).
+  // The inputs go back as the same wire Struct, which also keeps their secrets secret.
   monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, res?: unknown) => void) => {
     const parent = req.getParent();
     const urn = monitor.newUrn(parent, req.getType(), req.getName());
@@ -138,14 +146,22 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
       inputs: (req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
       options: optionsOf(req),
     });
-    return register(req, (err: unknown, res?: unknown) => {
-      if (err) failures.push(err);
-      callback(err, res);
-    });
+    const res = new resourcePb.RegisterResourceResponse();
+    res.setUrn(urn);
+    res.setId("");
+    res.setObject(req.getCustom() ? (req.getObject() ?? new structPb.Struct()) : new structPb.Struct());
+    callback(null, res);
   };
+  // Component outputs matter to nobody offline (the engine only records them in state).
+  monitor.registerResourceOutputs = (_req: unknown, callback: (err: unknown, res?: unknown) => void) => callback(null, {});
 
   const onRejection = (e: unknown) => failures.push(e);
   process.on("unhandledRejection", onRejection);
+  // The SDK records a stack trace for every promise and resource, to point the engine at the
+  // line that declared it. Offline nobody reads them, and formatting them costs more than the
+  // whole declaration: keep the traces empty while the program runs.
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = () => "";
   try {
     declare({ stack, spec, secrets: readStackSecrets(spec) });
     // Wait for every registration the declaration started (the SDK's own end-of-program drain).
@@ -156,6 +172,7 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
     if (e instanceof CoopError) throw e;
     throw new InputError(`the program failed while declaring the stack: ${messageOf(e)}`);
   } finally {
+    Error.prepareStackTrace = prepare;
     process.off("unhandledRejection", onRejection);
   }
   if (failures.length > 0) {
@@ -172,7 +189,8 @@ function messageOf(e: unknown): string {
 
 interface MockMonitorLike {
   newUrn(parent: string, type: string, name: string): string;
-  registerResource(req: RegisterRequest, callback: (err: unknown, res?: unknown) => void): unknown;
+  registerResource(req: RegisterRequest, callback: (err: unknown, res?: unknown) => void): void;
+  registerResourceOutputs(req: unknown, callback: (err: unknown, res?: unknown) => void): void;
 }
 
 /** The parts of the SDK's RegisterResourceRequest read here. */
@@ -182,7 +200,7 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getProvider(): string;
-  getObject(): { toJavaScript(): unknown } | undefined;
+  getObject(): (StructPb.Struct & { toJavaScript(): unknown }) | undefined;
   getProtect(): boolean;
   getIgnorechangesList(): string[];
   getDeletebeforereplace(): boolean;
