@@ -5,7 +5,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isUnknown } from "./view";
 import { isDatabaseImage, parseImage } from "./support/images";
-import { reportAt, unproxied } from "./support/report";
+import { forType, reportAt, unproxied } from "./support/report";
 
 export const NAME = "docker-container-database-not-published";
 
@@ -25,7 +25,7 @@ export const dockerContainerDatabaseNotPublished: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "critical",
   remediationSteps: "Remove the ports from the database container; services reach it by name on their internal network.",
-  validateResource: (args, report) => {
+  validateResource: forType("docker:index/container:Container", (args, report) => {
     if (args.type !== "docker:index/container:Container") return;
     const props = unproxied(args.props);
     if (!isDatabaseContainer(props)) return;
@@ -34,5 +34,5 @@ export const dockerContainerDatabaseNotPublished: ResourceValidationPolicy = {
     else if (Array.isArray(ports) && ports.length > 0) reportAt(report, "mandatory", `${args.name} is a database and publishes ${ports.length} port(s)`, args.urn);
     if (props.publishAllPorts === true) reportAt(report, "mandatory", `${args.name} is a database and publishes all its ports`, args.urn);
     if (props.networkMode === "host") reportAt(report, "mandatory", `${args.name} is a database on the host's network`, args.urn);
-  },
+  }),
 };

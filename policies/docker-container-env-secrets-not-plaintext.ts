@@ -6,7 +6,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { rawInputsOf } from "./engine-tap";
 import { isUnknown, isWireSecret } from "./view";
-import { reportAt } from "./support/report";
+import { forType, reportAt } from "./support/report";
 import { looksSecret } from "./support/secret-names";
 
 export const NAME = "docker-container-env-secrets-not-plaintext";
@@ -18,7 +18,7 @@ export const dockerContainerEnvSecretsNotPlaintext: ResourceValidationPolicy = {
   severity: "high",
   remediationSteps:
     "Generate the value in the component (@pulumi/random, @pulumi/tls) or read it with `pulumi config set --secret coop-infra:<key>` (stacks/config.ts); never write it into the spec or the code.",
-  validateResource: (args, report) => {
+  validateResource: forType("docker:index/container:Container", (args, report) => {
     if (args.type !== "docker:index/container:Container") return;
     const envs = rawInputsOf(args.urn)?.envs;
     // Secretness lifted to the whole list covers every entry in it.
@@ -31,5 +31,5 @@ export const dockerContainerEnvSecretsNotPlaintext: ResourceValidationPolicy = {
         reportAt(report, "mandatory", `${args.name} sets ${name} to a plaintext value; it must come from a generated or config secret`, args.urn);
       }
     }
-  },
+  }),
 };

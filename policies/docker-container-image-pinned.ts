@@ -5,22 +5,22 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isUnknown } from "./view";
 import { isPinned, parseImage } from "./support/images";
-import { reportAt, unproxied } from "./support/report";
+import { forType, reportAt, unproxied } from "./support/report";
 
 export const NAME = "docker-container-image-pinned";
 
 export const dockerContainerImagePinned: ResourceValidationPolicy = {
   name: NAME,
-  description: "Containers and pulled images name a pinned release (a tag other than latest, or a digest).",
+  description: "Containers name a pinned release of their image (a tag other than latest, or a digest).",
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps: "Pin the version in stacks/<stack>.yaml (e.g. services.mastodon.version: v4.6.3), then `coop plan` and `coop propose`.",
-  validateResource: (args, report) => {
-    const field = args.type === "docker:index/container:Container" ? "image" : args.type === "docker:index/remoteImage:RemoteImage" ? "name" : undefined;
-    if (!field) return;
-    const value = unproxied(args.props)[field];
-    // A container image computed from a pulled image resource is checked on that resource.
-    if (isUnknown(value)) return;
+  validateResource: forType("docker:index/container:Container", (args, report) => {
+    const value = unproxied(args.props).image;
+    if (isUnknown(value)) {
+      reportAt(report, "mandatory", `${args.name}'s image is computed at deploy time, so nobody can see which release runs; name the pinned image`, args.urn);
+      return;
+    }
     if (typeof value !== "string" || value === "") {
       reportAt(report, "mandatory", `${args.name} has no image reference`, args.urn);
       return;
@@ -28,5 +28,5 @@ export const dockerContainerImagePinned: ResourceValidationPolicy = {
     if (!isPinned(parseImage(value))) {
       reportAt(report, "mandatory", `${args.name} runs '${value}', which is not pinned to a release; a deploy could run anything published under it`, args.urn);
     }
-  },
+  }),
 };

@@ -7,7 +7,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { majorLine, majorStep } from "./governance/majors";
 import { isUnknown } from "./view";
-import { reportAt, unproxied } from "./support/report";
+import { forType, reportAt, unproxied } from "./support/report";
 import { lockOf, parseUrn } from "./support/stack-context";
 
 export const NAME = "docker-image-major-upgrade-named";
@@ -18,7 +18,7 @@ export const dockerImageMajorUpgradeNamed: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps: "Propose it with `coop propose --stack <stack> --post`, which names the upgrade in the proposal; record the poll with `coop decide`. Take a backup first (docs/runbook/upgrade-mastodon.md).",
-  validateResource: (args, report) => {
+  validateResource: forType("docker:index/container:Container", (args, report) => {
     if (args.type !== "docker:index/container:Container") return;
     const image = unproxied(args.props).image;
     if (typeof image !== "string" || isUnknown(image)) return;
@@ -30,5 +30,5 @@ export const dockerImageMajorUpgradeNamed: ResourceValidationPolicy = {
     if (step && step.family !== "nextcloud") {
       reportAt(report, "mandatory", `${args.name} would be a major upgrade (${majorLine(step)}) that no decision has approved yet; the decision must name it`, args.urn);
     }
-  },
+  }),
 };

@@ -68,6 +68,14 @@ function isStruct(v: unknown): v is StructLike {
   return typeof (v as StructLike).toJavaScript === "function";
 }
 
+/** Drops what was kept for these resources (one run may cover many stacks). */
+export function forgetResources(urns: readonly string[]): void {
+  for (const urn of urns) {
+    state.rawInputs.delete(urn);
+    state.topLevelDefaults.delete(urn);
+  }
+}
+
 /** The top-level `__defaults` a bridged provider's Check listed for this resource, if seen. */
 export function topLevelDefaultsOf(urn: string): string[] | undefined {
   return state.topLevelDefaults.get(urn);

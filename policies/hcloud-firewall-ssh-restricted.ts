@@ -4,7 +4,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isUnknown } from "./view";
-import { reportAt, unproxied } from "./support/report";
+import { forType, reportAt, unproxied } from "./support/report";
 import { parseUrn, specOf } from "./support/stack-context";
 
 export const NAME = "hcloud-firewall-ssh-restricted";
@@ -26,7 +26,7 @@ export const hcloudFirewallSshRestricted: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps: "List the admins' and CI's networks in host.sshSources; if the co-op really needs SSH from anywhere, set host.sshOpenToWorld: true and propose it.",
-  validateResource: (args, report) => {
+  validateResource: forType("hcloud:index/firewall:Firewall", (args, report) => {
     if (args.type !== "hcloud:index/firewall:Firewall") return;
     const rules = unproxied(args.props).rules;
     if (isUnknown(rules)) {
@@ -49,5 +49,5 @@ export const hcloudFirewallSshRestricted: ResourceValidationPolicy = {
         reportAt(report, "mandatory", `${args.name} rule ${i} opens SSH (port ${r.port ?? "all"}) to ${world.join(" and ")}${"error" in spec ? ` (the spec cannot be read: ${spec.error})` : ", and the spec does not set host.sshOpenToWorld"}`, args.urn);
       }
     }
-  },
+  }),
 };

@@ -7,7 +7,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { majorStep } from "./governance/majors";
 import { isUnknown } from "./view";
-import { reportAt, unproxied } from "./support/report";
+import { forType, reportAt, unproxied } from "./support/report";
 import { lockOf, parseUrn } from "./support/stack-context";
 
 export const NAME = "nextcloud-image-no-major-skip";
@@ -18,7 +18,7 @@ export const nextcloudImageNoMajorSkip: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps: "Set services.nextcloud.version to the latest release of the next major version only; deploy it, then propose the next (docs/runbook/upgrade-nextcloud.md).",
-  validateResource: (args, report) => {
+  validateResource: forType("docker:index/container:Container", (args, report) => {
     if (args.type !== "docker:index/container:Container") return;
     const image = unproxied(args.props).image;
     if (typeof image !== "string" || isUnknown(image)) return;
@@ -29,5 +29,5 @@ export const nextcloudImageNoMajorSkip: ResourceValidationPolicy = {
     if (step && step.family === "nextcloud" && (step.to > step.from + 1 || step.to < step.from)) {
       reportAt(report, "mandatory", `${args.name} would move Nextcloud from major version ${step.from} to ${step.to}; it upgrades one major version at a time`, args.urn);
     }
-  },
+  }),
 };

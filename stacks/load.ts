@@ -6,7 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { InputError } from "./errors";
 import { StackSpecSchema, type StackSpec } from "./schema";
-import { closest, readYamlFile, type YamlEdit } from "./yaml-file";
+import { closest, parseYamlText, readYamlFile, type YamlEdit } from "./yaml-file";
 
 export const STACK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
 
@@ -56,9 +56,25 @@ export function loadStackSpec(root: string, stack: string, edits: readonly YamlE
         .join("; "),
     );
   }
+  if (edits.length === 0) {
+    // The plan and the policy pack both read the spec in one process; check it once per text.
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      return { stack, file, spec: readYamlFile(path, StackSpecSchema, file).value }; // reports the read error
+    }
+    const hit = specCache.get(path);
+    if (hit && hit.text === text) return hit.loaded;
+    const loaded = { stack, file, spec: parseYamlText(text, StackSpecSchema, file) };
+    specCache.set(path, { text, loaded });
+    return loaded;
+  }
   const { value } = readYamlFile(path, StackSpecSchema, file, undefined, edits);
   return { stack, file, spec: value };
 }
+
+const specCache = new Map<string, { text: string; loaded: LoadedSpec }>();
 
 /** Resolves `--stack`: required unless exactly one spec exists. */
 export function resolveStackName(root: string, given: string | undefined): string {

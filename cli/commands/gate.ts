@@ -3,7 +3,7 @@ import { InputError } from "../../stacks/errors";
 import { listStacks, resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { specEdits, stringFlag } from "../context";
-import { runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
+import { openGate, runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
 import { runOffline } from "../planning";
 import { renderGateMarkdown, renderGateReport } from "../render/gate-report";
 
@@ -32,8 +32,10 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
       if (ctx.values.stack) throw new InputError("give either --stack or --all, not both");
       const stacks = listStacks(ctx.root);
       if (stacks.length === 0) throw new InputError("there is no stack spec in stacks/", "copy the example: cp stacks/example.yaml stacks/<your-stack>.yaml");
+      // One run for every stack, as the engine's one Configure per run: the record is read once.
+      const session = await openGate(ctx.root, config);
       const results: GateResult[] = [];
-      for (const stack of stacks) results.push(await gateStack(ctx, stack, config));
+      for (const stack of stacks) results.push(await session.gate(await runOffline(ctx.root, stack, specEdits(ctx))));
       const passed = results.every((r) => r.passed);
       if (ctx.json) ctx.io.json({ passed, stacks: results.map(summary) });
       else ctx.io.out(results.map(renderGateReport).join("\n\n"));

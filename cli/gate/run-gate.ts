@@ -6,6 +6,7 @@
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import { dirname } from "node:path";
+import { forgetResources } from "../../policies/engine-tap";
 import { setRepoRoot } from "../../policies/support/stack-context";
 import type { OfflineRun } from "../offline/run-program";
 import { enginePreview, resourceRequests, stackRequest, type EnginePreview } from "./engine-requests";
@@ -43,7 +44,7 @@ const LEVEL_ENUM: Record<Level, number> = { advisory: 0, mandatory: 1, disabled:
 const PARALLEL = 16;
 
 export async function runGate(root: string, run: OfflineRun, userConfig: PolicyConfig = {}, transport?: Transport): Promise<GateResult> {
-  return analyzePreview(root, run.stack, enginePreview(run), userConfig, { offlinePlan: true, transport });
+  return (await openGate(root, userConfig, { offlinePlan: true, transport })).gate(run);
 }
 
 export interface AnalyzeOptions {
@@ -58,35 +59,47 @@ export interface AnalyzeOptions {
 
 /** Sends one preview's requests to the pack exactly as the engine would, and collects the verdict. */
 export async function analyzePreview(root: string, stack: string, preview: EnginePreview, userConfig: PolicyConfig, opts: AnalyzeOptions): Promise<GateResult> {
+  return (await openGate(root, userConfig, opts)).analyze(stack, preview);
+}
+
+export interface GateSession {
+  /** Gates one stack's offline run. */
+  gate(run: OfflineRun): Promise<GateResult>;
+  /** Gates a preview as given (tests replay what the engine sends in other situations). */
+  analyze(stack: string, preview: EnginePreview): Promise<GateResult>;
+}
+
+/**
+ * Configures the pack once, as the engine does at the start of a run, for any number of stacks:
+ * a hosting co-op's CI gates all of its member co-ops' stacks in one run.
+ */
+export async function openGate(root: string, userConfig: PolicyConfig = {}, opts: AnalyzeOptions = { offlinePlan: true }): Promise<GateSession> {
   setRepoRoot(root);
   const pack = await policyPack(opts.transport ?? (process.env.COOP_GATE_TRANSPORT === "grpc" ? "grpc" : "wire"));
   await pack.configure(configureRequest(await pack.getAnalyzerInfo(), userConfig, opts.offlinePlan));
-  const requests = resourceRequests(preview);
-  const violations: Violation[] = [];
-  const perResourceMs: number[] = new Array(requests.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < requests.length) {
-      const i = next++;
-      const { remediate, analyze } = requests[i];
-      const t0 = performance.now();
-      await pack.remediate(remediate);
-      const res = await pack.analyze(analyze);
-      perResourceMs[i] = performance.now() - t0;
-      violations.push(...diagnostics(res));
-    }
+  const analyze = async (stack: string, preview: EnginePreview): Promise<GateResult> => {
+    const requests = resourceRequests(preview);
+    const violations: Violation[] = [];
+    const perResourceMs: number[] = new Array(requests.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < requests.length) {
+        const i = next++;
+        const { remediate, analyze: request } = requests[i];
+        const t0 = performance.now();
+        await pack.remediate(remediate);
+        const res = await pack.analyze(request);
+        perResourceMs[i] = performance.now() - t0;
+        violations.push(...diagnostics(res));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL, requests.length) }, worker));
+    violations.push(...diagnostics(await pack.analyzeStack(stackRequest(preview))));
+    forgetResources(preview.resources.map((r) => r.urn));
+    violations.sort((a, b) => levelRank(a.level) - levelRank(b.level) || a.policy.localeCompare(b.policy) || (a.urn ?? "").localeCompare(b.urn ?? ""));
+    return { stack, passed: !violations.some((v) => v.level === "mandatory"), violations, analyzed: requests.length, perResourceMs };
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, requests.length) }, worker));
-  violations.push(...diagnostics(await pack.analyzeStack(stackRequest(preview))));
-
-  violations.sort((a, b) => levelRank(a.level) - levelRank(b.level) || a.policy.localeCompare(b.policy) || (a.urn ?? "").localeCompare(b.urn ?? ""));
-  return {
-    stack,
-    passed: !violations.some((v) => v.level === "mandatory"),
-    violations,
-    analyzed: requests.length,
-    perResourceMs,
-  };
+  return { gate: (run) => analyze(run.stack, enginePreview(run)), analyze };
 }
 
 function levelRank(l: Level): number {

@@ -161,7 +161,9 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
   // line that declared it. Offline nobody reads them, and formatting them costs more than the
   // whole declaration: keep the traces empty while the program runs.
   const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
   Error.prepareStackTrace = () => "";
+  Error.stackTraceLimit = 0;
   try {
     declare({ stack, spec, secrets: readStackSecrets(spec) });
     // Wait for every registration the declaration started (the SDK's own end-of-program drain).
@@ -173,6 +175,7 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
     throw new InputError(`the program failed while declaring the stack: ${messageOf(e)}`);
   } finally {
     Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
     process.off("unhandledRejection", onRejection);
   }
   if (failures.length > 0) {

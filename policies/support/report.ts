@@ -3,7 +3,7 @@
  * mandatory whatever the pack's config says: @pulumi/policy honours a level given with the
  * violation over the configured one, so config cannot quietly turn them into warnings.
  */
-import type { ReportViolation } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidation } from "@pulumi/policy";
 
 type Level = "mandatory" | "advisory";
 
@@ -15,4 +15,13 @@ export function reportAt(report: ReportViolation, level: Level, message: string,
 export function unproxied(props: Record<string, unknown>): Record<string, unknown> {
   const target = (props as Record<string, unknown>)["__getSpecialProxyTarget"];
   return (target && typeof target === "object" ? target : props) as Record<string, unknown>;
+}
+
+/**
+ * A resource validation that @pulumi/policy runs only for resources of `type`: the SDK reads the
+ * `__pulumiType` tag and skips other resources before decoding their inputs (it decodes them
+ * once per policy), which keeps the pack cheap per resource.
+ */
+export function forType(type: string, validate: ResourceValidation): ResourceValidation {
+  return Object.assign(validate, { __pulumiType: type });
 }
