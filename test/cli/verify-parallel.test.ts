@@ -1,5 +1,6 @@
 /**
- * `coop verify` loads large ledgers on every core; the verdict must not depend on it.
+ * `coop verify` loads large ledgers on every core, and verifies very large ones in a worker
+ * thread sized for them; the verdict must not depend on either.
  */
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -36,5 +37,27 @@ describe("coop verify on one thread and on several", () => {
     expect(one.code).toBe(1);
     expect(one.findings).toContain(`signature-invalid ${last.slice(0, -".yaml".length)}`);
     expect(verify("2")).toEqual(one);
+  });
+});
+
+describe("coop verify on a ledger large enough for its worker thread", () => {
+  it("gives the same verdict as a single thread, findings included", () => {
+    const big = generateLedger(2100, 10, join(REPO_ROOT, "governance", "rules.yaml"));
+    try {
+      const dir = join(big.root, "governance", "decisions");
+      const victim = readdirSync(dir).sort()[1500];
+      writeFileSync(join(dir, victim), readFileSync(join(dir, victim), "utf8").replace(/summary: (.*)\n/, 'summary: "tampered"\n'));
+      const run = (threads?: string) => {
+        const r = spawnCoop(["verify", "--json"], { root: big.root, env: threads ? { COOP_THREADS: threads } : {} });
+        const doc = JSON.parse(r.stdout) as { decisions: number; findings: Array<{ code: string; decision?: string }> };
+        return { code: r.code, decisions: doc.decisions, findings: doc.findings.map((f) => `${f.code} ${f.decision ?? ""}`).sort() };
+      };
+      const single = run("1");
+      expect(single.code).toBe(1);
+      expect(single.findings).toContain(`signature-invalid ${victim.slice(0, -".yaml".length)}`);
+      expect(run()).toEqual(single);
+    } finally {
+      rmSync(big.root, { recursive: true, force: true });
+    }
   });
 });
