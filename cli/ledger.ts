@@ -121,3 +121,43 @@ export function writeDecision(root: string, record: Decision, view?: DesiredStat
   writeFilesAtomic(entries);
   return { files };
 }
+
+type SoundGovernance = Governance & { rules: NonNullable<Governance["rules"]>; members: NonNullable<Governance["members"]> };
+
+export interface Recorded {
+  readonly record: Decision;
+  readonly files: string[];
+  readonly requires: SignatureRequirement;
+  /** Signatures still missing before the decision counts. */
+  readonly missing: number;
+}
+
+/**
+ * Records a decision: sets the signature requirement of the rules in force, signs it with
+ * `keyPath` when given (the signer must be a member with a role it needs), and writes it
+ * together with the lock it approves.
+ */
+export function recordDecision(root: string, gov: SoundGovernance, record: Decision, view: DesiredStateView | undefined, keyPath: string | undefined): Recorded {
+  const requires = requirementOf(gov, record);
+  let full: Decision = { ...record, requires, signatures: [] };
+  if (keyPath) full = { ...full, signatures: [signRecord(full as unknown as JsonObject, keyPath, signerFor(gov, keyPath, requires))] };
+  const written = writeDecision(root, full, view);
+  return { record: full, files: written.files, requires, missing: Math.max(0, requires.count - full.signatures.length) };
+}
+
+/** What --json shows of a recorded decision's signatures. */
+export function signatureState(r: Recorded): { have: number; required: number; roles: string[] } {
+  return { have: r.record.signatures.length, required: r.requires.count, roles: [...r.requires.roles] };
+}
+
+/** The lines telling the admin what was written and what to do next. */
+export function recordedLines(r: Recorded, what: string, note?: string): string[] {
+  const id = r.record.id;
+  return [
+    `Recorded ${what} ${id}${note ? ` (${note})` : ""}:`,
+    ...r.files.map((f) => `  wrote ${f}`),
+    r.missing > 0
+      ? `It needs ${r.missing} more signature${r.missing === 1 ? "" : "s"} by ${r.requires.roles.join(" or ")} before it counts:\n  coop sign ${id} --key ~/.ssh/id_ed25519\nThen commit: git add governance && git commit -m "Decision ${id}"`
+      : `It has the signatures it needs. Commit it: git add governance && git commit -m "Decision ${id}"`,
+  ];
+}

@@ -5,10 +5,9 @@
  * decision's recorded changes (finding major-unnamed).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { majorLine, majorStep } from "./governance/majors";
-import { isUnknown } from "./view";
-import { forType, reportAt, unproxied } from "./support/report";
-import { lockOf, parseUrn } from "./support/stack-context";
+import { majorLine } from "./governance/majors";
+import { approvedImageStep } from "./support/image-steps";
+import { forType, reportAt } from "./support/report";
 
 export const NAME = "docker-image-major-upgrade-named";
 
@@ -19,14 +18,7 @@ export const dockerImageMajorUpgradeNamed: ResourceValidationPolicy = {
   severity: "high",
   remediationSteps: "Propose it with `coop propose --stack <stack> --post`, which names the upgrade in the proposal; record the poll with `coop decide`. Take a backup first (docs/runbook/upgrade-mastodon.md).",
   validateResource: forType("docker:index/container:Container", (args, report) => {
-    if (args.type !== "docker:index/container:Container") return;
-    const image = unproxied(args.props).image;
-    if (typeof image !== "string" || isUnknown(image)) return;
-    const { stack } = parseUrn(args.urn);
-    const state = lockOf(stack);
-    if (!("lock" in state)) return;
-    const approved = state.lock.resources.find((r) => r.urn === args.urn)?.inputs.image;
-    const step = majorStep(approved, image, args.urn, "image");
+    const step = approvedImageStep(args);
     if (step && step.family !== "nextcloud") {
       reportAt(report, "mandatory", `${args.name} would be a major upgrade (${majorLine(step)}) that no decision has approved yet; the decision must name it`, args.urn);
     }

@@ -5,10 +5,8 @@
  * (governance-lock-approved, finding nextcloud-major-step).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { majorStep } from "./governance/majors";
-import { isUnknown } from "./view";
-import { forType, reportAt, unproxied } from "./support/report";
-import { lockOf, parseUrn } from "./support/stack-context";
+import { approvedImageStep } from "./support/image-steps";
+import { forType, reportAt } from "./support/report";
 
 export const NAME = "nextcloud-image-no-major-skip";
 
@@ -19,13 +17,7 @@ export const nextcloudImageNoMajorSkip: ResourceValidationPolicy = {
   severity: "high",
   remediationSteps: "Set services.nextcloud.version to the latest release of the next major version only; deploy it, then propose the next (docs/runbook/upgrade-nextcloud.md).",
   validateResource: forType("docker:index/container:Container", (args, report) => {
-    if (args.type !== "docker:index/container:Container") return;
-    const image = unproxied(args.props).image;
-    if (typeof image !== "string" || isUnknown(image)) return;
-    const state = lockOf(parseUrn(args.urn).stack);
-    if (!("lock" in state)) return;
-    const approved = state.lock.resources.find((r) => r.urn === args.urn)?.inputs.image;
-    const step = majorStep(approved, image, args.urn, "image");
+    const step = approvedImageStep(args);
     if (step && step.family === "nextcloud" && (step.to > step.from + 1 || step.to < step.from)) {
       reportAt(report, "mandatory", `${args.name} would move Nextcloud from major version ${step.from} to ${step.to}; it upgrades one major version at a time`, args.urn);
     }

@@ -6,10 +6,9 @@ import type { Command } from "../context";
 import { stringFlag } from "../context";
 import { changeRecords } from "../change-records";
 import { runsOf } from "../costing";
-import { chainTip, nextDecisionId, nowIso, requireSound, requirementOf, signRecord, signerFor, writeDecision } from "../ledger";
+import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState } from "../ledger";
 import { makePlan } from "../planning";
 import { describeChanges } from "../render/plain-words";
-import type { JsonObject } from "../../policies/view";
 
 export const command: Command = {
   name: "approve",
@@ -61,7 +60,7 @@ The decision counts once it has the signatures governance/rules.yaml sets for th
     }
     const sentences = describeChanges(plan.changes, runsOf(plan.spec).map((r) => r.split(" ")[0])).flatMap((x) => x.sentences);
     const at = now.toISOString();
-    let record: Decision = {
+    const record: Decision = {
       kind: "routine",
       version: 1,
       id: nextDecisionId(gov, stack, "routine"),
@@ -80,18 +79,9 @@ The decision counts once it has the signatures governance/rules.yaml sets for th
       class: cls,
       changes: changeRecords(plan.changes),
     };
-    const requires = requirementOf(gov, record);
-    record = { ...record, requires };
-    const keyPath = stringFlag(ctx, "key");
-    if (keyPath) record = { ...record, signatures: [signRecord(record as unknown as JsonObject, keyPath, signerFor(gov, keyPath, requires))] };
-    const written = writeDecision(ctx.root, record, plan.view);
-    const more = Math.max(0, requires.count - record.signatures.length);
-    if (ctx.json) ctx.io.json({ stack, passed: true, decision: record.id, class: cls, digest: plan.digest, files: written.files, signatures: { have: record.signatures.length, required: requires.count, roles: requires.roles } });
-    else {
-      ctx.io.out(`Recorded routine decision ${record.id} (${cls}, under ${standingId}):`);
-      for (const f of written.files) ctx.io.out(`  wrote ${f}`);
-      ctx.io.out(more ? `It needs ${more} more signature${more === 1 ? "" : "s"} by ${requires.roles.join(" or ")}: coop sign ${record.id} --key ~/.ssh/id_ed25519` : `It has the signatures it needs. Commit it: git add governance && git commit`);
-    }
+    const r = recordDecision(ctx.root, gov, record, plan.view, stringFlag(ctx, "key"));
+    if (ctx.json) ctx.io.json({ stack, passed: true, decision: r.record.id, class: cls, digest: plan.digest, files: r.files, signatures: signatureState(r) });
+    else for (const line of recordedLines(r, "routine decision", `${cls}, under ${standingId}`)) ctx.io.out(line);
     return 0;
   },
 };

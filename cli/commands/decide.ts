@@ -7,7 +7,7 @@ import { InputError } from "../../stacks/errors";
 import { resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { stringFlag } from "../context";
-import { chainTip, nextDecisionId, nowIso, requireSound, requirementOf, signRecord, signerFor, writeDecision } from "../ledger";
+import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState, type writeDecision } from "../ledger";
 import { LoomioClient, LoomioError } from "../loomio/client";
 import { loomioConfigFromEnv } from "../loomio/config";
 import { parsePollRef } from "../loomio/poll-ref";
@@ -18,7 +18,6 @@ import { runsOf } from "../costing";
 import { changeRecords } from "../change-records";
 import { detailsText } from "../../policies/governance/binding";
 import { findMajorLines, majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "../../policies/governance/majors";
-import type { JsonObject } from "../../policies/view";
 
 export const command: Command = {
   name: "decide",
@@ -175,27 +174,9 @@ function meetingEvidence(ctx: Context, now: Date): { evidence: Evidence; decided
 
 /** Signs with --key (if given), writes, and reports. */
 function finish(ctx: Context, gov: SoundGov, record: Decision, view: Parameters<typeof writeDecision>[2], extra: Record<string, unknown>): number {
-  const requires = requirementOf(gov, record);
-  let full: Decision = { ...record, requires, signatures: [] };
-  const keyPath = stringFlag(ctx, "key");
-  if (keyPath) {
-    const signer = signerFor(gov, keyPath, requires);
-    full = { ...full, signatures: [signRecord(full as unknown as JsonObject, keyPath, signer)] };
-  }
-  const written = writeDecision(ctx.root, full, view);
-  const have = full.signatures.length;
-  const more = Math.max(0, requires.count - have);
-  if (ctx.json) {
-    ctx.io.json({ ...extra, passed: true, decision: full.id, kind: full.kind, files: written.files, signatures: { have, required: requires.count, roles: requires.roles } });
-  } else {
-    ctx.io.out(`Recorded ${full.kind} decision ${full.id}:`);
-    for (const f of written.files) ctx.io.out(`  wrote ${f}`);
-    ctx.io.out(
-      more > 0
-        ? `It needs ${more} more signature${more === 1 ? "" : "s"} by ${requires.roles.join(" or ")} before it counts:\n  coop sign ${full.id} --key ~/.ssh/id_ed25519\nThen commit: git add governance && git commit -m "Decision ${full.id}"`
-        : `It has the signatures it needs. Commit it: git add governance && git commit -m "Decision ${full.id}"`,
-    );
-  }
+  const r = recordDecision(ctx.root, gov, record, view, stringFlag(ctx, "key"));
+  if (ctx.json) ctx.io.json({ ...extra, passed: true, decision: r.record.id, kind: r.record.kind, files: r.files, signatures: signatureState(r) });
+  else for (const line of recordedLines(r, `${r.record.kind} decision`)) ctx.io.out(line);
   return 0;
 }
 

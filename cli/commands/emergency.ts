@@ -5,9 +5,8 @@ import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
 import { changeRecords } from "../change-records";
-import { chainTip, nextDecisionId, nowIso, requireSound, requirementOf, signRecord, signerFor, writeDecision } from "../ledger";
+import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState } from "../ledger";
 import { makePlan } from "../planning";
-import type { JsonObject } from "../../policies/view";
 
 export const command: Command = {
   name: "emergency",
@@ -37,7 +36,7 @@ coop decide --stack NAME --poll <key>.
     if (tip.lock && plan.digest === tip.lock.digest) throw new InputError(`nothing changes: the plan of '${stack}' equals the approved lock`);
     const at = now.toISOString();
     const ratifyBy = new Date(now.getTime() + gov.rules.emergency.ratificationDays * 86_400_000).toISOString();
-    let record: Decision = {
+    const record: Decision = {
       kind: "emergency",
       version: 1,
       id: nextDecisionId(gov, stack, "emergency"),
@@ -56,17 +55,10 @@ coop decide --stack NAME --poll <key>.
       ratifyBy,
       changes: changeRecords(plan.changes),
     };
-    const requires = requirementOf(gov, record);
-    record = { ...record, requires };
-    const keyPath = stringFlag(ctx, "key");
-    if (keyPath) record = { ...record, signatures: [signRecord(record as unknown as JsonObject, keyPath, signerFor(gov, keyPath, requires))] };
-    const written = writeDecision(ctx.root, record, plan.view);
-    const more = Math.max(0, requires.count - record.signatures.length);
-    if (ctx.json) ctx.io.json({ stack, decision: record.id, digest: plan.digest, ratifyBy, files: written.files, signatures: { have: record.signatures.length, required: requires.count, roles: requires.roles } });
+    const r = recordDecision(ctx.root, gov, record, plan.view, stringFlag(ctx, "key"));
+    if (ctx.json) ctx.io.json({ stack, decision: r.record.id, digest: plan.digest, ratifyBy, files: r.files, signatures: signatureState(r) });
     else {
-      ctx.io.out(`Recorded emergency decision ${record.id}:`);
-      for (const f of written.files) ctx.io.out(`  wrote ${f}`);
-      if (more) ctx.io.out(`It needs ${more} more signature${more === 1 ? "" : "s"} by ${requires.roles.join(" or ")} before it can be deployed: coop sign ${record.id} --key ~/.ssh/id_ed25519`);
+      for (const line of recordedLines(r, "emergency decision")) ctx.io.out(line);
       ctx.io.out(`The members must ratify it by ${ratifyBy.slice(0, 10)}: coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>.`);
     }
     return 0;

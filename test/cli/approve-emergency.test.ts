@@ -72,7 +72,7 @@ describe("emergency changes: coop emergency, then ratification by a poll", () =>
       setSpec(root, /version: v4\.6\.3/, "version: v4.6.5");
       const e = await coop(["emergency", "--stack", "example", "--reason", "Mastodon security release", "--key", fixtureKey("ada")], { root, env: env(t0) });
       expect(e.code, e.stderr).toBe(0);
-      expect(e.stdout).toMatch(/needs 1 more signature by admin before it can be deployed/);
+      expect(e.stdout).toMatch(/needs 1 more signature by admin before it counts/);
       expect(e.stdout).toMatch(/ratify it by 2026-09-15/);
       expect(await verifyCodes(root, t0)).toEqual({ code: 1, codes: ["signatures-insufficient", "emergency-unratified"] });
 
