@@ -74,12 +74,11 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   routes.push(...mailRoutes(spec));
 
   // --- proxy --------------------------------------------------------------------------------
-  // Set here: the Docker volume holding Caddy's certificates (the mail server reads its own).
-  let certificatesVolume: pulumi.Input<string> | undefined;
   const local = spec.host.target === "local" ? spec.host : undefined;
   const proxy =
     routes.length > 0 ? new Proxy("proxy", { host: dockerHost, routes, httpPort: local?.httpPort, httpsPort: local?.httpsPort }) : undefined;
-  certificatesVolume = proxy?.certificatesVolume;
+  // The Docker volume holding Caddy's certificates: the mail server reads its own from it.
+  const certificatesVolume = proxy?.certificatesVolume;
 
   // --- mail ---------------------------------------------------------------------------------
   // Set here: the SMTP accounts Mastodon and Nextcloud send through (this stack's mail server,
@@ -93,8 +92,8 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   }
 
   // --- mastodon, nextcloud ------------------------------------------------------------------
-  // Without an SMTP sender (no mail service here, no mail stack referenced) both still deploy,
-  // warn at preview, and say so in the `*SendsMail` outputs.
+  // The spec refuses either without a mail server here or a mail stack to send through; the
+  // components still deploy without one (warning at preview) if that rule is ever relaxed.
   if (spec.services.mastodon.enabled && proxy) {
     const s = spec.services.mastodon;
     const mastodon = new Mastodon("mastodon", {
@@ -157,6 +156,5 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
     outputs.backupStorageBoxPassword = backup.storageBoxPassword;
   }
 
-  void [dockerHost, routes, certificatesVolume, smtpSenders, backupSources]; // until every section uses them
   return { host, outputs };
 }
