@@ -84,6 +84,9 @@ function placeholder(project: string, key: string): string {
 
 let running = false;
 
+/** How long the offline program may take to register its resources (the example needs < 1 s). */
+const DRAIN_TIMEOUT_MS = 120_000;
+
 export async function runProgramOffline({ project, stack, spec, declare = declareCoop }: RunOptions): Promise<OfflineRun> {
   if (running) throw new Error("runProgramOffline: one offline run at a time (the Pulumi runtime is process-global)");
   running = true;
@@ -155,7 +158,14 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
   // Component outputs matter to nobody offline (the engine only records them in state).
   monitor.registerResourceOutputs = (_req: unknown, callback: (err: unknown, res?: unknown) => void) => callback(null, {});
 
-  const onRejection = (e: unknown) => failures.push(e);
+  // A failure inside the program (e.g. a check in an apply) may leave the SDK's RPC queue
+  // waiting forever; the first one ends the wait.
+  let failed: () => void = () => undefined;
+  const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+  const onRejection = (e: unknown) => {
+    failures.push(e);
+    failed();
+  };
   process.on("unhandledRejection", onRejection);
   // The SDK records a stack trace for every promise and resource, to point the engine at the
   // line that declared it. Offline nobody reads them, and formatting them costs more than the
@@ -167,7 +177,14 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
   try {
     declare({ stack, spec, secrets: readStackSecrets(spec) });
     // Wait for every registration the declaration started (the SDK's own end-of-program drain).
-    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    const drained = (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), DRAIN_TIMEOUT_MS)));
+    const how = await Promise.race([drained, firstFailure, stuck]);
+    clearTimeout(timer);
+    if (how === "stuck" && failures.length === 0) {
+      throw new InputError(`the program did not finish declaring the stack within ${DRAIN_TIMEOUT_MS / 1000} s`, "an Output that never resolves offline (a lookup, a wait on a deployed resource) keeps it waiting; rerun with COOP_DEBUG=1 and report it");
+    }
     // Let rejected registrations surface before deciding the run succeeded.
     await new Promise((r) => setImmediate(r));
   } catch (e) {

@@ -81,12 +81,18 @@ export async function runComponents(declare: (host: DockerHostRef) => void, opts
         cb(err, res);
       });
     };
-    const onRejection = (e: unknown) => failures.push(e);
+    // A failure inside an apply can leave the SDK's RPC queue waiting forever: the first one ends the wait.
+    let failed: () => void = () => undefined;
+    const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+    const onRejection = (e: unknown) => {
+      failures.push(e);
+      failed();
+    };
     process.on("unhandledRejection", onRejection);
     try {
       const provider = new docker.Provider("docker", { host: "unix:///var/run/docker.sock" });
       declare({ provider, namePrefix: "co-test", target: "hetzner" });
-      await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+      await Promise.race([(settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs(), firstFailure]);
       await new Promise((r) => setImmediate(r));
     } catch (e) {
       failures.push(e);
@@ -110,6 +116,14 @@ export function unwrap(v: unknown): unknown {
 
 export function isUnknown(v: unknown): boolean {
   return v === UNKNOWN;
+}
+
+/**
+ * How a generated secret may travel at preview: the SDK this project pins sends a secret that is not yet
+ * known as the bare unknown sentinel, newer ones wrap that sentinel as a secret. Neither carries a value.
+ */
+export function isSecretOrUnknown(v: unknown): boolean {
+  return isWireSecret(v) || isUnknown(v);
 }
 
 export function named(run: ComponentRun, name: string): Registration {
