@@ -87,6 +87,22 @@ let running = false;
 /** How long the offline program may take to register its resources (the example needs < 1 s). */
 const DRAIN_TIMEOUT_MS = 120_000;
 
+/**
+ * Collects the failures the program raises outside any await of ours (a check inside an apply
+ * rejects a promise nobody holds). Such a failure may leave the SDK's RPC queue waiting forever,
+ * so `firstFailure` settles at the first one: whoever waits on the queue races it.
+ */
+export function trapProgramFailures(failures: unknown[]): { firstFailure: Promise<void>; release(): void } {
+  let failed: () => void = () => undefined;
+  const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+  const onRejection = (e: unknown) => {
+    failures.push(e);
+    failed();
+  };
+  process.on("unhandledRejection", onRejection);
+  return { firstFailure, release: () => void process.off("unhandledRejection", onRejection) };
+}
+
 export async function runProgramOffline({ project, stack, spec, declare = declareCoop }: RunOptions): Promise<OfflineRun> {
   if (running) throw new Error("runProgramOffline: one offline run at a time (the Pulumi runtime is process-global)");
   running = true;
@@ -158,15 +174,7 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
   // Component outputs matter to nobody offline (the engine only records them in state).
   monitor.registerResourceOutputs = (_req: unknown, callback: (err: unknown, res?: unknown) => void) => callback(null, {});
 
-  // A failure inside the program (e.g. a check in an apply) may leave the SDK's RPC queue
-  // waiting forever; the first one ends the wait.
-  let failed: () => void = () => undefined;
-  const firstFailure = new Promise<void>((resolve) => (failed = resolve));
-  const onRejection = (e: unknown) => {
-    failures.push(e);
-    failed();
-  };
-  process.on("unhandledRejection", onRejection);
+  const trap = trapProgramFailures(failures);
   // The SDK records a stack trace for every promise and resource, to point the engine at the
   // line that declared it. Offline nobody reads them, and formatting them costs more than the
   // whole declaration: keep the traces empty while the program runs.
@@ -180,7 +188,7 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
     const drained = (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     let timer: NodeJS.Timeout | undefined;
     const stuck = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), DRAIN_TIMEOUT_MS)));
-    const how = await Promise.race([drained, firstFailure, stuck]);
+    const how = await Promise.race([drained, trap.firstFailure, stuck]);
     clearTimeout(timer);
     if (how === "stuck" && failures.length === 0) {
       throw new InputError(`the program did not finish declaring the stack within ${DRAIN_TIMEOUT_MS / 1000} s`, "an Output that never resolves offline (a lookup, a wait on a deployed resource) keeps it waiting; rerun with COOP_DEBUG=1 and report it");
@@ -193,7 +201,7 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
   } finally {
     Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = limit;
-    process.off("unhandledRejection", onRejection);
+    trap.release();
   }
   if (failures.length > 0) {
     const first = failures[0];

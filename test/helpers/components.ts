@@ -7,7 +7,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { SECRET_SIG, SIG_KEY, UNKNOWN } from "../../cli/offline/run-program";
+import { SECRET_SIG, SIG_KEY, UNKNOWN, trapProgramFailures } from "../../cli/offline/run-program";
 import type { DockerHostRef } from "../../components/interfaces";
 
 export interface Registration {
@@ -81,23 +81,16 @@ export async function runComponents(declare: (host: DockerHostRef) => void, opts
         cb(err, res);
       });
     };
-    // A failure inside an apply can leave the SDK's RPC queue waiting forever: the first one ends the wait.
-    let failed: () => void = () => undefined;
-    const firstFailure = new Promise<void>((resolve) => (failed = resolve));
-    const onRejection = (e: unknown) => {
-      failures.push(e);
-      failed();
-    };
-    process.on("unhandledRejection", onRejection);
+    const trap = trapProgramFailures(failures);
     try {
       const provider = new docker.Provider("docker", { host: "unix:///var/run/docker.sock" });
       declare({ provider, namePrefix: "co-test", target: "hetzner" });
-      await Promise.race([(settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs(), firstFailure]);
+      await Promise.race([(settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs(), trap.firstFailure]);
       await new Promise((r) => setImmediate(r));
     } catch (e) {
       failures.push(e);
     } finally {
-      process.off("unhandledRejection", onRejection);
+      trap.release();
     }
     return { registrations, failures };
   } finally {
