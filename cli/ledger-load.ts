@@ -1,25 +1,26 @@
 /**
- * Loading a large ledger on every core. This thread reads and validates the decision files;
- * worker threads verify their signatures (ed25519/RSA/ECDSA, the costly part) in batches as
- * they come, so both run at once. Each batch goes to a worker as one transferred buffer and
- * only small results come back. Small ledgers, and runs from TypeScript sources (tests), load
- * in this thread only. COOP_THREADS=1 turns the workers off.
+ * Loading a large ledger on every core. The decision files are cut into batches; worker threads
+ * and this thread take them in turn and each reads, validates and signature-checks its batches
+ * (cli/decision-worker.ts), so the costly work is shared evenly. The records come back in
+ * order, then this thread checks the ledger as a whole. Small ledgers, and runs from
+ * TypeScript sources (tests), load in this thread only. COOP_THREADS=1 turns the workers off.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { signaturePayload } from "../policies/governance/decision";
-import { decisionFileNames, loadGovernance, readDecisionFile, type DecisionFileResult, type Governance } from "../policies/governance/load";
-import { primeSignatureResults, type SignatureCheckResult } from "../policies/governance/signatures";
+import { decisionFileNames, loadGovernance, type Governance } from "../policies/governance/load";
+import { primeSignatureResults } from "../policies/governance/signatures";
 import { verifyLedger } from "../policies/governance/check";
 import type { Finding } from "../policies/governance/findings";
-import { packBatch, type SignatureBatch, type SignatureBatchResult } from "./signature-worker";
-import type { VerifyAnswer, VerifyRequest } from "./verify-worker";
+import { readAndCheckDecisions, type CheckedDecisionFile, type DecisionBatch, type DecisionBatchResult } from "./decision-worker";
 
 /** Below this many decisions, starting threads costs more than it saves. */
 const PARALLEL_FROM = 400;
-const BATCH = 250;
+/** Small enough that no thread is left with much to do while the others wait at the end. */
+const BATCH = 100;
+/** Batches a worker holds at once, so it never idles while this thread is busy with its own. */
+const IN_FLIGHT = 2;
 
 /** Threads to use: COOP_THREADS when set (1 = no workers), else every core. */
 function threadCount(env: NodeJS.ProcessEnv): number {
@@ -27,56 +28,83 @@ function threadCount(env: NodeJS.ProcessEnv): number {
   return Math.max(1, Math.min(asked, 8));
 }
 
+/** Reads and checks every batch on `workers` and this thread; answers in batch order. */
+export function checkBatches(root: string, batches: readonly string[][], workers: readonly Worker[]): Promise<CheckedDecisionFile[][]> {
+  const checked: CheckedDecisionFile[][] = new Array(batches.length);
+  let next = 0;
+  let outstanding = 0;
+  let localDone = false;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (e: unknown) => {
+      if (!settled) reject(e);
+      settled = true;
+    };
+    const finishIfDone = () => {
+      if (!settled && localDone && outstanding === 0) {
+        settled = true;
+        resolve(checked);
+      }
+    };
+    const give = (w: Worker) => {
+      if (next >= batches.length) return;
+      const batch = next++;
+      outstanding++;
+      w.postMessage({ batch, root, names: batches[batch] } satisfies DecisionBatch);
+    };
+    for (const w of workers) {
+      w.on("message", (r: DecisionBatchResult) => {
+        checked[r.batch] = r.files;
+        outstanding--;
+        give(w);
+        finishIfDone();
+      });
+      w.once("error", fail);
+      w.once("exit", (code) => fail(new Error(`a verification thread stopped (exit code ${code}) before it had answered`)));
+      for (let i = 0; i < IN_FLIGHT; i++) give(w);
+    }
+    // This thread takes a batch at a time and yields in between, so answers are read and the
+    // workers refilled while it works.
+    const takeOne = () => {
+      if (settled) return;
+      if (next < batches.length) {
+        const batch = next++;
+        try {
+          checked[batch] = readAndCheckDecisions(root, batches[batch]);
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        setImmediate(takeOne);
+        return;
+      }
+      localDone = true;
+      finishIfDone();
+    };
+    takeOne();
+  });
+}
+
 export async function loadGovernanceFast(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Governance> {
   const names = decisionFileNames(root);
-  const script = join(__dirname, "signature-worker.js");
+  const script = join(__dirname, "decision-worker.js");
   const threads = threadCount(env);
   if (names.length < PARALLEL_FROM || threads < 2 || !existsSync(script)) return loadGovernance(root);
 
-  const workers = Array.from({ length: Math.min(threads - 1, Math.ceil(names.length / BATCH)) }, () => new Worker(script));
-  const answers = new Map<number, (r: SignatureBatchResult) => void>();
-  const failed = new Promise<never>((_, reject) => {
-    for (const w of workers) {
-      w.on("message", (r: SignatureBatchResult) => answers.get(r.batch)?.(r));
-      w.once("error", reject);
-    }
-  });
+  const batches: string[][] = [];
+  for (let i = 0; i < names.length; i += BATCH) batches.push(names.slice(i, i + BATCH));
+  const workers = Array.from({ length: Math.min(threads - 1, batches.length - 1) }, () => new Worker(script));
   try {
-    const results: DecisionFileResult[] = [];
-    const pending: Array<Promise<SignatureBatchResult>> = [];
-    const owners: string[][] = [];
-    let items: Array<{ payload: string; signatures: string[] }> = [];
-    let ids: string[] = [];
-    const flush = () => {
-      if (items.length === 0) return;
-      const batch = pending.length;
-      pending.push(new Promise<SignatureBatchResult>((resolve) => answers.set(batch, resolve)));
-      owners.push(ids);
-      const buffer = packBatch(items);
-      workers[batch % workers.length].postMessage({ batch, buffer } satisfies SignatureBatch, [buffer]);
-      items = [];
-      ids = [];
-    };
-    for (const name of names) {
-      const result = readDecisionFile(root, name);
-      results.push(result);
-      if ("loaded" in result && result.loaded.decision.signatures.length > 0) {
-        items.push({ payload: signaturePayload(result.loaded.raw), signatures: result.loaded.decision.signatures.map((s) => s.signature) });
-        ids.push(result.loaded.id);
-        if (items.length >= BATCH) flush();
-      }
-    }
-    flush();
-    const done = await Promise.race([Promise.all(pending), failed]);
-    const byId = new Map<string, SignatureCheckResult[]>();
-    done.forEach((r, i) => r.results.forEach((sigs, j) => byId.set(owners[i][j], sigs)));
-    const gov = loadGovernance(root, results);
+    const files = (await checkBatches(root, batches, workers)).flat();
+    const gov = loadGovernance(root, files.map((f) => f.result));
+    const byId = new Map(files.flatMap((f) => ("loaded" in f.result && f.signatures ? [[f.result.loaded.id, f.signatures] as const] : [])));
     for (const d of gov.decisions) {
       const s = byId.get(d.id);
       if (s) primeSignatureResults(d, s);
     }
     return gov;
   } finally {
+    for (const w of workers) w.removeAllListeners("exit");
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
@@ -92,29 +120,4 @@ export interface LedgerVerification {
 export async function verifyLedgerFast(root: string, now: Date, env: NodeJS.ProcessEnv = process.env): Promise<LedgerVerification> {
   const gov = await loadGovernanceFast(root, env);
   return { findings: verifyLedger(gov, now), decisions: gov.decisions.length, locks: [...gov.locks.keys()], members: gov.members?.members.length ?? 0 };
-}
-
-/** Ledgers at least this large are verified in a worker with a young generation sized for them. */
-const WORKER_FROM = 2000;
-const YOUNG_GENERATION_MB = 64;
-
-/**
- * `coop verify`'s work for any ledger: large ones in a worker thread (see cli/verify-worker.ts),
- * small ones (and runs from TypeScript sources) right here.
- */
-export async function verifyLedgerAnywhere(root: string, now: Date, env: NodeJS.ProcessEnv = process.env): Promise<LedgerVerification> {
-  const script = join(__dirname, "verify-worker.js");
-  if (decisionFileNames(root).length < WORKER_FROM || !existsSync(script) || env.COOP_THREADS === "1") return verifyLedgerFast(root, now, env);
-  const worker = new Worker(script, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
-  try {
-    const answer = await new Promise<VerifyAnswer>((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
-      worker.postMessage({ root, now: now.toISOString(), env: { COOP_THREADS: env.COOP_THREADS } } satisfies VerifyRequest);
-    });
-    if ("error" in answer) throw new Error(answer.error);
-    return answer.ok;
-  } finally {
-    await worker.terminate();
-  }
 }

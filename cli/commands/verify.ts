@@ -1,5 +1,5 @@
 import { errorsOf, formatFinding } from "../../policies/governance/findings";
-import { verifyLedgerAnywhere } from "../ledger-load";
+import { verifyLedgerFast } from "../ledger-load";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
 import { nowIso } from "../ledger";
@@ -21,7 +21,7 @@ Exit 1 names each failure (file, decision, reason) and how to fix it.
   options: {},
   async run(ctx) {
     const started = process.hrtime.bigint();
-    const ledger = await verifyLedgerAnywhere(ctx.root, new Date(nowIso(ctx.env)), ctx.env);
+    const ledger = await verifyLedgerFast(ctx.root, new Date(nowIso(ctx.env)), ctx.env);
     let findings = ledger.findings;
     const stack = stringFlag(ctx, "stack");
     if (stack) findings = findings.filter((f) => f.stack === stack || (f.stack === undefined && !f.decision));

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { canonicalRecordJson } from "../../../policies/governance/canonical";
 import { canonicalJson, type Json } from "../../../policies/view";
-import { packBatch, verifyBatch } from "../../../cli/signature-worker";
-import { signSshsig } from "../../../policies/governance/sshsig";
-import { nodeKey } from "../../helpers/governance";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -31,17 +28,5 @@ describe("canonical JSON of records", () => {
       const v = value(r, 0);
       expect(canonicalRecordJson(v)).toBe(canonicalJson(v));
     }
-  });
-});
-
-describe("signature batches for worker threads", () => {
-  it("pack and verify round-trip, including non-ASCII payloads and several signatures", () => {
-    const a = nodeKey();
-    const b = nodeKey();
-    const payloads = ['{"summary":"Größere Maschine – ok"}', '{"x":1}'];
-    const items = payloads.map((p) => ({ payload: p, signatures: [signSshsig(a.privateKey, a.blob, p), signSshsig(b.privateKey, b.blob, `${p} `)] }));
-    const results = verifyBatch(packBatch(items));
-    expect(results.map((r) => r.map((s) => s.ok))).toEqual([[true, false], [true, false]]);
-    expect(results[0][0].keyId).toBe(a.blob.toString("base64"));
   });
 });
