@@ -96,7 +96,7 @@ export async function loadGovernanceFast(root: string, env: NodeJS.ProcessEnv = 
   const workers = Array.from({ length: Math.min(threads - 1, batches.length - 1) }, () => new Worker(script));
   try {
     const files = (await checkBatches(root, batches, workers)).flat();
-    const gov = loadGovernance(root, files.map((f) => f.result));
+    const gov = loadGovernance(root, { decisionResults: files.map((f) => f.result) });
     const byId = new Map(files.flatMap((f) => ("loaded" in f.result && f.signatures ? [[f.result.loaded.id, f.signatures] as const] : [])));
     for (const d of gov.decisions) {
       const s = byId.get(d.id);

@@ -47,7 +47,7 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
       return;
     }
     if ("invalid" in state) {
-      reportAt(report, "mandatory", `the approved lock of stack '${stack}' cannot be trusted: ${state.invalid}`, urn);
+      reportAt(report, "mandatory", `the approved lock of stack '${stack}' cannot be trusted: ${state.file} ${state.invalid}`, urn);
       return;
     }
     const { lock } = state;

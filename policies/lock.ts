@@ -55,7 +55,9 @@ export function renderLock(lock: Lock): string {
   return `${JSON.stringify(sortKeys(lock as unknown as Json), null, 2)}\n`;
 }
 
+/** Most recently read locks first out; a few suffice (a run reads the same stack's lock twice). */
 const readCache = new Map<string, { text: string; lock: Lock }>();
+const READ_CACHE_SIZE = 4;
 
 /**
  * Reads and checks a lock; undefined when the stack has none yet. A lock read earlier in this
@@ -72,9 +74,10 @@ export function readLock(root: string, stack: string): Lock | undefined {
     throw new FileProblems([{ file: lockFile(stack), message: `cannot be read: ${(e as Error).message}` }]);
   }
   const hit = readCache.get(path);
-  if (hit && hit.text === text) return hit.lock;
-  const lock = checkLockText(text, stack);
+  readCache.delete(path);
+  const lock = hit && hit.text === text ? hit.lock : checkLockText(text, stack);
   readCache.set(path, { text, lock });
+  if (readCache.size > READ_CACHE_SIZE) readCache.delete(readCache.keys().next().value!);
   return lock;
 }
 

@@ -7,7 +7,7 @@ import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import { dirname } from "node:path";
 import { forgetResources } from "../../policies/engine-tap";
-import { setRepoRoot } from "../../policies/support/stack-context";
+import { forgetStack, setRepoRoot } from "../../policies/support/stack-context";
 import type { OfflineRun } from "../offline/run-program";
 import { enginePreview, resourceRequests, stackRequest, type EnginePreview } from "./engine-requests";
 import { policyPack, type Transport } from "./policy-host";
@@ -96,6 +96,7 @@ export async function openGate(root: string, userConfig: PolicyConfig = {}, opts
     await Promise.all(Array.from({ length: Math.min(PARALLEL, requests.length) }, worker));
     violations.push(...diagnostics(await pack.analyzeStack(stackRequest(preview))));
     forgetResources(preview.resources.map((r) => r.urn));
+    forgetStack(stack);
     violations.sort((a, b) => levelRank(a.level) - levelRank(b.level) || a.policy.localeCompare(b.policy) || (a.urn ?? "").localeCompare(b.urn ?? ""));
     return { stack, passed: !violations.some((v) => v.level === "mandatory"), violations, analyzed: requests.length, perResourceMs };
   };

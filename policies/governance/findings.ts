@@ -11,6 +11,7 @@ export const FINDING_CODES = {
   "id-mismatch": "a decision's id differs from its file name",
   // Locks
   "lock-missing": "a stack has decisions but no approved lock",
+  "lock-invalid": "a lock cannot be read, does not match its format, or was edited by hand",
   "lock-unbacked": "no decision approved the lock's digest",
   "lock-not-latest": "the lock is not the state the stack's latest decision approved",
   "lock-other-stack": "the decision approving this digest is for another stack or project",

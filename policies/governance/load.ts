@@ -47,6 +47,7 @@ export interface Governance {
   /** Sorted by id. */
   readonly decisions: readonly LoadedDecision[];
   readonly byId: ReadonlyMap<string, LoadedDecision>;
+  /** Empty when loaded with `locks: false`. */
   readonly locks: ReadonlyMap<string, LoadedLock>;
   /** Stacks that have a spec (stacks/<stack>.yaml). */
   readonly stacks: readonly string[];
@@ -113,11 +114,19 @@ export function decisionFileNames(root: string): string[] {
   return listFiles(join(root, DECISIONS_DIR), ".yaml");
 }
 
-/**
- * Reads the whole record. `decisionResults` lets a caller supply the decision files already
- * read (e.g. by worker threads), in the order of decisionFileNames().
- */
-export function loadGovernance(root: string, decisionResults?: readonly DecisionFileResult[]): Governance {
+export interface LoadOptions {
+  /** The decision files already read (e.g. by worker threads), in the order of decisionFileNames(). */
+  readonly decisionResults?: readonly DecisionFileResult[];
+  /**
+   * Whether to read every stack's lock (default true). The policy pack reads only the lock of
+   * the stack it checks, so a hosting co-op's run over many stacks does not hold them all.
+   */
+  readonly locks?: boolean;
+}
+
+/** Reads the whole record (without the locks when `locks: false`). */
+export function loadGovernance(root: string, options: LoadOptions = {}): Governance {
+  const { decisionResults, locks: readLocks = true } = options;
   const problems: Problem[] = [];
 
   let project: string | undefined;
@@ -149,7 +158,7 @@ export function loadGovernance(root: string, decisionResults?: readonly Decision
   decisions.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
   const locks = new Map<string, LoadedLock>();
-  for (const name of listFiles(join(root, APPROVED_DIR), LOCK_SUFFIX)) {
+  for (const name of readLocks ? listFiles(join(root, APPROVED_DIR), LOCK_SUFFIX) : []) {
     const stack = name.slice(0, -LOCK_SUFFIX.length);
     const file = `${APPROVED_DIR}/${name}`;
     try {

@@ -7,7 +7,7 @@
 import { loadGovernance, checkLockBacked, type Finding, type Governance } from "../governance";
 import { readLock, type Lock } from "../lock";
 import { onConfigure } from "../engine-tap";
-import { CoopError } from "../../stacks/errors";
+import { CoopError, FileProblems } from "../../stacks/errors";
 import { findRepoRoot, loadStackSpec } from "../../stacks/load";
 import type { StackSpec } from "../../stacks/schema";
 
@@ -24,6 +24,16 @@ function forgetRun(): void {
   specs.clear();
 }
 onConfigure(forgetRun);
+
+/**
+ * Drops what was read for one stack once its policies have run. The engine checks one stack
+ * per run; `coop gate --all` checks many in one, and should hold one stack's lock at a time.
+ */
+export function forgetStack(stack: string): void {
+  locks.delete(stack);
+  verdicts.delete(stack);
+  specs.delete(stack);
+}
 
 export function repoRoot(): string {
   root ??= findRepoRoot(__dirname);
@@ -54,14 +64,21 @@ export function lockOf(stack: string): LockState {
     const lock = readLock(repoRoot(), stack);
     state = lock ? { lock } : { missing: true, file };
   } catch (e) {
-    state = { invalid: e instanceof CoopError ? e.message : String(e), file };
+    state = { invalid: describeLockProblem(e), file };
   }
   locks.set(stack, state);
   return state;
 }
 
+/** One line: what is wrong with the lock (the file is named beside it). */
+function describeLockProblem(e: unknown): string {
+  if (e instanceof FileProblems) return e.problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join("; ");
+  return e instanceof CoopError ? e.message : String(e);
+}
+
 export function governanceRecord(): Governance {
-  governance ??= loadGovernance(repoRoot());
+  // Each stack's lock comes from lockOf(), so the record need not hold every stack's.
+  governance ??= loadGovernance(repoRoot(), { locks: false });
   return governance;
 }
 
@@ -70,7 +87,10 @@ export function lockVerdict(stack: string): Finding[] {
   const hit = verdicts.get(stack);
   if (hit) return hit;
   const state = lockOf(stack);
-  const findings = checkLockBacked(governanceRecord(), stack, "lock" in state ? state.lock : undefined, new Date());
+  const findings =
+    "invalid" in state
+      ? [{ code: "lock-invalid" as const, level: "error" as const, stack, file: state.file, message: state.invalid, remediation: `restore it from git (git checkout -- ${state.file}); a lock changes only with a decision: coop decide --stack ${stack}` }]
+      : checkLockBacked(governanceRecord(), stack, "lock" in state ? state.lock : undefined, new Date());
   verdicts.set(stack, findings);
   return findings;
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { spawnCoop } from "../helpers/cli";
+import { coop, spawnCoop } from "../helpers/cli";
+import { tempRepo } from "../helpers/repo";
 
 interface GateJson {
   stack: string;
@@ -42,6 +43,22 @@ describe("coop gate (the reviewers' check), as a process", () => {
     const doc = JSON.parse(r.stdout) as { passed: boolean; stacks: GateJson[] };
     expect(doc.passed).toBe(true);
     expect(doc.stacks.map((s) => s.stack)).toEqual(["example", "local", "split-cloud", "split-mail", "split-social"]);
+  });
+
+  it("--all judges each stack by its own lock: a lock edited by hand fails its stack only", async () => {
+    const repo = tempRepo();
+    try {
+      const file = join(repo.root, "governance", "approved", "split-mail.lock.json");
+      writeFileSync(file, readFileSync(file, "utf8").replace('"serverType": "cx23"', '"serverType": "cx53"'));
+      const r = await coop(["gate", "--all", "--json"], { root: repo.root });
+      expect(r.code, r.stderr).toBe(1);
+      const doc = JSON.parse(r.stdout) as { passed: boolean; stacks: GateJson[] };
+      const failed = doc.stacks.filter((s) => !s.passed);
+      expect(failed.map((s) => s.stack)).toEqual(["split-mail"]);
+      expect(failed[0].violations).toContainEqual(expect.objectContaining({ policy: "governance-lock-approved", level: "mandatory", message: expect.stringMatching(/split-mail\.lock\.json digest: does not match the lock's content .*\[lock-invalid\]/) }));
+    } finally {
+      repo.cleanup();
+    }
   });
 
   it("fails when the policy config CI would pass lowers a governance policy", () => {
