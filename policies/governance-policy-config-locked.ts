@@ -3,19 +3,22 @@
  * level back to mandatory; this makes the attempt itself fail the run, loudly.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { configTampering } from "./engine-tap";
+import { configTampering, onConfigure } from "./engine-tap";
 import { reportAt } from "./support/report";
 
 export const NAME = "governance-policy-config-locked";
 
+/** Stacks already told about this run's config; a new Configure is a new run with its own config. */
 const reported = new Set<string>();
+onConfigure(() => reported.clear());
 
 export const governancePolicyConfigLocked: ResourceValidationPolicy = {
   name: NAME,
   description: "The policy pack's config does not lower or disable a governance policy.",
   enforcementLevel: "mandatory",
   severity: "critical",
-  remediationSteps: "Remove the enforcementLevel override for governance-* policies from the policy config (--policy-pack-config).",
+  remediationSteps:
+    "In the JSON file CI passes to `--policy-pack-config`, remove every level below mandatory for the governance-* policies, including one set through `all` (or give each governance policy \"mandatory\" explicitly); check the file with `coop gate --stack <stack> --policy-config <file>`.",
   validateResource: (args, report) => {
     const tampering = configTampering();
     if (tampering.length === 0) return;

@@ -1,7 +1,14 @@
 /**
  * SSH is open only to the networks the spec lists, never to the whole internet unless the
  * spec says so explicitly (host.sshOpenToWorld).
+ *
+ * "The whole internet" is judged by the addresses a source covers, not by its spelling:
+ * 0.0.0.0/1 plus 128.0.0.0/1 is 0.0.0.0/0. A firewall's SSH sources, taken together, may cover
+ * at most one IPv4 /8 and one IPv6 /32 (each family on its own). That is far more than an admin's
+ * or a CI runner's network (a home line is one address or a /56, a provider's runner pool a
+ * few /16 at most), and far less than the world: anything broader is the world in effect.
  */
+import { isIPv4, isIPv6 } from "node:net";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isUnknown } from "./view";
 import { forType, reportAt, unproxied } from "./support/report";
@@ -9,7 +16,111 @@ import { parseUrn, specOf } from "./support/stack-context";
 
 export const NAME = "hcloud-firewall-ssh-restricted";
 
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
+/** The broadest SSH exposure allowed per address family, as a prefix length. */
+export const NARROWEST_WORLD = { ipv4: 8, ipv6: 32 } as const;
+
+type Family = keyof typeof NARROWEST_WORLD;
+const BITS: Readonly<Record<Family, number>> = { ipv4: 32, ipv6: 128 };
+
+/** A source network as the addresses it covers: [first, last] in its family. */
+export interface Cidr {
+  readonly family: Family;
+  readonly prefix: number;
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+function ipv4Value(addr: string): bigint {
+  return addr.split(".").reduce((v, octet) => (v << 8n) | BigInt(Number(octet)), 0n);
+}
+
+function ipv6Value(addr: string): bigint {
+  // A trailing dotted quad (::ffff:192.0.2.1) is the last 32 bits.
+  let tail: bigint | undefined;
+  let head = addr;
+  const dot = addr.lastIndexOf(":");
+  if (addr.includes(".")) {
+    tail = ipv4Value(addr.slice(dot + 1));
+    head = `${addr.slice(0, dot + 1)}0:0`;
+  }
+  const [left, right] = head.includes("::") ? head.split("::") : [head, undefined];
+  const l = left ? left.split(":") : [];
+  const r = right ? right.split(":") : [];
+  const groups = right === undefined ? l : [...l, ...new Array<string>(8 - l.length - r.length).fill("0"), ...r];
+  const v = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+  return tail === undefined ? v : (v & ~0xffffffffn) | tail;
+}
+
+/**
+ * Parses "address[/prefix]" (no prefix: one host). Undefined when it is not an address node
+ * can read, or the prefix is out of range. An IPv4-mapped IPv6 network (::ffff:0:0/96 and
+ * narrower) is read as the IPv4 network it maps, so it cannot smuggle the IPv4 world past
+ * the IPv6 limit.
+ */
+export function parseCidr(source: string): Cidr | undefined {
+  const slash = source.indexOf("/");
+  const addr = slash < 0 ? source : source.slice(0, slash);
+  const family: Family | undefined = isIPv4(addr) ? "ipv4" : isIPv6(addr) ? "ipv6" : undefined;
+  if (!family) return undefined;
+  const bits = BITS[family];
+  const prefixText = slash < 0 ? String(bits) : source.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > bits) return undefined;
+  const value = family === "ipv4" ? ipv4Value(addr) : ipv6Value(addr);
+  if (family === "ipv6" && prefix >= 96 && value >> 32n === 0xffffn) {
+    return network("ipv4", prefix - 96, value & 0xffffffffn);
+  }
+  return network(family, prefix, value);
+}
+
+function network(family: Family, prefix: number, value: bigint): Cidr {
+  const hostBits = BigInt(BITS[family] - prefix);
+  const size = 1n << hostBits;
+  const first = (value >> hostBits) << hostBits;
+  return { family, prefix, first, last: first + size - 1n };
+}
+
+/** How many addresses of one family the networks cover together (overlaps counted once). */
+export function coveredAddresses(networks: readonly Cidr[]): bigint {
+  const sorted = [...networks].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  let total = 0n;
+  let end = -1n; // last address counted so far
+  for (const n of sorted) {
+    if (n.last <= end) continue;
+    total += n.last - (n.first > end ? n.first : end + 1n) + 1n;
+    end = n.last;
+  }
+  return total;
+}
+
+/** Why these SSH sources open SSH to (in effect) the world, or undefined when they do not. */
+export function worldExposure(sources: readonly string[]): string | undefined {
+  const parsed = sources.map((s) => ({ source: s, cidr: parseCidr(s) }));
+  const unreadable = parsed.filter((p) => !p.cidr).map((p) => p.source);
+  // A source the policy cannot read may be anything (Hetzner is the judge of its syntax).
+  if (unreadable.length) return `${unreadable.join(" and ")}, which the policy cannot read as networks`;
+  const reasons: string[] = [];
+  for (const family of ["ipv4", "ipv6"] as const) {
+    const mine = parsed.filter((p) => p.cidr!.family === family);
+    if (mine.length === 0) continue;
+    const limit = NARROWEST_WORLD[family];
+    const covered = coveredAddresses(mine.map((p) => p.cidr!));
+    const space = 1n << BigInt(BITS[family]);
+    const label = family === "ipv4" ? "IPv4" : "IPv6";
+    if (covered === space) {
+      reasons.push(mine.length === 1 ? mine[0].source : `${mine.map((p) => p.source).join(" and ")}, which together cover the whole ${label} internet`);
+    } else if (covered > 1n << BigInt(BITS[family] - limit)) {
+      const broad = mine.filter((p) => p.cidr!.prefix < limit).map((p) => p.source);
+      reasons.push(
+        broad.length
+          ? `${broad.join(" and ")}, broader than /${limit}, the widest ${label} network SSH may be open to`
+          : `${mine.map((p) => p.source).join(" and ")}, which together cover more ${label} addresses than a /${limit}, the widest SSH may be open to`,
+      );
+    }
+  }
+  return reasons.length ? reasons.join(" and ") : undefined;
+}
 
 /** Whether a firewall rule's port field ("22", "20-30", or absent = all ports) covers SSH. */
 export function coversSsh(protocol: unknown, port: unknown): boolean {
@@ -25,7 +136,8 @@ export const hcloudFirewallSshRestricted: ResourceValidationPolicy = {
   description: "The firewall opens SSH only to listed networks, not to the whole internet unless the spec allows it.",
   enforcementLevel: "mandatory",
   severity: "high",
-  remediationSteps: "List the admins' and CI's networks in host.sshSources; if the co-op really needs SSH from anywhere, set host.sshOpenToWorld: true and propose it.",
+  remediationSteps:
+    "List only the admins' and CI's networks in host.sshSources of stacks/<stack>.yaml (together at most an IPv4 /8 and an IPv6 /32); if the co-op really needs SSH from anywhere, set host.sshOpenToWorld: true instead. Check with `coop gate --stack <stack>`, then put the change to the members with `coop propose --stack <stack> --post`.",
   validateResource: forType("hcloud:index/firewall:Firewall", (args, report) => {
     if (args.type !== "hcloud:index/firewall:Firewall") return;
     const rules = unproxied(args.props).rules;
@@ -36,18 +148,27 @@ export const hcloudFirewallSshRestricted: ResourceValidationPolicy = {
     if (!Array.isArray(rules)) return;
     const spec = specOf(parseUrn(args.urn).stack);
     const allowed = "spec" in spec && spec.spec.host.target === "hetzner" && spec.spec.host.sshOpenToWorld;
+    const why = "error" in spec ? ` (the spec cannot be read: ${spec.error})` : ", and the spec does not set host.sshOpenToWorld";
+    // Every SSH rule's sources, so that splitting the world over several rules does not hide it.
+    const all: string[] = [];
+    let flagged = false;
     for (const [i, rule] of rules.entries()) {
       const r = (rule ?? {}) as Record<string, unknown>;
       if (r.direction !== "in" || !coversSsh(r.protocol, r.port)) continue;
       const sources = r.sourceIps;
-      if (isUnknown(sources) || !Array.isArray(sources)) {
+      if (isUnknown(sources) || !Array.isArray(sources) || sources.some(isUnknown)) {
         reportAt(report, "mandatory", `${args.name} rule ${i} lets SSH in from sources computed at deploy time`, args.urn);
         continue;
       }
-      const world = sources.filter((s) => typeof s === "string" && WORLD.has(s));
-      if (world.length > 0 && !allowed) {
-        reportAt(report, "mandatory", `${args.name} rule ${i} opens SSH (port ${r.port ?? "all"}) to ${world.join(" and ")}${"error" in spec ? ` (the spec cannot be read: ${spec.error})` : ", and the spec does not set host.sshOpenToWorld"}`, args.urn);
+      const strings = sources.map((s) => (typeof s === "string" ? s : JSON.stringify(s)));
+      all.push(...strings);
+      const world = worldExposure(strings);
+      if (world && !allowed) {
+        flagged = true;
+        reportAt(report, "mandatory", `${args.name} rule ${i} opens SSH (port ${r.port ?? "all"}) to ${world}${why}`, args.urn);
       }
     }
+    const together = flagged || allowed ? undefined : worldExposure(all);
+    if (together) reportAt(report, "mandatory", `${args.name}'s SSH rules together open SSH to ${together}${why}`, args.urn);
   }),
 };

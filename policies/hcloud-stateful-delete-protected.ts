@@ -25,7 +25,8 @@ export const hcloudStatefulDeleteProtected: ResourceValidationPolicy = {
   description: "Servers, volumes, addresses, backup boxes, DNS zones and data volumes are delete-protected at Hetzner and in Pulumi.",
   enforcementLevel: "mandatory",
   severity: "critical",
-  remediationSteps: "Keep deleteProtection (and rebuildProtection for servers) and the `protect` option on these resources; removing one is a decision of its own.",
+  remediationSteps:
+    "Keep deleteProtection (and rebuildProtection for servers) and the `protect` option on these resources in their components (components/host.ts, backup.ts, dns.ts, datastores.ts); check with `coop gate --stack <stack>`. Removing one is a decision of its own: `coop plan --stack <stack>` shows it, `coop propose --stack <stack> --post` puts it to the members.",
   validateResource: (args, report) => {
     const hetzner = HETZNER_STATEFUL[args.type];
     if (hetzner) {

@@ -15,7 +15,8 @@ export const nextcloudImageNoMajorSkip: ResourceValidationPolicy = {
   description: "A Nextcloud container never moves more than one major version from the approved one, and never back.",
   enforcementLevel: "mandatory",
   severity: "high",
-  remediationSteps: "Set services.nextcloud.version to the latest release of the next major version only; deploy it, then propose the next (docs/runbook/upgrade-nextcloud.md).",
+  remediationSteps:
+    "Set services.nextcloud.version in stacks/<stack>.yaml to the latest release of the next major version only, see the step with `coop plan --stack <stack>` and propose it with `coop propose --stack <stack> --post`; deploy it, then propose the next (docs/runbook/upgrade-nextcloud.md).",
   validateResource: forType("docker:index/container:Container", (args, report) => {
     const step = approvedImageStep(args);
     if (step && step.family === "nextcloud" && (step.to > step.from + 1 || step.to < step.from)) {

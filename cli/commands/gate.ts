@@ -3,7 +3,7 @@ import { InputError } from "../../stacks/errors";
 import { listStacks, resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { specEdits, stringFlag } from "../context";
-import { openGate, runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
+import { openGate, parsePolicyConfig, PolicyConfigError, runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
 import { runOffline } from "../planning";
 import { renderGateMarkdown, renderGateReport } from "../render/gate-report";
 
@@ -22,33 +22,46 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
   --stack NAME           the stack (optional when exactly one spec exists)
   --all                  every stack with a spec, in one run (JSON: {passed, stacks:[…]})
   --json                 print {stack, passed, violations:[{policy,urn,message,level}]}
-  --policy-config FILE   the JSON policy config CI passes to --policy-pack-config (checked too)
+  --policy-config FILE   the JSON policy config CI passes to --policy-pack-config, read as
+                         pulumi reads it ("all", level strings) and checked too
   --set P=V              gate the plan as if the spec said V at path P (repeatable), e.g.
                          --set host.serverType=cx43 shows the gate refusing an unapproved change`,
   options: { "policy-config": { type: "string" }, all: { type: "boolean" }, set: { type: "string", multiple: true } },
   async run(ctx) {
     const config = readPolicyConfig(ctx);
-    if (ctx.values.all) {
-      if (ctx.values.stack) throw new InputError("give either --stack or --all, not both");
-      const stacks = listStacks(ctx.root);
-      if (stacks.length === 0) throw new InputError("there is no stack spec in stacks/", "copy the example: cp stacks/example.yaml stacks/<your-stack>.yaml");
-      // One run for every stack, as the engine's one Configure per run: the record is read once.
-      const session = await openGate(ctx.root, config);
-      const results: GateResult[] = [];
-      for (const stack of stacks) results.push(await session.gate(await runOffline(ctx.root, stack, specEdits(ctx))));
-      const passed = results.every((r) => r.passed);
-      if (ctx.json) ctx.io.json({ passed, stacks: results.map(summary) });
-      else ctx.io.out(results.map(renderGateReport).join("\n\n"));
-      for (const r of results) writeStepSummary(ctx, r);
-      return passed ? 0 : 1;
+    try {
+      return await gate(ctx, config);
+    } catch (e) {
+      // Only the pack knows its policies, so a config naming none of them is found at Configure.
+      if (e instanceof PolicyConfigError) throw new InputError(`the policy config ${stringFlag(ctx, "policy-config")}: ${e.message}`, CONFIG_HINT);
+      throw e;
     }
-    const result = await gateStack(ctx, resolveStackName(ctx.root, stringFlag(ctx, "stack")), config);
-    if (ctx.json) ctx.io.json(summary(result));
-    else ctx.io.out(renderGateReport(result));
-    writeStepSummary(ctx, result);
-    return result.passed ? 0 : 1;
   },
 };
+
+const CONFIG_HINT = "give each policy (or `all`) an enforcement level (advisory, mandatory, remediate, disabled) or an object of properties, as `pulumi … --policy-pack-config` accepts";
+
+async function gate(ctx: Context, config: PolicyConfig): Promise<number> {
+  if (ctx.values.all) {
+    if (ctx.values.stack) throw new InputError("give either --stack or --all, not both");
+    const stacks = listStacks(ctx.root);
+    if (stacks.length === 0) throw new InputError("there is no stack spec in stacks/", "copy the example: cp stacks/example.yaml stacks/<your-stack>.yaml");
+    // One run for every stack, as the engine's one Configure per run: the record is read once.
+    const session = await openGate(ctx.root, config);
+    const results: GateResult[] = [];
+    for (const stack of stacks) results.push(await session.gate(await runOffline(ctx.root, stack, specEdits(ctx))));
+    const passed = results.every((r) => r.passed);
+    if (ctx.json) ctx.io.json({ passed, stacks: results.map(summary) });
+    else ctx.io.out(results.map(renderGateReport).join("\n\n"));
+    for (const r of results) writeStepSummary(ctx, r);
+    return passed ? 0 : 1;
+  }
+  const result = await gateStack(ctx, resolveStackName(ctx.root, stringFlag(ctx, "stack")), config);
+  if (ctx.json) ctx.io.json(summary(result));
+  else ctx.io.out(renderGateReport(result));
+  writeStepSummary(ctx, result);
+  return result.passed ? 0 : 1;
+}
 
 async function gateStack(ctx: Context, stack: string, config: PolicyConfig): Promise<GateResult> {
   return runGate(ctx.root, await runOffline(ctx.root, stack, specEdits(ctx)), config);
@@ -63,12 +76,20 @@ function readPolicyConfig(ctx: Context): PolicyConfig {
   if (!file) return {};
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, "utf8"));
+    const text = readFileSync(file, "utf8");
+    // The CLI takes an empty file as no config.
+    data = text.trim() === "" ? {} : JSON.parse(text);
   } catch (e) {
     throw new InputError(`cannot read the policy config ${file}: ${(e as Error).message}`, "pass the JSON file given to `pulumi … --policy-pack-config`");
   }
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new InputError(`${file}: expected a JSON object of policy names`);
-  return data as PolicyConfig;
+  // Refuse what the CLI refuses before anything runs, naming the file and the entry.
+  try {
+    parsePolicyConfig(data);
+  } catch (e) {
+    if (e instanceof PolicyConfigError) throw new InputError(`the policy config ${file}: ${e.message}`, CONFIG_HINT);
+    throw e;
+  }
+  return (data ?? {}) as PolicyConfig;
 }
 
 function writeStepSummary(ctx: Context, result: GateResult): void {

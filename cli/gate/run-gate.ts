@@ -34,8 +34,96 @@ export interface GateResult {
   readonly perResourceMs: number[];
 }
 
-/** Per-policy config as the CLI would pass it: level and properties (defaults from the schema, then overrides). */
-export type PolicyConfig = Record<string, { enforcementLevel?: Level; [property: string]: unknown }>;
+/**
+ * The JSON file given to `pulumi … --policy-pack-config`, in either form the CLI accepts per
+ * entry: a level (`"disabled"`), or properties with an optional `enforcementLevel`. The key
+ * `all` sets the level of every policy. Typed loosely on purpose: it is read from a file, and
+ * parsePolicyConfig decides what is valid, as the CLI does.
+ */
+export type PolicyConfig = Record<string, unknown>;
+
+/** A policy config the CLI would refuse; the message names the entry. */
+export class PolicyConfigError extends Error {}
+
+/** One entry of the file once read: what it sets, nothing filled in yet. */
+export interface PolicyConfigEntry {
+  readonly level?: Level;
+  readonly properties?: Readonly<Record<string, unknown>>;
+}
+
+const LEVEL_NAMES: ReadonlySet<string> = new Set<Level>(["advisory", "mandatory", "remediate", "disabled"]);
+
+function isLevel(v: unknown): v is Level {
+  return typeof v === "string" && LEVEL_NAMES.has(v);
+}
+
+/**
+ * Reads a `--policy-pack-config` document with the CLI's rules (pkg/resource/analyzer config
+ * parsing in pulumi/pulumi): a string is an enforcement level and must be a valid one; an object
+ * may carry `enforcementLevel` (a valid level string) beside its properties; any other value is
+ * refused. Entries that set nothing are dropped. An empty document (null) is no config, as the
+ * CLI treats an empty file.
+ */
+export function parsePolicyConfig(data: unknown): Map<string, PolicyConfigEntry> {
+  const entries = new Map<string, PolicyConfigEntry>();
+  if (data === null || data === undefined) return entries;
+  if (typeof data !== "object" || Array.isArray(data)) throw new PolicyConfigError("expected a JSON object of policy names (or \"all\")");
+  const valid = [...LEVEL_NAMES].join(", ");
+  for (const [name, value] of Object.entries(data as Record<string, unknown>)) {
+    if (typeof value === "string") {
+      if (!isLevel(value)) throw new PolicyConfigError(`entry "${name}": "${value}" is not an enforcement level (${valid})`);
+      entries.set(name, { level: value });
+      continue;
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new PolicyConfigError(`entry "${name}": ${JSON.stringify(value)} is not a valid value; give an enforcement level (${valid}) or an object of properties`);
+    }
+    const { enforcementLevel, ...properties } = value as Record<string, unknown>;
+    // The CLI checks the key's presence, so `"enforcementLevel": null` is refused too.
+    if ("enforcementLevel" in value && !isLevel(enforcementLevel)) {
+      throw new PolicyConfigError(`entry "${name}": enforcementLevel ${JSON.stringify(enforcementLevel)} is not an enforcement level (${valid})`);
+    }
+    const hasProps = Object.keys(properties).length > 0;
+    if (enforcementLevel === undefined && !hasProps) continue;
+    entries.set(name, { ...(isLevel(enforcementLevel) ? { level: enforcementLevel } : {}), ...(hasProps ? { properties } : {}) });
+  }
+  return entries;
+}
+
+interface Reconciled {
+  level?: Level;
+  properties: Record<string, unknown>;
+}
+
+/**
+ * What the CLI sends to Configure: every policy at its own level with its schema defaults, then
+ * each config layered on top (the pack's initial config, then the user's). Within a layer `all`
+ * sets every entry's level first and the named entries override it, whatever their order in the
+ * file. Entries naming no policy are passed on too, as the CLI does; one that ends without a
+ * level makes the CLI fail before the run, so it is refused here as well.
+ */
+export function reconcilePolicyConfig(
+  policies: ReadonlyArray<{ readonly name: string; readonly level: Level; readonly defaults: Readonly<Record<string, unknown>> }>,
+  layers: ReadonlyArray<ReadonlyMap<string, PolicyConfigEntry>>,
+): Map<string, { level: Level; properties: Record<string, unknown> }> {
+  const result = new Map<string, Reconciled>(policies.map((p) => [p.name, { level: p.level, properties: { ...p.defaults } }]));
+  for (const layer of layers) {
+    const all = layer.get("all")?.level;
+    if (all) for (const r of result.values()) r.level = all;
+    for (const [name, given] of layer) {
+      const r = result.get(name) ?? { properties: {} };
+      if (given.level) r.level = given.level;
+      Object.assign(r.properties, given.properties ?? {});
+      result.set(name, r);
+    }
+  }
+  const out = new Map<string, { level: Level; properties: Record<string, unknown> }>();
+  for (const [name, r] of result) {
+    if (!r.level) throw new PolicyConfigError(`entry "${name}" names no policy of the pack and sets no enforcement level; pulumi refuses such a config`);
+    out.set(name, { level: r.level, properties: r.properties });
+  }
+  return out;
+}
 
 const LEVELS: Record<number, Level> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
 const LEVEL_ENUM: Record<Level, number> = { advisory: 0, mandatory: 1, disabled: 2, remediate: 3 };
@@ -117,23 +205,28 @@ function diagnostics(res: AnalyzerPb.AnalyzeResponse): Violation[] {
 }
 
 /**
- * The Configure call the CLI makes: every policy with its level (its own unless the config
- * overrides it) and its properties (schema defaults, then the config's values). The gate adds
- * `offlinePlan: true` for the lock policy: this run is the offline program, where a computed
- * value is always unknown.
+ * The Configure call the CLI makes (reconcilePolicyConfig): every policy with its level and
+ * properties, plus whatever else the config names. The gate adds `offlinePlan: true` for the
+ * lock policy: this run is the offline program, where a computed value is always unknown.
  */
 function configureRequest(info: AnalyzerPb.AnalyzerInfo, userConfig: PolicyConfig, offlinePlan: boolean): AnalyzerPb.ConfigureAnalyzerRequest {
-  const req = new analyzerPb.ConfigureAnalyzerRequest();
-  const map = req.getPolicyconfigMap();
-  for (const p of info.getPoliciesList()) {
-    const name = p.getName();
+  const policies = info.getPoliciesList().map((p) => {
     const defaults: Record<string, unknown> = {};
     const schema = p.getConfigschema()?.getProperties()?.toJavaScript() as Record<string, { default?: unknown }> | undefined;
     for (const [k, v] of Object.entries(schema ?? {})) if (v && typeof v === "object" && "default" in v) defaults[k] = v.default;
-    const { enforcementLevel, ...overrides } = userConfig[name] ?? {};
-    const props = { ...defaults, ...overrides, ...(name === "governance-resource-matches-lock" && offlinePlan ? { offlinePlan: true } : {}) };
+    return { name: p.getName(), level: LEVELS[p.getEnforcementlevel()] ?? "mandatory", defaults };
+  });
+  const initial = new Map<string, PolicyConfigEntry>();
+  info.getInitialconfigMap().forEach((c, name) => {
+    initial.set(name, { level: LEVELS[c.getEnforcementlevel()], properties: (c.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown> });
+  });
+  const reconciled = reconcilePolicyConfig(policies, [initial, parsePolicyConfig(userConfig)]);
+  const req = new analyzerPb.ConfigureAnalyzerRequest();
+  const map = req.getPolicyconfigMap();
+  for (const [name, { level, properties }] of reconciled) {
+    const props = { ...properties, ...(name === "governance-resource-matches-lock" && offlinePlan ? { offlinePlan: true } : {}) };
     const c = new analyzerPb.PolicyConfig();
-    c.setEnforcementlevel(enforcementLevel ? LEVEL_ENUM[enforcementLevel] : p.getEnforcementlevel());
+    c.setEnforcementlevel(LEVEL_ENUM[level]);
     c.setProperties(structPb.Struct.fromJavaScript(props as Parameters<typeof structPb.Struct.fromJavaScript>[0]));
     map.set(name, c);
   }

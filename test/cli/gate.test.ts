@@ -70,6 +70,41 @@ describe("coop gate (the reviewers' check), as a process", () => {
     expect(doc.violations).toContainEqual(expect.objectContaining({ policy: "governance-policy-config-locked", level: "mandatory", message: expect.stringMatching(/governance-lock-approved as 'advisory'/) }));
   });
 
+  it("reads the config as pulumi does: `all` and the string form lower governance policies too", () => {
+    const dir = mkdtempSync(join(tmpdir(), "coop-config-"));
+    const cases: Array<[unknown, RegExp[]]> = [
+      [{ all: "disabled" }, [/governance-resource-matches-lock as 'disabled'/, /governance-lock-approved as 'disabled'/, /governance-stack-no-unapproved-deletions as 'disabled'/, /governance-policy-config-locked as 'disabled'/]],
+      [{ "governance-resource-matches-lock": "disabled" }, [/governance-resource-matches-lock as 'disabled'/]],
+    ];
+    for (const [i, [content, messages]] of cases.entries()) {
+      const config = join(dir, `config-${i}.json`);
+      writeFileSync(config, JSON.stringify(content));
+      const r = spawnCoop(["gate", "--stack", "example", "--policy-config", config, "--json"]);
+      expect(r.code, `${JSON.stringify(content)}: ${r.stderr}`).toBe(1);
+      const doc = JSON.parse(r.stdout) as GateJson;
+      const locked = doc.violations.filter((v) => v.policy === "governance-policy-config-locked" && v.level === "mandatory").map((v) => v.message);
+      for (const m of messages) expect(locked, JSON.stringify(content)).toContainEqual(expect.stringMatching(m));
+    }
+  });
+
+  it("exits 2 on a config pulumi would refuse, naming the file and the entry", () => {
+    const dir = mkdtempSync(join(tmpdir(), "coop-config-"));
+    const cases: Array<[unknown, RegExp]> = [
+      [{ all: "off" }, /entry "all": "off" is not an enforcement level/],
+      [{ "governance-lock-approved": { enforcementLevel: "warn" } }, /entry "governance-lock-approved": enforcementLevel "warn" is not an enforcement level/],
+      [{ "governance-lock-approved": 1 }, /entry "governance-lock-approved": 1 is not a valid value/],
+      [{ "no-such-policy": { limit: 1 } }, /entry "no-such-policy" names no policy of the pack and sets no enforcement level/],
+    ];
+    for (const [i, [content, message]] of cases.entries()) {
+      const config = join(dir, `config-${i}.json`);
+      writeFileSync(config, JSON.stringify(content));
+      const r = spawnCoop(["gate", "--stack", "example", "--policy-config", config]);
+      expect(r.code, `${JSON.stringify(content)}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(config);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
   it("exits 2 on a policy config that is not JSON, and on --stack with --all", () => {
     const config = join(mkdtempSync(join(tmpdir(), "coop-config-")), "config.json");
     writeFileSync(config, "{ not json");

@@ -65,8 +65,35 @@ describe("each baseline policy refuses its unsafe variant", () => {
     expect(allowed.violations.filter((v) => v.policy === "hcloud-firewall-ssh-restricted")).toEqual([]);
   });
 
+  it("hcloud-firewall-ssh-restricted: the world spelled as halves, /1 networks, or split over rules", async () => {
+    const ssh = (...sourceSets: string[][]) =>
+      named("host-firewall", (c) => ({ ...c, rules: [...(c.rules as unknown[]), ...sourceSets.map((sourceIps) => ({ direction: "in", protocol: "tcp", port: "22", sourceIps }))] }));
+    refused(await gateWith(ssh(["0.0.0.0/1", "128.0.0.0/1"])), "hcloud-firewall-ssh-restricted", /to 0\.0\.0\.0\/1 and 128\.0\.0\.0\/1, which together cover the whole IPv4 internet/);
+    refused(await gateWith(ssh(["0.0.0.0/1"])), "hcloud-firewall-ssh-restricted", /to 0\.0\.0\.0\/1, broader than \/8/);
+    refused(await gateWith(ssh(["::/1"])), "hcloud-firewall-ssh-restricted", /to ::\/1, broader than \/32/);
+    refused(await gateWith(ssh(["10.0.0.0/8"], ["11.0.0.0/8"])), "hcloud-firewall-ssh-restricted", /SSH rules together open SSH to .*more IPv4 addresses than a \/8/);
+    const allowed = await gateWith(ssh(["0.0.0.0/1", "128.0.0.0/1"], ["::/1"]), (s) => s.replace("  sshSources:", "  sshOpenToWorld: true\n  sshSources:"));
+    expect(allowed.violations.filter((v) => v.policy === "hcloud-firewall-ssh-restricted")).toEqual([]);
+  });
+
   it("docker-container-database-not-published: Postgres with a published port", async () => {
     refused(await gateWith(named("mastodon-db", (c) => ({ ...c, ports: [{ internal: 5432, external: 5432 }] }))), "docker-container-database-not-published", /mastodon-db is a database and publishes 1 port/);
+  });
+
+  it("docker-container-database-not-published: Postgres and Redis distributions, by their image", async () => {
+    // On the host's network rather than publishing a port, so only the image tells it is a database.
+    const onHost = (name: string, image: string) => named(name, (c) => ({ ...c, image, networkMode: "host" }));
+    const postgres = ["postgis/postgis:17-3.5", "pgvector/pgvector:pg17", "bitnami/postgresql:17.2.0", "timescale/timescaledb:2.17.2-pg17", "ghcr.io/cloudnative-pg/postgresql:17.2"];
+    for (const image of postgres) refused(await gateWith(onHost("mastodon-db", image)), "docker-container-database-not-published", /mastodon-db is a database on the host's network/);
+    for (const image of ["bitnami/redis:7.4.1", "redis/redis-stack:7.4.0-v1", "valkey/valkey:8.0.1", "docker.io/eqalpha/keydb:x86_64_v6.3.4"]) {
+      refused(await gateWith(onHost("mastodon-redis", image)), "docker-container-database-not-published", /mastodon-redis is a database on the host's network/);
+    }
+  });
+
+  it("docker-container-database-not-published: any image publishing a database's port", async () => {
+    const publish = (name: string, image: string, internal: number) => named(name, (c) => ({ ...c, image, ports: [{ internal, external: internal }] }));
+    refused(await gateWith(publish("mastodon-redis", "example/custom-store:1.0", 6379)), "docker-container-database-not-published", /mastodon-redis is a database and publishes 1 port\(s\), including database port 6379/);
+    refused(await gateWith(publish("mastodon-db", "example/custom-pg:17", 5432)), "docker-container-database-not-published", /mastodon-db is a database and publishes 1 port\(s\), including database port 5432/);
   });
 
   it("hcloud-stateful-delete-protected: Hetzner protection off, or Pulumi's protect off", async () => {
