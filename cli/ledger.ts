@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { lockFromView, lockPath, renderLock, type Lock } from "../policies/lock";
 import type { DesiredStateView } from "../policies/view";
 import { chainOf, errorsOf, formatFinding, type Governance, type LoadedDecision } from "../policies/governance";
-import { DECISION_HEADER, decisionFile, DecisionSchema, decisionToJson, signaturePayload, type Decision, type LockDecision } from "../policies/governance/decision";
+import { DECISION_HEADER, decisionFile, DecisionSchema, decisionToJson, signaturePayload, type Decision, type DecisionDraft, type LockDecision } from "../policies/governance/decision";
 import { renderLedgerYamlChecked } from "../policies/governance/ledger-yaml";
 import { hasAnyRole, type Member } from "../policies/governance/members";
 import { requirementFor } from "../policies/governance/signatures";
@@ -78,7 +78,7 @@ export function validated(record: Decision): Decision {
   return record;
 }
 
-export function requirementOf(gov: Governance & { rules: NonNullable<Governance["rules"]> }, record: Decision): SignatureRequirement {
+export function requirementOf(gov: Governance & { rules: NonNullable<Governance["rules"]> }, record: DecisionDraft): SignatureRequirement {
   const req = requirementFor(gov.rules, record);
   if (!req) throw new InputError(`the rules set no signature requirement for this ${record.kind} decision`, "add the change class under standing.classes in governance/rules.yaml");
   return req;
@@ -137,9 +137,9 @@ export interface Recorded {
  * `keyPath` when given (the signer must be a member with a role it needs), and writes it
  * together with the lock it approves.
  */
-export function recordDecision(root: string, gov: SoundGovernance, record: Decision, view: DesiredStateView | undefined, keyPath: string | undefined): Recorded {
+export function recordDecision(root: string, gov: SoundGovernance, record: DecisionDraft, view: DesiredStateView | undefined, keyPath: string | undefined): Recorded {
   const requires = requirementOf(gov, record);
-  let full: Decision = { ...record, requires, signatures: [] };
+  let full = { ...record, requires: { count: requires.count, roles: [...requires.roles] }, signatures: [] } as Decision;
   if (keyPath) full = { ...full, signatures: [signRecord(full as unknown as JsonObject, keyPath, signerFor(gov, keyPath, requires))] };
   const written = writeDecision(root, full, view);
   return { record: full, files: written.files, requires, missing: Math.max(0, requires.count - full.signatures.length) };

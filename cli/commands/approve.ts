@@ -1,5 +1,5 @@
-import { checkChangeClass, decisionFindings, errorsOf, formatFinding, loadGovernance, type ChangeClass } from "../../policies/governance";
-import type { Decision, StandingDecision } from "../../policies/governance/decision";
+import { checkChangeClass, decisionFindingsInForce, errorsOf, formatFinding, loadGovernance, type ChangeClass } from "../../policies/governance";
+import type { DecisionDraft, StandingDecision } from "../../policies/governance/decision";
 import { CheckFailed, InputError } from "../../stacks/errors";
 import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
@@ -34,8 +34,9 @@ The decision counts once it has the signatures governance/rules.yaml sets for th
     const s = gov.byId.get(standingId);
     if (!s || s.decision.kind !== "standing") throw new InputError(`there is no standing decision '${standingId}'`, "coop verify lists the decisions; standing decisions are recorded with coop decide --standing");
     const standing = s.decision as StandingDecision;
-    const bad = errorsOf(decisionFindings(gov, s));
-    if (bad.length) throw new CheckFailed(`standing decision ${standingId} is not valid:\n${bad.map((f) => `  ${formatFinding(f)}`).join("\n")}`, "it needs its signatures and a passing poll before it can pre-approve anything");
+    // The routine decision will rest on it, so it must meet today's rules, not only its own.
+    const bad = errorsOf(decisionFindingsInForce(gov, s));
+    if (bad.length) throw new CheckFailed(`standing decision ${standingId} is not valid under the rules in force:\n${bad.map((f) => `  ${formatFinding(f)}`).join("\n")}`, `it needs the signatures governance/rules.yaml requires (coop sign ${standingId} --key <key>) and a passing poll before it can pre-approve anything`);
     if (!(standing.terms.stacks.includes("*") || standing.terms.stacks.includes(stack))) throw new CheckFailed(`standing decision ${standingId} covers ${standing.terms.stacks.join(", ")}, not '${stack}'`, "this change needs a vote: coop propose --post");
     if (standing.terms.until && now.getTime() > Date.parse(standing.terms.until)) throw new CheckFailed(`standing decision ${standingId} ended on ${standing.terms.until.slice(0, 10)}`, "this change needs a vote, or the members adopt a new standing decision");
     const tip = chainTip(gov, stack);
@@ -60,7 +61,7 @@ The decision counts once it has the signatures governance/rules.yaml sets for th
     }
     const sentences = describeChanges(plan.changes, runsOf(plan.spec).map((r) => r.split(" ")[0])).flatMap((x) => x.sentences);
     const at = now.toISOString();
-    const record: Decision = {
+    const record: DecisionDraft = {
       kind: "routine",
       version: 1,
       id: nextDecisionId(gov, stack, "routine"),
@@ -69,8 +70,6 @@ The decision counts once it has the signatures governance/rules.yaml sets for th
       recordedAt: at,
       summary: sentences.join(" ") || "Routine change.",
       rulesSha256: gov.rulesSha256!,
-      requires: { count: 0, roles: ["admin"] },
-      signatures: [],
       stack,
       digest: plan.digest,
       previous: tip.head!.id,

@@ -1,7 +1,7 @@
-import { loadGovernance, pollFactsFromResponse, MalformedPoll, evaluatePoll, type Governance } from "../../policies/governance";
+import { loadGovernance, pollFactsFromResponse, MalformedPoll, evaluatePoll, type Governance, type LoadedDecision } from "../../policies/governance";
 import type { Expectation } from "../../policies/governance/binding";
-import type { Decision, Evidence, PollEvidence } from "../../policies/governance/decision";
-import type { AppliedRules, PollEvaluation } from "../../policies/governance/poll-rules";
+import type { Decision, DecisionDraft, Evidence, PollEvidence } from "../../policies/governance/decision";
+import { appliedRulesOf, type AppliedRules, type PollEvaluation } from "../../policies/governance/poll-rules";
 import type { PollFacts } from "../../policies/governance/loomio-poll";
 import { InputError } from "../../stacks/errors";
 import { resolveStackName } from "../../stacks/load";
@@ -32,11 +32,13 @@ open to all of it, its details carry 'coop-plan: stack=<stack> sha256=<digest>' 
 digest of the plan rendered now, quorum, threshold and blocks met, and closed within the
 allowed number of days. Only then does it write governance/decisions/<id>.yaml and the new
 governance/approved/<stack>.lock.json, together. Otherwise it names the rule that failed and
-writes nothing (exit 1). Loomio errors and malformed answers exit 2.
+writes nothing (exit 1); so does a poll that a decision already recorded (a poll approves
+one decision). Loomio errors and malformed answers exit 2.
 
 A decision counts once it has the signatures the rules require: add them with coop sign.
 
-  --poll KEY_OR_URL   the poll's key or address (LOOMIO_URL, LOOMIO_API_KEY)
+  --poll KEY_OR_URL   the poll's key or address (LOOMIO_URL, LOOMIO_API_KEY); the record keeps
+                      the poll's plain address (LOOMIO_URL/p/<key>)
   --manual            record a decision taken outside Loomio (e.g. a general assembly); it
                       needs the signatures the rules set for manual decisions
   --meeting TEXT      with --manual: which meeting decided
@@ -74,11 +76,6 @@ A decision counts once it has the signatures the rules require: add them with co
 
 type SoundGov = Governance & { rules: NonNullable<Governance["rules"]>; members: NonNullable<Governance["members"]>; project: string };
 
-function appliedRules(gov: SoundGov): AppliedRules {
-  const r = gov.rules;
-  return { groupId: r.electorate.loomioGroupId, wholeGroup: r.electorate.wholeGroup, types: [...r.polls.types], quorum: r.polls.quorum, threshold: r.polls.threshold, blocksAllowed: r.polls.blocksAllowed, maxAgeDays: r.polls.maxAgeDays };
-}
-
 interface Fetched {
   readonly facts: PollFacts;
   readonly url: string;
@@ -88,7 +85,6 @@ interface Fetched {
 interface PollSource {
   readonly client: LoomioClient;
   readonly key: string;
-  readonly arg: string;
 }
 
 /** Checks the Loomio settings and the poll reference before any slow work. */
@@ -96,11 +92,11 @@ function pollSource(ctx: Context, arg: string): PollSource {
   const ref = parsePollRef(arg);
   const config = loomioConfigFromEnv(ctx.env, { pollOrigin: ref.origin });
   const client = new LoomioClient(config, { log: (m) => ctx.io.err(`coop: ${m}`), backoffMs: backoffFromEnv(ctx.env) });
-  return { client, key: ref.key, arg };
+  return { client, key: ref.key };
 }
 
 async function fetchPoll(source: PollSource): Promise<Fetched> {
-  const { client, key, arg } = source;
+  const { client, key } = source;
   const res = await client.getPoll(key);
   let facts: PollFacts;
   try {
@@ -109,7 +105,25 @@ async function fetchPoll(source: PollSource): Promise<Fetched> {
     if (e instanceof MalformedPoll) throw new LoomioError(`Loomio's answer for poll '${key}' cannot be used: ${client.scrub(e.message)}`, "check LOOMIO_URL points at the co-op's Loomio instance");
     throw e;
   }
-  return { facts, url: /^https?:/.test(arg) ? arg.trim() : client.pollUrl(facts.key), sha256: res.sha256 };
+  // The address as typed may carry anything (a title slug, a query); the record keeps the canonical one.
+  return { facts, url: client.pollUrl(facts.key), sha256: res.sha256 };
+}
+
+/** The decision that already recorded this poll, by key or by id. */
+function recordedBy(gov: Governance, poll: { key: string; pollId?: number }): LoadedDecision | undefined {
+  return gov.decisions.find((d) => {
+    const ev = "evidence" in d.decision ? d.decision.evidence : undefined;
+    return ev?.type === "loomio-poll" && (ev.key === poll.key || String(ev.pollId) === poll.key || ev.pollId === poll.pollId);
+  });
+}
+
+/** A poll approves one decision: recorded again it would approve a state nobody voted on (e.g. a roll-back). */
+function refuseReused(ctx: Context, key: string, by: LoadedDecision, expected: Expectation, label: Record<string, unknown>): number {
+  const detail = `poll ${key} was already recorded by decision ${by.id}`;
+  if (ctx.json) ctx.io.json({ ...label, passed: false, poll: key, failed: [{ rule: "unused", passed: false, detail }] });
+  const again = expected.kind === "plan" ? `coop propose --stack ${expected.stack} --post, then coop decide --stack ${expected.stack} --poll <new key>` : "coop propose --standing … --post, then coop decide --standing … --poll <new key>";
+  ctx.io.err(`coop: ${detail}; a poll approves one decision, so it cannot approve this one. Nothing was written.\n  hint: let the members vote on this: ${again}`);
+  return 1;
 }
 
 function pollEvidence(f: Fetched, applied: AppliedRules, evaluation: PollEvaluation, now: Date): PollEvidence {
@@ -140,8 +154,12 @@ function pollEvidence(f: Fetched, applied: AppliedRules, evaluation: PollEvaluat
 
 /** Evaluates a poll; on failure prints the rules and returns exit 1 without writing anything. */
 async function pollDecision(ctx: Context, gov: SoundGov, source: PollSource, expected: Expectation, now: Date, label: Record<string, unknown>): Promise<{ evidence: PollEvidence; decidedAt: string } | number> {
+  const known = recordedBy(gov, { key: source.key });
+  if (known) return refuseReused(ctx, source.key, known, expected, label);
   const fetched = await fetchPoll(source);
-  const applied = appliedRules(gov);
+  const again = recordedBy(gov, fetched.facts);
+  if (again) return refuseReused(ctx, fetched.facts.key, again, expected, label);
+  const applied = appliedRulesOf(gov.rules);
   const evaluation = evaluatePoll(fetched.facts, applied, expected, now);
   if (!evaluation.passed) {
     const names = evaluation.failed.map((r) => r.rule).join(", ");
@@ -173,7 +191,7 @@ function meetingEvidence(ctx: Context, now: Date): { evidence: Evidence; decided
 }
 
 /** Signs with --key (if given), writes, and reports. */
-function finish(ctx: Context, gov: SoundGov, record: Decision, view: Parameters<typeof writeDecision>[2], extra: Record<string, unknown>): number {
+function finish(ctx: Context, gov: SoundGov, record: DecisionDraft, view: Parameters<typeof writeDecision>[2], extra: Record<string, unknown>): number {
   const r = recordDecision(ctx.root, gov, record, view, stringFlag(ctx, "key"));
   if (ctx.json) ctx.io.json({ ...extra, passed: true, decision: r.record.id, kind: r.record.kind, files: r.files, signatures: signatureState(r) });
   else for (const line of recordedLines(r, `${r.record.kind} decision`)) ctx.io.out(line);
@@ -203,9 +221,9 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
   } else {
     ({ evidence, decidedAt } = meetingEvidence(ctx, now));
   }
-  const common = { version: 1 as const, project: gov.project, decidedAt, recordedAt: now.toISOString(), rulesSha256: gov.rulesSha256!, requires: { count: 0, roles: ["admin"] }, signatures: [] };
+  const common = { version: 1 as const, project: gov.project, decidedAt, recordedAt: now.toISOString(), rulesSha256: gov.rulesSha256! };
   if (ratifying && head?.kind === "emergency") {
-    const record: Decision = { kind: "ratification", id: nextDecisionId(gov, stack, "ratification"), ...common, summary: `Ratifies emergency change ${head.id}: ${head.reason}`, stack, ratifies: head.id, digest: plan.digest, evidence };
+    const record: DecisionDraft = { kind: "ratification", id: nextDecisionId(gov, stack, "ratification"), ...common, summary: `Ratifies emergency change ${head.id}: ${head.reason}`, stack, ratifies: head.id, digest: plan.digest, evidence };
     return finish(ctx, gov, record, undefined, label);
   }
   const changes = changeRecords(plan.changes);
@@ -217,7 +235,7 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
   }
   const sentences = describeChanges(plan.changes, runsOf(plan.spec).map((r) => r.split(" ")[0])).flatMap((s) => s.sentences);
   const summary = tip.lock ? sentences.join(" ") || "Technical settings change." : `First approved state of stack ${stack}.`;
-  const record: Decision = {
+  const record: DecisionDraft = {
     kind: "change",
     id: nextDecisionId(gov, stack, "change"),
     ...common,
@@ -245,7 +263,7 @@ async function decideStanding(ctx: Context, gov: SoundGov, now: Date): Promise<n
   } else {
     ({ evidence, decidedAt } = meetingEvidence(ctx, now));
   }
-  const record: Decision = {
+  const record: DecisionDraft = {
     kind: "standing",
     id: nextDecisionId(gov, "standing", terms.classes.join("-")),
     version: 1,
@@ -254,8 +272,6 @@ async function decideStanding(ctx: Context, gov: SoundGov, now: Date): Promise<n
     recordedAt: now.toISOString(),
     summary: `Pre-approves ${terms.classes.join(", ")} on ${terms.stacks.includes("*") ? "every stack" : terms.stacks.join(", ")}${terms.until ? ` until ${terms.until.slice(0, 10)}` : ""}.`,
     rulesSha256: gov.rulesSha256!,
-    requires: { count: 0, roles: ["admin"] },
-    signatures: [],
     terms: { classes: [...terms.classes] as StandingTermsClasses, stacks: [...terms.stacks], until: terms.until },
     evidence,
   };

@@ -1,5 +1,5 @@
 import { loadGovernance } from "../../policies/governance";
-import type { Decision } from "../../policies/governance/decision";
+import type { DecisionDraft } from "../../policies/governance/decision";
 import { InputError } from "../../stacks/errors";
 import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
@@ -36,7 +36,7 @@ coop decide --stack NAME --poll <key>.
     if (tip.lock && plan.digest === tip.lock.digest) throw new InputError(`nothing changes: the plan of '${stack}' equals the approved lock`);
     const at = now.toISOString();
     const ratifyBy = new Date(now.getTime() + gov.rules.emergency.ratificationDays * 86_400_000).toISOString();
-    const record: Decision = {
+    const record: DecisionDraft = {
       kind: "emergency",
       version: 1,
       id: nextDecisionId(gov, stack, "emergency"),
@@ -45,8 +45,6 @@ coop decide --stack NAME --poll <key>.
       recordedAt: at,
       summary: `Emergency change: ${reason}`,
       rulesSha256: gov.rulesSha256!,
-      requires: { count: 0, roles: ["admin"] },
-      signatures: [],
       stack,
       digest: plan.digest,
       previous: tip.head?.id ?? null,

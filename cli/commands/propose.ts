@@ -15,6 +15,7 @@ import { makePlan } from "../planning";
 import { majorSteps, nextcloudSkips } from "../../policies/governance/majors";
 import { changeRecords } from "../change-records";
 import { renderProposal, renderStandingProposal, type Proposal } from "../render/proposal";
+import { votingRulesOf } from "../render/proposal-rules";
 
 export const command: Command = {
   name: "propose",
@@ -29,8 +30,9 @@ that ties the vote to exactly this plan (coop decide checks it). When the approv
 holds an emergency change awaiting ratification, the proposal asks the members to ratify it.
 
   --post              create the proposal in Loomio (b2 API) and print its address. Needs
-                      LOOMIO_URL, LOOMIO_API_KEY (a bot's key, sent only in a header) and
-                      LOOMIO_GROUP_ID.
+                      LOOMIO_URL and LOOMIO_API_KEY (a bot's key, sent only in a header). It
+                      goes to the group governance/rules.yaml names (electorate.loomioGroupId);
+                      LOOMIO_GROUP_ID, if set, must be that group.
   --closing-days N    how long the vote stays open (default 7)
   --standing          propose a standing decision that pre-approves routine changes instead
   --classes LIST      with --standing: change classes (from governance/rules.yaml standing.classes)
@@ -50,14 +52,15 @@ holds an emergency change awaiting ratification, the proposal asks the members t
     const closingDays = parseClosingDays(stringFlag(ctx, "closing-days"));
     let proposal: Proposal;
     let doc: Record<string, unknown>;
+    const gov = loadGovernance(ctx.root);
+    requireSound(gov);
+    const voting = votingRulesOf(gov.rules);
     if (ctx.values.standing) {
       const { terms, descriptions } = standingTermsFromFlags(ctx);
-      proposal = renderStandingProposal(coopName(ctx), terms, descriptions);
+      proposal = renderStandingProposal(coopName(ctx), terms, descriptions, voting);
       doc = { standing: terms };
     } else {
       const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
-      const gov = loadGovernance(ctx.root);
-      requireSound(gov);
       const tip = chainTip(gov, stack);
       const plan = await makePlan(ctx.root, stack);
       const cost = costOfPlan(ctx.root, plan, now);
@@ -74,6 +77,7 @@ holds an emergency change awaiting ratification, the proposal asks the members t
         changes: plan.changes,
         runs: runsOf(plan.spec),
         cost: costSummary(cost),
+        voting,
         ratifies: ratifies ? { id: ratifies.id, reason: ratifies.reason, recordedAt: ratifies.recordedAt, changes: ratifies.changes.map(asChange) } : undefined,
       });
       doc = { stack, digest: plan.digest, ...(ratifies ? { ratifies: ratifies.id } : {}) };
@@ -83,11 +87,12 @@ holds an emergency change awaiting ratification, the proposal asks the members t
       else ctx.io.out(`# ${proposal.title}\n\n${proposal.markdown}`);
       return 0;
     }
-    const config = loomioConfigFromEnv(ctx.env, { needGroup: true });
+    const config = loomioConfigFromEnv(ctx.env);
+    const groupId = proposalGroup(gov.rules.electorate.loomioGroupId, config.groupId);
     const client = new LoomioClient(config, { log: (m) => ctx.io.err(`coop: ${m}`), backoffMs: backoffFromEnv(ctx.env) });
     const closingAt = new Date(now.getTime() + closingDays * 86_400_000).toISOString();
     const res = await client.createPoll({
-      group_id: config.groupId,
+      group_id: groupId,
       title: proposal.title,
       poll_type: "proposal",
       details: proposal.markdown,
@@ -112,6 +117,23 @@ holds an emergency change awaiting ratification, the proposal asks the members t
     return 0;
   },
 };
+
+/**
+ * The group a proposal is posted to: the rules' electorate, the only group whose polls count.
+ * LOOMIO_GROUP_ID may repeat it but not name another, where the vote could never approve anything.
+ */
+export function proposalGroup(rulesGroup: number | null, envGroup: number | undefined): number {
+  if (rulesGroup === null) {
+    throw new InputError("governance/rules.yaml sets no electorate.loomioGroupId, so no poll could approve this proposal", "set electorate.loomioGroupId in governance/rules.yaml to the co-op's Loomio group (a change to the bylaws), then run coop propose --post again");
+  }
+  if (envGroup !== undefined && envGroup !== rulesGroup) {
+    throw new InputError(
+      `LOOMIO_GROUP_ID is ${envGroup}, but the members vote in group ${rulesGroup} (governance/rules.yaml electorate.loomioGroupId): a poll in group ${envGroup} could never approve this. Nothing was posted`,
+      `unset LOOMIO_GROUP_ID (coop posts to group ${rulesGroup}) and run coop propose --post again`,
+    );
+  }
+  return rulesGroup;
+}
 
 function asChange(c: { urn: string; op: "create" | "update" | "delete"; paths?: Array<{ path: string; old?: unknown; new?: unknown }> }): Change {
   const parts = c.urn.split("::");

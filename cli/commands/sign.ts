@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import { chainOf, loadGovernance, type LoadedDecision } from "../../policies/governance";
-import { DecisionSchema, isLockDecision, signaturePayload } from "../../policies/governance/decision";
-import { checkSignatures, requirementFor } from "../../policies/governance/signatures";
+import { loadGovernance, reliedOn, type LoadedDecision } from "../../policies/governance";
+import { DecisionSchema, signaturePayload } from "../../policies/governance/decision";
+import { checkSignatures, requirementFor, sameRequirement } from "../../policies/governance/signatures";
 import type { SignatureRequirement } from "../../policies/governance/rules";
 import { formatProblem, InputError } from "../../stacks/errors";
 import { writeFileAtomic } from "../../stacks/fs-atomic";
@@ -42,11 +42,11 @@ Signing twice with the same key changes nothing.
       const guess = closest(id, [...gov.byId.keys()]);
       throw new InputError(`there is no decision '${id}'`, guess ? `did you mean ${guess}?` : "coop verify lists the decisions");
     }
-    const requirement = requirementToSign(gov, loaded);
-    const signer = signerFor(gov, keyPath, requirement);
+    const requirements = requirementsToSign(gov, loaded);
+    const signer = requirements.map((r) => signerFor(gov, keyPath, r))[0];
     const existing = loaded.decision.signatures.findIndex((s) => s.member === signer.member.name);
-    if (existing >= 0 && checkSignatures(gov, loaded, requirement, "").signers.includes(signer.member.name)) {
-      return report(ctx, loaded, signer.member.name, signer.key.fingerprint, requirement, loaded.decision.signatures.length, true);
+    if (existing >= 0 && requirements.every((r) => checkSignatures(gov, loaded, r, "").signers.includes(signer.member.name))) {
+      return report(ctx, loaded, signer.member.name, signer.key.fingerprint, requirements, loaded.decision.signatures.length, true);
     }
     const signature = signWithSshKeygen(keyPath, signaturePayload(loaded.raw), signer.key);
     // Keep the record byte for byte; only the signatures change (a stale signature by this member is replaced).
@@ -55,25 +55,29 @@ Signing twice with the same key changes nothing.
     const parsed = DecisionSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`coop built an invalid record while signing: ${parsed.error.issues[0]?.message}`);
     writeFileAtomic(join(ctx.root, loaded.file), renderDecision(raw));
-    return report(ctx, { ...loaded, raw, decision: parsed.data }, signer.member.name, signer.key.fingerprint, requirement, (raw.signatures as unknown[]).length, false);
+    return report(ctx, { ...loaded, raw, decision: parsed.data }, signer.member.name, signer.key.fingerprint, requirements, (raw.signatures as unknown[]).length, false);
   },
 };
 
-/** What a new signature must satisfy: the record's own requirement and, for a stack's latest decision, today's rules. */
-function requirementToSign(gov: ReturnType<typeof loadGovernance> & { rules: NonNullable<ReturnType<typeof loadGovernance>["rules"]> }, d: LoadedDecision): SignatureRequirement {
-  const dec = d.decision;
-  const current = requirementFor(gov.rules, dec);
-  const isHead = isLockDecision(dec) && chainOf(gov, dec.stack).head?.id === d.id;
-  if (!isHead || !current) return dec.requires;
-  const roles = dec.requires.roles.filter((r) => current.roles.includes(r));
-  return { count: Math.max(current.count, dec.requires.count), roles: roles.length ? roles : current.roles };
+/**
+ * What a new signature must satisfy: the record's own requirement and, for a decision an
+ * approved state rests on, today's rules too (verify and the gate check both).
+ */
+function requirementsToSign(gov: ReturnType<typeof loadGovernance> & { rules: NonNullable<ReturnType<typeof loadGovernance>["rules"]> }, d: LoadedDecision): SignatureRequirement[] {
+  const own = d.decision.requires;
+  const current = requirementFor(gov.rules, d.decision);
+  if (!current || sameRequirement(current, own) || !reliedOn(gov).has(d.id)) return [own];
+  return [own, current];
 }
 
-function report(ctx: Parameters<typeof command.run>[0], d: LoadedDecision, member: string, fingerprint: string, req: SignatureRequirement, count: number, already: boolean): number {
+function report(ctx: Parameters<typeof command.run>[0], d: LoadedDecision, member: string, fingerprint: string, reqs: SignatureRequirement[], count: number, already: boolean): number {
   const gov = loadGovernance(ctx.root);
   const fresh = gov.byId.get(d.id) ?? d;
-  const check = checkSignatures(gov, fresh, req, "the rules");
-  const valid = check.signers.length;
+  const checks = reqs.map((r) => checkSignatures(gov, fresh, r, "the rules"));
+  // Shown as one requirement: the larger count, the roles of the rules in force.
+  const req: SignatureRequirement = { count: Math.max(...reqs.map((r) => r.count)), roles: reqs[reqs.length - 1].roles };
+  const check = { satisfied: checks.every((c) => c.satisfied) };
+  const valid = Math.min(...checks.map((c) => c.signers.length));
   if (ctx.json) {
     ctx.io.json({ decision: d.id, member, fingerprint, alreadySigned: already, signatures: { valid, total: count, required: req.count, roles: req.roles }, complete: check.satisfied });
     return 0;
@@ -82,7 +86,7 @@ function report(ctx: Parameters<typeof command.run>[0], d: LoadedDecision, membe
   ctx.io.out(
     check.satisfied
       ? `It has ${valid} of the ${req.count} signature${req.count === 1 ? "" : "s"} it needs: the decision counts. Commit it: git add governance && git commit`
-      : `It has ${valid} of ${req.count} signatures by ${req.roles.join(" or ")}; ${req.count - valid} more needed before it counts.`,
+      : `It has ${valid} of ${req.count} signatures by ${req.roles.join(" or ")}; ${Math.max(1, req.count - valid)} more needed before it counts.`,
   );
   return 0;
 }

@@ -34,7 +34,7 @@ export function baseOf(url: URL): string {
 }
 
 /** Reads the Loomio settings; `pollOrigin` is the origin of a poll URL given on the command line. */
-export function loomioConfigFromEnv(env: NodeJS.ProcessEnv, opts: { needGroup?: boolean; pollOrigin?: string } = {}): LoomioConfig {
+export function loomioConfigFromEnv(env: NodeJS.ProcessEnv, opts: { pollOrigin?: string } = {}): LoomioConfig {
   const rawUrl = env.LOOMIO_URL?.trim();
   let base: string;
   if (rawUrl) {
@@ -54,8 +54,6 @@ export function loomioConfigFromEnv(env: NodeJS.ProcessEnv, opts: { needGroup?: 
   if (rawGroup) {
     if (!/^\d+$/.test(rawGroup)) throw new InputError(`LOOMIO_GROUP_ID must be a number, got '${rawGroup}'`, "it is the id of the co-op's Loomio group (rules.yaml electorate.loomioGroupId)");
     groupId = Number(rawGroup);
-  } else if (opts.needGroup) {
-    throw new InputError("LOOMIO_GROUP_ID is not set", "export LOOMIO_GROUP_ID=<the id of the co-op's Loomio group>");
   }
   return { baseUrl: base, apiKey, groupId };
 }

@@ -9,6 +9,7 @@ import { planBindingLine, standingBindingLine, type StandingTerms } from "../../
 import { majorLine, majorSteps, requiredMajorLines, type MajorStep } from "../../policies/governance/majors";
 import { changeRecords } from "../change-records";
 import { describeChanges, joinWords, technicalLines } from "./plain-words";
+import { blocksInWords, passesInWords, type VotingRules } from "./proposal-rules";
 
 export interface CostSummary {
   /** Null when there is no approved state yet. */
@@ -28,6 +29,8 @@ export interface ProposalInput {
   /** What the stack runs, e.g. ["Mastodon v4.6.3", "Nextcloud 34.0.2"]. */
   readonly runs: readonly string[];
   readonly cost: CostSummary;
+  /** The rules.yaml poll rules the vote is counted by. */
+  readonly voting: VotingRules;
   /** Set when the proposal ratifies an emergency change already applied. */
   readonly ratifies?: { readonly id: string; readonly reason: string; readonly recordedAt: string; readonly changes: readonly Change[] };
 }
@@ -79,7 +82,9 @@ export function renderProposal(p: ProposalInput): Proposal {
   if (p.cost.stale) md.push("", `_Note: ${p.cost.stale}._`);
   md.push(
     "",
-    "**How to vote:** *Agree* if the co-op should make this change. *Disagree* if it should not (say what would change your mind). *Abstain* to count for the quorum without taking sides. *Block* only if you believe it would seriously harm the co-op: under our rules a block stops the proposal.",
+    `**How to vote:** *Agree* if the co-op should make this change. *Disagree* if it should not (say what would change your mind). *Abstain* to count for the quorum without taking sides. *Block* only if you believe it would seriously harm the co-op: under our rules ${blocksInWords(p.voting.blocksAllowed)}.`,
+    "",
+    passesInWords(p.voting),
     "",
     "**Technical details** (for the admins):",
     "",
@@ -95,7 +100,7 @@ export function renderProposal(p: ProposalInput): Proposal {
   return { title, markdown: `${md.join("\n")}\n` };
 }
 
-export function renderStandingProposal(coopName: string, terms: StandingTerms, descriptions: Record<string, string>): Proposal {
+export function renderStandingProposal(coopName: string, terms: StandingTerms, descriptions: Record<string, string>, voting: VotingRules): Proposal {
   const classes = terms.classes.map((c) => `- **${c}**: ${descriptions[c] || c}`);
   const stacks = terms.stacks.includes("*") ? "every stack" : `stack${terms.stacks.length === 1 ? "" : "s"} ${joinWords(terms.stacks.map((s) => `**${s}**`))}`;
   const md = [
@@ -105,7 +110,9 @@ export function renderStandingProposal(coopName: string, terms: StandingTerms, d
     "",
     "Each such change is still recorded, signed by the members the rules name, and checked by coop: anything outside these classes needs its own vote.",
     "",
-    "**How to vote:** *Agree* to allow it, *Disagree* to keep voting on each change, *Block* if you believe it would seriously harm the co-op.",
+    `**How to vote:** *Agree* to allow it, *Disagree* to keep voting on each change, *Block* if you believe it would seriously harm the co-op: under our rules ${blocksInWords(voting.blocksAllowed)}.`,
+    "",
+    passesInWords(voting),
     "",
     "The line below states exactly what is pre-approved; please do not edit it.",
     "",

@@ -4,9 +4,11 @@
  *
  * Two principles:
  * - Decisions are judged by the rules recorded in them (a poll that passed under last year's
- *   bylaws stays passed), except that the decision backing a lock today must also carry the
- *   signatures today's rules require: signatures are cheap to add, and the bar for deploying
- *   is the bylaws in force.
+ *   bylaws stays passed), except that every decision the approved state rests on today (the
+ *   stack's decisions since the last vote on its whole state, the standing decisions they cite,
+ *   the ratifications of its emergency changes) must also carry the signatures today's rules
+ *   require: signatures are cheap to add, the bar for deploying is the bylaws in force, and a
+ *   record cannot lower its own bar.
  * - Nothing is trusted because a field says so: outcomes are recomputed from the recorded
  *   counts, routine changes re-classified from the recorded changes, chains followed by id and
  *   digest.
@@ -18,8 +20,11 @@ import { isLockDecision, type ChangeRecord, type Decision, type EmergencyDecisio
 import { majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "./majors";
 import type { Finding, FindingCode } from "./findings";
 import type { Governance, LoadedDecision } from "./load";
-import { evaluatePoll, type PollRule } from "./poll-rules";
-import { checkSignatures, requirementFor } from "./signatures";
+import { appliedDifferences, appliedRulesOf, evaluatePoll, type PollRule } from "./poll-rules";
+import type { Rules } from "./rules";
+import { checkSignatures, requirementFor, sameRequirement } from "./signatures";
+
+const DAY_MS = 86_400_000;
 
 const RULE_CODES: Record<PollRule, FindingCode> = {
   closed: "poll-not-closed",
@@ -46,14 +51,27 @@ function expectationOf(d: Decision): Expectation | undefined {
   return undefined;
 }
 
-/** Re-evaluates recorded poll evidence offline, at the time it was recorded. */
-export function evidenceFindings(d: LoadedDecision): Finding[] {
+/** Where the co-op can be asked to vote again on what a decision approved. */
+function voteAgain(dec: Decision): string {
+  return "stack" in dec ? `coop propose --stack ${dec.stack} --post, then coop decide --stack ${dec.stack} --poll <key>` : "coop propose --standing … --post, then coop decide --standing … --poll <key>";
+}
+
+/**
+ * Re-evaluates recorded poll evidence offline, at the time it was recorded. The parameters it
+ * was evaluated under are the record's own, but a record naming the rules in force must have
+ * used their values: otherwise a record could name today's bylaws and apply laxer ones.
+ */
+export function evidenceFindings(gov: Governance, d: LoadedDecision): Finding[] {
   const dec = d.decision;
   if (!("evidence" in dec) || dec.evidence.type !== "loomio-poll") return [];
   const ev: PollEvidence = dec.evidence;
   const expected = expectationOf(dec)!;
+  const mismatch = gov.rules && dec.rulesSha256 === gov.rulesSha256 ? appliedDifferences(ev.applied, appliedRulesOf(gov.rules)) : [];
   const result = evaluatePoll({ ...ev, details: undefined, counts: ev.counts }, ev.applied, expected, new Date(dec.recordedAt));
   const findings: Finding[] = [];
+  if (mismatch.length > 0) {
+    findings.push({ ...base(d), field: "evidence.applied", code: "poll-rules-mismatch", level: "error", message: `poll ${ev.key} was evaluated under ${mismatch.join(", ")}, yet the record names the rules in force (rulesSha256 ${dec.rulesSha256.slice(0, 12)}…)`, remediation: `restore the record from git; coop decide evaluates a poll under governance/rules.yaml, so let the members vote again: ${voteAgain(dec)}` });
+  }
   for (const f of result.failed) {
     let code = RULE_CODES[f.rule];
     if (f.rule === "binding" && expected.kind === "plan" && findPlanBindings(ev.binding).some((b) => b.stack === expected.stack)) code = "digest-mismatch";
@@ -71,6 +89,58 @@ export function evidenceFindings(d: LoadedDecision): Finding[] {
   return findings;
 }
 
+const pollIndexCache = new WeakMap<Governance, Map<string, LoadedDecision>>();
+
+/** The first decision (by recording time) to record each poll, by key and by id. */
+function pollFirstUses(gov: Governance): Map<string, LoadedDecision> {
+  let index = pollIndexCache.get(gov);
+  if (index) return index;
+  index = new Map();
+  const polled = gov.decisions.filter((d) => "evidence" in d.decision && d.decision.evidence.type === "loomio-poll");
+  polled.sort((a, b) => Date.parse(a.decision.recordedAt) - Date.parse(b.decision.recordedAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const d of polled) {
+    const ev = (d.decision as { evidence: PollEvidence }).evidence;
+    for (const k of [`key:${ev.key}`, `id:${ev.pollId}`]) if (!index.has(k)) index.set(k, d);
+  }
+  pollIndexCache.set(gov, index);
+  return index;
+}
+
+/**
+ * A poll approves one decision. Recorded again, it would let an old vote approve a state the
+ * members have since replaced (a roll-back nobody voted on).
+ */
+function pollReuseFindings(gov: Governance, d: LoadedDecision): Finding[] {
+  const dec = d.decision;
+  if (!("evidence" in dec) || dec.evidence.type !== "loomio-poll") return [];
+  const ev = dec.evidence;
+  const index = pollFirstUses(gov);
+  const first = [index.get(`key:${ev.key}`), index.get(`id:${ev.pollId}`)].find((x) => x !== undefined && x !== d);
+  if (!first) return [];
+  return [{ ...base(d), field: "evidence", code: "poll-reused", level: "error", message: `poll ${ev.key} (id ${ev.pollId}) was already recorded by '${first.id}'; a poll approves one decision, so this one has no vote of its own`, remediation: `the members vote on this state: ${voteAgain(dec)}` }];
+}
+
+/**
+ * An emergency may wait for its ratification at most the days the rules allow. A later
+ * `ratifyBy` would let the admins' own signatures stand in for a vote indefinitely.
+ */
+function deadlineFindings(rules: Rules, d: L<EmergencyDecision>): Finding[] {
+  const dec = d.decision;
+  const allowed = rules.emergency.ratificationDays;
+  const days = (Date.parse(dec.ratifyBy) - Date.parse(dec.recordedAt)) / DAY_MS;
+  if (days <= allowed) return [];
+  return [
+    {
+      ...base(d),
+      field: "ratifyBy",
+      code: "emergency-deadline",
+      level: "error",
+      message: `its ratification deadline (${dec.ratifyBy}) is ${Number(days.toFixed(1))} days after it was recorded (${dec.recordedAt}); the rules allow at most ${allowed} days (emergency.ratificationDays)`,
+      remediation: `coop emergency sets the deadline the rules allow, so the record was edited: restore it from git, and let the members ratify the change: ${voteAgain(dec)}`,
+    },
+  ];
+}
+
 const decisionCache = new WeakMap<LoadedDecision, Finding[]>();
 
 /**
@@ -84,7 +154,8 @@ export function decisionFindings(gov: Governance, d: LoadedDecision): Finding[] 
   const dec = d.decision;
   const findings: Finding[] = [];
   findings.push(...checkSignatures(gov, d, dec.requires, "the rules when it was recorded").findings);
-  findings.push(...evidenceFindings(d));
+  findings.push(...evidenceFindings(gov, d));
+  findings.push(...pollReuseFindings(gov, d));
   if (dec.kind === "routine") findings.push(...routineFindings(gov, d as L<Extract<Decision, { kind: "routine" }>>));
   if (dec.kind === "change" || dec.kind === "routine" || dec.kind === "emergency") findings.push(...majorFindings(d, dec.changes, dec.kind === "change" ? (dec.evidence.majors ?? []) : []));
   if (dec.kind === "ratification") {
@@ -97,8 +168,29 @@ export function decisionFindings(gov: Governance, d: LoadedDecision): Finding[] 
   if (dec.kind === "emergency" && Date.parse(dec.ratifyBy) <= Date.parse(dec.recordedAt)) {
     findings.push({ ...base(d), field: "ratifyBy", code: "emergency-overdue", level: "error", message: "its ratification deadline is not after the time it was recorded", remediation: "the record was edited; restore it from git" });
   }
+  // Rules recorded under other bylaws are unknown here; emergencyFindings bounds those still pending.
+  if (dec.kind === "emergency" && gov.rules && dec.rulesSha256 === gov.rulesSha256) findings.push(...deadlineFindings(gov.rules, d as L<EmergencyDecision>));
   decisionCache.set(d, findings);
   return findings;
+}
+
+/**
+ * The signatures the rules in force require of a decision, beside those it recorded: a record
+ * sets its own `requires`, so on its own it could ask for less than the bylaws do.
+ */
+export function inForceFindings(gov: Governance, d: LoadedDecision): Finding[] {
+  if (!gov.rules) return [];
+  const now = requirementFor(gov.rules, d.decision);
+  if (!now) {
+    return [{ ...base(d), code: "standing-scope", level: "error", message: `the rules in force no longer list the change class '${(d.decision as { class?: string }).class}'`, remediation: `this state needs a vote: ${voteAgain(d.decision)}` }];
+  }
+  if (sameRequirement(now, d.decision.requires)) return [];
+  return checkSignatures(gov, d, now, "the rules in force").findings.filter((f) => f.code === "signatures-insufficient" || f.code === "signature-wrong-role");
+}
+
+/** decisionFindings and inForceFindings: what a decision the approved state rests on must pass. */
+export function decisionFindingsInForce(gov: Governance, d: LoadedDecision): Finding[] {
+  return [...decisionFindings(gov, d), ...inForceFindings(gov, d)];
 }
 
 /**
@@ -200,6 +292,7 @@ function buildChain(gov: Governance, stack: string): Chain {
       });
     }
   }
+  findings.push(...genesisFindings(mine, stack));
   const roots = next.get(null) ?? [];
   if (roots.length === 0) {
     findings.push({ file: mine[0].file, stack, decision: mine[0].id, code: "chain-no-genesis", level: "error", message: `no decision of stack '${stack}' is its first (previous: null)`, remediation: "restore the stack's first decision from git" });
@@ -225,26 +318,106 @@ function buildChain(gov: Governance, stack: string): Chain {
   return { order, head: forked ? undefined : order[order.length - 1], findings };
 }
 
+/**
+ * A genesis approves a state on an admin's signature alone, which is sound only where nothing
+ * was approved before: as the stack's one first decision. Anywhere else it would replace any
+ * state without a vote.
+ */
+function genesisFindings(mine: ReadonlyArray<L<LockDecision>>, stack: string): Finding[] {
+  const geneses = mine.filter((d) => d.decision.kind === "genesis");
+  const first = geneses.find((d) => d.decision.previous === null && d.decision.replaces === null) ?? geneses[0];
+  const remediation = `a stack's later states need a vote: coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>; restore the ledger from git if coop did not write this record`;
+  const findings: Finding[] = [];
+  for (const d of geneses) {
+    const dec = d.decision;
+    if (dec.previous !== null || dec.replaces !== null) {
+      const after = dec.previous !== null ? `follows '${dec.previous}'` : `replaces ${dec.replaces!.slice(0, 12)}…`;
+      findings.push({ ...base(d), field: dec.previous !== null ? "previous" : "replaces", code: "genesis-misplaced", level: "error", message: `a genesis starts a stack's chain (previous: null, replaces: null), but this one ${after}`, remediation });
+    } else if (d !== first) {
+      findings.push({ ...base(d), code: "genesis-misplaced", level: "error", message: `stack '${stack}' already has a genesis ('${first.id}'); a stack has one`, remediation });
+    }
+  }
+  return findings;
+}
+
+/** Whether a decision approved a stack's whole state (its poll or signers saw all of it), not only a change to it. */
+function approvesWholeState(dec: LockDecision): boolean {
+  return dec.kind === "change" || (dec.kind === "genesis" && dec.previous === null && dec.replaces === null);
+}
+
+/** The chain's decisions the approved state rests on: from the latest back to the last that approved the whole state. */
+export function stateSegment(chain: Chain): LoadedDecision[] {
+  const out: LoadedDecision[] = [];
+  for (let i = chain.order.length - 1; i >= 0; i--) {
+    out.push(chain.order[i]);
+    if (approvesWholeState(chain.order[i].decision as LockDecision)) break;
+  }
+  return out;
+}
+
+function ratificationsOf(gov: Governance, e: EmergencyDecision): LoadedDecision[] {
+  return gov.decisions.filter((r) => r.decision.kind === "ratification" && r.decision.ratifies === e.id && r.decision.digest === e.digest);
+}
+
 /** Emergency changes in the approved state that no valid ratification covers. */
 export function emergencyFindings(gov: Governance, chain: Chain, now: Date): Finding[] {
   const findings: Finding[] = [];
-  for (let i = chain.order.length - 1; i >= 0; i--) {
-    const d = chain.order[i];
-    const dec = d.decision as LockDecision;
-    // A change or genesis approved the whole state, including earlier emergency changes.
-    if (dec.kind === "change" || dec.kind === "genesis") break;
-    if (dec.kind !== "emergency") continue;
-    const e = dec as EmergencyDecision;
-    const ratified = gov.decisions.some((r) => r.decision.kind === "ratification" && r.decision.ratifies === e.id && r.decision.digest === e.digest && !decisionFindings(gov, r).some((f) => f.level === "error"));
-    if (ratified) continue;
-    const overdue = now.getTime() > Date.parse(e.ratifyBy);
+  for (const d of stateSegment(chain)) {
+    if (d.decision.kind !== "emergency") continue;
+    const e = d.decision;
+    const tried = ratificationsOf(gov, e).map((r) => ({ r, errors: decisionFindingsInForce(gov, r).filter((f) => f.level === "error") }));
+    if (tried.some((t) => t.errors.length === 0)) continue;
+    // The rules bound a pending emergency whatever rules its record names.
+    const late = gov.rules ? deadlineFindings(gov.rules, d as L<EmergencyDecision>) : [];
+    findings.push(...late);
+    const deadline = late.length && gov.rules ? new Date(Date.parse(e.recordedAt) + gov.rules.emergency.ratificationDays * DAY_MS).toISOString() : e.ratifyBy;
+    const overdue = now.getTime() > Date.parse(deadline);
+    const why = tried.length ? `; its ratification '${tried[0].r.id}' does not count: ${tried[0].errors[0].message}` : "";
     findings.push({
       ...base(d),
       code: overdue ? "emergency-overdue" : "emergency-unratified",
       level: overdue ? "error" : "warning",
-      message: overdue ? `emergency change '${e.id}' (${e.reason}) was not ratified by ${e.ratifyBy}` : `emergency change '${e.id}' (${e.reason}) awaits ratification by ${e.ratifyBy}`,
-      remediation: `the members ratify it: coop propose --stack ${e.stack} --post, then coop decide --stack ${e.stack} --poll <key>`,
+      message: overdue ? `emergency change '${e.id}' (${e.reason}) was not ratified by ${deadline}${why}` : `emergency change '${e.id}' (${e.reason}) awaits ratification by ${deadline}${why}`,
+      remediation: tried.length ? `make ratification '${tried[0].r.id}' count: coop verify lists what it lacks; a missing signature is added with coop sign ${tried[0].r.id} --key <key>` : `the members ratify it: ${voteAgain(e)}`,
     });
+  }
+  return findings;
+}
+
+/**
+ * Every decision some stack's approved state rests on: the state's chain segments, the
+ * standing decisions their routine changes cite, the ratifications of their emergency changes.
+ * Their signatures must meet the rules in force (what `coop sign` asks of a new signer).
+ */
+export function reliedOn(gov: Governance): Set<string> {
+  const ids = new Set<string>();
+  const stacks = new Set(gov.decisions.flatMap((d) => (isLockDecision(d.decision) ? [d.decision.stack] : [])));
+  for (const stack of stacks) {
+    for (const d of stateSegment(chainOf(gov, stack))) {
+      ids.add(d.id);
+      if (d.decision.kind === "routine") ids.add(d.decision.standing);
+      if (d.decision.kind === "emergency") for (const r of ratificationsOf(gov, d.decision)) ids.add(r.id);
+    }
+  }
+  return ids;
+}
+
+/**
+ * What the approved state rests on beyond its chain: the standing decision each routine change
+ * in it cites must meet the rules in force too.
+ */
+function standingFindings(gov: Governance, segment: readonly LoadedDecision[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const d of segment) {
+    if (d.decision.kind !== "routine") continue;
+    const s = gov.byId.get(d.decision.standing);
+    if (!s || s.decision.kind !== "standing") continue; // routineFindings reports it
+    const own = decisionFindings(gov, s).some((f) => f.level === "error");
+    const inForce = inForceFindings(gov, s);
+    findings.push(...decisionFindings(gov, s), ...inForce);
+    if (!own && inForce.some((f) => f.level === "error")) {
+      findings.push({ ...base(d), field: "standing", code: "standing-missing", level: "error", message: `its standing decision '${s.id}' does not meet the rules in force (see its findings)`, remediation: `the standing decision needs the signatures the rules in force require: coop sign ${s.id} --key <key>` });
+    }
   }
   return findings;
 }
@@ -280,16 +453,9 @@ export function checkLockBacked(gov: Governance, stack: string, lock: Lock | und
     }
     return findings;
   }
-  findings.push(...decisionFindings(gov, head));
-  if (gov.rules) {
-    const now_ = requirementFor(gov.rules, head.decision);
-    if (!now_) {
-      findings.push({ ...base(head), code: "standing-scope", level: "error", message: `the rules in force no longer list the change class '${(head.decision as { class?: string }).class}'`, remediation: "this state needs a vote: coop propose --post, then coop decide" });
-    } else if (JSON.stringify(now_) !== JSON.stringify(head.decision.requires)) {
-      const current = checkSignatures(gov, head, now_, "the rules in force");
-      findings.push(...current.findings.filter((f) => f.code === "signatures-insufficient" || f.code === "signature-wrong-role"));
-    }
-  }
+  const segment = stateSegment(chain);
+  for (const d of segment) findings.push(...decisionFindingsInForce(gov, d));
+  findings.push(...standingFindings(gov, segment));
   findings.push(...emergencyFindings(gov, chain, now));
   return dedupe(findings);
 }
@@ -314,16 +480,18 @@ export function verifyLedger(gov: Governance, now: Date): Finding[] {
   const stacks = new Set<string>();
   for (const d of gov.decisions) if (isLockDecision(d.decision)) stacks.add(d.decision.stack);
   for (const s of gov.locks.keys()) stacks.add(s);
-  const heads = new Set<LoadedDecision>();
   for (const stack of [...stacks].sort()) {
     const lock = gov.locks.get(stack)?.lock;
     const lockBroken = gov.problems.some((p) => p.file === `governance/approved/${stack}.lock.json`);
     if (!lock && lockBroken) continue;
     findings.push(...checkLockBacked(gov, stack, lock, now));
-    const head = chainOf(gov, stack).head;
-    if (head) heads.add(head);
+    // The gate only needs one valid ratification; the record should have no invalid one.
+    for (const d of stateSegment(chainOf(gov, stack))) {
+      if (d.decision.kind === "emergency") for (const r of ratificationsOf(gov, d.decision)) findings.push(...inForceFindings(gov, r));
+    }
   }
-  for (const d of gov.decisions) if (!heads.has(d)) findings.push(...decisionFindings(gov, d));
+  // Cached per decision; what checkLockBacked already reported is dropped by dedupe.
+  for (const d of gov.decisions) findings.push(...decisionFindings(gov, d));
   for (const stack of gov.stacks) {
     if (!stacks.has(stack)) findings.push({ stack, file: `stacks/${stack}.yaml`, code: "lock-missing", level: "warning", message: `stack '${stack}' has no approved lock yet; it cannot be deployed`, remediation: `coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>` });
   }

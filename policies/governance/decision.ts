@@ -16,7 +16,7 @@
 import { z } from "zod";
 import type { Json, JsonObject } from "../view";
 import { canonicalRecordJson } from "./canonical";
-import { CHANGE_CLASSES, SignatureRequirementSchema } from "./rules";
+import { CHANGE_CLASSES, role } from "./rules";
 import { MEMBER_NAME_RE } from "./members";
 
 export const DECISIONS_DIR = "governance/decisions";
@@ -122,6 +122,19 @@ export const MeetingEvidenceSchema = z
 export const EvidenceSchema = z.discriminatedUnion("type", [PollEvidenceSchema, MeetingEvidenceSchema]);
 export type Evidence = z.output<typeof EvidenceSchema>;
 
+/**
+ * The requirement as recorded. Unlike the rules' schema it has no defaults: records are used as
+ * read (load.ts keeps the raw record, which members signed), so a field the schema would fill
+ * in must be refused instead.
+ */
+export const RecordedRequirementSchema = z
+  .object({
+    count: z.number().int().min(1).max(100).describe("How many different members must sign (at least 1)."),
+    roles: z.array(role).min(1).describe("Each signer must hold at least one of these roles."),
+  })
+  .strict()
+  .describe("Signatures the rules required when the decision was recorded: `count` different members, each holding one of `roles`.");
+
 const common = {
   version: z.literal(1).describe("Format version of the record."),
   id: decisionId.describe("The decision's id; also its file name."),
@@ -130,7 +143,7 @@ const common = {
   recordedAt: isoTime.describe("When coop recorded it."),
   summary: z.string().describe("What was decided, in plain words."),
   rulesSha256: hex64.describe("sha256 of the canonical rules in force when it was recorded."),
-  requires: SignatureRequirementSchema.describe("Signatures the rules required when it was recorded."),
+  requires: RecordedRequirementSchema,
   signatures: z.array(SignatureEntrySchema).describe("Members' signatures (not covered by the signatures themselves)."),
 };
 
@@ -206,6 +219,10 @@ export type StandingDecision = z.output<typeof StandingSchema>;
 export type RatificationDecision = z.output<typeof RatificationSchema>;
 export type EmergencyDecision = z.output<typeof EmergencySchema>;
 export type RoutineDecision = z.output<typeof RoutineSchema>;
+
+type Unsigned<T> = T extends unknown ? Omit<T, "requires" | "signatures"> : never;
+/** A record as a command builds it, before the rules' requirement and any signature are added. */
+export type DecisionDraft = Unsigned<Decision>;
 
 export function isLockDecision(d: Decision): d is LockDecision {
   return d.kind === "genesis" || d.kind === "change" || d.kind === "routine" || d.kind === "emergency";

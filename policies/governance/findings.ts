@@ -20,6 +20,7 @@ export const FINDING_CODES = {
   "chain-broken": "a decision follows a decision that does not exist or is not of its stack",
   "chain-fork": "two decisions follow the same decision",
   "chain-replaces-mismatch": "a decision's `replaces` is not the digest of the decision it follows",
+  "genesis-misplaced": "a genesis decision is not its stack's one first decision (previous: null, replaces: null)",
   // Signatures
   "signature-invalid": "a signature does not verify",
   "signature-non-member": "a signature was made by a key that is not a member's",
@@ -38,6 +39,8 @@ export const FINDING_CODES = {
   "poll-threshold": "too few agreed",
   "poll-blocks": "the poll was blocked",
   "poll-outcome": "the recorded outcome does not match the recorded counts",
+  "poll-rules-mismatch": "a poll was evaluated under other values than the rules the decision names",
+  "poll-reused": "a poll already recorded by another decision is recorded again",
   "decision-stale": "the poll closed longer ago than the rules allow when it was recorded",
   "digest-mismatch": "the decision's digest differs from what its evidence approved",
   // Routine, emergency
@@ -47,6 +50,7 @@ export const FINDING_CODES = {
   "routine-out-of-class": "a routine decision contains a change outside its class",
   "emergency-unratified": "the approved state contains an emergency change not yet ratified",
   "emergency-overdue": "an emergency change was not ratified before its deadline",
+  "emergency-deadline": "an emergency's ratification deadline is later than the rules allow",
   "ratification-target": "a ratification does not ratify an emergency decision of its stack",
   // Major upgrades
   "major-unnamed": "a Mastodon or Postgres major upgrade that the decision does not name",

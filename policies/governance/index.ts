@@ -7,7 +7,7 @@
  *   const all = verifyLedger(gov, new Date());                         // coop verify
  */
 export { loadGovernance, readDecisionText, type Governance, type LoadedDecision, type LoadedLock } from "./load";
-export { checkLockBacked, verifyLedger, chainOf, decisionFindings, evidenceFindings, emergencyFindings, type Chain } from "./check";
+export { checkLockBacked, verifyLedger, chainOf, decisionFindings, decisionFindingsInForce, inForceFindings, evidenceFindings, emergencyFindings, stateSegment, reliedOn, type Chain } from "./check";
 export { FINDING_CODES, errorsOf, formatFinding, type Finding, type FindingCode } from "./findings";
 export { RulesSchema, rulesDigest, RULES_FILE, CHANGE_CLASSES, type Rules, type SignatureRequirement, type ChangeClass } from "./rules";
 export { MembersSchema, MEMBERS_FILE, indexMemberKeys, type Members, type Member } from "./members";
@@ -28,7 +28,7 @@ export {
 export { DECISION_NAMESPACE, verifySshsig, signSshsig, parseSshsig } from "./sshsig";
 export { parsePublicKeyLine, fingerprintOf, type SshPublicKey } from "./ssh-keys";
 export { checkSignatures, requirementFor, verifySignatures } from "./signatures";
-export { evaluatePoll, POLL_RULES, type AppliedRules, type PollEvaluation, type RuleResult } from "./poll-rules";
+export { evaluatePoll, appliedRulesOf, POLL_RULES, type AppliedRules, type PollEvaluation, type RuleResult } from "./poll-rules";
 export { pollFactsFromResponse, MalformedPoll, type PollFacts, type Counts } from "./loomio-poll";
 export { planBindingLine, standingBindingLine, checkBinding, findPlanBindings, type Expectation, type StandingTerms } from "./binding";
 export { checkChangeClass, parseImageRef, versionStep, type ClassCheck } from "./change-classes";

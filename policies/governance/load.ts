@@ -89,6 +89,9 @@ export function readDecisionText(text: string, shown: string): { decision: Decis
     parseYamlText(text, DecisionSchema, shown);
     throw new FileProblems([{ file: shown, message: parsed.error.issues[0]?.message ?? "does not match the decision format" }]);
   }
+  // The raw record is what members signed, and it is the decision: DecisionSchema fills in no
+  // defaults and transforms nothing (a test pins this), so a field it would have to supply is
+  // refused above instead of read as undefined later.
   return { decision: raw as Decision, raw: raw as JsonObject };
 }
 

@@ -69,15 +69,22 @@ export interface PollFacts {
 
 export class MalformedPoll extends Error {}
 
-/** Reads the poll out of a parsed b2 response; throws MalformedPoll when the shape is not Loomio's. */
+/**
+ * Reads the poll out of a parsed b2 response; throws MalformedPoll when the shape is not
+ * Loomio's, when it is not the poll asked for (`wantKey`: its key or numeric id), or when its
+ * counts contradict each other.
+ */
 export function pollFactsFromResponse(body: unknown, wantKey?: string): PollFacts {
   const parsed = PollResponseSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new MalformedPoll(`the response is not a Loomio poll (${issue.path.join(".") || "top level"}: ${issue.message})`);
   }
-  const poll = wantKey ? parsed.data.polls.find((p) => p.key === wantKey || String(p.id) === wantKey) ?? parsed.data.polls[0] : parsed.data.polls[0];
-  return {
+  const polls = parsed.data.polls;
+  // Another poll's votes must never be recorded as this one's (a proxy or cache answering for another key).
+  const poll = wantKey === undefined ? polls[0] : polls.find((p) => p.key === wantKey || String(p.id) === wantKey);
+  if (!poll) throw new MalformedPoll(`the response is for poll ${polls.map((p) => `'${p.key}' (id ${p.id})`).join(", ")}, not the poll '${wantKey}' coop asked for`);
+  const facts: PollFacts = {
     pollId: poll.id,
     key: poll.key,
     groupId: poll.group_id ?? null,
@@ -92,6 +99,24 @@ export function pollFactsFromResponse(body: unknown, wantKey?: string): PollFact
     decidedVotersCount: poll.decided_voters_count ?? 0,
     counts: tally(poll, parsed.data.poll_options),
   };
+  checkCounts(facts);
+  return facts;
+}
+
+/**
+ * Each decided voter holds one stance, so the votes per icon add up to decided_voters_count,
+ * and no more voters decided than were invited. Quorum and threshold are computed from these
+ * numbers; counts that disagree would make the outcome whatever the larger one says.
+ */
+function checkCounts(f: PollFacts): void {
+  if (f.decidedVotersCount > f.votersCount) {
+    throw new MalformedPoll(`decided_voters_count (${f.decidedVotersCount}) is larger than voters_count (${f.votersCount})`);
+  }
+  if (!f.counts) return;
+  const sum = COUNTED_ICONS.reduce((n, icon) => n + f.counts![icon], 0);
+  if (sum !== f.decidedVotersCount) {
+    throw new MalformedPoll(`the votes per option add up to ${sum} (${COUNTED_ICONS.map((i) => `${i} ${f.counts![i]}`).join(", ")}), but decided_voters_count is ${f.decidedVotersCount}`);
+  }
 }
 
 function timestamp(v: string | null | undefined, field: string): string | null {

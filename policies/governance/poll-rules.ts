@@ -7,6 +7,7 @@
 import { checkBinding, type Expectation } from "./binding";
 import type { Counts, PollFacts } from "./loomio-poll";
 import { meets, percent, toRatio, formatRatio, type RatioInput } from "./ratio";
+import type { Rules } from "./rules";
 
 export const POLL_RULES = ["closed", "not-discarded", "poll-type", "group", "electorate", "binding", "quorum", "threshold", "blocks", "age"] as const;
 export type PollRule = (typeof POLL_RULES)[number];
@@ -20,6 +21,22 @@ export interface AppliedRules {
   readonly threshold: RatioInput;
   readonly blocksAllowed: number;
   readonly maxAgeDays: number;
+}
+
+/** The rules' poll parameters, as a decision records them. */
+export function appliedRulesOf(rules: Rules): AppliedRules {
+  const { electorate: e, polls: p } = rules;
+  return { groupId: e.loomioGroupId, wholeGroup: e.wholeGroup, types: [...p.types], quorum: p.quorum, threshold: p.threshold, blocksAllowed: p.blocksAllowed, maxAgeDays: p.maxAgeDays };
+}
+
+/**
+ * Where recorded parameters differ from the rules', in words ("quorum 10% (the rules: 50%)").
+ * Values are compared as written: the same rules digest means the same text.
+ */
+export function appliedDifferences(recorded: AppliedRules, rules: AppliedRules): string[] {
+  const show = (k: keyof AppliedRules, v: AppliedRules[keyof AppliedRules]) => (k === "quorum" || k === "threshold" ? formatRatio(v as RatioInput) : JSON.stringify(v));
+  const keys: Array<keyof AppliedRules> = ["groupId", "wholeGroup", "types", "quorum", "threshold", "blocksAllowed", "maxAgeDays"];
+  return keys.filter((k) => JSON.stringify(recorded[k]) !== JSON.stringify(rules[k])).map((k) => `${k} ${show(k, recorded[k])} (the rules: ${show(k, rules[k])})`);
 }
 
 export interface RuleResult {

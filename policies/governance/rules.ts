@@ -32,7 +32,8 @@ export const role = z.string().regex(ROLE_RE, { message: "expected a role name s
 
 export const SignatureRequirementSchema = z
   .object({
-    count: z.number().int().min(0).max(100).default(1).describe("How many different members must sign."),
+    // At least one: a decision no member signed would approve whatever its file says.
+    count: z.number().int().min(1).max(100).default(1).describe("How many different members must sign (at least 1)."),
     roles: z.array(role).min(1).default(["admin"]).describe("Each signer must hold at least one of these roles."),
   })
   .strict()

@@ -9,7 +9,7 @@ import type { Governance, LoadedDecision } from "./load";
 import { hasAnyRole, wasMemberAt } from "./members";
 import type { Rules, SignatureRequirement } from "./rules";
 import { DECISION_NAMESPACE, verifySshsig } from "./sshsig";
-import { signaturePayload, type Decision } from "./decision";
+import { signaturePayload, type DecisionDraft } from "./decision";
 import type { JsonObject } from "../view";
 
 export interface VerifiedSignature {
@@ -57,7 +57,7 @@ export function verifySignatures(gov: Governance, d: LoadedDecision): VerifiedSi
 }
 
 /** The requirement the rules set for a decision of this kind and evidence. */
-export function requirementFor(rules: Rules, decision: Decision): SignatureRequirement | undefined {
+export function requirementFor(rules: Rules, decision: DecisionDraft): SignatureRequirement | undefined {
   switch (decision.kind) {
     case "genesis":
       return rules.signatures.genesis;
@@ -68,6 +68,10 @@ export function requirementFor(rules: Rules, decision: Decision): SignatureRequi
     default:
       return decision.evidence.type === "meeting" ? rules.signatures.manual : rules.signatures.decisions;
   }
+}
+
+export function sameRequirement(a: SignatureRequirement, b: SignatureRequirement): boolean {
+  return a.count === b.count && a.roles.length === b.roles.length && a.roles.every((r) => b.roles.includes(r));
 }
 
 export interface SignatureCheck {
@@ -125,7 +129,7 @@ export function checkSignatures(gov: Governance, d: LoadedDecision, requirement:
       ...base,
       code: "signatures-insufficient",
       level: "error",
-      message: `${signers.size} valid signature${signers.size === 1 ? "" : "s"}${signers.size ? ` (${[...signers].join(", ")})` : ""}; ${label} require${label.endsWith("s") ? "" : "s"} ${requirement.count} by ${requirement.roles.join(" or ")} — ${missing} more needed; until then the lock it sets does not count as approved`,
+      message: `${signers.size} valid signature${signers.size === 1 ? "" : "s"}${signers.size ? ` (${[...signers].join(", ")})` : ""}; ${label} require${/^the rules\b/.test(label) ? "" : "s"} ${requirement.count} by ${requirement.roles.join(" or ")} — ${missing} more needed; until then the lock it sets does not count as approved`,
       remediation: `another member with role ${requirement.roles.join(" or ")} signs: coop sign ${d.id} --key ~/.ssh/id_ed25519`,
     });
   }

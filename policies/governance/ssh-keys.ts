@@ -61,48 +61,61 @@ export function parsePublicKeyBlob(blob: Buffer): SshPublicKey {
 
 function decodeBlob(blob: Buffer, id: string): SshPublicKey {
   const r = new WireReader(blob);
-  let type: string;
   try {
-    type = r.text();
-    const base = { type, blob, id, fingerprint: fingerprintOf(blob), comment: "" };
-    switch (type) {
-      case "ssh-ed25519": {
-        const x = r.string();
-        if (x.length !== 32) throw new KeyParseError("an ed25519 key must be 32 bytes");
-        return { ...base, key: createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: b64url(x) }, format: "jwk" }) };
-      }
-      case "ssh-rsa": {
-        const e = r.mpint();
-        const n = r.mpint();
-        if (n.length * 8 < 2048) throw new KeyParseError(`RSA keys shorter than 2048 bits are refused (this one has ${n.length * 8})`);
-        return { ...base, key: createPublicKey({ key: { kty: "RSA", n: b64url(n), e: b64url(e) }, format: "jwk" }) };
-      }
-      case "ecdsa-sha2-nistp256":
-      case "ecdsa-sha2-nistp384":
-      case "ecdsa-sha2-nistp521": {
-        const curveName = r.text();
-        const curve = CURVES[curveName];
-        if (!curve || `ecdsa-sha2-${curveName}` !== type) throw new KeyParseError(`unexpected curve ${curveName} in a ${type} key`);
-        const q = r.string();
-        if (q.length !== 1 + 2 * curve.bytes || q[0] !== 4) throw new KeyParseError("expected an uncompressed curve point");
-        const x = q.subarray(1, 1 + curve.bytes);
-        const y = q.subarray(1 + curve.bytes);
-        return {
-          ...base,
-          key: createPublicKey({ key: { kty: "EC", crv: curve.crv, x: b64url(x), y: b64url(y) }, format: "jwk" }),
-          ecdsa: { hash: curve.hash, bytes: curve.bytes },
-        };
-      }
-      case "sk-ssh-ed25519@openssh.com":
-      case "sk-ecdsa-sha2-nistp256@openssh.com":
-        return base;
-      default:
-        throw new KeyParseError(`unsupported key type ${type}`);
-    }
+    const key = decodeFields(r, blob, id);
+    // The key id is the whole blob: extra bytes would make one key look like another member's.
+    if (!r.done) throw new KeyParseError(`the ${key.type} key has trailing bytes after its fields`);
+    return key;
   } catch (e) {
     if (e instanceof KeyParseError) throw e;
     if (e instanceof WireError) throw new KeyParseError(`the key data is damaged: ${e.message}`);
     throw new KeyParseError(`the key cannot be used: ${(e as Error).message}`);
+  }
+}
+
+function decodeFields(r: WireReader, blob: Buffer, id: string): SshPublicKey {
+  const type = r.text();
+  const base = { type, blob, id, fingerprint: fingerprintOf(blob), comment: "" };
+  switch (type) {
+    case "ssh-ed25519": {
+      const x = r.string();
+      if (x.length !== 32) throw new KeyParseError("an ed25519 key must be 32 bytes");
+      return { ...base, key: createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: b64url(x) }, format: "jwk" }) };
+    }
+    case "ssh-rsa": {
+      const e = r.mpint();
+      const n = r.mpint();
+      if (n.length * 8 < 2048) throw new KeyParseError(`RSA keys shorter than 2048 bits are refused (this one has ${n.length * 8})`);
+      return { ...base, key: createPublicKey({ key: { kty: "RSA", n: b64url(n), e: b64url(e) }, format: "jwk" }) };
+    }
+    case "ecdsa-sha2-nistp256":
+    case "ecdsa-sha2-nistp384":
+    case "ecdsa-sha2-nistp521": {
+      const curveName = r.text();
+      const curve = CURVES[curveName];
+      if (!curve || `ecdsa-sha2-${curveName}` !== type) throw new KeyParseError(`unexpected curve ${curveName} in a ${type} key`);
+      const q = r.string();
+      if (q.length !== 1 + 2 * curve.bytes || q[0] !== 4) throw new KeyParseError("expected an uncompressed curve point");
+      const x = q.subarray(1, 1 + curve.bytes);
+      const y = q.subarray(1 + curve.bytes);
+      return {
+        ...base,
+        key: createPublicKey({ key: { kty: "EC", crv: curve.crv, x: b64url(x), y: b64url(y) }, format: "jwk" }),
+        ecdsa: { hash: curve.hash, bytes: curve.bytes },
+      };
+    }
+    // Security keys: read (so the blob is checked whole) but not usable for signing decisions.
+    case "sk-ssh-ed25519@openssh.com":
+      r.string();
+      r.string();
+      return base;
+    case "sk-ecdsa-sha2-nistp256@openssh.com":
+      r.text();
+      r.string();
+      r.string();
+      return base;
+    default:
+      throw new KeyParseError(`unsupported key type ${type}`);
   }
 }
 

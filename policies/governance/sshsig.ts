@@ -51,8 +51,11 @@ export function parseSshsig(armored: string): ParsedSshsig {
   const hashAlgorithm = r.text();
   const sigBlob = new WireReader(r.string());
   if (!r.done) throw new WireError("trailing bytes after the signature");
+  // As ssh-keygen -Y verify: bytes it would refuse must not make a signature valid here.
+  if (reserved.length > 0) throw new WireError("the reserved field is not empty");
   const signatureType = sigBlob.text();
   const signature = sigBlob.string();
+  if (!sigBlob.done) throw new WireError("trailing bytes after the signature proper");
   return { publicKey, namespace, reserved, hashAlgorithm, signatureType, signature };
 }
 
@@ -109,6 +112,7 @@ function verifyRaw(key: SshPublicKey, signatureType: string, signature: Buffer, 
       const r = new WireReader(signature);
       const rr = r.mpint();
       const ss = r.mpint();
+      if (!r.done) throw new Error("the ECDSA signature has trailing bytes");
       const size = key.ecdsa.bytes;
       if (rr.length > size || ss.length > size) return false;
       const p1363 = Buffer.concat([Buffer.alloc(size - rr.length), rr, Buffer.alloc(size - ss.length), ss]);

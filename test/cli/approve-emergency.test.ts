@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Decision } from "../../policies/governance/decision";
+import { approvedRepo } from "../helpers/approved-repo";
 import { planBindingLine } from "../../policies/governance/binding";
 import { coop } from "../helpers/cli";
 import { changedFiles, snapshot } from "../helpers/files";
@@ -59,6 +61,46 @@ describe("routine changes: coop approve --standing", () => {
       expect(await verifyCodes(root, now)).toEqual({ code: 0, codes: [] });
     } finally {
       cleanup();
+    }
+  });
+});
+
+describe("routine changes: the standing decision must meet the rules in force", () => {
+  it("coop approve refuses a standing decision that set itself a lower bar than the rules (one admin for a meeting)", async () => {
+    const repo = await approvedRepo(["example"]);
+    try {
+      const now = "2026-09-01T10:00:00Z";
+      const standing: Decision = {
+        kind: "standing",
+        version: 1,
+        id: "standing-0001-image-patch",
+        project: "coop-infra",
+        decidedAt: "2026-08-30T00:00:00.000Z",
+        recordedAt: "2026-08-30T00:00:00.000Z",
+        summary: "Pre-approves image-patch on example.",
+        rulesSha256: repo.rulesSha256(),
+        requires: { count: 1, roles: ["admin"] },
+        signatures: [],
+        terms: { classes: ["image-patch"], stacks: ["example"], until: null },
+        evidence: { type: "meeting", meeting: "General assembly 2026-08-30", minutes: "docs/minutes/2026-08-30.md" },
+      };
+      repo.write(repo.sign(standing, "ada"));
+      setSpec(repo.root, /version: v4\.6\.3/, "version: v4.6.4");
+      const before = snapshot(repo.root);
+      const r = await coop(["approve", "--stack", "example", "--standing", standing.id], { root: repo.root, env: env(now) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/standing decision standing-0001-image-patch is not valid under the rules in force/);
+      expect(r.stderr).toMatch(/1 valid signature \(ada\); the rules in force require 2 by admin/);
+      expect(r.stderr).toMatch(/hint: it needs the signatures governance\/rules\.yaml requires \(coop sign standing-0001-image-patch --key <key>\)/);
+      expect(changedFiles(before, snapshot(repo.root))).toEqual([]);
+
+      // With the second admin's signature it pre-approves the patch.
+      repo.write(repo.sign(standing, "ada", "grace"));
+      const ok = await coop(["approve", "--stack", "example", "--standing", standing.id], { root: repo.root, env: env(now) });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/Recorded routine decision example-0002-routine/);
+    } finally {
+      repo.cleanup();
     }
   });
 });

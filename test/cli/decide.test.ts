@@ -154,6 +154,9 @@ describe("coop decide --poll: Loomio errors exit 2 with a clear message", () => 
     ["500 every time", () => [json(500, `internal error near ${KEY}`)], /HTTP 500 .* after 4 attempts/],
     ["not JSON", () => [{ status: 200, body: "<html>login</html>" }], /is not JSON/],
     ["JSON of another shape", () => [json(200, { polls: [] })], /cannot be used: the response is not a Loomio poll/],
+    ["an answer for another poll", () => [json(200, passing(repo.digest, { key: "Other123" }))], /cannot be used: the response is for poll 'Other123' \(id 555\), not the poll 'AbC123xy' coop asked for/],
+    ["votes that do not add up to the decided voters", () => [json(200, passing(repo.digest, { decided_voters_count: 6 }))], /cannot be used: the votes per option add up to 5 .*but decided_voters_count is 6/],
+    ["more decided voters than voters", () => [json(200, passing(repo.digest, { ...withVotes({ agree: 6, abstain: 1, disagree: 1, block: 0 }, 8), voters_count: 7 }))], /cannot be used: decided_voters_count \(8\) is larger than voters_count \(7\)/],
   ];
   for (const [name, answers, message] of cases) {
     it(name, async () => {
@@ -204,5 +207,79 @@ describe("coop decide --manual", () => {
     const r = await coop(["decide", "--stack", "example", "--manual"], { root: repo.root, env: env() });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--manual needs --meeting/);
+  });
+});
+
+describe("coop decide --poll: what is recorded of the poll's address", () => {
+  it("the canonical address, whatever address was given", async () => {
+    const r0 = await changedRepo();
+    try {
+      fake.answers = [json(200, passing(r0.digest))];
+      const r = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon#comments`], { root: r0.root, env: env() });
+      expect(r.code, r.stderr).toBe(0);
+      const record = readFileSync(join(r0.root, "governance/decisions/example-0002-change.yaml"), "utf8");
+      const url = /\n {2}url: "?([^"\n]*)"?\n/.exec(record)?.[1];
+      expect(url).toBe(`${fake.url}/p/AbC123xy`);
+      expect(record.includes("approve-mastodon")).toBe(false);
+    } finally {
+      r0.cleanup();
+    }
+  });
+
+  const refused: Array<[string, (url: string) => string, RegExp]> = [
+    ["a query string (an API key in the address)", (url) => `${url}/p/AbC123xy?api_key=${KEY}`, /the poll address must not contain a query/],
+    ["an empty query", (url) => `${url}/p/AbC123xy?`, /the poll address must not contain a query/],
+    ["a user name and password", (url) => url.replace("http://", `http://bot:${KEY}@`) + "/p/AbC123xy", /the poll address must not contain a user name or password/],
+  ];
+  for (const [name, address, message] of refused) {
+    it(`refuses an address with ${name}: exit 2, no request, nothing written`, async () => {
+      const before = snapshot(repo.root);
+      const seen = fake.requests.length;
+      const r = await decide(repo.root, ["--poll", address(fake.url)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/hint: pass the poll's key, or its plain address/);
+      expect(fake.requests.length).toBe(seen);
+      expect(changedFiles(before, snapshot(repo.root))).toEqual([]);
+    });
+  }
+});
+
+describe("coop decide --poll: a poll approves one decision", () => {
+  it("refuses a poll an earlier decision recorded (e.g. to roll back), by key or by id; exit 1, nothing written", async () => {
+    const r0 = await changedRepo();
+    try {
+      const spec = join(r0.root, "stacks", "example.yaml");
+      fake.answers = [json(200, passing(r0.digest))];
+      expect((await decide(r0.root)).code).toBe(0);
+
+      writeFileSync(spec, readFileSync(spec, "utf8").replace(/version: v4\.6\.4/, "version: v4.6.5"));
+      const d2 = (await makePlan(r0.root, "example")).digest;
+      fake.answers = [json(200, closedPoll({ id: 556, key: "XyZ98765", details: planBindingLine("example", d2) }))];
+      const second = await decide(r0.root, ["--poll", "XyZ98765"]);
+      expect(second.code, second.stderr).toBe(0);
+
+      // Back to v4.6.4, which poll AbC123xy approved once already.
+      writeFileSync(spec, readFileSync(spec, "utf8").replace(/version: v4\.6\.5/, "version: v4.6.4"));
+      fake.answers = [json(200, passing(r0.digest))];
+      const before = snapshot(r0.root);
+      const seen = fake.requests.length;
+      for (const ref of ["AbC123xy", "555", `${fake.url}/p/AbC123xy`]) {
+        const again = await decide(r0.root, ["--poll", ref]);
+        expect(again.code, again.stderr).toBe(1);
+        expect(again.stderr).toMatch(/poll (AbC123xy|555) was already recorded by decision example-0002-change; a poll approves one decision, so it cannot approve this one\. Nothing was written\./);
+        expect(again.stderr).toMatch(/hint: let the members vote on this: coop propose --stack example --post/);
+      }
+      expect(fake.requests.length).toBe(seen);
+
+      // Under another key, the same poll id is still the same poll (known only once fetched).
+      fake.answers = [json(200, passing(r0.digest, { key: "NewKey55" }))];
+      const byId = await decide(r0.root, ["--poll", "NewKey55", "--json"]);
+      expect(byId.code).toBe(1);
+      expect(JSON.parse(byId.stdout)).toMatchObject({ passed: false, poll: "NewKey55", failed: [{ rule: "unused", detail: "poll NewKey55 was already recorded by decision example-0002-change" }] });
+      expect(changedFiles(before, snapshot(r0.root))).toEqual([]);
+    } finally {
+      r0.cleanup();
+    }
   });
 });

@@ -93,4 +93,24 @@ describe("Loomio settings and poll references", () => {
     expect(parsePollRef("https://www.loomio.com/p/AbC123xy/approve-mastodon")).toEqual({ key: "AbC123xy", origin: "https://www.loomio.com" });
     expect(() => parsePollRef("https://www.loomio.com/d/abc")).toThrow(/cannot find a poll key/);
   });
+
+  it("refuses an address carrying a query or user info, without echoing it", () => {
+    for (const address of ["https://www.loomio.com/p/AbC123xy?api_key=s3cret", "https://www.loomio.com/p/AbC123xy/title?", "https://www.loomio.com/p/AbC123xy?x=1#frag"]) {
+      const e = (() => {
+        try {
+          parsePollRef(address);
+        } catch (err) {
+          return err as Error & { exitCode?: number; hint?: string };
+        }
+        throw new Error(`accepted ${address}`);
+      })();
+      expect(e.message).toMatch(/the poll address must not contain a query/);
+      expect(e.message).not.toContain("s3cret");
+      expect(e.exitCode).toBe(2);
+      expect(e.hint).toMatch(/pass the poll's key, or its plain address/);
+    }
+    expect(() => parsePollRef("https://bot:s3cret@www.loomio.com/p/AbC123xy")).toThrow(/must not contain a user name or password/);
+    expect(() => parsePollRef("https://bot@www.loomio.com/p/AbC123xy")).toThrow(/must not contain a user name or password/);
+    expect(parsePollRef("https://www.loomio.com/p/AbC123xy/title#comments")).toEqual({ key: "AbC123xy", origin: "https://www.loomio.com" });
+  });
 });

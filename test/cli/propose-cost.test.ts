@@ -61,9 +61,55 @@ describe("coop propose", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Loomio refused the new poll \(HTTP 422\): group_id is invalid/);
     expect(r.stderr).not.toContain(KEY);
-    const noGroup = await coop(["propose", "--stack", "example", "--post"], { root: repo.root, env: env({ LOOMIO_GROUP_ID: "" }) });
-    expect(noGroup.code).toBe(2);
-    expect(noGroup.stderr).toMatch(/LOOMIO_GROUP_ID is not set/);
+  });
+
+  it("--post goes to the rules' Loomio group; LOOMIO_GROUP_ID may not name another", async () => {
+    fake.answers = [json(200, createdPoll())];
+    let before = fake.requests.length;
+    const byRules = await coop(["propose", "--stack", "example", "--post"], { root: repo.root, env: env({ LOOMIO_GROUP_ID: "" }) });
+    expect(byRules.code, byRules.stderr).toBe(0);
+    expect(JSON.parse(fake.requests[before].body)).toMatchObject({ group_id: 42 });
+
+    before = fake.requests.length;
+    const other = await coop(["propose", "--stack", "example", "--post"], { root: repo.root, env: env({ LOOMIO_GROUP_ID: "7" }) });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/LOOMIO_GROUP_ID is 7, but the members vote in group 42 \(governance\/rules\.yaml electorate\.loomioGroupId\): a poll in group 7 could never approve this\. Nothing was posted/);
+    expect(other.stderr).toMatch(/hint: unset LOOMIO_GROUP_ID \(coop posts to group 42\)/);
+    expect(fake.requests.length).toBe(before);
+
+    const rulesFile = join(repo.root, "governance", "rules.yaml");
+    const rules = readFileSync(rulesFile, "utf8");
+    try {
+      writeFileSync(rulesFile, rules.replace("loomioGroupId: 42", "loomioGroupId: null"));
+      const none = await coop(["propose", "--stack", "example", "--post"], { root: repo.root, env: env() });
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(/governance\/rules\.yaml sets no electorate\.loomioGroupId, so no poll could approve this proposal/);
+      expect(fake.requests.length).toBe(before);
+    } finally {
+      writeFileSync(rulesFile, rules);
+    }
+  });
+
+  it("states how the vote is counted, from governance/rules.yaml", async () => {
+    const rulesFile = join(repo.root, "governance", "rules.yaml");
+    const rules = readFileSync(rulesFile, "utf8");
+    const example = await coop(["propose", "--stack", "example"], { root: repo.root, env: env() });
+    expect(example.stdout).toContain("under our rules a single block stops the proposal.");
+    expect(example.stdout).toContain("**When it passes** (the co-op's rules): at least half of the members invited must vote (abstaining counts as voting), and at least two thirds of the agree and disagree votes must be agree (abstentions do not count here); a single block stops the proposal.");
+    try {
+      writeFileSync(rulesFile, rules.replace("blocksAllowed: 0", "blocksAllowed: 2").replace("quorum: 0.5 ", "quorum: 0.6 ").replace('threshold: "2/3"', 'threshold: "3/4"'));
+      const r = await coop(["propose", "--stack", "example"], { root: repo.root, env: env() });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain("a single block stops");
+      expect(r.stdout).toContain("under our rules up to 2 blocks are allowed; 3 or more stop the proposal.");
+      expect(r.stdout).toContain("at least three fifths of the members invited must vote");
+      expect(r.stdout).toContain("at least three quarters of the agree and disagree votes must be agree");
+      const standing = await coop(["propose", "--standing", "--classes", "image-patch"], { root: repo.root, env: env() });
+      expect(standing.stdout).toContain("*Block* if you believe it would seriously harm the co-op: under our rules up to 2 blocks are allowed; 3 or more stop the proposal.");
+      expect(standing.stdout).toContain("at least three quarters of the agree and disagree votes must be agree");
+    } finally {
+      writeFileSync(rulesFile, rules);
+    }
   });
 
   it("a POST is not repeated after a server error (it may have created the poll)", async () => {

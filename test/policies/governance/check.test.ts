@@ -33,7 +33,8 @@ function genesis(stack: string, lock: Lock, at = "2026-01-01T00:00:00.000Z"): De
 
 function evidence(stack: string, digest: string, closedAt: string, recordedAt: string, over: Partial<PollEvidence> = {}): PollEvidence {
   const base = {
-    type: "loomio-poll" as const, url: "https://loomio.example/p/AbC123xy", key: "AbC123xy", pollId: 555, groupId: 42, title: "t", pollType: "proposal", closingAt: closedAt, closedAt, discardedAt: null, specifiedVotersOnly: false,
+    // One poll per approved state: a poll approves one decision only.
+    type: "loomio-poll" as const, url: `https://loomio.example/p/P${digest.slice(0, 8)}`, key: `P${digest.slice(0, 8)}`, pollId: parseInt(digest.slice(0, 6), 16), groupId: 42, title: "t", pollType: "proposal", closingAt: closedAt, closedAt, discardedAt: null, specifiedVotersOnly: false,
     binding: planBindingLine(stack, digest), votersCount: 7, decidedVotersCount: 5, counts: { agree: 4, abstain: 0, disagree: 1, block: 0 }, responseSha256: "f".repeat(64), fetchedAt: recordedAt, applied: { ...APPLIED, types: [...APPLIED.types] }, outcome: [] as PollEvidence["outcome"],
     ...over,
   };
@@ -259,5 +260,236 @@ describe("routine changes under a standing decision", () => {
   it("a standing decision that ended, or does not cover the stack, backs nothing", () => {
     expect(codes(check(routineLedger({ until: "2026-04-15T00:00:00.000Z" })).lock)).toEqual(["standing-expired"]);
     expect(codes(check(routineLedger({ stacks: ["mail"] })).lock)).toEqual(["standing-scope"]);
+  });
+});
+
+/** Writes `d` as its file would read with `requires` replaced by hand (the schema, not the type, judges it). */
+function withRequires(d: Decision, requires: unknown): Decision {
+  return { ...(d as unknown as Record<string, unknown>), requires } as unknown as Decision;
+}
+
+describe("decisions the approved state depends on meet the rules in force, not only their own `requires`", () => {
+  /** sound ledger → emergency (signed by two admins) → a ratification built by `ratify`. */
+  function ratifiedLedger(ratify: (r: Decision) => Decision) {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "hotfix");
+    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "security fix", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    writeDecisionFile(root, signed(e, "ada", "grace"));
+    writeLockFile(root, l3);
+    const r: Decision = { kind: "ratification", ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"), decidedAt: "2026-05-29T00:00:00.000Z", stack: "example", ratifies: e.id, digest: l3.digest, evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z") };
+    const file = writeDecisionFile(root, ratify(r));
+    return { root, file: `governance/decisions/${file.split("/").pop()}` };
+  }
+  const AFTER_DEADLINE = new Date("2026-07-01T00:00:00Z");
+
+  it("an unsigned ratification that requires no signature (count 0) ratifies nothing and is a schema error", () => {
+    const { root, file } = ratifiedLedger((r) => withRequires(r, { count: 0, roles: ["admin"] }));
+    const { lock, all } = check(root, "example", AFTER_DEADLINE);
+    expect(codes(lock)).toEqual(["emergency-overdue"]);
+    expect(all.find((f) => f.file === file)).toMatchObject({ code: "schema", level: "error", field: "requires.count" });
+  });
+
+  it("a ratification signed by a member without the role the rules in force name does not ratify", () => {
+    const { root, file } = ratifiedLedger((r) => signed({ ...r, requires: { count: 1, roles: ["member"] } }, "tom"));
+    const { lock, all } = check(root, "example", AFTER_DEADLINE);
+    expect(codes(lock)).toEqual(["emergency-overdue"]);
+    expect(lock[0].message).toMatch(/its ratification 'example-0004-ratification' does not count: .*needs signers with role admin \(the rules in force\)/);
+    const mine = all.filter((f) => f.file === file);
+    expect(codes(mine)).toEqual(["signature-wrong-role", "signatures-insufficient"]);
+    expect(mine.find((f) => f.code === "signatures-insufficient")?.message).toMatch(/the rules in force require 1 by admin/);
+    expect(mine.find((f) => f.code === "signatures-insufficient")?.remediation).toMatch(/coop sign example-0004-ratification/);
+  });
+
+  it("a ratification signed as the rules in force require still ratifies", () => {
+    const { root } = ratifiedLedger((r) => signed(r, "ada"));
+    const { lock, all } = check(root, "example", AFTER_DEADLINE);
+    expect(lock).toEqual([]);
+    expect(all).toEqual([]);
+  });
+
+  function standingLedger(standingOf: (s: Decision) => Decision) {
+    const { root, c, l2 } = soundLedger();
+    const terms = { classes: ["image-patch" as const], stacks: ["example"], until: null };
+    const standing: Decision = { kind: "standing", ...common("standing-0001-image-patch", "2026-04-01T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, terms, evidence: { type: "meeting", meeting: "General assembly 2026-04-01", minutes: "docs/minutes/2026-04-01.md" } };
+    writeDecisionFile(root, standingOf(standing));
+    const l3 = syntheticLock("example", "patched");
+    const routine: Decision = {
+      kind: "routine", ...common("example-0003-routine", "2026-05-01T00:00:00.000Z"), requires: { count: 1, roles: ["tech", "admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, standing: standing.id, class: "image-patch",
+      changes: [{ urn: "urn:x", op: "update", paths: [{ path: "image", old: "ghcr.io/mastodon/mastodon:v4.6.3", new: "ghcr.io/mastodon/mastodon:v4.6.4" }] }],
+    };
+    writeDecisionFile(root, signed(routine, "tom"));
+    writeLockFile(root, l3);
+    return root;
+  }
+
+  it("a standing decision that set its own bar (one tech signature for a meeting) backs no routine change", () => {
+    const root = standingLedger((s) => signed({ ...s, requires: { count: 1, roles: ["tech"] } }, "tom"));
+    const { lock, all } = check(root);
+    expect(codes(lock)).toEqual(["signature-wrong-role", "signatures-insufficient", "standing-missing"]);
+    expect(lock.find((f) => f.code === "standing-missing")?.message).toMatch(/standing decision 'standing-0001-image-patch' does not meet the rules in force/);
+    expect(lock.find((f) => f.code === "signatures-insufficient")).toMatchObject({ decision: "standing-0001-image-patch" });
+    expect(codes(all)).toEqual(["signature-wrong-role", "signatures-insufficient", "standing-missing"]);
+  });
+
+  it("an unsigned standing decision that requires no signature is a schema error and backs nothing", () => {
+    const root = standingLedger((s) => withRequires(s, { count: 0, roles: ["admin"] }));
+    const { lock, all } = check(root);
+    expect(codes(lock)).toEqual(["standing-missing"]);
+    expect(codes(all)).toEqual(["schema", "standing-missing"]);
+  });
+
+  it("a standing decision signed as the rules in force require backs the routine change", () => {
+    const root = standingLedger((s) => signed(s, "ada", "grace"));
+    expect(check(root).lock).toEqual([]);
+    expect(check(root).all).toEqual([]);
+  });
+
+  it("a poll recorded under the rules in force must have been evaluated with their quorum and threshold", () => {
+    const root = repo();
+    const rulesSha256 = loadGovernance(root).rulesSha256!;
+    const l1 = syntheticLock("example", "one");
+    const l2 = syntheticLock("example", "two");
+    const g = signed(genesis("example", l1), "ada");
+    const lax = { applied: { ...APPLIED, types: [...APPLIED.types], quorum: 0.1, threshold: "1/3" }, decidedVotersCount: 1, counts: { agree: 1, abstain: 0, disagree: 0, block: 0 } };
+    const c = signed({ ...change("example", 2, g as never, l2, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z", ...lax }), rulesSha256 }, "ada");
+    writeDecisionFile(root, g);
+    writeDecisionFile(root, c);
+    writeLockFile(root, l2);
+    const { lock, all } = check(root);
+    expect(codes(lock)).toEqual(["poll-rules-mismatch"]);
+    const f = lock[0];
+    expect(f).toMatchObject({ decision: "example-0002-change", field: "evidence.applied" });
+    expect(f.message).toMatch(/quorum 10% \(the rules: 50%\).*threshold 1\/3 \(the rules: 2\/3\)/);
+    expect(codes(all)).toEqual(["poll-rules-mismatch"]);
+
+    // Recorded under other rules (another digest), the record keeps the rules it names.
+    const other = repo();
+    writeDecisionFile(other, g);
+    writeDecisionFile(other, signed(change("example", 2, g as never, l2, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z", ...lax }), "ada"));
+    writeLockFile(other, l2);
+    expect(check(other).all).toEqual([]);
+  });
+
+  it("rules and decision records refuse a requirement of zero signatures", async () => {
+    const { RulesSchema } = await import("../../../policies/governance/rules");
+    const { DecisionSchema } = await import("../../../policies/governance/decision");
+    expect(RulesSchema.safeParse({ signatures: { decisions: { count: 0, roles: ["admin"] } } }).success).toBe(false);
+    expect(RulesSchema.safeParse({ emergency: { signatures: { count: 0 } } }).success).toBe(false);
+    const g = genesis("example", syntheticLock("example", "x"));
+    expect(DecisionSchema.safeParse(g).success).toBe(true);
+    expect(DecisionSchema.safeParse(withRequires(g, { count: 0, roles: ["admin"] })).success).toBe(false);
+  });
+});
+
+describe("a genesis is only ever a stack's first decision", () => {
+  it("a genesis in the middle of a chain approves nothing", () => {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "anything");
+    const g2: Decision = { kind: "genesis", ...common("example-0003-genesis", "2026-04-01T00:00:00.000Z"), stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, note: "a fresh start" };
+    writeDecisionFile(root, signed(g2, "ada"));
+    writeLockFile(root, l3);
+    const { lock, all } = check(root);
+    expect(codes(lock)).toEqual(["genesis-misplaced"]);
+    expect(lock[0]).toMatchObject({ decision: "example-0003-genesis", field: "previous", file: "governance/decisions/example-0003-genesis.yaml" });
+    expect(lock[0].message).toMatch(/a genesis starts a stack's chain \(previous: null, replaces: null\), but this one follows 'example-0002-change'/);
+    expect(lock[0].remediation).toMatch(/coop propose --stack example --post/);
+    expect(codes(all)).toEqual(["genesis-misplaced"]);
+  });
+
+  it("a genesis after an unratified emergency does not approve it", () => {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "hotfix");
+    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "fix", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    writeDecisionFile(root, signed(e, "ada", "grace"));
+    const l4 = syntheticLock("example", "after");
+    writeDecisionFile(root, signed({ kind: "genesis", ...common("example-0004-genesis", "2026-05-21T00:00:00.000Z"), stack: "example", digest: l4.digest, previous: e.id, replaces: l3.digest, note: "x" }, "ada"));
+    writeLockFile(root, l4);
+    const lock = check(root, "example", new Date("2026-07-01T00:00:00Z")).lock;
+    expect(codes(lock)).toEqual(["emergency-overdue", "genesis-misplaced"]);
+  });
+
+  it("a stack has at most one genesis", () => {
+    const root = repo();
+    const l1 = syntheticLock("example", "one");
+    writeDecisionFile(root, signed(genesis("example", l1), "ada"));
+    writeDecisionFile(root, signed({ ...genesis("example", syntheticLock("example", "two")), id: "example-0002-genesis" }, "ada"));
+    writeLockFile(root, l1);
+    const { all } = check(root);
+    expect(all.find((f) => f.code === "genesis-misplaced")).toMatchObject({ decision: "example-0002-genesis", message: expect.stringMatching(/stack 'example' already has a genesis \('example-0001-genesis'\)/) });
+  });
+});
+
+describe("an emergency's ratification deadline is bounded by the rules", () => {
+  function emergencyWithin(days: number, rulesSha256?: string) {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "hotfix");
+    const at = "2026-05-20T00:00:00.000Z";
+    const ratifyBy = new Date(Date.parse(at) + days * 86_400_000).toISOString();
+    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", at), ...(rulesSha256 ? { rulesSha256 } : {}), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "fix", ratifyBy, changes: [] };
+    writeDecisionFile(root, signed(e, "ada", "grace"));
+    writeLockFile(root, l3);
+    return root;
+  }
+
+  it("exactly ratificationDays is allowed (a warning until ratified)", () => {
+    const lock = check(emergencyWithin(14)).lock;
+    expect(codes(lock)).toEqual([]);
+    expect(codes(lock, "warning")).toEqual(["emergency-unratified"]);
+  });
+
+  it("a later deadline is an error, whatever rules the record names", () => {
+    for (const root of [emergencyWithin(400), emergencyWithin(15, loadGovernance(repo()).rulesSha256)]) {
+      const { lock, all } = check(root);
+      expect(codes(lock)).toEqual(["emergency-deadline"]);
+      const f = lock.find((x) => x.code === "emergency-deadline")!;
+      expect(f).toMatchObject({ decision: "example-0003-emergency", field: "ratifyBy" });
+      expect(f.message).toMatch(/ratification deadline \(.*\) is \d+ days after it was recorded \(.*\); the rules allow at most 14 days/);
+      expect(f.remediation).toMatch(/coop propose --stack example --post/);
+      expect(codes(all)).toEqual(["emergency-deadline"]);
+    }
+  });
+
+  it("an emergency ratified long ago is not judged by a shorter deadline adopted since", () => {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "hotfix");
+    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "fix", ratifyBy: "2026-06-19T00:00:00.000Z", changes: [] };
+    writeDecisionFile(root, signed(e, "ada", "grace"));
+    const r: Decision = { kind: "ratification", ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"), decidedAt: "2026-05-29T00:00:00.000Z", stack: "example", ratifies: e.id, digest: l3.digest, evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z") };
+    writeDecisionFile(root, signed(r, "ada"));
+    writeLockFile(root, l3);
+    const { lock, all } = check(root, "example", new Date("2026-07-01T00:00:00Z"));
+    expect(lock).toEqual([]);
+    expect(all).toEqual([]);
+  });
+});
+
+describe("a poll approves one decision", () => {
+  it("recording the poll of an earlier decision again (a roll-back) is refused", () => {
+    const { root, g, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "three");
+    const c3 = signed(change("example", 3, c as never, l3, "2026-03-20T09:00:00.000Z", { closedAt: "2026-03-19T12:00:00.000Z" }), "ada");
+    writeDecisionFile(root, c3);
+    // Back to l2 with the poll that approved l2 the first time (still young enough to record).
+    const again = signed({ ...change("example", 4, c3 as never, l2, "2026-04-05T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z" }), evidence: { ...(c as Extract<Decision, { kind: "change" }>).evidence } } as Decision, "ada");
+    writeDecisionFile(root, again);
+    writeLockFile(root, l2);
+    expect(g.kind).toBe("genesis");
+    const { lock, all } = check(root);
+    expect(codes(lock)).toEqual(["poll-reused"]);
+    expect(lock[0]).toMatchObject({ decision: "example-0004-change", field: "evidence" });
+    expect(lock[0].message).toMatch(/poll P[0-9a-f]{8} \(id \d+\) was already recorded by 'example-0002-change'/);
+    expect(lock[0].remediation).toMatch(/coop propose --stack example --post/);
+    expect(all.filter((f) => f.code === "poll-reused").map((f) => f.decision)).toEqual(["example-0004-change"]);
+  });
+
+  it("the same poll id under another key is the same poll", () => {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "three");
+    const ev = (c as Extract<Decision, { kind: "change" }>).evidence as PollEvidence;
+    const c3 = signed(change("example", 3, c as never, l3, "2026-04-11T09:00:00.000Z", { closedAt: "2026-04-10T12:00:00.000Z", pollId: ev.pollId }), "ada");
+    writeDecisionFile(root, c3);
+    writeLockFile(root, l3);
+    void l2;
+    expect(codes(check(root).lock)).toEqual(["poll-reused"]);
   });
 });

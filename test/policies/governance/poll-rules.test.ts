@@ -47,6 +47,29 @@ describe("reading Loomio's poll", () => {
     expect(() => pollFactsFromResponse(odd)).toThrow(/icon 'thumbs'/);
   });
 
+  it("takes only the poll asked for, by key or id, from a response with several", () => {
+    const body = closedPoll() as { polls: Array<Record<string, unknown>> };
+    body.polls.unshift({ ...body.polls[0], id: 777, key: "Other777", group_id: 42 });
+    expect(pollFactsFromResponse(body, "AbC123xy")).toMatchObject({ pollId: 555, key: "AbC123xy" });
+    expect(pollFactsFromResponse(body, "555")).toMatchObject({ pollId: 555, key: "AbC123xy" });
+  });
+
+  it("refuses an answer for another poll than the one asked for", () => {
+    expect(() => pollFactsFromResponse(closedPoll(), "XyZ98765")).toThrow(MalformedPoll);
+    expect(() => pollFactsFromResponse(closedPoll(), "XyZ98765")).toThrow(/the response is for poll 'AbC123xy' \(id 555\), not the poll 'XyZ98765' coop asked for/);
+    expect(() => pollFactsFromResponse(closedPoll(), "556")).toThrow(/not the poll '556'/);
+  });
+
+  it("refuses counts that do not add up: votes by icon must sum to decided_voters_count, decided ≤ voters", () => {
+    expect(() => pollFactsFromResponse(closedPoll({ decided_voters_count: 6 }), "AbC123xy")).toThrow(/the votes per option add up to 5 \(agree 4, abstain 0, disagree 1, block 0\), but decided_voters_count is 6/);
+    expect(() => pollFactsFromResponse(closedPoll({ decided_voters_count: 4 }), "AbC123xy")).toThrow(MalformedPoll);
+    // 8 decided of 7 invited: the counts agree with each other but not with the electorate.
+    expect(() => pollFactsFromResponse(closedPoll({ ...withVotes({ agree: 5, abstain: 1, disagree: 1, block: 1 }, 8), voters_count: 7 }), "AbC123xy")).toThrow(/decided_voters_count \(8\) is larger than voters_count \(7\)/);
+    // Hidden results: no counts to add up, the voter numbers are still checked.
+    expect(() => pollFactsFromResponse(closedPoll({ results: null, stance_counts: null, decided_voters_count: 9 }))).toThrow(/larger than voters_count/);
+    expect(pollFactsFromResponse(closedPoll({ results: null, stance_counts: null }), "AbC123xy").counts).toBeUndefined();
+  });
+
   it("a poll that hides its results cannot pass", () => {
     expect(failed({ results: null, stance_counts: null })).toEqual(["threshold", "blocks"]);
   });
