@@ -7,7 +7,10 @@
  * - Postgres dumps are streamed into restic (no copy on the data volume). restic stores whatever
  *   it reads, so a dump that died half-way would be saved as if it were whole. The script checks
  *   every exit status of the pipe and that pg_dump's closing line went by, and forgets the
- *   snapshot restic made of a cut-off stream. This works with every restic since 0.14 (Debian
+ *   snapshot restic made of a cut-off stream.
+ * - Each Postgres container's roles (pg_dumpall --globals-only, with password hashes) are saved
+ *   beside its databases, as their own snapshot: the dumps name owners they do not create
+ *   (Nextcloud's installer makes its own role), and a failed roles dump fails the backup. This works with every restic since 0.14 (Debian
  *   12's, patched by unattended-upgrades); `--stdin-from-command` (0.17+) would only replace the
  *   exit-status half of it.
  * - One service's failure does not stop the others: their data is still saved tonight, and the
@@ -22,6 +25,8 @@ import {
   type ResticSettings,
   dumpPath,
   fnName,
+  globalsPath,
+  postgresClusters,
   hasConsistencyWindow,
   renderPrelude,
   renderWindowFunctions,
@@ -48,6 +53,8 @@ export interface BackupScriptArgs {
 
 /** pg_dump's plain format ends with this line, followed by at most a few short ones. */
 export const DUMP_TRAILER = "-- PostgreSQL database dump complete";
+/** pg_dumpall's (also with --globals-only) ends with this one. */
+export const CLUSTER_DUMP_TRAILER = "-- PostgreSQL database cluster dump complete";
 
 export function renderBackupScript(args: BackupScriptArgs): string {
   validateItems(args.items);
@@ -116,30 +123,36 @@ trap 'exit 143' TERM
 # The functions below are called as \`f … || fail …\`, where bash suspends \`set -e\` inside
 # them; so every step checks its own result.
 
-# Passes a dump through and fails unless pg_dump's closing line came at the very end.
+readonly DUMP_TRAILER=${shq(DUMP_TRAILER)}
+readonly CLUSTER_TRAILER=${shq(CLUSTER_DUMP_TRAILER)}
+
+# require_complete_dump TRAILER: passes a dump through and fails unless its closing line
+# (pg_dump's or pg_dumpall's) came at the very end.
 require_complete_dump() {
-  awk -v trailer=${shq(DUMP_TRAILER)} '{ print } $0 == trailer { at = NR } END { exit (at > 0 && NR - at <= 8) ? 0 : 1 }'
+  awk -v trailer="$1" '{ print } $0 == trailer { at = NR } END { exit (at > 0 && NR - at <= 8) ? 0 : 1 }'
 }
 
-# dump_database SERVICE CONTAINER DATABASE USER: streams one database into the repository.
-dump_database() {
-  local service=$1 container=$2 database=$3 user=$4
-  local file="postgres/\${service}/\${database}.sql"
+# save_stream SERVICE FILE WHAT TRAILER PROGRAM COMMAND…: streams what COMMAND prints into the
+# repository as FILE, and keeps it only if every stage exited 0 and TRAILER came at the end.
+# PROGRAM names the dumping program in messages.
+save_stream() {
+  local service=$1 file=$2 what=$3 trailer=$4 program=$5
+  shift 5
   local summary id
   local -a status
   summary=$(mktemp) || return 1
-  docker exec "$container" pg_dump --username="$user" --no-password --clean --if-exists "$database" \\
-    | require_complete_dump \\
+  "$@" \\
+    | require_complete_dump "$trailer" \\
     | rst backup --stdin --stdin-filename "$file" --host "$BACKUP_HOST" \\
         --tag coop --tag "service:\${service}" --tag "$RUN_TAG" --json --quiet >"$summary"
   status=("\${PIPESTATUS[@]}")
   id=$(sed -n 's/.*"snapshot_id":"\\([0-9a-f]*\\)".*/\\1/p' "$summary" | tail -n 1)
   rm -f "$summary"
   if [ "\${status[*]}" = "0 0 0" ] && [ -n "$id" ]; then
-    log "\${service}: database \${database} saved (snapshot \${id})"
+    log "\${service}: \${what} saved (snapshot \${id})"
     return 0
   fi
-  err "\${service}: database \${database} was not saved (pg_dump exit \${status[0]}, complete dump check \${status[1]}, restic exit \${status[2]})"
+  err "\${service}: \${what} was not saved (\${program} exit \${status[0]}, complete dump check \${status[1]}, restic exit \${status[2]})"
   if [ -n "$id" ]; then
     if rst forget "$id" >/dev/null; then
       log "\${service}: removed snapshot \${id}, which holds the incomplete dump"
@@ -148,6 +161,23 @@ dump_database() {
     fi
   fi
   return 1
+}
+
+# dump_globals SERVICE CONTAINER USER: streams the Postgres cluster's roles (with their password
+# hashes) into the repository. A database dump names its tables' owners but does not create
+# them: Nextcloud's installer creates its own role (oc_<admin>, whose password is in config.php),
+# so without this a dump would not load and a rebuilt host could not log in to its database.
+dump_globals() {
+  local service=$1 container=$2 user=$3
+  save_stream "$service" "postgres/\${service}/\${container}.globals.sql" "the roles of \${container}" "$CLUSTER_TRAILER" pg_dumpall \\
+    docker exec "$container" pg_dumpall --username="$user" --no-password --globals-only
+}
+
+# dump_database SERVICE CONTAINER DATABASE USER: streams one database into the repository.
+dump_database() {
+  local service=$1 container=$2 database=$3 user=$4
+  save_stream "$service" "postgres/\${service}/\${database}.sql" "database \${database}" "$DUMP_TRAILER" pg_dump \\
+    docker exec "$container" pg_dump --username="$user" --no-password --clean --if-exists "$database"
 }
 
 # save_volumes SERVICE VOLUME…: copies a service's Docker volumes into one snapshot.
@@ -246,6 +276,9 @@ function renderService(item: BackupItem): string {
       "    return 0",
       "  fi",
     );
+  }
+  for (const c of postgresClusters(item)) {
+    lines.push(`  dump_globals ${shq(s)} ${shq(c.container)} ${shq(c.user)} || fail ${shq(`${s}: the roles of ${c.container} not saved (${globalsPath(s, c.container)})`)}`);
   }
   for (const d of item.databases) {
     lines.push(`  dump_database ${shq(s)} ${shq(d.container)} ${shq(d.database)} ${shq(d.user)} || fail ${shq(`${s}: database ${d.database} not saved (${dumpPath(s, d.database)})`)}`);

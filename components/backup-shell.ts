@@ -89,6 +89,21 @@ export function dumpPath(service: string, database: string): string {
   return `/postgres/${service}/${database}.sql`;
 }
 
+/** Where restic stores a Postgres container's roles (pg_dumpall --globals-only) inside its snapshot. */
+export function globalsPath(service: string, container: string): string {
+  return `/postgres/${service}/${container}.globals.sql`;
+}
+
+/**
+ * The Postgres containers (clusters) a service's databases live in, each with the superuser
+ * the backup connects as (the first database's user), in declaration order.
+ */
+export function postgresClusters(item: BackupItem): Array<{ readonly container: string; readonly user: string }> {
+  const seen = new Map<string, string>();
+  for (const d of item.databases) if (!seen.has(d.container)) seen.set(d.container, d.user);
+  return [...seen].map(([container, user]) => ({ container, user }));
+}
+
 /** The settings block and helpers both scripts start with. */
 export function renderPrelude(restic: ResticSettings, paths: HostPaths): string {
   const options = restic.sftpCommand ? `(-o ${shq(`sftp.command=${restic.sftpCommand}`)})` : "()";

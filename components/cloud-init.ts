@@ -11,8 +11,8 @@ export const DATA_DIR = "/srv/coop";
 export const DOCKER_DATA_ROOT = `${DATA_DIR}/docker`;
 /** The only account that may log in; admins' keys are authorized for it. */
 export const ADMIN_USER = "coop";
-/** Fingerprint of Docker's release signing key (download.docker.com/linux/<distro>/gpg). */
-export const DOCKER_APT_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88";
+/** Where Docker's release signing key is saved, as Docker's install guide does (no gpg or keyserver needed). */
+export const DOCKER_APT_KEYRING = "/etc/apt/keyrings/docker.asc";
 
 export interface CloudInitArgs {
   readonly hostname: string;
@@ -107,16 +107,46 @@ systemctl daemon-reload
 mount "$target"
 `;
 
-function dockerRepo(image: ImageName): string {
+/**
+ * Installs Docker from Docker's apt repository the way Docker's install guide does: its key
+ * downloaded over HTTPS to ${DOCKER_APT_KEYRING} and named by signed-by in the source. (apt's
+ * keyid method needs gpg, dirmngr and a keyserver, which cloud images may lack.) Run from
+ * runcmd, so the source exists only once its key does; each download is retried, as the
+ * network may still be settling on first boot.
+ */
+function installDockerScript(image: ImageName): string {
   const distro = image.startsWith("ubuntu") ? "ubuntu" : "debian";
-  return `deb [signed-by=$KEY_FILE] https://download.docker.com/linux/${distro} $RELEASE stable`;
+  return `#!/bin/bash
+# Written by coop-infra: install Docker Engine from download.docker.com.
+set -euo pipefail
+retry() {
+  local attempt
+  for attempt in 1 2 3 4 5 6; do
+    if "$@"; then
+      return 0
+    fi
+    echo "coop-install-docker: attempt \${attempt} failed: $*" >&2
+    sleep 10
+  done
+  return 1
+}
+install -m 0755 -d /etc/apt/keyrings
+retry curl -fsSL https://download.docker.com/linux/${distro}/gpg -o ${DOCKER_APT_KEYRING}.tmp
+chmod 0644 ${DOCKER_APT_KEYRING}.tmp
+mv -f ${DOCKER_APT_KEYRING}.tmp ${DOCKER_APT_KEYRING}
+# shellcheck source=/dev/null
+. /etc/os-release
+echo "deb [arch=$(dpkg --print-architecture) signed-by=${DOCKER_APT_KEYRING}] https://download.docker.com/linux/${distro} \${VERSION_CODENAME} stable" >/etc/apt/sources.list.d/docker.list
+retry apt-get update
+DEBIAN_FRONTEND=noninteractive retry apt-get install -y docker-ce docker-ce-cli containerd.io
+`;
 }
 
 export function renderCloudInit(args: CloudInitArgs): string {
   if (args.adminKeys.length === 0) throw new Error("renderCloudInit: at least one admin key is required");
-  // Hetzner replaces a server whose user data changes, so everything a later feature may need
-  // (restic for backups) is installed from the start rather than added to this file later.
-  const packages = ["fail2ban", "python3-systemd", "unattended-upgrades", "apt-listchanges", "ca-certificates", "restic"];
+  // The server's user data is read only at creation (components/host.ts ignores later changes),
+  // so everything a later feature may need (restic for backups) is installed from the start.
+  const packages = ["fail2ban", "python3-systemd", "unattended-upgrades", "apt-listchanges", "ca-certificates", "curl", "restic"];
   const config = {
     hostname: args.hostname,
     preserve_hostname: false,
@@ -136,11 +166,6 @@ export function renderCloudInit(args: CloudInitArgs): string {
     ssh_pwauth: false,
     package_update: true,
     package_upgrade: true,
-    apt: {
-      sources: {
-        "docker.list": { source: dockerRepo(args.image), keyid: DOCKER_APT_KEY_FINGERPRINT },
-      },
-    },
     packages,
     swap: { filename: "/swapfile", size: 2147483648 },
     write_files: [
@@ -151,11 +176,12 @@ export function renderCloudInit(args: CloudInitArgs): string {
       { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
       { path: "/etc/systemd/system/docker.service.d/10-coop-data.conf", permissions: "0644", content: DOCKER_WAITS_FOR_DATA },
       { path: "/usr/local/sbin/coop-mount-data", permissions: "0755", content: MOUNT_DATA_SCRIPT },
+      { path: "/usr/local/sbin/coop-install-docker", permissions: "0755", content: installDockerScript(args.image) },
     ],
     runcmd: [
       // Docker is installed only once the data volume is mounted, so it never writes to the root disk.
       ["/usr/local/sbin/coop-mount-data"],
-      ["apt-get", "install", "-y", "docker-ce", "docker-ce-cli", "containerd.io"],
+      ["/usr/local/sbin/coop-install-docker"],
       ["systemctl", "enable", "--now", "docker", "fail2ban", "unattended-upgrades"],
       ["systemctl", "restart", "ssh"],
     ],

@@ -1,11 +1,12 @@
 /**
  * Host: where the co-op's containers run, and the Docker provider that reaches it.
  *
- * On Hetzner: the admins' SSH keys, a firewall opening exactly the ports the enabled services
+ * On Hetzner: a firewall opening exactly the ports the enabled services
  * publish (SSH only from the listed networks), fixed IPv4/IPv6 addresses that outlive the
  * server (mail reputation and reverse DNS stay with them), a server made into a hardened
  * Docker host by cloud-init, and a data volume for every service's data. Everything stateful
- * is protected twice: by Hetzner's delete/rebuild protection and by Pulumi's `protect`.
+ * is protected twice: by Hetzner's delete/rebuild protection and by Pulumi's `protect`. The
+ * admins' SSH keys are kept on the host by a command over SSH (components/admin-keys.ts).
  *
  * Locally: a Docker provider on the machine's own engine and nothing else.
  */
@@ -14,6 +15,7 @@ import * as docker from "@pulumi/docker";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageName, Location, ServerTypeName } from "../stacks/catalog";
+import { renderAuthorizedKeysCommand } from "./admin-keys";
 import { ADMIN_USER, DATA_DIR, renderCloudInit } from "./cloud-init";
 import type { PublicPort } from "./ports";
 
@@ -47,6 +49,13 @@ export type HostArgs = HetznerHostArgs | LocalHostArgs;
 
 const WORLD = ["0.0.0.0/0", "::/0"];
 
+/** Grows the data volume's ext4 file system to the volume's size (idempotent). */
+export const GROW_DATA_COMMAND = `# coop-infra: grow the data file system to the volume's size (host.volumeSizeGb)
+set -euo pipefail
+device=$(findmnt --noheadings --output SOURCE --target ${DATA_DIR})
+sudo resize2fs "$device"
+`;
+
 export class Host extends pulumi.ComponentResource {
   /** Reaches the host's Docker engine; every container of the stack uses it. */
   readonly dockerProvider: docker.Provider;
@@ -77,9 +86,11 @@ export class Host extends pulumi.ComponentResource {
     const labels = { ...(args.labels ?? {}) };
     const stateful = { parent: this, protect: true };
 
-    const keys = args.admins.map(
-      (a) => new hcloud.SshKey(`${name}-key-${a.name}`, { name: `${prefix}-${a.name}`, publicKey: a.sshPublicKey, labels }, { parent: this }),
-    );
+    // No Hetzner SSH keys: Hetzner refuses a second key with the same fingerprint in a project,
+    // so stacks sharing a project (the split example) or a key already uploaded by hand would
+    // fail. cloud-init authorizes the admins at the first boot and the admin-keys command below
+    // afterwards. (Without a key, Hetzner e-mails a root password; root and password logins are
+    // disabled by cloud-init, and the firewall admits SSH only from sshSources from the start.)
 
     const firewall = new hcloud.Firewall(
       `${name}-firewall`,
@@ -103,7 +114,6 @@ export class Host extends pulumi.ComponentResource {
         serverType: args.serverType,
         image: args.image,
         location: args.location,
-        sshKeys: keys.map((k) => k.id),
         userData: renderCloudInit({ hostname: prefix, image: args.image, adminKeys: args.admins.map((a) => a.sshPublicKey) }),
         firewallIds: [firewall.id.apply(Number)],
         publicNets: [{ ipv4Enabled: true, ipv4: ipv4.id.apply(Number), ipv6Enabled: true, ipv6: ipv6.id.apply(Number) }],
@@ -117,7 +127,12 @@ export class Host extends pulumi.ComponentResource {
       },
       // The name is fixed and unique per project, so a replacement must delete the old server first;
       // the data (volume) and addresses (primary IPs) outlive it.
-      { ...stateful, deleteBeforeReplace: true },
+      // userData and sshKeys are read only when a server is created, and Hetzner replaces the
+      // server when they change, which its protection refuses. So they bootstrap the server
+      // (cloud-init with the admins of that day) and are then ignored: later admin changes reach
+      // the host through the admin-keys command, an ordinary update. (ignoreChanges keeps the
+      // recorded value also when the server is replaced on purpose; admin-keys then runs again.)
+      { ...stateful, deleteBeforeReplace: true, ignoreChanges: ["userData", "sshKeys"] },
     );
 
     const volume = new hcloud.Volume(
@@ -143,6 +158,23 @@ export class Host extends pulumi.ComponentResource {
         addPreviousOutputInEnv: false,
       },
       { parent: this, dependsOn: [server, attachment] },
+    );
+
+    const connection = { host: ipv4.ipAddress, user: ADMIN_USER, dialErrorLimit: 60, perDialTimeout: 20 };
+    // Who may log in, from host.admins: runs again when the list changes or the server is new.
+    // Add a new key in one deploy and remove the old one in the next: the deploy logs in with one of them.
+    new command.remote.Command(
+      `${name}-admin-keys`,
+      { connection, create: renderAuthorizedKeysCommand(args.admins), triggers: [server.id], addPreviousOutputInEnv: false },
+      { parent: this, dependsOn: [ready] },
+    );
+
+    // Hetzner grows a volume but not its file system: growing host.volumeSizeGb runs resize2fs on
+    // the mounted volume (ext4 grows online; with nothing to grow it changes nothing).
+    new command.remote.Command(
+      `${name}-grow-data`,
+      { connection, create: GROW_DATA_COMMAND, triggers: [volume.size, server.id], addPreviousOutputInEnv: false },
+      { parent: this, dependsOn: [ready] },
     );
 
     this.dockerProvider = new docker.Provider(

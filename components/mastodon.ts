@@ -10,7 +10,8 @@
  *      it runs the migrations the new code needs while the old code still works.
  *   2. web, streaming and sidekiq start with the new release.
  *   3. `post-migrate` runs the full `rails db:migrate` (the post-deployment migrations).
- * Each run is a one-shot container the deploy waits for (`attach`). Docker reports its exit
+ * Each run is a one-shot container the deploy waits for (`attach`); `migrate` is named after
+ * its release (<prefix>-mastodon-migrate-<version>), so the old release serves until it succeeded. Docker reports its exit
  * code, and the next step's inputs depend on it being 0: a failed migration stops the deploy
  * with a message instead of starting code on a schema it does not expect.
  */
@@ -96,6 +97,11 @@ export function mastodonOwnerCommand(host: Pick<DockerHostRef, "namePrefix">): s
   return `docker exec -it ${dockerName(host, "mastodon", "web")} tootctl accounts create USERNAME --email EMAIL --confirmed --role Owner`;
 }
 
+/** The pre-deployment migration's container: one per release (see the Mastodon class). */
+export function migrateContainerName(host: Pick<DockerHostRef, "namePrefix">, version: string): string {
+  return dockerName(host, "mastodon", `migrate-${version}`);
+}
+
 export class Mastodon extends pulumi.ComponentResource {
   readonly webContainer: string;
   /** What the backup saves: the database (dumped) and the media and Redis volumes. */
@@ -170,11 +176,11 @@ export class Mastodon extends pulumi.ComponentResource {
     const mailNetwork = smtp?.network !== undefined ? [{ name: smtp.network }] : [];
     const mediaVolume = [{ volumeName: media.name, containerPath: MASTODON_MEDIA_PATH }];
 
-    const oneShot = (part: string, command: readonly string[], extraEnv: pulumi.Input<string>[], dependsOn: pulumi.Resource[]) =>
+    const oneShot = (part: string, containerName: string, command: readonly string[], extraEnv: pulumi.Input<string>[], dependsOn: pulumi.Resource[], replace: "delete-first" | "create-first") =>
       new docker.Container(
         `${name}-${part}`,
         {
-          name: n(part),
+          name: containerName,
           image,
           command: [...command],
           envs: [...envs, ...extraEnv],
@@ -187,11 +193,21 @@ export class Mastodon extends pulumi.ComponentResource {
           memory: MASTODON_MEMORY_MB.web,
         },
         // Migrations of a large instance can take longer than the provider's 20 minutes.
-        containerOptions(child, { dependsOn, customTimeouts: { create: "90m" } }),
+        replace === "delete-first"
+          ? containerOptions(child, { dependsOn, customTimeouts: { create: "90m" } })
+          : { ...child, dependsOn, customTimeouts: { create: "90m" } },
       );
 
-    const migrate = oneShot("migrate", MASTODON_COMMANDS.prepare, dockerEnvs([SKIP_POST_DEPLOYMENT_MIGRATIONS]), [db, redis]);
-    const migrateOk = succeeded(migrate, n("migrate"), "database migration", args.version);
+    // The pre-deployment migration is named after its release and replaced create-first (not
+    // delete-before-replace): on an upgrade the new release's migrate runs, and must succeed,
+    // while the old web, streaming and Sidekiq keep serving; only then are they replaced. A
+    // delete-before-replace here would make the engine delete everything that depends on it
+    // (the three long-running containers) before the new migration even started. Within one
+    // release the name stays, so a change to its environment alone (a rotated secret) would
+    // meet the old container's name: docs/runbook/rotate-a-secret.md removes it first.
+    const migrateName = migrateContainerName(host, args.version);
+    const migrate = oneShot("migrate", migrateName, MASTODON_COMMANDS.prepare, dockerEnvs([SKIP_POST_DEPLOYMENT_MIGRATIONS]), [db, redis], "create-first");
+    const migrateOk = succeeded(migrate, migrateName, "database migration", args.version);
     // A label the new containers carry: their inputs resolve only once the migration succeeded.
     const gate = [{ label: "coop-infra.migrated", value: migrateOk }];
 
@@ -219,7 +235,8 @@ export class Mastodon extends pulumi.ComponentResource {
     // Sidekiq delivers to other servers, so it needs the proxy network's way out too.
     const sidekiq = longRunning("sidekiq", { volumes: mediaVolume, networksAdvanced: [...bothNetworks, ...mailNetwork] });
 
-    const postMigrate = oneShot("post-migrate", MASTODON_COMMANDS.migrate, [], [web, streaming, sidekiq]);
+    // After the new release started: nothing serves from it, so a fixed name (deleted first) is fine.
+    const postMigrate = oneShot("post-migrate", n("post-migrate"), MASTODON_COMMANDS.migrate, [], [web, streaming, sidekiq], "delete-first");
     this.migrated = succeeded(postMigrate, n("post-migrate"), "post-deployment migration", args.version);
 
     this.webContainer = n("web");

@@ -64,6 +64,22 @@ export interface NextcloudArgs {
   readonly smtp?: SmtpSender;
 }
 
+/** Where the image runs scripts as www-data on every start, after installing or upgrading (its README, "Auto configuration via hook folders"). */
+export const LOCAL_SMTP_HOOK_PATH = "/docker-entrypoint-hooks.d/before-starting/10-coop-local-smtp.sh";
+
+/**
+ * Local target only: the mail server's certificate comes from Caddy's internal authority, which
+ * PHP does not trust, and the image has no variable for SMTP stream options, so this hook sets
+ * them in config.php with occ on every start (Mastodon gets SMTP_OPENSSL_VERIFY_MODE=none there).
+ */
+export const LOCAL_SMTP_HOOK = `#!/bin/sh
+# Written by coop-infra for the local target: do not verify the local mail server's certificate.
+set -eu
+php /var/www/html/occ config:system:set mail_smtpstreamoptions ssl allow_self_signed --type=boolean --value=true
+php /var/www/html/occ config:system:set mail_smtpstreamoptions ssl verify_peer --type=boolean --value=false
+php /var/www/html/occ config:system:set mail_smtpstreamoptions ssl verify_peer_name --type=boolean --value=false
+`;
+
 export function nextcloudRoute(host: Pick<DockerHostRef, "namePrefix">, hostname: string): WebRoute {
   return {
     kind: "proxy",
@@ -168,6 +184,8 @@ export class Nextcloud extends pulumi.ComponentResource {
         networksAdvanced: networks,
         volumes,
         restart: "unless-stopped",
+        // config.php is shared with cron, so setting it from the app's start covers both.
+        ...(host.target === "local" && smtp ? { uploads: [{ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true }] } : {}),
         // The first start copies Nextcloud into the volume and installs it: minutes, not seconds.
         healthcheck: healthcheck([...NEXTCLOUD_HEALTHCHECKS.app], "600s"),
         memory: NEXTCLOUD_MEMORY_MB.app,

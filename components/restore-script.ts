@@ -7,8 +7,8 @@
  *
  * The in-place restore is ordered so that nothing live changes until everything needed has
  * been fetched: first the snapshots are found, then the service is quiesced and stopped, the
- * volumes are restored into a staging directory on the same file system, the databases are
- * loaded (each in one transaction), and only then are the volume directories swapped. The old
+ * volumes are restored into a staging directory on the same file system, each Postgres
+ * container's roles and then its databases are loaded (each in one transaction), and only then are the volume directories swapped. The old
  * data is kept beside the new, named *.before-restore-<time>, until an admin removes it.
  */
 import {
@@ -168,6 +168,39 @@ write_dump() {
   rst dump latest "\${args[@]}" --path "$file" "$file"
 }
 
+globals_file() {
+  printf '/postgres/%s/%s.globals.sql\\n' "$1" "$2"
+}
+
+# write_globals SERVICE CONTAINER RUN: the roles dump of CONTAINER's cluster on stdout.
+write_globals() {
+  local service=$1 container=$2 run=$3 file
+  local -a args
+  file=$(globals_file "$service" "$container")
+  mapfile -t args < <(filter_of "$service" "$run")
+  rst dump latest "\${args[@]}" --path "$file" "$file"
+}
+
+# without_roles ROLES: drops the CREATE ROLE lines of the roles listed (one per line) and
+# passes the rest through. pg_dumpall writes CREATE ROLE, then ALTER ROLE with the attributes
+# and password hash, for every role, including the superuser the image created (which always
+# exists, and a live database has the others too); with ON_ERROR_STOP a second CREATE fails.
+without_roles() {
+  awk -v roles="$1" '
+    BEGIN { n = split(roles, r, "\\n"); for (i = 1; i <= n; i++) { q = r[i]; gsub(/"/, "\\"\\"", q); skip["CREATE ROLE " r[i] ";"] = 1; skip["CREATE ROLE \\"" q "\\";"] = 1 } }
+    !($0 in skip) { print }'
+}
+
+# load_globals SERVICE SOURCE TARGET USER RUN: creates (or updates) in the Postgres container
+# TARGET the roles the backup saved from SOURCE's cluster, before a database dump that names
+# them as owners is loaded (Nextcloud's oc_<admin>, whose password is in its config.php).
+load_globals() {
+  local service=$1 source=$2 target=$3 user=$4 run=$5 roles
+  roles=$(docker exec "$target" psql --username="$user" --dbname=postgres --no-password -At -c "select rolname from pg_roles") || return 1
+  write_globals "$service" "$source" "$run" | without_roles "$roles" | docker exec -i "$target" psql --username="$user" --dbname=postgres \\
+    --no-password --quiet --set ON_ERROR_STOP=1 --single-transaction >/dev/null
+}
+
 parse_run() {
   RUN=""
   YES=0
@@ -217,8 +250,8 @@ count_tables() {
     -c "select count(*) from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')"
 }
 
-# drill_database SERVICE CONTAINER DATABASE USER: loads the latest dump into a throw-away
-# Postgres (same image as the live one, no network) and compares the table count.
+# drill_database SERVICE CONTAINER DATABASE USER: loads the latest roles and dump into a
+# throw-away Postgres (same image as the live one, no network) and compares the table count.
 drill_database() {
   local service=$1 container=$2 database=$3 user=$4
   local image scratch live restored ready=0
@@ -238,6 +271,11 @@ drill_database() {
   done
   if [ "$ready" -ne 1 ]; then
     err "\${service}: the throw-away Postgres did not start"
+    docker rm -f "$scratch" >/dev/null 2>&1 || true
+    return 1
+  fi
+  if ! load_globals "$service" "$container" "$scratch" "$user" ""; then
+    err "\${service}: the roles of \${container} did not load into a fresh Postgres"
     docker rm -f "$scratch" >/dev/null 2>&1 || true
     return 1
   fi
@@ -371,7 +409,7 @@ on_exit() {
 cmd_service() {
   parse_run "$@"
   [ \${#ARGS[@]} -eq 1 ] || die "usage: coop-restore service SERVICE [--run RUN] --yes"
-  local service=\${ARGS[0]} volume line container database user dir
+  local service=\${ARGS[0]} volume line container database user dir loaded
   local -a window args
   require_service "$service"
   [ "$YES" -eq 1 ] || die "this replaces \${service}'s live data with the backup\${RUN:+ of run \${RUN}}; add --yes if that is what you want"
@@ -392,6 +430,7 @@ cmd_service() {
     read -r container database user <<<"$line"
     mapfile -t args < <(filter_of "$service" "$RUN")
     has_snapshot "\${args[@]}" --path "$(dump_file "$service" "$database")" || die "\${service}: no dump of database \${database}\${RUN:+ from run \${RUN}}"
+    has_snapshot "\${args[@]}" --path "$(globals_file "$service" "$container")" || die "\${service}: no dump of the roles of \${container}\${RUN:+ from run \${RUN}}"
   done < <(databases_of "$service")
 
   trap on_exit EXIT
@@ -413,9 +452,15 @@ cmd_service() {
   fi
 
   PHASE=commit
+  loaded=" "
   while read -r line; do
     [ -n "$line" ] || continue
     read -r container database user <<<"$line"
+    if [[ "$loaded" != *" \${container} "* ]]; then
+      log "\${service}: loading the roles of \${container}"
+      load_globals "$service" "$container" "$container" "$user" "$RUN"
+      loaded="\${loaded}\${container} "
+    fi
     log "\${service}: loading database \${database} into \${container}"
     write_dump "$service" "$database" "$RUN" | docker exec -i "$container" psql --username="$user" --dbname="$database" \\
       --no-password --quiet --set ON_ERROR_STOP=1 --single-transaction >/dev/null

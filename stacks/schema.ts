@@ -21,6 +21,9 @@ import {
 import { STORAGE_BOX_LOCATIONS, STORAGE_BOX_TYPE_NAMES, STORAGE_BOX_TYPES } from "./storage-boxes";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+/** RFC 8461: receivers fetch the MTA-STS policy from this host under the domain. */
+export const MTA_STS_LABEL = "mta-sts";
+const SERVICE_HOSTNAME_DEFAULTS = { mastodon: "social", nextcloud: "cloud", mail: "mail" } as const;
 export const DOMAIN_RE = new RegExp(`^(?:${LABEL}\\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$`);
 const LABEL_RE = new RegExp(`^${LABEL}$`);
 
@@ -68,7 +71,12 @@ export const HetznerHost = z
     volumeSizeGb: z.number().int().min(10).max(10240).default(50).describe("Size of the data volume (mounted at /srv/coop) that holds every service's data, in GB."),
     sshSources: z.array(cidr).default([]).describe("Networks allowed to reach SSH (port 22): the admins' and the CI runner's addresses. Required on Hetzner."),
     sshOpenToWorld: z.boolean().default(false).describe("Set to true to allow 0.0.0.0/0 or ::/0 in sshSources (e.g. CI runners without fixed addresses). Key-only login and fail2ban still apply."),
-    admins: z.array(admin).default([]).describe("Who may log in to the host. At least one is required on Hetzner."),
+    admins: z
+      .array(admin)
+      .default([])
+      .describe(
+        "Who may log in to the host (as user 'coop'). At least one is required on Hetzner. The keys are not uploaded to Hetzner (a project refuses the same key twice, so stacks sharing a project could not list the same admins): cloud-init authorizes them on a new server, and every `pulumi up` rewrites the host's authorized_keys from this list, so adding, removing or rotating a key is an ordinary update, never a server rebuild. Add a new key in one deploy and remove the old one in the next. Hetzner e-mails a root password for a server created without a Hetzner key; root and password logins are disabled on the host.",
+      ),
   })
   .strict()
   .describe("A Hetzner Cloud server with a data volume, firewall and fixed IPs.");
@@ -267,14 +275,14 @@ export const StackSpecSchema = z
       }
       host.sshSources.forEach((c, i) => {
         const problem = cidrProblem(c);
-        if (problem) ctx.addIssue({ code: "custom", path: ["host", "sshSources", i], message: problem });
+        if (problem) ctx.addIssue({ code: "custom", path: ["host", "sshSources", i], message: problem, params: { hint: "write an address and prefix length, e.g. 203.0.113.7/32 (one IPv4 address) or 2001:db8:1234::/48 (an IPv6 network)" } });
         else if (isWorld(c) && !host.sshOpenToWorld) {
           ctx.addIssue({ code: "custom", path: ["host", "sshSources", i], message: `${c} opens SSH to the whole internet`, params: { hint: "narrow it to your addresses, or set sshOpenToWorld: true to say you mean it" } });
         }
       });
       const names = new Set<string>();
       host.admins.forEach((a, i) => {
-        if (names.has(a.name)) ctx.addIssue({ code: "custom", path: ["host", "admins", i, "name"], message: `admin '${a.name}' is listed twice` });
+        if (names.has(a.name)) ctx.addIssue({ code: "custom", path: ["host", "admins", i, "name"], message: `admin '${a.name}' is listed twice`, params: { hint: "give each admin one entry with one key; a second device gets its own name, e.g. ada-laptop" } });
         names.add(a.name);
       });
       if (spec.domain.endsWith(".localhost")) {
@@ -293,11 +301,26 @@ export const StackSpecSchema = z
       ctx.addIssue({ code: "custom", path: ["services"], message: "no service is enabled", params: { hint: "set enabled: true on mastodon, nextcloud or mail" } });
     }
     const hostnames = new Map<string, string>();
-    for (const s of enabled) {
+    // Mail first, so a web service that takes the mail server's name is the one reported.
+    for (const s of [...enabled].sort((a, b) => Number(b === "mail") - Number(a === "mail"))) {
       const h = spec.services[s].hostname;
       const other = hostnames.get(h);
-      if (other) ctx.addIssue({ code: "custom", path: ["services", s, "hostname"], message: `${s} and ${other} both use the host name '${h}'` });
+      if (other) ctx.addIssue({ code: "custom", path: ["services", s, "hostname"], message: `${s} and ${other} both use the host name '${h}'`, params: { hint: `give ${s} a name of its own, e.g. hostname: ${SERVICE_HOSTNAME_DEFAULTS[s]}` } });
       hostnames.set(h, s);
+    }
+    // Names the mail server publishes for itself: a web service there would take its certificate and policy.
+    if (spec.services.mail.enabled) {
+      for (const s of ["mastodon", "nextcloud", "mail"] as const) {
+        const h = spec.services[s].hostname;
+        if (spec.services[s].enabled && h === MTA_STS_LABEL) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["services", s, "hostname"],
+            message: `'${h}.${spec.domain}' is reserved for the mail server's MTA-STS policy (RFC 8461) while mail is enabled`,
+            params: { hint: `choose another name, e.g. hostname: ${SERVICE_HOSTNAME_DEFAULTS[s]}` },
+          });
+        }
+      }
     }
     if (spec.mailboxes.length > 0 && !spec.services.mail.enabled) {
       ctx.addIssue({ code: "custom", path: ["mailboxes"], message: "mailboxes need the mail service", params: { hint: "set services.mail.enabled: true, or remove the mailboxes" } });
@@ -307,7 +330,7 @@ export const StackSpecSchema = z
       for (const [j, lp] of [m.localPart, ...m.aliases].entries()) {
         const seen = addresses.get(lp);
         if (seen !== undefined) {
-          ctx.addIssue({ code: "custom", path: j === 0 ? ["mailboxes", i, "localPart"] : ["mailboxes", i, "aliases", j - 1], message: `${lp}@${spec.domain} is already used by mailbox ${seen + 1}` });
+          ctx.addIssue({ code: "custom", path: j === 0 ? ["mailboxes", i, "localPart"] : ["mailboxes", i, "aliases", j - 1], message: `${lp}@${spec.domain} is already used by mailbox ${seen + 1}`, params: { hint: "each address belongs to one mailbox: remove it here or there" } });
         }
         addresses.set(lp, i);
       }

@@ -112,7 +112,7 @@ function issueToProblem(issue: Issue, doc: Document, lc: LineCounter, file: stri
       const got = getIn(data, path);
       message = values.length === 1 ? `expected '${values[0]}', got ${describe(got)}` : `expected one of ${values.join(", ")}; got ${describe(got)}`;
       const guess = typeof got === "string" ? closest(got, values) : undefined;
-      hint = guess ? `did you mean '${guess}'?` : undefined;
+      hint = [guess ? `did you mean '${guess}'?` : undefined, fallbackHint(issue, path, schema, data)].filter(Boolean).join(" ");
       break;
     }
     case "invalid_union": {
@@ -145,6 +145,9 @@ function issueToProblem(issue: Issue, doc: Document, lc: LineCounter, file: stri
     default:
       break;
   }
+
+  // Every problem says what is expected and gives an example, also where zod's own message does not.
+  hint ??= fallbackHint(issue, path, schema, data);
 
   const pos = locate(doc, lc, path, keyNode);
   return { file, line: pos?.line, col: pos?.col, field: formatPath(path) || "(top level)", message, hint };
@@ -198,6 +201,121 @@ function describe(v: unknown): string {
   if (typeof v === "object") return "a mapping";
   if (typeof v === "string") return `'${v}'`;
   return `${typeof v} ${String(v)}`;
+}
+
+type Def = Record<string, unknown>;
+const defOf = (s: unknown): Def | undefined => (s as { _zod?: { def?: Def } } | undefined)?._zod?.def;
+
+/** What the field at `path` is: its description and default (an example to copy), if the schema has them. */
+function fieldInfo(schema: z.ZodType, path: PropertyKey[], data: unknown): { description?: string; example?: unknown; values?: string[] } {
+  const parent = path.slice(0, -1);
+  const key = path[path.length - 1];
+  const container = schemaAt(schema, parent, data);
+  const cd = defOf(container);
+  let field: unknown;
+  if (cd?.type === "object") field = (cd.shape as Record<string, unknown>)[String(key)];
+  else if (cd?.type === "array") field = cd.element;
+  else if (cd?.type === "record") field = cd.valueType;
+  if (!field) return {};
+  let description: string | undefined;
+  let example: unknown;
+  let values: string[] | undefined;
+  let cur: unknown = field;
+  for (let i = 0; i < 8 && cur; i++) {
+    description ??= (cur as { description?: string }).description;
+    const d = defOf(cur);
+    if (!d) break;
+    if (d.type === "default" && example === undefined) {
+      const v = d.defaultValue;
+      example = typeof v === "function" ? (v as () => unknown)() : v;
+    }
+    if (d.type === "enum") values = Object.values(d.entries as Record<string, string>).map(String);
+    if (["default", "prefault", "optional", "nullable", "readonly", "catch"].includes(d.type as string)) cur = d.innerType;
+    else if (d.type === "pipe") cur = d.in;
+    else break;
+  }
+  // A list's entries share the list's description (e.g. host.sshSources[0]).
+  if (description === undefined && cd?.type === "array" && parent.length > 0) description = fieldInfo(schema, parent, data).description;
+  if (example === null || (Array.isArray(example) && example.length === 0) || (typeof example === "object" && example !== null && !Array.isArray(example))) example = undefined;
+  return { description, example, values };
+}
+
+const TYPE_HINTS: Record<string, string> = {
+  boolean: "write true or false, without quotes",
+  number: "write a number, without quotes",
+  string: "write text; quote it if it could be read as a number or true/false",
+  array: "write a list, one '- item' per line or [a, b]",
+  object: "write a mapping of 'field: value' lines, indented under the key",
+};
+
+/** A hint for an issue that has none: what is expected, and an example taken from the field's default. */
+function fallbackHint(issue: Issue, path: PropertyKey[], schema: z.ZodType, data: unknown): string {
+  const info = fieldInfo(schema, path, data);
+  const key = [...path].reverse().find((p) => typeof p === "string");
+  const sample = info.example !== undefined ? `${key ?? "value"}: ${typeof info.example === "string" ? info.example : JSON.stringify(info.example)}` : undefined;
+  const parts: string[] = [];
+  switch (issue.code) {
+    case "invalid_type":
+      parts.push(TYPE_HINTS[issue.expected] ?? `write a ${issue.expected}`);
+      break;
+    case "invalid_value":
+      parts.push(`use one of ${(info.values ?? issue.values.map(String)).join(", ")}`);
+      break;
+    case "too_small":
+      parts.push(`use ${issue.inclusive === false ? "more than" : "at least"} ${String(issue.minimum)}${issue.origin === "array" ? " entries" : issue.origin === "string" ? " characters" : ""}`);
+      break;
+    case "too_big":
+      parts.push(`use ${issue.inclusive === false ? "less than" : "at most"} ${String(issue.maximum)}${issue.origin === "array" ? " entries" : issue.origin === "string" ? " characters" : ""}`);
+      break;
+    default:
+      break;
+  }
+  if (sample) parts.push(`for example ${sample}`);
+  if (info.description) parts.push(`(${info.description.replace(/\.$/, "")})`);
+  if (parts.length === 0) parts.push("see the field's description in the editor or in stacks/spec.schema.json");
+  return parts.join("; ").replace(/; \(/, " (");
+}
+
+/** The schema at `path`, following wrappers, arrays and discriminated unions (the value's branch). */
+function schemaAt(schema: z.ZodType, path: PropertyKey[], data: unknown): unknown {
+  let cur: unknown = schema;
+  let value: unknown = data;
+  const step = (s: unknown): unknown => {
+    for (;;) {
+      const def = defOf(s);
+      if (!def) return s;
+      if (["default", "prefault", "optional", "nullable", "readonly", "catch"].includes(def.type as string)) s = def.innerType;
+      else if (def.type === "pipe") s = def.in;
+      else return s;
+    }
+  };
+  const pickUnion = (s: unknown, v: unknown): unknown => {
+    const def = defOf(s);
+    if (def?.type !== "union") return s;
+    const options = def.options as unknown[];
+    const disc = def.discriminator as string | undefined;
+    if (disc && v && typeof v === "object") {
+      const want = (v as Record<string, unknown>)[disc];
+      for (const o of options) {
+        const shape = defOf(step(o))?.shape as Record<string, unknown> | undefined;
+        const lit = defOf(shape?.[disc]);
+        if ((lit?.values as unknown[] | undefined)?.includes(want)) return step(o);
+      }
+    }
+    return step(options[0]);
+  };
+  cur = pickUnion(step(cur), value);
+  for (const seg of path) {
+    const def = defOf(cur);
+    if (def?.type === "object") cur = (def.shape as Record<string, unknown>)[String(seg)];
+    else if (def?.type === "array") cur = def.element;
+    else if (def?.type === "record") cur = def.valueType;
+    else return undefined;
+    if (!cur) return undefined;
+    value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[seg] : undefined;
+    cur = pickUnion(step(cur), value);
+  }
+  return cur;
 }
 
 /** Keys an object schema accepts at `path`, following defaults, arrays and discriminated unions. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { renderBackupScript } from "../../components/backup-script";
 import { renderRestoreScript } from "../../components/restore-script";
-import { COMPLETE_DUMP, ITEMS, type Sandbox, sandbox } from "../helpers/backup-fakes";
+import { COMPLETE_DUMP, COMPLETE_GLOBALS, ITEMS, type Sandbox, sandbox } from "../helpers/backup-fakes";
 import { withTool } from "../helpers/tools";
 
 const HOST_TEXT = renderRestoreScript({
@@ -145,6 +145,11 @@ describe("coop-restore with the real restic, after a real backup run", () => {
       "docker run -d --rm --name coop-restore-drill-nextcloud-nextcloud --network none -e POSTGRES_USER=nextcloud -e POSTGRES_DB=nextcloud -e POSTGRES_HOST_AUTH_METHOD=trust postgres:18-alpine",
     );
     expect(calls).toContainEqual(expect.stringMatching(/^docker exec -i coop-restore-drill-nextcloud-nextcloud psql .*--set ON_ERROR_STOP=1 --single-transaction$/));
+    // The roles load before the dump that names them as owners.
+    expect(indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=postgres")).toBeGreaterThan(-1);
+    expect(indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=postgres")).toBeLessThan(
+      indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=nextcloud"),
+    );
     expect(calls).toContainEqual("docker rm -f coop-restore-drill-nextcloud-nextcloud");
     expect(indexOf(calls, "docker stop")).toBe(-1);
     expect(existsSync(join(box.paths.stateDir, "last-drill"))).toBe(true);
@@ -169,12 +174,14 @@ describe("coop-restore with the real restic, after a real backup run", () => {
     const kept = readdirSync(join(box.paths.volumesDir, "t-nextcloud-html")).find((d) => d.startsWith("_data.before-restore-"));
     expect(kept).toBeDefined();
     expect(readFileSync(join(box.paths.volumesDir, "t-nextcloud-html", kept!, "new.txt"), "utf8")).toBe("created after the backup\n");
-    expect(readFileSync(join(box.dir, "loaded-t-nextcloud-db.sql"), "utf8")).toBe(COMPLETE_DUMP);
+    // The roles first (without CREATE ROLE for those that exist: ON_ERROR_STOP would stop there), then the dump.
+    expect(readFileSync(join(box.dir, "loaded-t-nextcloud-db.sql"), "utf8")).toBe(COMPLETE_GLOBALS.replace("CREATE ROLE nextcloud;\n", "") + COMPLETE_DUMP);
 
     const calls = box.calls();
     const order = [
       "maintenance:mode --on",
       "docker stop t-nextcloud-app t-nextcloud-cron",
+      "docker exec -i t-nextcloud-db psql --username=nextcloud --dbname=postgres",
       "docker exec -i t-nextcloud-db psql --username=nextcloud --dbname=nextcloud",
       "docker start t-nextcloud-app t-nextcloud-cron",
       "maintenance:mode --off",

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type BackupScriptArgs, renderBackupScript } from "../../components/backup-script";
 import type { BackupItem } from "../../components/backup-shell";
-import { COMPLETE_DUMP, ITEMS, type Sandbox, sandbox } from "../helpers/backup-fakes";
+import { COMPLETE_DUMP, COMPLETE_GLOBALS, ITEMS, type Sandbox, sandbox } from "../helpers/backup-fakes";
 import { withTool } from "../helpers/tools";
 
 const KEEP = { daily: 7, weekly: 4, monthly: 6 };
@@ -94,9 +94,17 @@ describe("running the backup script with fake docker and restic", () => {
     for (const c of restic) expect(c).toContain("-o sftp.command=ssh -F /etc/coop-backup/ssh/config coop-storagebox -s sftp");
 
     const dumps = restic.filter((c) => c.includes(" --stdin "));
-    expect(dumps.map((c) => /--stdin-filename (\S+)/.exec(c)?.[1])).toEqual(["postgres/mastodon/mastodon_production.sql", "postgres/nextcloud/nextcloud.sql"]);
+    // Each Postgres container's roles first (the dumps name them as owners), then its databases.
+    expect(dumps.map((c) => /--stdin-filename (\S+)/.exec(c)?.[1])).toEqual([
+      "postgres/mastodon/t-mastodon-db.globals.sql",
+      "postgres/mastodon/mastodon_production.sql",
+      "postgres/nextcloud/t-nextcloud-db.globals.sql",
+      "postgres/nextcloud/nextcloud.sql",
+    ]);
     for (const c of dumps) expect(c).toMatch(/--host test-host --tag coop --tag service:(mastodon|nextcloud) --tag run:\d{8}T\d{6}Z --json/);
-    expect(readFileSync(join(box.dir, "stdin-0.txt"), "utf8")).toBe(COMPLETE_DUMP);
+    expect(readFileSync(join(box.dir, "stdin-0.txt"), "utf8")).toBe(COMPLETE_GLOBALS);
+    expect(readFileSync(join(box.dir, "stdin-1.txt"), "utf8")).toBe(COMPLETE_DUMP);
+    expect(box.calls()).toContainEqual("docker exec t-nextcloud-db pg_dumpall --username=nextcloud --no-password --globals-only");
 
     const files = restic.filter((c) => c.includes(" backup ") && !c.includes("--stdin"));
     const v = box.paths.volumesDir;
@@ -143,8 +151,8 @@ describe("running the backup script with fake docker and restic", () => {
     const { box, result } = run({ FAKE_DUMP_FAIL: "t-nextcloud-db" });
     expect(result.code).toBe(1);
     const calls = box.calls();
-    // The nextcloud dump was the second --stdin backup: its summary named snapshot 5eed1.
-    expect(calls).toContainEqual(expect.stringMatching(/^restic .* forget 5eed1$/));
+    // The nextcloud dump was the fourth --stdin backup (after mastodon's roles and database, and nextcloud's roles): snapshot 5eed3.
+    expect(calls).toContainEqual(expect.stringMatching(/^restic .* forget 5eed3$/));
     expect(indexOf(calls, "maintenance:mode --off")).toBeGreaterThan(indexOf(calls, "maintenance:mode --on"));
     // The other services are still saved tonight …
     expect(indexOf(calls, "t-mail-data/_data")).toBeGreaterThan(-1);
@@ -159,7 +167,30 @@ describe("running the backup script with fake docker and restic", () => {
     const { box, result } = run({ FAKE_DUMP_CUT: "t-mastodon-db" });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/database mastodon_production was not saved \(pg_dump exit 0, complete dump check 1, restic exit 0\)/);
-    expect(box.calls()).toContainEqual(expect.stringMatching(/ forget 5eed0$/));
+    expect(box.calls()).toContainEqual(expect.stringMatching(/ forget 5eed1$/));
+  });
+
+  it("fails the backup when the roles cannot be dumped, and still saves the rest", () => {
+    const { box, result } = run({ FAKE_GLOBALS_FAIL: "t-nextcloud-db" });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/nextcloud: the roles of t-nextcloud-db was not saved \(pg_dumpall exit 1, complete dump check 1, restic exit 0\)/);
+    expect(result.stderr).toContain("nextcloud: the roles of t-nextcloud-db not saved (/postgres/nextcloud/t-nextcloud-db.globals.sql)");
+    const calls = box.calls();
+    // Its snapshot (the third --stdin backup) holds an incomplete stream: forgotten.
+    expect(calls).toContainEqual(expect.stringMatching(/ forget 5eed2$/));
+    expect(indexOf(calls, "pg_dump --username=nextcloud")).toBeGreaterThan(-1);
+    expect(calls.some((c) => c.includes(" --prune"))).toBe(false);
+    expect(existsSync(join(box.paths.stateDir, "last-failure"))).toBe(true);
+    expect(existsSync(join(box.paths.stateDir, "last-success"))).toBe(false);
+  });
+
+  it("fails the backup when the roles dump is cut off", () => {
+    box = sandbox(["docker", "restic", "date"]);
+    writeFileSync(join(box.dir, "globals.sql"), COMPLETE_GLOBALS.slice(0, COMPLETE_GLOBALS.indexOf("\\unrestrict")));
+    const script = box.script("coop-backup", renderBackupScript(args(box, false)));
+    const result = box.run(script);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/mastodon: the roles of t-mastodon-db was not saved \(pg_dumpall exit 0, complete dump check 1, restic exit 0\)/);
   });
 
   it("skips a service whose 'before' commands fail, but still runs its 'after' commands", () => {
@@ -217,7 +248,9 @@ describe("the backup script with the real restic (Debian's, into a local reposit
     const snapshots = JSON.parse(restic("snapshots", "--json").stdout) as Array<{ paths: string[]; tags: string[]; hostname: string }>;
     expect(snapshots.map((s) => s.paths.join(" ")).sort()).toEqual(
       [
+        "/postgres/mastodon/t-mastodon-db.globals.sql",
         "/postgres/mastodon/mastodon_production.sql",
+        "/postgres/nextcloud/t-nextcloud-db.globals.sql",
         nextcloudDump,
         `${box.paths.volumesDir}/t-mastodon-media/_data`,
         `${box.paths.volumesDir}/t-nextcloud-html/_data`,

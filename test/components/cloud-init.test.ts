@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ADMIN_USER, DATA_DIR, DOCKER_APT_KEY_FINGERPRINT, renderCloudInit } from "../../components/cloud-init";
+import { ADMIN_USER, DATA_DIR, DOCKER_APT_KEYRING, renderCloudInit } from "../../components/cloud-init";
 import { withTool } from "../helpers/tools";
 
 const KEYS = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBUmaEom/dyJsFsg4UY4YEMHSsvd+QwimnV1Eer/B01 ada@example.coop"];
@@ -29,20 +29,38 @@ describe("the host's cloud-init", () => {
     for (const line of ["PermitRootLogin no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", `AllowUsers ${ADMIN_USER}`]) expect(sshd).toContain(line);
   });
 
-  it("installs Docker from Docker's apt repository, signed by Docker's key", () => {
-    const source = config.apt.sources["docker.list"];
-    expect(source.source).toBe("deb [signed-by=$KEY_FILE] https://download.docker.com/linux/debian $RELEASE stable");
-    expect(source.keyid).toBe(DOCKER_APT_KEY_FINGERPRINT);
-    expect(config.runcmd).toContainEqual(["apt-get", "install", "-y", "docker-ce", "docker-ce-cli", "containerd.io"]);
+  it("installs Docker from Docker's apt repository, signed by Docker's key fetched over HTTPS (no gpg, no keyserver)", () => {
+    expect(config.apt).toBeUndefined();
+    const script = file("/usr/local/sbin/coop-install-docker");
+    expect(script).toContain(`retry curl -fsSL https://download.docker.com/linux/debian/gpg -o ${DOCKER_APT_KEYRING}.tmp`);
+    expect(script).toContain(`signed-by=${DOCKER_APT_KEYRING}] https://download.docker.com/linux/debian \${VERSION_CODENAME} stable`);
+    // The source is written only after its key, and docker-ce installed only after both.
+    const key = script.indexOf(`mv -f ${DOCKER_APT_KEYRING}.tmp`);
+    const source = script.indexOf("/etc/apt/sources.list.d/docker.list");
+    const install = script.indexOf("apt-get install -y docker-ce docker-ce-cli containerd.io");
+    expect(key).toBeGreaterThan(0);
+    expect(key).toBeLessThan(source);
+    expect(source).toBeLessThan(install);
+    expect(config.packages).toContain("curl");
+    expect(config.runcmd).toContainEqual(["/usr/local/sbin/coop-install-docker"]);
     const ubuntu = parse(renderCloudInit({ hostname: "h", image: "ubuntu-24.04", adminKeys: KEYS })) as Record<string, any>;
-    expect(ubuntu.apt.sources["docker.list"].source).toContain("/linux/ubuntu ");
+    const ubuntuScript = (ubuntu.write_files as Array<{ path: string; content: string }>).find((f) => f.path === "/usr/local/sbin/coop-install-docker")!.content;
+    expect(ubuntuScript).toContain("https://download.docker.com/linux/ubuntu/gpg");
+  });
+
+  withTool("shellcheck", "shellcheck")("its Docker install script passes shellcheck, and retries a failed download", () => {
+    const dir = mkdtempSync(join(tmpdir(), "coop-cloud-init-"));
+    const path = join(dir, "coop-install-docker");
+    writeFileSync(path, file("/usr/local/sbin/coop-install-docker"));
+    execFileSync("shellcheck", ["-s", "bash", path], { stdio: "pipe" });
+    expect(file("/usr/local/sbin/coop-install-docker")).toMatch(/for attempt in 1 2 3 4 5 6; do\n\s+if "\$@"; then\n\s+return 0/);
   });
 
   it("keeps Docker's data on the data volume and only starts Docker once it is mounted", () => {
     expect(JSON.parse(file("/etc/docker/daemon.json"))["data-root"]).toBe(`${DATA_DIR}/docker`);
     expect(file("/etc/systemd/system/docker.service.d/10-coop-data.conf")).toContain(`RequiresMountsFor=${DATA_DIR}`);
     const mount = config.runcmd.findIndex((c: string[]) => c[0] === "/usr/local/sbin/coop-mount-data");
-    const install = config.runcmd.findIndex((c: string[]) => c.includes("docker-ce"));
+    const install = config.runcmd.findIndex((c: string[]) => c[0] === "/usr/local/sbin/coop-install-docker");
     expect(mount).toBeGreaterThanOrEqual(0);
     expect(mount).toBeLessThan(install);
   });

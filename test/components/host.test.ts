@@ -21,8 +21,6 @@ describe("Host on Hetzner (example spec, under mocks)", async () => {
     const hostTypes = hostChildren.map((r) => `${r.type} ${r.name}`).sort();
     expect(hostTypes).toEqual(
       [
-        `${HCLOUD.key} host-key-ada`,
-        `${HCLOUD.key} host-key-grace`,
         `${HCLOUD.firewall} host-firewall`,
         `${HCLOUD.ip} host-ipv4`,
         `${HCLOUD.ip} host-ipv6`,
@@ -30,6 +28,8 @@ describe("Host on Hetzner (example spec, under mocks)", async () => {
         `${HCLOUD.volume} host-volume`,
         `${HCLOUD.attachment} host-volume-attachment`,
         "command:remote:Command host-ready",
+        "command:remote:Command host-admin-keys",
+        "command:remote:Command host-grow-data",
         "pulumi:providers:docker host-docker",
       ].sort(),
     );
@@ -76,6 +76,32 @@ describe("Host on Hetzner (example spec, under mocks)", async () => {
     expect(server.publicNets).toEqual([{ ipv4: "<computed>", ipv4Enabled: true, ipv6: "<computed>", ipv6Enabled: true }]);
     expect(String(server.userData)).toMatch(/^#cloud-config\n/);
     expect(governed(view, "host-volume").inputs).toMatchObject({ size: 50, format: "ext4", automount: false });
+  });
+
+  it("uploads no Hetzner SSH key: a project refuses a second key with the same fingerprint (other stacks, keys added by hand)", () => {
+    expect(ofType(run.resources, HCLOUD.key)).toEqual([]);
+    expect(governed(view, "host-server").inputs.sshKeys).toBeUndefined();
+  });
+
+  it("keeps the server's create-only inputs out of later changes: an admin change is no rebuild", () => {
+    expect(byName(run.resources, "host-server").options.ignoreChanges.sort()).toEqual(["sshKeys", "userData"]);
+  });
+
+  it("manages the admins' authorized_keys over SSH from host.admins, after cloud-init, again on a new server", () => {
+    const keys = byName(run.resources, "host-admin-keys");
+    const create = String(governed(view, "host-admin-keys").inputs.create);
+    expect(create).toContain("# ada\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBUmaEom/dyJsFsg4UY4YEMHSsvd+QwimnV1Eer/B01");
+    expect(create).toContain("# grace\nssh-ed25519 ");
+    expect(create).toContain('mv -f "$tmp" "$dir/authorized_keys"');
+    expect(governed(view, "host-admin-keys").inputs.triggers).toEqual(["<computed>"]);
+    expect(keys.options.dependencies).toContain(byName(run.resources, "host-ready").urn);
+  });
+
+  it("grows the data file system when the volume grows", () => {
+    const grow = byName(run.resources, "host-grow-data");
+    expect(String(governed(view, "host-grow-data").inputs.create)).toContain('sudo resize2fs "$device"');
+    expect(grow.inputs.triggers).toEqual([50, expect.anything()]);
+    expect(grow.options.dependencies).toContain(byName(run.resources, "host-ready").urn);
   });
 
   it("names every resource explicitly (no provider autonaming)", () => {

@@ -181,8 +181,8 @@ describe("a failed migration stops the deploy before the release starts", async 
 
   it("reports the container, how to see why and how to retry", () => {
     const messages = run.failures.map(messageOf).join("\n");
-    expect(messages).toContain("database migration (container co-test-mastodon-migrate) exited with code 1");
-    expect(messages).toContain("docker logs co-test-mastodon-migrate");
+    expect(messages).toContain("database migration (container co-test-mastodon-migrate-v4.6.4) exited with code 1");
+    expect(messages).toContain("docker logs co-test-mastodon-migrate-v4.6.4");
     expect(messages).toContain("pulumi up --replace");
   });
 

@@ -63,7 +63,8 @@ describe("Mastodon in the example stack (under mocks)", async () => {
 
   it("names every Docker object <prefix>-mastodon-<part>", () => {
     for (const r of mine.filter((x) => x.type.startsWith("docker:"))) {
-      expect(String(r.inputs.name), r.name).toBe(`${PREFIX}-${r.name}`.replace("-postgres-data", "-postgres18").replace("-redis-data", "-redis"));
+      // The pre-deployment migration is named after its release (see "replaces the release's migration" below).
+      expect(String(r.inputs.name), r.name).toBe(`${PREFIX}-${r.name}`.replace("-postgres-data", "-postgres18").replace("-redis-data", "-redis").replace(/-migrate$/, r.name === "mastodon-migrate" ? `-migrate-${version}` : "-migrate"));
     }
   });
 
@@ -184,8 +185,17 @@ describe("Mastodon in the example stack (under mocks)", async () => {
     expect(plain.has("NODE_ENV")).toBe(false);
   });
 
+  it("replaces the release's migration create-first under a name of its own, so the old release serves while it runs", () => {
+    const migrate = byName(run.resources, "mastodon-migrate");
+    expect(migrate.inputs.name).toBe(`${PREFIX}-mastodon-migrate-v4.6.3`);
+    expect(migrate.options.deleteBeforeReplace ?? false).toBe(false);
+    // Nothing that serves depends on a delete-first resource that an upgrade replaces before them.
+    for (const p of ["web", "streaming", "sidekiq"]) expect(byName(run.resources, `mastodon-${p}`).options.dependencies).toContain(migrate.urn);
+  });
+
   it("restarts long-running containers, replaces containers delete-first (fixed names) and limits memory within the budget", () => {
     for (const r of containers) {
+      if (r.name === "mastodon-migrate") continue;
       expect(r.options.deleteBeforeReplace, r.name).toBe(true);
       if (r.inputs.mustRun === false) continue;
       expect(r.inputs.restart, r.name).toBe("unless-stopped");

@@ -1,13 +1,15 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../cli/offline/run-program";
 import { envNames } from "../../components/env";
 import type { SmtpSender } from "../../components/interfaces";
-import { NEXTCLOUD_HTML_PATH, NEXTCLOUD_MEMORY_MB, Nextcloud } from "../../components/nextcloud";
+import { LOCAL_SMTP_HOOK, LOCAL_SMTP_HOOK_PATH, NEXTCLOUD_HTML_PATH, NEXTCLOUD_MEMORY_MB, Nextcloud } from "../../components/nextcloud";
 import { nextcloudEnv, runtimeOnly } from "../../components/nextcloud-env";
 import { PROXY_ADDRESS } from "../../components/proxy";
 import { SERVICE_MEMORY_MB } from "../../stacks/catalog";
 import { envOf, isSecretOrUnknown, isUnknown, messageOf, named, runComponents, unwrap } from "../helpers/components";
 import { byName, bundledSpec, governed, planSpec } from "../helpers/program";
+import { withTool } from "../helpers/tools";
 import { nextcloudNames } from "../helpers/web-oracles";
 
 const C = "docker:index/container:Container";
@@ -195,5 +197,35 @@ describe("Nextcloud with a mail server (component, known values)", async () => {
       before: ["docker exec -u www-data co-test-nextcloud-app php occ maintenance:mode --on"],
       after: ["docker exec -u www-data co-test-nextcloud-app php occ maintenance:mode --off"],
     });
+  });
+});
+
+describe("Nextcloud sending mail on the local target", async () => {
+  const smtp = { host: "mail.example.localhost", port: 587, security: "starttls" as const, username: "nextcloud@example.localhost", password: "fake-smtp", fromAddress: "nextcloud@example.localhost", network: "co-test-mail" };
+  const declare = (target: "local" | "hetzner") =>
+    runComponents(
+      (host) => {
+        new Nextcloud("nextcloud", { host: { ...host, target }, version: "34.0.2", hostname: "cloud.example.localhost", adminUser: "admin", postgresMajor: 18, proxyNetwork: "p", proxyAddress: "10.213.0.2", smtp });
+      },
+      { preview: false, state: (type, name) => (type.startsWith("random:") ? { result: `generated-${name}` } : {}) },
+    );
+  const local = await declare("local");
+  const hetzner = await declare("hetzner");
+
+  it("does not verify the local mail server's certificate (Caddy's internal authority), on every start", () => {
+    expect(local.failures.map(messageOf)).toEqual([]);
+    const uploads = named(local, "nextcloud-app").inputs.uploads as Array<{ file: string; content: string; executable: boolean }>;
+    expect(uploads).toEqual([{ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true }]);
+    expect(LOCAL_SMTP_HOOK_PATH).toMatch(/^\/docker-entrypoint-hooks\.d\/before-starting\/.+\.sh$/);
+    for (const k of ["verify_peer", "verify_peer_name"]) expect(LOCAL_SMTP_HOOK).toContain(`config:system:set mail_smtpstreamoptions ssl ${k} --type=boolean --value=false`);
+  });
+
+  it("verifies it everywhere else", () => {
+    expect(named(hetzner, "nextcloud-app").inputs.uploads).toBeUndefined();
+  });
+
+  withTool("shellcheck", "shellcheck")("the hook passes shellcheck", () => {
+    const r = spawnSync("shellcheck", ["--shell=sh", "-"], { input: LOCAL_SMTP_HOOK, encoding: "utf8" });
+    expect(r.stdout + r.stderr).toBe("");
   });
 });

@@ -93,7 +93,8 @@ for (const stack of ["example", "local"] as const) {
       const prefix = stack === "example" ? "example-co-op-example-" : "example-co-op-local-";
       const mine = run.resources.filter((r) => /^docker:index\/(container|network|volume):/.test(r.type) && /^(proxy|mastodon|nextcloud)-/.test(r.name));
       expect(mine.length).toBeGreaterThan(20);
-      for (const r of mine) expect(String(r.inputs.name), r.name).toMatch(new RegExp(`^${prefix}(proxy|mastodon|nextcloud)-[a-z0-9-]+$`));
+      // Dots only in a release (the pre-deployment migration is named after it: mastodon-migrate-v4.6.3).
+      for (const r of mine) expect(String(r.inputs.name), r.name).toMatch(new RegExp(`^${prefix}(proxy|mastodon|nextcloud)-[a-z0-9-]+(-v\\d+\\.\\d+\\.\\d+)?$`));
     });
   });
 }

@@ -31,20 +31,37 @@ export const ITEMS: BackupItem[] = [
 /** A dump as pg_dump (≥ 17.6 / 16.10 / 15.14) writes it: the trailer, then \unrestrict. */
 export const COMPLETE_DUMP = "CREATE TABLE t (id int);\nCOPY t (id) FROM stdin;\n1\n\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Zx9\n\n";
 
+/** What `pg_dumpall --globals-only` writes (Postgres 15+): every role, the superuser included, then the trailer. */
+export const COMPLETE_GLOBALS = [
+  "--\n-- PostgreSQL database cluster dump\n--\n\n\\restrict Ab1\n\nSET default_transaction_read_only = off;\n\n",
+  "CREATE ROLE nextcloud;\nALTER ROLE nextcloud WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN REPLICATION BYPASSRLS PASSWORD 'SCRAM-SHA-256$4096:aa==$bb=:cc=';\n",
+  "CREATE ROLE oc_admin;\nALTER ROLE oc_admin WITH NOSUPERUSER INHERIT NOCREATEROLE CREATEDB LOGIN NOREPLICATION NOBYPASSRLS PASSWORD 'SCRAM-SHA-256$4096:dd==$ee=:ff=';\n",
+  "CREATE ROLE \"oc_ada.b\";\n",
+  "\n\\unrestrict Ab1\n\n--\n-- PostgreSQL database cluster dump complete\n--\n\n",
+].join("");
+
 /**
  * The fake docker. Environment knobs: FAKE_DUMP_FAIL=<container> makes that pg_dump die half-way
- * (exit 1); FAKE_DUMP_CUT=<container> makes it stop half-way but exit 0; FAKE_BEFORE_FAIL=1 makes
- * maintenance-mode-on fail. `exec -i … psql` saves its stdin to loaded-<container>.sql.
+ * (exit 1); FAKE_DUMP_CUT=<container> makes it stop half-way but exit 0; FAKE_GLOBALS_FAIL=<container>
+ * makes that pg_dumpall fail; FAKE_BEFORE_FAIL=1 makes maintenance-mode-on fail. `exec -i … psql`
+ * appends its stdin to loaded-<container>.sql; the roles query answers FAKE_ROLES (default: the
+ * container's superuser, nextcloud or mastodon).
  */
 const FAKE_DOCKER = `#!/bin/bash
 echo "docker $*" >>"$FAKE_LOG"
 case "$*" in
+  "exec "*pg_dumpall*)
+    if [ "\${FAKE_GLOBALS_FAIL:-}" = "$2" ]; then echo "pg_dumpall: error: connection lost" >&2; exit 1; fi
+    cat "$FAKE_DIR/globals.sql" ;;
+  *"select rolname from pg_roles"*)
+    printf '%s\\n' "\${FAKE_ROLES:-pg_monitor}"
+    case "$*" in *mastodon*) echo mastodon ;; *) echo nextcloud ;; esac ;;
   "exec "*pg_dump*)
     if [ "\${FAKE_DUMP_FAIL:-}" = "$2" ]; then printf 'CREATE TABLE t (id int);\\n'; echo "pg_dump: error: connection lost" >&2; exit 1; fi
     if [ "\${FAKE_DUMP_CUT:-}" = "$2" ]; then printf 'CREATE TABLE t (id int);\\n'; exit 0; fi
     cat "$FAKE_DIR/dump.sql" ;;
   *"maintenance:mode --on"*) [ -z "\${FAKE_BEFORE_FAIL:-}" ] || exit 1 ;;
-  "exec -i "*psql*) cat >"$FAKE_DIR/loaded-$3.sql" ;;
+  "exec -i "*psql*) cat >>"$FAKE_DIR/loaded-$3.sql" ;;
   "ps -q --filter volume="*)
     case "$*" in
       *t-nextcloud-html*) printf 'aaa111\\nbbb222\\n' ;;
@@ -162,6 +179,7 @@ export function sandbox(fakes: readonly Fake[]): Sandbox {
     }
   }
   writeFileSync(join(dir, "dump.sql"), COMPLETE_DUMP);
+  writeFileSync(join(dir, "globals.sql"), COMPLETE_GLOBALS);
   const passwordFile = join(dir, "restic-password");
   writeFileSync(passwordFile, "correct horse battery staple, but longer than this\n", { mode: 0o600 });
   const log = join(dir, "calls.log");

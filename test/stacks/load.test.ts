@@ -53,7 +53,7 @@ describe("a valid spec", () => {
 });
 
 // Each row: a broken spec, and what the admin must be told (field, line, and a hint).
-const BAD: Array<{ case: string; text: string; field: string; line: number; message: RegExp; hint?: RegExp }> = [
+const BAD: Array<{ case: string; text: string; field: string; line: number; message: RegExp; hint: RegExp }> = [
   {
     case: "unknown field, with a did-you-mean",
     text: VALID.replace("  location: fsn1", "  locaton: fsn1"),
@@ -68,6 +68,7 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     field: "host.volumeSizeGb",
     line: 6,
     message: /expected number, got 'lots'/,
+    hint: /write a number, without quotes; for example volumeSizeGb: 50/,
   },
   {
     case: "a domain that is not a domain",
@@ -75,6 +76,7 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     field: "domain",
     line: 3,
     message: /expected a lower-case domain name/,
+    hint: /The co-op's domain/,
   },
   {
     case: "an unknown server type",
@@ -82,7 +84,7 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     field: "host.serverType",
     line: 6,
     message: /expected one of cx23, cx33/,
-    hint: /did you mean 'cx33'\?|did you mean 'cx23'\?/,
+    hint: /(did you mean 'cx33'\?|did you mean 'cx23'\?) use one of .*; for example serverType: cx33/,
   },
   {
     case: "an unknown location",
@@ -90,6 +92,7 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     field: "host.location",
     line: 7,
     message: /expected one of fsn1, nbg1, hel1/,
+    hint: /did you mean 'fsn1'\? use one of fsn1, nbg1, hel1.*; for example location: fsn1/,
   },
   {
     case: "a server type too small for the services",
@@ -113,6 +116,7 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     field: "host.location",
     line: 7,
     message: /does not sell cx33 in ash/,
+    hint: /use one of/,
   },
   {
     case: "an invalid network",
@@ -120,6 +124,63 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     field: "host.sshSources[0]",
     line: 8,
     message: /not a valid IPv4 or IPv6 network/,
+    hint: /e\.g\. 203\.0\.113\.7\/32/,
+  },
+  {
+    case: "a yes/no written as text",
+    text: VALID.replace("mastodon:\n    enabled: true", 'mastodon:\n    enabled: "yes"'),
+    field: "services.mastodon.enabled",
+    line: 14,
+    message: /expected boolean, got 'yes'/,
+    hint: /write true or false, without quotes; for example enabled: true/,
+  },
+  {
+    case: "a location that does not exist",
+    text: VALID.replace("location: fsn1", "location: mars1"),
+    field: "host.location",
+    line: 7,
+    message: /expected one of fsn1/,
+    hint: /use one of fsn1, nbg1, hel1, .*for example location: fsn1/,
+  },
+  {
+    case: "a TTL below the minimum",
+    text: `${VALID}dns:\n  ttl: 10\n`,
+    field: "dns.ttl",
+    line: 16,
+    message: /60/,
+    hint: /use at least 60; for example ttl: 3600/,
+  },
+  {
+    case: "a version that is not pinned",
+    text: VALID.replace("mastodon:\n    enabled: true", "mastodon:\n    enabled: true\n    version: v4.6"),
+    field: "services.mastodon.version",
+    line: 15,
+    message: /expected a pinned Mastodon release tag such as v4\.6\.3/,
+    hint: /for example version: v4\.6\.3/,
+  },
+  {
+    case: "a CIDR that is not one",
+    text: VALID.replace("203.0.113.7/32", "my-office"),
+    field: "host.sshSources[0]",
+    line: 8,
+    message: /CIDR notation/,
+    hint: /Networks allowed to reach SSH/,
+  },
+  {
+    case: "a web service on the MTA-STS host name",
+    text: VALID.replace("mastodon:\n    enabled: true", "mastodon:\n    enabled: true\n    hostname: mta-sts"),
+    field: "services.mastodon.hostname",
+    line: 15,
+    message: /'mta-sts\.test\.coop' is reserved for the mail server's MTA-STS policy/,
+    hint: /hostname: social/,
+  },
+  {
+    case: "a web service on the mail server's host name",
+    text: VALID.replace("mastodon:\n    enabled: true", "mastodon:\n    enabled: true\n    hostname: mail"),
+    field: "services.mastodon.hostname",
+    line: 15,
+    message: /mastodon and mail both use the host name 'mail'/,
+    hint: /hostname: social/,
   },
 ];
 
@@ -133,9 +194,41 @@ describe("bad specs are refused with file, line:col, field and a hint", () => {
       expect(p!.line).toBe(row.line);
       expect(p!.col).toBeGreaterThan(0);
       expect(p!.message).toMatch(row.message);
-      if (row.hint) expect(p!.hint).toMatch(row.hint);
+      expect(p!.hint, "every problem comes with a hint").toMatch(row.hint);
     });
   }
+
+  it("gives a hint for every problem, whatever kind it is", () => {
+    const text = `coop:
+  name: ""
+domain: Not A Domain
+host:
+  target: hetzner
+  serverType: cx33
+  location: mars1
+  volumeSizeGb: 5
+  sshSources: [my-office, 203.0.113.700/32]
+  admins:
+    - name: Ada
+      sshPublicKey: not-a-key
+    - name: bob
+      sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBUmaEom/dyJsFsg4UY4YEMHSsvd+QwimnV1Eer/B01 bob
+    - name: bob
+      sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBUmaEom/dyJsFsg4UY4YEMHSsvd+QwimnV1Eer/B01 bob
+services:
+  mastodon: {enabled: "yes", version: "4.6", hostname: mta-sts, postgresMajor: 16}
+  nextcloud: []
+dns: {ttl: 10, provider: route53}
+mailboxes: [{localPart: ada}]
+backups: {keepDaily: 0.5}
+`;
+    const problems = problemsOf("hints", text);
+    expect(problems.length).toBeGreaterThan(8);
+    for (const p of problems) {
+      expect(p.hint, `${p.field}: ${p.message}`).toBeTruthy();
+      expect(p.line, p.field).toBeGreaterThan(0);
+    }
+  });
 
   it("invalid YAML", () => {
     const [p] = problemsOf("bad", "coop:\n  name: [unclosed\ndomain: x.coop\n");
