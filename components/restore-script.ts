@@ -159,13 +159,17 @@ restore_volumes() {
   rst restore latest "\${args[@]}" --target "$target"
 }
 
-# write_dump SERVICE DATABASE RUN: the dump on stdout.
-write_dump() {
-  local service=$1 database=$2 run=$3 file
+# write_stdin_snapshot SERVICE FILE RUN: a file saved from stdin (a dump), on stdout.
+write_stdin_snapshot() {
+  local service=$1 file=$2 run=$3
   local -a args
-  file=$(dump_file "$service" "$database")
   mapfile -t args < <(filter_of "$service" "$run")
   rst dump latest "\${args[@]}" --path "$file" "$file"
+}
+
+# write_dump SERVICE DATABASE RUN: the dump on stdout.
+write_dump() {
+  write_stdin_snapshot "$1" "$(dump_file "$1" "$2")" "$3"
 }
 
 globals_file() {
@@ -174,11 +178,7 @@ globals_file() {
 
 # write_globals SERVICE CONTAINER RUN: the roles dump of CONTAINER's cluster on stdout.
 write_globals() {
-  local service=$1 container=$2 run=$3 file
-  local -a args
-  file=$(globals_file "$service" "$container")
-  mapfile -t args < <(filter_of "$service" "$run")
-  rst dump latest "\${args[@]}" --path "$file" "$file"
+  write_stdin_snapshot "$1" "$(globals_file "$1" "$2")" "$3"
 }
 
 # without_roles ROLES: drops the CREATE ROLE lines of the roles listed (one per line) and
