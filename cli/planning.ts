@@ -63,5 +63,5 @@ export async function makePlan(root: string, stack: string, edits: readonly Yaml
 /** Only the offline run of the program (what the gate needs; the pack compares it with the lock itself). */
 export async function runOffline(root: string, stack: string, edits: readonly YamlEdit[] = []): Promise<OfflineRun> {
   const { spec } = loadStackSpec(root, stack, edits);
-  return runProgramOffline({ project: readProjectName(root), stack, spec });
+  return runProgramOffline({ project: readProjectName(root), stack, spec, twin: false });
 }

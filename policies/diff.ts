@@ -2,7 +2,7 @@
  * The change between two desired-state views (the approved lock and the plan rendered now):
  * resources created, deleted, and updated with the paths that changed, old → new.
  */
-import type { GovernedResource, Json } from "./view";
+import { describeSource, type GovernedResource, type Json } from "./view";
 
 export interface PathChange {
   readonly path: string;
@@ -32,7 +32,7 @@ export function diffResources(before: readonly GovernedResource[], after: readon
       changes.push({ urn: r.urn, type: r.type, name: r.name, op: "create" });
       continue;
     }
-    const details = diffJson(o.inputs, r.inputs, "");
+    const details = [...providerChange(o, r), ...diffJson(o.inputs, r.inputs, ""), ...sourceChanges(o, r)];
     if (details.length > 0) changes.push({ urn: r.urn, type: r.type, name: r.name, op: "update", paths: details.map((d) => d.path), details });
   }
   for (const r of before) {
@@ -41,6 +41,29 @@ export function diffResources(before: readonly GovernedResource[], after: readon
   const rank = { delete: 0, update: 1, create: 2 };
   return changes.sort((a, b) => rank[a.op] - rank[b.op] || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
 }
+
+/** Shown as a path of its own: which provider (so which server or account) a resource goes to is governed too. */
+export const PROVIDER_PATH = "(provider)";
+
+function providerChange(o: GovernedResource, r: GovernedResource): PathChange[] {
+  if (o.provider === r.provider) return [];
+  return [{ path: PROVIDER_PATH, ...(o.provider !== undefined ? { old: o.provider } : {}), ...(r.provider !== undefined ? { new: r.provider } : {}) }];
+}
+
+/**
+ * A value computed at preview is `<computed>` in both views, but what it is made of may have
+ * changed (`ssh://coop@` + an IP → `ssh://root@` + an IP): shown as `<path> (computed from)`.
+ */
+function sourceChanges(o: GovernedResource, r: GovernedResource): PathChange[] {
+  const before = o.sources ?? {};
+  const after = r.sources ?? {};
+  const paths = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  return paths
+    .filter((p) => JSON.stringify(before[p]) !== JSON.stringify(after[p]))
+    .map((p) => ({ path: `${p} ${SOURCE_SUFFIX}`, ...(before[p] ? { old: describeSource(before[p]) } : {}), ...(after[p] ? { new: describeSource(after[p]) } : {}) }));
+}
+
+export const SOURCE_SUFFIX = "(computed from)";
 
 export function diffJson(a: Json | undefined, b: Json | undefined, path: string): PathChange[] {
   if (a === undefined && b === undefined) return [];

@@ -3,7 +3,8 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { rawInputsOf, topLevelDefaultsOf } from "./engine-tap";
-import { compareWithLock, describeMismatch, type LockMismatch } from "./lock-compare";
+import { PROVIDER_PATH } from "./diff";
+import { compareWithLock, describeMismatch, secretsArrivingPlain, type LockMismatch } from "./lock-compare";
 import { reportAt, unproxied } from "./support/report";
 import { redactSecretEntry } from "./support/secret-names";
 import { secretPathTest } from "./support/secret-paths";
@@ -11,11 +12,22 @@ import { lockOf, parseUrn } from "./support/stack-context";
 
 export const NAME = "governance-resource-matches-lock";
 
-/** Resources the engine analyzes that the program does not declare as governed custom resources. */
-export function isUngoverned(type: string, urn: string): boolean {
+/**
+ * Resources the engine analyzes that the program does not declare as governed custom resources.
+ * The engine's default providers are made from stack config, with no parent at all; a provider
+ * the program declares always has one (at least the stack), whatever it is named.
+ */
+export function isUngoverned(type: string, urn: string, parent?: string): boolean {
   if (type === "pulumi:pulumi:Stack" || type.startsWith("coop:")) return true; // components: they deploy nothing themselves
-  // Default providers are created by the engine from stack config, not by the program.
-  return type.startsWith("pulumi:providers:") && /::default(_[0-9a-z_]+)?$/.test(urn);
+  return type.startsWith("pulumi:providers:") && !parent && /::default(_[0-9A-Za-z_]+)?$/.test(urn);
+}
+
+/** Which provider the lock approved, and the one the engine hands the resource to, when they differ. */
+export function providerMismatch(approved: string | undefined, type: string, actual: string | undefined): string | undefined {
+  if (type.startsWith("pulumi:providers:")) return undefined; // providers are not deployed through a provider
+  if (approved === actual) return undefined;
+  const show = (u: string | undefined) => (u === undefined ? "(none recorded)" : `'${u}'`);
+  return `${PROVIDER_PATH}: ${show(approved)} → ${show(actual)}`;
 }
 
 const MAX_LINES = 20;
@@ -38,7 +50,7 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
   },
   validateResource: (args, report) => {
     const { type, urn } = args;
-    if (isUngoverned(type, urn)) return;
+    if (isUngoverned(type, urn, args.opts?.parent)) return;
     const { stack, project } = parseUrn(urn);
     const state = lockOf(stack);
     const fix = `propose it: coop propose --stack ${stack}`;
@@ -65,11 +77,15 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
       return;
     }
     const offline = (args.getConfig<{ offlinePlan?: boolean }>() ?? {}).offlinePlan === true;
-    const mismatches = compareWithLock(entry.inputs, unproxied(args.props), { topLevelDefaults: topLevelDefaultsOf(urn), strictComputed: offline });
-    if (mismatches.length === 0) return;
-    const isSecret = secretPathTest(rawInputsOf(urn));
-    const shown = (m: LockMismatch): LockMismatch => (isSecret(m.path) ? { ...m, proposed: "(secret value)" } : { ...m, proposed: redactSecretEntry(m.proposed), approved: redactSecretEntry(m.approved) as LockMismatch["approved"] });
-    const lines = mismatches.slice(0, MAX_LINES).map((m) => `  ${describeMismatch(shown(m))}`);
+    const raw = rawInputsOf(urn);
+    const compared = compareWithLock(entry.inputs, unproxied(args.props), { topLevelDefaults: topLevelDefaultsOf(urn), strictComputed: offline });
+    const mismatches = [...compared, ...secretsArrivingPlain(entry.inputs, raw).filter((p) => !compared.some((m) => m.path === p.path))];
+    const provider = providerMismatch(entry.provider, type, args.provider?.urn);
+    if (mismatches.length === 0 && !provider) return;
+    const isSecret = secretPathTest(raw);
+    // A value at, above or below a secret is never printed (only what compare already reduced to a name).
+    const shown = (m: LockMismatch): LockMismatch => (m.redacted ? m : isSecret(m.path) ? { ...m, proposed: "(secret value)" } : { ...m, proposed: redactSecretEntry(m.proposed), approved: redactSecretEntry(m.approved) as LockMismatch["approved"] });
+    const lines = [...(provider ? [`  ${provider}`] : []), ...mismatches.slice(0, MAX_LINES).map((m) => `  ${describeMismatch(shown(m))}`)];
     if (mismatches.length > MAX_LINES) lines.push(`  … and ${mismatches.length - MAX_LINES} more`);
     reportAt(report, "mandatory", `${type} '${args.name}' differs from the approved lock of stack '${stack}' (approved → proposed):\n${lines.join("\n")}\n${fix}`, urn);
   },

@@ -21,10 +21,23 @@ export const LockSchema = z
             urn: z.string().startsWith("urn:pulumi:"),
             type: z.string().min(1),
             name: z.string().min(1),
+            provider: z.string().startsWith("urn:pulumi:").optional().describe("URN of the provider the resource is deployed with (custom resources other than providers)."),
+            sources: z
+              .record(
+                z.string(),
+                z
+                  .object({
+                    parts: z.array(z.union([z.string(), z.object({ urn: z.string().startsWith("urn:pulumi:"), output: z.string().min(1) }).strict()])).min(1),
+                    number: z.literal(true).optional(),
+                  })
+                  .strict(),
+              )
+              .optional()
+              .describe("For paths computed at preview: the other resources' outputs the value is made of (literal text and outputs in order, or one output as a number)."),
             // Any JSON (the file is parsed JSON); the digest, checked on every read, covers it.
             inputs: z
               .custom<JsonObject>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "expected an object of inputs" })
-              .describe("Governed inputs (any JSON object): secrets masked as <secret>, values computed from other resources as <computed>."),
+              .describe("Governed inputs (any JSON object): only secret substrings masked (<secret> from config, <generated-secret> from generated secrets, which may be unknown at a first preview); values computed from other resources as <computed>."),
           })
           .strict(),
       )

@@ -11,12 +11,11 @@
  *   resources use without an explicit provider;
  * - AnalyzeStack with every resource's planned outputs, parents and dependencies.
  */
-import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type { OfflineRun, RegisteredResource } from "../offline/run-program";
-import { ROOT_STACK_TYPE, SECRET_SIG, SIG_KEY, UNKNOWN } from "../offline/run-program";
+import { ROOT_STACK_TYPE, SECRET_SIG, SIG_KEY, UNKNOWN, isProviderType, packageOf } from "../offline/run-program";
 import { checkedInputs } from "./provider-check";
 
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
@@ -39,31 +38,15 @@ export interface EngineResource {
   readonly providerUrn?: string;
   readonly dependencies: string[];
   readonly propertyDependencies: Record<string, string[]>;
+  /**
+   * Outputs known from state (an update's preview replayed by a test): sent in AnalyzeStack
+   * beside the inputs. The offline program has none: a new stack's outputs are all unknown.
+   */
+  readonly outputs?: Record<string, unknown>;
 }
 
 export interface EnginePreview {
   readonly resources: EngineResource[];
-}
-
-const sdkVersions = new Map<string, string>();
-
-/** The provider SDK's version, which names the engine's default provider (default_1_41_0). */
-function packageVersion(pkg: string): string {
-  let v = sdkVersions.get(pkg);
-  if (!v) {
-    try {
-      const file = require.resolve(`@pulumi/${pkg}/package.json`);
-      v = (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
-    } catch {
-      v = "0.0.0";
-    }
-    sdkVersions.set(pkg, v);
-  }
-  return v;
-}
-
-function packageOf(type: string): string {
-  return type.startsWith("pulumi:providers:") ? type.slice("pulumi:providers:".length) : type.split(":")[0];
 }
 
 /** The engine's view of an offline run: its resources plus the ones the engine itself registers. */
@@ -72,31 +55,16 @@ export function enginePreview(run: OfflineRun): EnginePreview {
   const base = (r: Omit<EngineResource, "dependencies" | "propertyDependencies"> & Partial<EngineResource>): EngineResource => ({ dependencies: [], propertyDependencies: {}, ...r });
   resources.push(base({ urn: run.stackUrn, type: ROOT_STACK_TYPE, name: `${run.project}-${run.stack}`, custom: false, parent: "", checked: {}, options: emptyOptions() }));
 
-  const defaultProviders = new Map<string, string>();
+  const defaultProviders = new Set<string>();
   for (const r of run.resources) {
-    let providerUrn: string | undefined;
-    if (r.custom && !r.type.startsWith("pulumi:providers:")) {
-      if (r.provider) {
-        providerUrn = r.provider.slice(0, r.provider.lastIndexOf("::"));
-      } else {
-        const pkg = packageOf(r.type);
-        const version = packageVersion(pkg);
-        providerUrn = `urn:pulumi:${run.stack}::${run.project}::pulumi:providers:${pkg}::default_${version.replace(/[.-]/g, "_")}`;
-        if (!defaultProviders.has(providerUrn)) {
-          defaultProviders.set(providerUrn, pkg);
-          resources.push(
-            base({
-              urn: providerUrn,
-              type: `pulumi:providers:${pkg}`,
-              name: providerUrn.split("::").pop()!,
-              custom: true,
-              parent: "",
-              checked: defaultProviderInputs(pkg, version),
-              options: emptyOptions(),
-            }),
-          );
-        }
-      }
+    const providerUrn = r.custom && !isProviderType(r.type) ? r.providerUrn : undefined;
+    // The engine registers a default provider (no parent) for resources without an explicit one.
+    if (providerUrn && !r.provider && !defaultProviders.has(providerUrn)) {
+      defaultProviders.add(providerUrn);
+      const pkg = packageOf(r.type);
+      const name = providerUrn.split("::").pop()!;
+      const version = name.replace(/^default_/, "").replace(/_/g, ".");
+      resources.push(base({ urn: providerUrn, type: `pulumi:providers:${pkg}`, name, custom: true, parent: "", checked: defaultProviderInputs(pkg, version), options: emptyOptions() }));
     }
     resources.push({
       urn: r.urn,
@@ -104,7 +72,7 @@ export function enginePreview(run: OfflineRun): EnginePreview {
       name: r.name,
       custom: r.custom,
       parent: r.parent,
-      checked: r.custom ? checkedInputs(r.type, r.inputs) : r.inputs,
+      checked: liftSecrets(r.custom ? checkedInputs(r.type, r.inputs) : r.inputs),
       options: r.options,
       providerUrn,
       dependencies: r.options.dependencies,
@@ -112,6 +80,34 @@ export function enginePreview(run: OfflineRun): EnginePreview {
     });
   }
   return { resources };
+}
+
+/**
+ * The engine delivers secretness per top-level input: an input holding a secret anywhere arrives
+ * wrapped as one secret, with the values inside plain (unknowns stay where they are). The
+ * registrations keep the SDK's element-level secrets, so they are lifted here.
+ */
+export function liftSecrets(inputs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(inputs)) out[k] = k.startsWith("__") || isSecretValue(v) || !holdsSecret(v) ? v : { [SIG_KEY]: SECRET_SIG, value: withoutSecrets(v) };
+  return out;
+}
+
+function isSecretValue(v: unknown): v is { value: unknown } {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function holdsSecret(v: unknown): boolean {
+  if (isSecretValue(v)) return true;
+  if (Array.isArray(v)) return v.some(holdsSecret);
+  return typeof v === "object" && v !== null && Object.values(v).some(holdsSecret);
+}
+
+function withoutSecrets(v: unknown): unknown {
+  if (isSecretValue(v)) return withoutSecrets(v.value);
+  if (Array.isArray(v)) return v.map(withoutSecrets);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecrets(x)]));
+  return v;
 }
 
 /** A default provider's inputs come from stack config; credentials are secrets the gate never sees. */
@@ -210,7 +206,7 @@ export function stackRequest(preview: EnginePreview): AnalyzerPb.AnalyzeStackReq
       m.setUrn(r.urn);
       m.setType(r.type);
       m.setName(r.name);
-      m.setProperties(structPb.Struct.fromJavaScript(withoutTopLevelInternalKeys(r.checked) as StructJs));
+      m.setProperties(structPb.Struct.fromJavaScript({ ...withoutTopLevelInternalKeys(r.checked), ...(r.outputs ?? {}) } as StructJs));
       m.setOptions(optionsMessage(r));
       const provider = providerMessage(byUrn, r);
       if (provider) m.setProvider(provider);

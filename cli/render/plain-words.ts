@@ -5,7 +5,7 @@
  * component in its URN). What has no sentence of its own is still listed, in general words,
  * so nothing that changes goes unmentioned.
  */
-import type { Change } from "../../policies/diff";
+import { PROVIDER_PATH, type Change } from "../../policies/diff";
 import { parseImageRef, versionStep } from "../../policies/governance/change-classes";
 import { COMPUTED, type Json } from "../../policies/view";
 import { LOCATIONS, SERVER_TYPES, type Location, type ServerTypeName } from "../../stacks/catalog";
@@ -103,6 +103,12 @@ function updateSentences(c: Change, service: string, runs: readonly string[]): s
   const out: string[] = [];
   const rest: string[] = [];
   for (const d of c.details ?? []) {
+    if (d.path === PROVIDER_PATH) {
+      // The provider says where a resource goes (which Docker host, which Hetzner account).
+      const name = (v: Json | undefined) => (typeof v === "string" ? v.split("::").pop() : "(none recorded)");
+      out.push(`⚠ ${c.name} is deployed through another provider: ${name(d.old)} → ${name(d.new)}.`);
+      continue;
+    }
     const leaf = d.path.split(".").pop() ?? d.path;
     const before = parseImageRef(d.old);
     const after = parseImageRef(d.new);

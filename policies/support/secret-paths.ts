@@ -1,6 +1,8 @@
 /**
  * Which paths of a raw (wire-encoded) input hold secrets, so messages never echo them.
- * Secretness may be lifted to a whole list or object; everything under a secret counts as one.
+ * A path counts as secret when a secret sits at it, above it (secretness may be lifted to a
+ * whole list or object) or anywhere below it (a compound value holding a secret, such as a
+ * list of labels with one secret value, must not be printed either).
  */
 import { isWireSecret } from "../view";
 
@@ -17,7 +19,12 @@ export function secretPathTest(raw: Record<string, unknown> | undefined): (path:
   if (raw) walk(raw, "");
   if (secrets.size === 0) return () => false;
   return (path) => {
-    for (const s of secrets) if (path === s || path.startsWith(`${s}.`) || path.startsWith(`${s}[`) || s === "") return true;
+    for (const s of secrets) if (s === "" || path === "" || within(path, s) || within(s, path)) return true;
     return false;
   };
+}
+
+/** Whether `inner` is `outer` or a path below it (`outer.key…` or `outer[i]…`). */
+function within(inner: string, outer: string): boolean {
+  return inner === outer || inner.startsWith(`${outer}.`) || inner.startsWith(`${outer}[`);
 }

@@ -3,7 +3,7 @@ import { BACKUP_LAYOUT, CHECK_DATA_PARTS, CHECK_WEEKDAY, hostFiles } from "../..
 import { renderInstallFilesCommand } from "../../components/backup-install";
 import { type RegisteredResource, UNKNOWN } from "../../cli/offline/run-program";
 import { isSecretOrUnknown } from "../helpers/components";
-import { COMPUTED, canonicalJson } from "../../policies/view";
+import { COMPUTED, GENERATED, canonicalJson } from "../../policies/view";
 import { enabledServices } from "../../stacks/schema";
 import { listStacks } from "../../stacks/load";
 import { byName, bundledSpec, governed, ofType, planSpec } from "../helpers/program";
@@ -61,7 +61,7 @@ describe("Backup in the example stack (under mocks)", async () => {
       snapshotPlan: { maxSnapshots: 7, hour: 6, minute: 30 },
       labels: { "coop-infra/coop": "example-co-op", "coop-infra/stack": "example" },
     });
-    expect(box.password).toBe(COMPUTED);
+    expect(box.password).toBe(GENERATED); // a generated secret: masked by provenance
     expect(box.sshKeys).toEqual([COMPUTED]);
     expect(byName(run.resources, "backup-box").options.protect).toBe(true);
   });

@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { describe, expect, it } from "vitest";
 import { runProgramOffline } from "../../cli/offline/run-program";
 import { renderTree } from "../../cli/render/tree";
-import { COMPUTED, SECRET, buildView, canonicalJson, computedPaths, governedValue, viewDigest, type DesiredStateView } from "../../policies/view";
+import { COMPUTED, GENERATED, SECRET, buildView, canonicalJson, computedPaths, deriveTemplate, governedValue, viewDigest, type DesiredStateView } from "../../policies/view";
 import { StackSpecSchema } from "../../stacks/schema";
 import { bundledSpec } from "../helpers/program";
 
@@ -16,7 +16,26 @@ describe("governed values", () => {
   it("mask config secrets by provenance, keeping an env entry's name", () => {
     expect(governedValue(`SMTP_PASSWORD=${PH}`, [PH])).toBe(`SMTP_PASSWORD=${SECRET}`);
     expect(governedValue(PH, [PH])).toBe(SECRET);
-    expect(governedValue(`smtp://user:${PH}@relay`, [PH])).toBe(SECRET);
+    // Only the placeholder is masked: the text around a secret stays governed.
+    expect(governedValue(`smtp://user:${PH}@relay`, [PH])).toBe(`smtp://user:${SECRET}@relay`);
+    expect(governedValue(`[relay]:587 co:${PH}\nx:${PH}`, [PH])).toBe(`[relay]:587 co:${SECRET}\nx:${SECRET}`);
+  });
+
+  it("mask generated secrets as their own marker, which records that a first preview may not know them", () => {
+    const G = "Zq8v1Lr3Xy5Wb7Nc9Md2Kf4Hg6Ja0Ps";
+    expect(governedValue(`DB_PASS=${G}`, { config: [PH], generated: [G] })).toBe(`DB_PASS=${GENERATED}`);
+    expect(governedValue(`postgres://mastodon:${G}@203.0.113.66/mastodon`, { config: [], generated: [G] })).toBe(`postgres://mastodon:${GENERATED}@203.0.113.66/mastodon`);
+  });
+
+  it("mask text derived from a secret where a twin run with other placeholders differs, keeping the rest", () => {
+    const line = (salt: string, hash: string) => `# header\nada@x|{SHA512-CRYPT}$6$${salt}$${hash}\ngrace@x|{SHA512-CRYPT}$6$${salt}x$${hash}y\n`;
+    const a = line("AAAAAAAAAAAAAAAA", "h1/Zx.9qwe");
+    const b = line("BBBBBBBBBBBBBBBB", "k7.Yy/2rty");
+    const ph = (salt: string) => ({ config: [], generated: [salt] });
+    const v = governedValue({ f: a }, ph("AAAAAAAAAAAAAAAA"), "", { value: { f: b }, placeholders: ph("BBBBBBBBBBBBBBBB") });
+    expect(v).toEqual({ f: `# header\nada@x|{SHA512-CRYPT}$6$${GENERATED}$${GENERATED}\ngrace@x|{SHA512-CRYPT}$6$${GENERATED}x$${GENERATED}\n` });
+    expect(deriveTemplate("K=abc=", "K=xyz=")).toBe(`K=${GENERATED}=`);
+    expect(deriveTemplate("same", "same")).toBe("same");
   });
 
   it("keep plain entries beside a secret verbatim although the SDK wrapped the whole list", () => {
@@ -30,8 +49,8 @@ describe("governed values", () => {
   });
 
   it("refuse literal text that would pass for a mask", () => {
-    for (const literal of [SECRET, COMPUTED, `TOKEN=${SECRET}`]) expect(() => governedValue({ env: [literal] }, [])).toThrow(/reserves for masked values/);
-    expect(governedValue("a <secret> inside", [])).toBe("a <secret> inside");
+    // Templates match markers anywhere, so program text may not hold one anywhere either.
+    for (const literal of [SECRET, COMPUTED, GENERATED, `TOKEN=${SECRET}`, "a <secret> inside", `url://u:${GENERATED}@h`]) expect(() => governedValue({ env: [literal] }, [])).toThrow(/reserves for masked values/);
   });
 });
 
@@ -68,6 +87,7 @@ describe("a real program with a config secret and a generated secret, run offlin
     project: "coop-infra",
     stack: "masking",
     spec,
+    twin: true,
     declare: ({ secrets }) => {
       const pw = new random.RandomPassword("db-password", { length: 32, special: false });
       new docker.Container("app", {
@@ -84,7 +104,18 @@ describe("a real program with a config secret and a generated secret, run offlin
   it("injects a placeholder for the config secret and masks it, keeping the entry's name", () => {
     expect(run.secretPlaceholders).toHaveLength(1);
     const app = view.resources.find((r) => r.name === "app")!;
-    expect(app.inputs.envs).toEqual([COMPUTED, "PLAIN=1", `RELAY_PASSWORD=${SECRET}`]);
+    expect(app.inputs.envs).toEqual([`DB_PASSWORD=${GENERATED}`, "PLAIN=1", `RELAY_PASSWORD=${SECRET}`]);
+  });
+
+  it("answers the generated password with a per-run placeholder, never shown, different in the twin run", () => {
+    const pw = run.resources.find((r) => r.name === "db-password")!;
+    const placeholder = pw.generatedOutputs!.result;
+    expect(placeholder).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(json).not.toContain(placeholder);
+    expect(tree).not.toContain(placeholder);
+    const app = run.resources.find((r) => r.name === "app")!;
+    expect(JSON.stringify(app.inputs)).toContain(placeholder);
+    expect(app.twin!.generated).not.toContain(placeholder);
   });
 
   it("never shows the placeholder in the JSON or the tree", () => {
@@ -99,5 +130,59 @@ describe("a real program with a config secret and a generated secret, run offlin
   it("uses a fresh placeholder each run, so a program cannot forge one", async () => {
     const again = await runProgramOffline({ project: "coop-infra", stack: "masking", spec, declare: () => undefined });
     expect(again.secretPlaceholders[0]).not.toBe(run.secretPlaceholders[0]);
+  });
+});
+
+describe("a program that derives text from generated secrets (a hash, a key parsed from a PEM)", async () => {
+  const spec = StackSpecSchema.parse(bundledSpec("local"));
+  const { createHash, createPrivateKey } = await import("node:crypto");
+  const tls = await import("@pulumi/tls");
+  const declare = () => {
+    const pw = new random.RandomPassword("pw", { length: 32, special: false });
+    const salt = new random.RandomString("salt", { length: 16, special: false });
+    const key = new tls.PrivateKey("k", { algorithm: "ECDSA", ecdsaCurve: "P256" });
+    const jwk = key.privateKeyPem.apply((pem) => createPrivateKey(pem).export({ format: "jwk" }).d!);
+    new docker.Container("app", {
+      name: "app",
+      image: "example/app:1.2.3",
+      envs: [pulumi.secret(pulumi.interpolate`KEY=${jwk}`), "PLAIN=1"],
+      uploads: [{ file: "/etc/accounts", content: pulumi.secret(pulumi.all([pw.result, salt.result]).apply(([p, s]) => `ada@x|$6$${s}$${createHash("sha256").update(p + s).digest("base64")}\n`)) }],
+    });
+  };
+  const plan = async () => {
+    const run = await runProgramOffline({ project: "coop-infra", stack: "derived", spec, declare, twin: true });
+    return buildView("coop-infra", "derived", run.resources, run.secretPlaceholders);
+  };
+  const first = await plan();
+  const second = await plan();
+  const app = first.resources.find((r) => r.name === "app")!;
+
+  it("masks the derived parts and keeps the rest of the text", () => {
+    expect(app.inputs.envs).toEqual([`KEY=${GENERATED}`, "PLAIN=1"]);
+    expect(app.inputs.uploads).toEqual([{ file: "/etc/accounts", content: `ada@x|$6$${GENERATED}$${GENERATED}=\n` }]); // base64 padding is not secret
+  });
+
+  it("is deterministic: two plans have the same digest", () => {
+    expect(viewDigest(second)).toBe(viewDigest(first));
+  });
+
+  it("records the provider of every custom resource, and the SDK's version in provider inputs", async () => {
+    expect(app.provider).toMatch(/^urn:pulumi:derived::coop-infra::pulumi:providers:docker::default_\d+_\d+_\d+/);
+    const run = await runProgramOffline({
+      project: "coop-infra",
+      stack: "derived",
+      spec,
+      twin: false,
+      declare: () => {
+        const p = new docker.Provider("remote", { host: "ssh://coop@203.0.113.10" });
+        new docker.Network("n", { name: "n" }, { provider: p });
+      },
+    });
+    const view = buildView("coop-infra", "derived", run.resources, run.secretPlaceholders);
+    const provider = view.resources.find((r) => r.name === "remote")!;
+    const version = (await import("@pulumi/docker/package.json")).version;
+    expect(provider.inputs.version).toBe(version);
+    expect(provider.provider).toBeUndefined();
+    expect(view.resources.find((r) => r.name === "n")!.provider).toBe(provider.urn);
   });
 });

