@@ -4,7 +4,8 @@
  *
  * image-patch: every change is an update whose every changed value is a container image
  * reference that keeps its repository and moves up by patch version only
- * (ghcr.io/mastodon/mastodon:v4.6.3 → …:v4.6.4, nextcloud:34.0.2-apache → …:34.0.3-apache).
+ * (ghcr.io/mastodon/mastodon:v4.6.3 → …:v4.6.4, nextcloud:34.0.2-apache → …:34.0.3-apache),
+ * or the name of a container named after that release, following the same step.
  * Anything else — a created or deleted resource, any other changed value, a digest pin, a
  * minor or major version step, a downgrade — falls outside and needs a vote.
  */
@@ -87,6 +88,23 @@ function pathsOf(c: ClassifiableChange): ReadonlyArray<PathChange> {
   return (c.paths ?? []).filter((p): p is PathChange => typeof p === "object" && p !== null);
 }
 
+/**
+ * A one-shot container named after its release (Mastodon's migrate: <prefix>-mastodon-migrate-<tag>)
+ * is renamed by every upgrade. Its `name` change belongs to the image patch when the old name
+ * ends with the old tag and the new name is the same with the new tag.
+ */
+function releaseNameChanges(paths: ReadonlyArray<PathChange>): Set<PathChange> {
+  const images = paths.map((p) => ({ before: parseImageRef(p.old), after: parseImageRef(p.new) })).filter((i) => i.before && i.after);
+  const out = new Set<PathChange>();
+  for (const p of paths) {
+    if (p.path !== "name" || typeof p.old !== "string" || typeof p.new !== "string") continue;
+    const old = p.old;
+    const renamed = p.new;
+    if (images.some(({ before, after }) => old.endsWith(`-${before!.tag}`) && renamed === `${old.slice(0, -before!.tag.length)}${after!.tag}`)) out.add(p);
+  }
+  return out;
+}
+
 export function checkChangeClass(cls: ChangeClass, changes: readonly ClassifiableChange[]): ClassCheck {
   const outside: OutsideClass[] = [];
   if (changes.length === 0) outside.push({ urn: "(none)", reason: "there is no change to approve" });
@@ -97,7 +115,9 @@ export function checkChangeClass(cls: ChangeClass, changes: readonly Classifiabl
     }
     const paths = pathsOf(c);
     if (paths.length === 0) outside.push({ urn: c.urn, reason: "the change lists no changed values" });
+    const releaseNamed = releaseNameChanges(paths);
     for (const p of paths) {
+      if (releaseNamed.has(p)) continue;
       const before = parseImageRef(p.old);
       const after = parseImageRef(p.new);
       if (!before || !after) {

@@ -180,13 +180,13 @@ describe("red-team rows: each is refused", () => {
   });
 
   it("a new resource", async () => {
-    const carol = "    - name: carol\n      sshPublicKey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDHryPENADbTg2YR6ZivslSjolTP6LAvZpn3vdzv9Ma0 carol@example.coop\n";
-    refusedBy(await gate({ spec: (s) => s.replace("\nservices:", `${carol}\nservices:`) }), "governance-resource-matches-lock", /not in the approved lock/, "host-key-carol");
+    const carol = "  - localPart: carol\n    name: Carol Shaw\n";
+    refusedBy(await gate({ spec: (s) => s.replace("\nmailboxes:\n", `\nmailboxes:\n${carol}`) }), "governance-resource-matches-lock", /not in the approved lock/, "mail-mailbox-carol-password");
   });
 
   it("a deleted resource", async () => {
-    const withoutGrace = (s: string) => s.replace(/    - name: grace\n      sshPublicKey: [^\n]+\n/, "");
-    refusedBy(await gate({ spec: withoutGrace }), "governance-stack-no-unapproved-deletions", /no longer declared and would be deleted[\s\S]*host-key-grace/);
+    const withoutGrace = (s: string) => s.replace(/  - localPart: grace\n    name: Grace Hopper\n    aliases: \[hello\]\n/, "");
+    refusedBy(await gate({ spec: withoutGrace }), "governance-stack-no-unapproved-deletions", /no longer declared and would be deleted[\s\S]*mail-mailbox-grace-password/);
   });
 
   it("a change hidden at a path the lock marks computed but that is a literal now", async () => {

@@ -32,4 +32,25 @@ describe("change classes", () => {
     ];
     for (const changes of outside) expect(checkChangeClass("image-patch", changes).ok, JSON.stringify(changes)).toBe(false);
   });
+
+  it("image-patch: a container named after its release follows the patch step, and nothing else does", () => {
+    const migrate = (oldName: string, newName: string, oldTag = "v4.6.3", newTag = "v4.6.4") => ({
+      urn,
+      op: "update" as const,
+      details: [
+        { path: "image", old: `ghcr.io/mastodon/mastodon:${oldTag}`, new: `ghcr.io/mastodon/mastodon:${newTag}` },
+        { path: "name", old: oldName, new: newName },
+      ],
+    });
+    expect(checkChangeClass("image-patch", [migrate("coop-mastodon-migrate-v4.6.3", "coop-mastodon-migrate-v4.6.4")]).ok).toBe(true);
+    for (const c of [
+      migrate("coop-mastodon-migrate-v4.6.3", "evil-mastodon-migrate-v4.6.4"),
+      migrate("coop-mastodon-migrate-v4.6.3", "coop-mastodon-migrate-v4.6.5"),
+      migrate("coop-mastodon-web", "coop-mastodon-web-v4.6.4"),
+      migrate("coop-mastodon-migrate-v4.6.3", "coop-mastodon-migrate-v4.7.0", "v4.6.3", "v4.7.0"),
+    ]) {
+      expect(checkChangeClass("image-patch", [c]).ok, JSON.stringify(c.details)).toBe(false);
+    }
+    expect(checkChangeClass("image-patch", [update("coop-mastodon-migrate-v4.6.3", "coop-mastodon-migrate-v4.6.4", "name")]).ok).toBe(false);
+  });
 });
