@@ -370,9 +370,11 @@ function pemFormatOf(key: KeyObject): { type: "pkcs1" | "sec1" | "pkcs8"; format
 const CURVES: Readonly<Record<string, string>> = { P224: "secp224r1", P256: "prime256v1", P384: "secp384r1", P521: "secp521r1" };
 
 /**
- * Keys per kind and generation, made once per process: RSA generation is slow, and a key made
- * here is as unknowable to the program as a fresh one; the two generations always differ.
+ * Keys per kind and generation, made once per process: a key made here is as unknowable to the
+ * program as a fresh one; the two generations always differ. RSA placeholders are small: only
+ * their PEM shape matters to the program, and a 2048-bit key costs ~150 ms per generation.
  */
+const PLACEHOLDER_RSA_BITS = 512;
 const keys = new Map<string, KeyObject>();
 
 function privateKey(inputs: Record<string, unknown>, generation: number): KeyObject | undefined {
@@ -382,7 +384,7 @@ function privateKey(inputs: Record<string, unknown>, generation: number): KeyObj
   const id = `${String(algorithm)}:${bits}:${curve}:${generation}`;
   let key = keys.get(id);
   if (key) return key;
-  if (algorithm === "RSA") key = generateKeyPairSync("rsa", { modulusLength: bits }).privateKey;
+  if (algorithm === "RSA") key = generateKeyPairSync("rsa", { modulusLength: PLACEHOLDER_RSA_BITS }).privateKey;
   else if (algorithm === "ECDSA" && curve) key = generateKeyPairSync("ec", { namedCurve: curve }).privateKey;
   else if (algorithm === "ED25519") key = generateKeyPairSync("ed25519").privateKey;
   if (key) keys.set(id, key);
