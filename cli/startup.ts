@@ -7,6 +7,9 @@
  * They are replaced by stand-ins that load the real module the moment anything touches it,
  * so nothing breaks if a future SDK version does use them; it is only slower then.
  *
+ * The SDK's Automation API (driving the Pulumi CLI from code) is deferred the same way: the
+ * SDK's index loads it eagerly, with its own dependencies, and `coop` never drives the CLI.
+ *
  * Only the `coop` process installs this; `pulumi up` runs the program without it.
  */
 import Module = require("node:module");
@@ -15,11 +18,13 @@ type Loader = (request: string, parent: unknown, isMain: boolean) => unknown;
 
 const moduleInternals = Module as unknown as { _load: Loader };
 
-function lazyModule(load: () => Record<PropertyKey, unknown>): unknown {
+function lazyModule(load: () => Record<PropertyKey, unknown>, esModule = false): unknown {
   return new Proxy(
     {},
     {
-      get: (_t, key) => load()[key],
+      // TypeScript's __importStar asks for __esModule at import time; answering it without
+      // loading keeps the module deferred until something is really used.
+      get: (_t, key) => (esModule && key === "__esModule" ? true : load()[key]),
       has: (_t, key) => key in load(),
       ownKeys: () => Reflect.ownKeys(load()),
       getOwnPropertyDescriptor: (_t, key) => {
@@ -66,6 +71,38 @@ export function deferUnusedSdkModules(): void {
       }
       return standIn;
     }
+    // Closure serialization (for dynamic providers' and functions' code): the SDK's runtime
+    // index re-exports three functions from it, so stand-ins for those keep it unloaded.
+    const closure = CLOSURE_EXPORTS[request];
+    if (closure && isSdkFile(parent, "runtime/index.js")) {
+      let standIn = cache.get(request);
+      if (!standIn) {
+        let real: Record<string, unknown> | undefined;
+        standIn = { __esModule: true, ...lazyExports(closure, () => (real ??= load.call(Module, request, parent, isMain) as Record<string, unknown>)) };
+        cache.set(request, standIn);
+      }
+      return standIn;
+    }
+    if (request === "./automation" && isSdkFile(parent, "index.js")) {
+      let standIn = cache.get(request);
+      if (!standIn) {
+        let real: Record<string, unknown> | undefined;
+        standIn = lazyModule(() => (real ??= load.call(Module, request, parent, isMain) as Record<string, unknown>), true);
+        cache.set(request, standIn);
+      }
+      return standIn;
+    }
     return load.call(Module, request, parent, isMain);
   };
+}
+
+const CLOSURE_EXPORTS: Readonly<Record<string, readonly string[]>> = {
+  "./closure/serializeClosure": ["serializeFunctionAsync", "serializeFunction"],
+  "./closure/codePaths": ["computeCodePaths"],
+};
+
+/** Whether `parent` is the @pulumi/pulumi package's file at `path` (e.g. "runtime/index.js"). */
+function isSdkFile(parent: unknown, path: string): boolean {
+  const file = ((parent as { filename?: string } | null)?.filename ?? "").replace(/\\/g, "/");
+  return file.endsWith(`/@pulumi/pulumi/${path}`);
 }

@@ -20,7 +20,7 @@ export const governanceLockApproved: ResourceValidationPolicy = {
   remediationSteps:
     "Run `coop verify` to see what is wrong with the record. A missing or unsigned decision: `coop sign <decision> --key <your key>`. A lock no decision approved: restore it from git, or let the members approve the plan (`coop propose --stack <stack> --post`, then `coop decide`).",
   validateResource: (args, report) => {
-    if (isUngoverned(args.type, args.urn)) return;
+    if (isUngoverned(args.type, args.urn, args.opts?.parent)) return;
     const { stack } = parseUrn(args.urn);
     for (const f of lockVerdict(stack)) {
       // An emergency change awaiting ratification within its deadline is a warning; every
