@@ -36,16 +36,12 @@ export function baseOf(url: URL): string {
 /** Reads the Loomio settings; `pollOrigin` is the origin of a poll URL given on the command line. */
 export function loomioConfigFromEnv(env: NodeJS.ProcessEnv, opts: { pollOrigin?: string } = {}): LoomioConfig {
   const rawUrl = env.LOOMIO_URL?.trim();
-  let base: string;
-  if (rawUrl) {
-    base = baseOf(parseBaseUrl(rawUrl, "LOOMIO_URL"));
-    if (opts.pollOrigin && new URL(base).origin !== opts.pollOrigin) {
-      throw new InputError(`the poll is on ${opts.pollOrigin}, but LOOMIO_URL is ${new URL(base).origin}`, "coop sends the API key only to LOOMIO_URL; pass the poll's key, or set LOOMIO_URL to the poll's instance");
-    }
-  } else if (opts.pollOrigin) {
-    base = baseOf(parseBaseUrl(opts.pollOrigin, "the poll address"));
-  } else {
-    throw new InputError("LOOMIO_URL is not set", "export LOOMIO_URL=https://<your Loomio instance>");
+  // The instance is never taken from a poll address: a pasted link to another host would
+  // receive the API key, and its answer would be recorded as the members' vote.
+  if (!rawUrl) throw new InputError("LOOMIO_URL is not set", "export LOOMIO_URL=https://<your co-op's Loomio instance> (the API key is sent there and nowhere else)");
+  const base = baseOf(parseBaseUrl(rawUrl, "LOOMIO_URL"));
+  if (opts.pollOrigin && new URL(base).origin !== opts.pollOrigin) {
+    throw new InputError(`the poll is on ${opts.pollOrigin}, but LOOMIO_URL is ${new URL(base).origin}`, "coop sends the API key only to LOOMIO_URL; pass the poll's key, or check that the poll is on your co-op's instance");
   }
   const apiKey = env.LOOMIO_API_KEY?.trim();
   if (!apiKey) throw new InputError("LOOMIO_API_KEY is not set", "create a bot in your Loomio group (group settings → integrations / API) and export its key as LOOMIO_API_KEY");

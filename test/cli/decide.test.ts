@@ -99,10 +99,29 @@ describe("coop decide --poll: a passing poll", () => {
     const r0 = await changedRepo();
     try {
       fake.answers = [json(200, passing(r0.digest))];
-      const r = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`, "--key", fixtureKey("ada")], { root: r0.root, env: env({ LOOMIO_URL: "" }) });
+      const r = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`, "--key", fixtureKey("ada")], { root: r0.root, env: env() });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/has the signatures it needs/);
       expect((await coop(["verify"], { root: r0.root, env: env() })).code).toBe(0);
+    } finally {
+      r0.cleanup();
+    }
+  });
+
+  it("never sends the API key to the host a poll address names: LOOMIO_URL is required and must match", async () => {
+    const r0 = await changedRepo();
+    try {
+      fake.answers = [json(200, passing(r0.digest))];
+      const seen = fake.requests.length;
+      const before = snapshot(r0.root);
+      const unset = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`], { root: r0.root, env: env({ LOOMIO_URL: "" }) });
+      expect(unset.code).toBe(2);
+      expect(unset.stderr).toMatch(/LOOMIO_URL is not set/);
+      const elsewhere = await coop(["decide", "--stack", "example", "--poll", "https://loomio.evil.example/p/AbC123xy/approve-mastodon"], { root: r0.root, env: env() });
+      expect(elsewhere.code).toBe(2);
+      expect(elsewhere.stderr).toMatch(/the poll is on https:\/\/loomio\.evil\.example, but LOOMIO_URL is/);
+      expect(fake.requests.length).toBe(seen);
+      expect(changedFiles(before, snapshot(r0.root))).toEqual([]);
     } finally {
       r0.cleanup();
     }
