@@ -10,7 +10,7 @@ import { dockerImageMajorUpgradeNamed } from "./docker-image-major-upgrade-named
 import { governanceLockApproved } from "./governance-lock-approved";
 import { governancePolicyConfigLocked } from "./governance-policy-config-locked";
 import { governanceResourceMatchesLock } from "./governance-resource-matches-lock";
-import { governanceStackComputedSources } from "./governance-stack-computed-sources";
+import { governanceStackComputedSources } from "./governance-stack-computed-values-match-sources";
 import { governanceStackNoUnapprovedDeletions } from "./governance-stack-no-unapproved-deletions";
 import { hcloudFirewallSshRestricted } from "./hcloud-firewall-ssh-restricted";
 import { hcloudStatefulDeleteProtected } from "./hcloud-stateful-delete-protected";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkSource, valueAt } from "../../policies/governance-stack-computed-sources";
+import { checkSource, valueAt } from "../../policies/governance-stack-computed-values-match-sources";
 import { computedSources, describeSource, rawAt, type ComputedSource } from "../../policies/view";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
