@@ -12,12 +12,11 @@ import { enabledServices, serviceFqdn, type StackSpec } from "../stacks/schema";
 import type { DnsPlan } from "./dns-records";
 
 /**
- * Whether the proxy answers on the host's IPv6 address. Docker publishes a port on IPv4 only
- * when it is given an address (the Docker provider's default is 0.0.0.0), and the proxy does
- * not add [::] bindings; an AAAA record would then send IPv6 clients, and Let's Encrypt's
- * validation, to a closed port. Turn this on together with IPv6 bindings in the proxy.
+ * Whether the proxy answers on the host's IPv6 address: it publishes its ports on [::] too
+ * (components/proxy.ts). Without that binding an AAAA record would send IPv6 clients, and
+ * Let's Encrypt's validation, to a closed port; the two go together.
  */
-export const PROXY_ANSWERS_ON_IPV6 = false;
+export const PROXY_ANSWERS_ON_IPV6 = true;
 
 export function dnsPlanFor(spec: StackSpec): DnsPlan {
   const m = spec.services.mail;

@@ -75,13 +75,15 @@ export class Proxy extends pulumi.ComponentResource {
 
     // Caddy listens on the published ports themselves, so its redirects to HTTPS name the right
     // port. Locally only this machine may connect (*.localhost names resolve to it anyway),
-    // not everyone on the same Wi-Fi.
-    const ip = local ? { ip: "127.0.0.1" } : {};
-    const ports = [
-      { internal: httpPort, external: httpPort, protocol: "tcp", ...ip },
-      { internal: httpsPort, external: httpsPort, protocol: "tcp", ...ip },
-      { internal: httpsPort, external: httpsPort, protocol: "udp", ...ip },
-    ];
+    // not everyone on the same Wi-Fi. On a server it answers on IPv4 and IPv6: the Docker
+    // provider publishes on 0.0.0.0 unless told otherwise, so [::] is bound explicitly, which
+    // the AAAA records of the web names rely on (components/dns-plan.ts).
+    const addresses = local ? ["127.0.0.1"] : ["0.0.0.0", "::"];
+    const ports = addresses.flatMap((ip) => [
+      { internal: httpPort, external: httpPort, protocol: "tcp", ip },
+      { internal: httpsPort, external: httpsPort, protocol: "tcp", ip },
+      { internal: httpsPort, external: httpsPort, protocol: "udp", ip },
+    ]);
     new docker.Container(
       `${name}-caddy`,
       {

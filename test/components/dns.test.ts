@@ -56,7 +56,7 @@ describe("Dns in the example stack (Hetzner DNS, under mocks)", async () => {
 
   it("has no record set that is not the DKIM key or an address derived from other resources", () => {
     const computed = view.resources.filter((r) => r.type === RRSET && JSON.stringify(r.inputs.records).includes("<computed>")).map((r) => r.name);
-    expect(computed.sort()).toEqual(["dns-a-cloud", "dns-a-mail", "dns-a-mta-sts", "dns-a-social", "dns-txt-mail._domainkey"].sort());
+    expect(computed.sort()).toEqual(["dns-a-cloud", "dns-a-mail", "dns-a-mta-sts", "dns-a-social", "dns-aaaa-cloud", "dns-aaaa-mta-sts", "dns-aaaa-social", "dns-txt-mail._domainkey"].sort());
   });
 });
 
