@@ -16,7 +16,9 @@ import { describeChanges } from "../render/plain-words";
 import { backoffFromEnv, standingTermsFromFlags } from "./propose";
 import { runsOf } from "../costing";
 import { changeRecords } from "../change-records";
-import { detailsText } from "../../policies/governance/binding";
+import { detailsText, ratifiedNamesFor, ratifiesBindingLine } from "../../policies/governance/binding";
+import { emergenciesAwaitingVote } from "../../policies/governance/check";
+import type { EmergencyDecision } from "../../policies/governance/decision";
 import { findMajorLines, majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "../../policies/governance/majors";
 
 export const command: Command = {
@@ -46,6 +48,11 @@ A decision counts once it has the signatures the rules require: add them with co
   --decided-on DATE   with --manual: the meeting's date (default: today)
   --major "F A -> B"  with --manual: a major upgrade the meeting approved, e.g. "mastodon 4 -> 5"
                       (Mastodon and Postgres major upgrades must be named by the decision)
+  --ratifies IDS      with --manual: the emergency changes the meeting ratified (comma-separated)
+
+While the stack holds emergency changes awaiting ratification, the poll must name every one of
+them (the 'coop-ratifies: stack=<stack> ids=<ids>' line coop propose writes): the decision
+records them under ratifies. A poll that does not name them is refused (exit 1).
   --standing …        record a standing decision (see coop propose --help)
   --key PATH          also sign the decision with this SSH key (ssh-keygen -Y sign)
   --json              print {stack, passed, decision?, kind?, digest, files?, outcome:[{rule,passed,detail}]}`,
@@ -61,6 +68,7 @@ A decision counts once it has the signatures the rules require: add them with co
     stacks: { type: "string" },
     until: { type: "string" },
     major: { type: "string", multiple: true },
+    ratifies: { type: "string" },
   },
   async run(ctx) {
     const poll = stringFlag(ctx, "poll");
@@ -126,8 +134,10 @@ function refuseReused(ctx: Context, key: string, by: LoadedDecision, expected: E
   return 1;
 }
 
-function pollEvidence(f: Fetched, applied: AppliedRules, evaluation: PollEvaluation, now: Date): PollEvidence {
+function pollEvidence(f: Fetched, applied: AppliedRules, evaluation: PollEvaluation, now: Date, expected: Expectation): PollEvidence {
   const { facts } = f;
+  // The emergency changes the poll's text named as ratified, kept so coop verify can check the record against them offline.
+  const ratifies = expected.kind === "plan" ? ratifiedNamesFor(facts.details, expected.stack) : [];
   return {
     type: "loomio-poll",
     url: f.url,
@@ -142,6 +152,7 @@ function pollEvidence(f: Fetched, applied: AppliedRules, evaluation: PollEvaluat
     specifiedVotersOnly: facts.specifiedVotersOnly,
     binding: evaluation.binding,
     majors: findMajorLines(detailsText(facts.details)),
+    ...(ratifies.length ? { ratifies: ratifiesBindingLine((expected as { stack: string }).stack, ratifies) } : {}),
     votersCount: facts.votersCount,
     decidedVotersCount: facts.decidedVotersCount,
     counts: facts.counts ?? { agree: 0, abstain: 0, disagree: 0, block: 0 },
@@ -168,7 +179,7 @@ async function pollDecision(ctx: Context, gov: SoundGov, source: PollSource, exp
     ctx.io.err(`coop: poll ${fetched.facts.key} does not approve this: rule ${names} failed (${evaluation.failed[0].detail}). Nothing was written.`);
     return 1;
   }
-  return { evidence: pollEvidence(fetched, applied, evaluation, now), decidedAt: fetched.facts.closedAt! };
+  return { evidence: pollEvidence(fetched, applied, evaluation, now, expected), decidedAt: fetched.facts.closedAt! };
 }
 
 function renderOutcome(key: string, e: PollEvaluation): string {
@@ -205,9 +216,9 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
   const source = poll ? pollSource(ctx, poll) : undefined;
   if (!source) meetingEvidence(ctx, now);
   const plan = await makePlan(ctx.root, stack);
-  const head = tip.head?.decision;
-  const ratifying = head?.kind === "emergency" && plan.digest === tip.lock?.digest && !gov.decisions.some((d) => d.decision.kind === "ratification" && d.decision.ratifies === head.id);
-  if (!ratifying && tip.lock && plan.digest === tip.lock.digest) {
+  const pending = emergenciesAwaitingVote(gov, stack);
+  const ratifyOnly = pending.length > 0 && tip.lock !== undefined && plan.digest === tip.lock.digest;
+  if (!ratifyOnly && tip.lock && plan.digest === tip.lock.digest) {
     throw new InputError(`nothing to decide: the plan of '${stack}' already equals the approved lock`, "coop plan shows the change; change the spec, propose it, then decide");
   }
   const label = { stack, digest: plan.digest };
@@ -221,9 +232,14 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
   } else {
     ({ evidence, decidedAt } = meetingEvidence(ctx, now));
   }
+  const unnamed = unnamedEmergencies(pending, evidence.type === "loomio-poll" ? ratifiedNamesFor(evidence.ratifies, stack) : manualRatifies(ctx));
+  if (unnamed) return refuseUnnamed(ctx, stack, unnamed, evidence, label);
+  const ratified = pending.map((e) => e.id);
   const common = { version: 1 as const, project: gov.project, decidedAt, recordedAt: now.toISOString(), rulesSha256: gov.rulesSha256! };
-  if (ratifying && head?.kind === "emergency") {
-    const record: DecisionDraft = { kind: "ratification", id: nextDecisionId(gov, stack, "ratification"), ...common, summary: `Ratifies emergency change ${head.id}: ${head.reason}`, stack, ratifies: head.id, digest: plan.digest, evidence };
+  if (ratifyOnly) {
+    const summary = pending.length === 1 ? `Ratifies emergency change ${pending[0].id}: ${pending[0].decision.reason}` : `Ratifies emergency changes ${pending.map((e) => `${e.id} (${e.decision.reason})`).join(", ")}`;
+    // One name stays a plain id, as ratifications have always recorded it.
+    const record: DecisionDraft = { kind: "ratification", id: nextDecisionId(gov, stack, "ratification"), ...common, summary, stack, ratifies: ratified.length === 1 ? ratified[0] : ratified, digest: plan.digest, evidence };
     return finish(ctx, gov, record, undefined, label);
   }
   const changes = changeRecords(plan.changes);
@@ -246,6 +262,7 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
     replaces: tip.lock?.digest ?? null,
     evidence,
     changes,
+    ...(ratified.length ? { ratifies: ratified } : {}),
   };
   return finish(ctx, gov, record, plan.view, label);
 }
@@ -276,6 +293,35 @@ async function decideStanding(ctx: Context, gov: SoundGov, now: Date): Promise<n
     evidence,
   };
   return finish(ctx, gov, record, undefined, label);
+}
+
+/** The pending emergencies a decision's vote did not name; undefined when it named them all. */
+export function unnamedEmergencies<E extends { id: string }>(pending: readonly E[], named: readonly string[]): E[] | undefined {
+  const missing = pending.filter((e) => !named.includes(e.id));
+  return missing.length ? missing : undefined;
+}
+
+/** --ratifies ID,…: the emergency changes a meeting ratified, as its minutes say. */
+function manualRatifies(ctx: Context): string[] {
+  return (stringFlag(ctx, "ratifies") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * A vote ratifies only the emergency changes its text named. Recording one that did not name a
+ * pending emergency would leave the state approved with that change still unratified, and the
+ * members would have approved a state without knowing what it holds: refuse, write nothing.
+ */
+function refuseUnnamed(ctx: Context, stack: string, unnamed: ReadonlyArray<{ id: string; decision: EmergencyDecision }>, evidence: Evidence, label: Record<string, unknown>): number {
+  const list = unnamed.map((e) => `${e.id} (${e.decision.reason}, recorded ${e.decision.recordedAt.slice(0, 10)})`).join(", ");
+  const by = evidence.type === "loomio-poll" ? `poll ${evidence.key} does not name` : "the meeting's decision does not name (--ratifies)";
+  const detail = `${by} the emergency change${unnamed.length === 1 ? "" : "s"} awaiting ratification on '${stack}': ${list}`;
+  if (ctx.json) ctx.io.json({ ...label, passed: false, failed: [{ rule: "ratifies-named", passed: false, detail }] });
+  const hint =
+    evidence.type === "loomio-poll"
+      ? `let the members vote on a proposal that names ${unnamed.length === 1 ? "it" : "them"}: coop propose --stack ${stack} --post (it adds the coop-ratifies line), then coop decide --stack ${stack} --poll <new key>`
+      : `if the meeting ratified ${unnamed.length === 1 ? "it" : "them"}, record that with --ratifies ${unnamed.map((e) => e.id).join(",")}; otherwise the members vote on it: coop propose --stack ${stack} --post`;
+  ctx.io.err(`coop: ${detail}. A vote ratifies only the emergency changes it names, so this one cannot approve a new state of '${stack}' while they await ratification. Nothing was written.\n  hint: ${hint}`);
+  return 1;
 }
 
 type StandingTermsClasses = Extract<Decision, { kind: "standing" }>["terms"]["classes"];

@@ -18,7 +18,9 @@ rendered now as an emergency decision and makes it the approved lock. It counts 
 the signatures governance/rules.yaml sets under emergency.signatures, and stays flagged until
 the members ratify it with a poll; after emergency.ratificationDays the flag becomes a
 violation that stops deploys. To ratify: coop propose --stack NAME --post, then
-coop decide --stack NAME --poll <key>.
+coop decide --stack NAME --poll <key>. Until it is ratified, every proposal for the stack
+names it (a vote ratifies only the emergency changes it names), and coop decide refuses a
+poll that does not.
 
   --reason TEXT   why it could not wait (members will read this)
   --key PATH      also sign it with this SSH key

@@ -1,7 +1,7 @@
 import { CHANGE_CLASSES, loadGovernance, type ChangeClass } from "../../policies/governance";
 import type { StandingTerms } from "../../policies/governance/binding";
-import type { EmergencyDecision } from "../../policies/governance/decision";
-import type { Change } from "../../policies/diff";
+import { chainOf, effectiveDeadline, emergenciesAwaitingVote } from "../../policies/governance/check";
+import { emergencySummaries } from "../emergency-summary";
 import { CheckFailed, InputError } from "../../stacks/errors";
 import { listStacks, loadStackSpec, resolveStackName } from "../../stacks/load";
 import { closest } from "../../stacks/yaml-file";
@@ -27,7 +27,11 @@ Turns the change from the approved lock into a proposal in Markdown: what change
 service, in plain words; the monthly cost before → after; and the line
   coop-plan: stack=<stack> sha256=<digest>
 that ties the vote to exactly this plan (coop decide checks it). When the approved state
-holds an emergency change awaiting ratification, the proposal asks the members to ratify it.
+holds emergency changes awaiting ratification, the proposal names every one of them (why,
+what changed, what it costs) and says that approving it also ratifies them, with the line
+  coop-ratifies: stack=<stack> ids=<emergency ids>
+(a vote ratifies only the emergency changes it names). With nothing else to change, the
+proposal only asks the members to ratify them.
 
   --post              create the proposal in Loomio (b2 API) and print its address. Needs
                       LOOMIO_URL and LOOMIO_API_KEY (a bot's key, sent only in a header). It
@@ -38,7 +42,7 @@ holds an emergency change awaiting ratification, the proposal asks the members t
   --classes LIST      with --standing: change classes (from governance/rules.yaml standing.classes)
   --stacks LIST       with --standing: stacks it covers, or * for all (default *)
   --until DATE        with --standing: when it ends (default: until revoked)
-  --json              print {stack, digest, title, markdown, poll?:{key, url}}`,
+  --json              print {stack, digest, ratifies?, title, markdown, poll?:{key, url}}`,
   options: {
     post: { type: "boolean" },
     "closing-days": { type: "string" },
@@ -64,9 +68,9 @@ holds an emergency change awaiting ratification, the proposal asks the members t
       const tip = chainTip(gov, stack);
       const plan = await makePlan(ctx.root, stack);
       const cost = costOfPlan(ctx.root, plan, now);
-      const head = tip.head?.decision;
-      const ratifies = head && head.kind === "emergency" && plan.digest === tip.lock?.digest && !gov.decisions.some((d) => d.decision.kind === "ratification" && d.decision.ratifies === head.id) ? (head as EmergencyDecision) : undefined;
-      if (!ratifies && plan.lock && plan.changes.length === 0) {
+      // Every pending emergency is named: a vote ratifies only what its text named.
+      const pending = tip.lock ? emergencySummaries(chainOf(gov, stack).order, tip.lock.resources, emergenciesAwaitingVote(gov, stack).map((e) => ({ id: e.id, decision: e.decision, ratifyBy: effectiveDeadline(gov.rules, e.decision) })), cost.table) : [];
+      if (pending.length === 0 && plan.lock && plan.changes.length === 0) {
         throw new InputError(`nothing to propose: the plan of '${stack}' equals the approved lock`, "change stacks/<stack>.yaml first; coop plan shows the change");
       }
       refuseNextcloudSkip(plan.changes);
@@ -78,9 +82,9 @@ holds an emergency change awaiting ratification, the proposal asks the members t
         runs: runsOf(plan.spec),
         cost: costSummary(cost),
         voting,
-        ratifies: ratifies ? { id: ratifies.id, reason: ratifies.reason, recordedAt: ratifies.recordedAt, changes: ratifies.changes.map(asChange) } : undefined,
+        ratifies: pending.length ? pending : undefined,
       });
-      doc = { stack, digest: plan.digest, ...(ratifies ? { ratifies: ratifies.id } : {}) };
+      doc = { stack, digest: plan.digest, ...(pending.length ? { ratifies: pending.map((e) => e.id) } : {}) };
     }
     if (!ctx.values.post) {
       if (ctx.json) ctx.io.json({ ...doc, title: proposal.title, markdown: proposal.markdown });
@@ -133,12 +137,6 @@ export function proposalGroup(rulesGroup: number | null, envGroup: number | unde
     );
   }
   return rulesGroup;
-}
-
-function asChange(c: { urn: string; op: "create" | "update" | "delete"; paths?: Array<{ path: string; old?: unknown; new?: unknown }> }): Change {
-  const parts = c.urn.split("::");
-  const type = (parts[2] ?? "").split("$").pop() ?? "";
-  return { urn: c.urn, type, name: parts[3] ?? c.urn, op: c.op, paths: c.paths?.map((p) => p.path), details: c.paths as Change["details"] };
 }
 
 function parseClosingDays(v: string | undefined): number {

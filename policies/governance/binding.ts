@@ -2,12 +2,42 @@
  * The machine-readable lines that bind a poll to exactly what it approves:
  *   coop-plan: stack=<stack> sha256=<plan digest>
  *   coop-standing: classes=<c1,c2> stacks=<s1,s2|*> until=<YYYY-MM-DD|none>
+ *   coop-ratifies: stack=<stack> ids=<emergency id>,<emergency id>
+ * The last names the emergency changes a vote also ratifies: a vote ratifies only what its text
+ * named, so a proposal for a stack with pending emergencies carries it (coop decide checks it).
  * A poll may carry plan lines for several stacks (one change across stacks); it must carry at
  * most one per stack.
  */
 
 const PLAN_RE = /coop-plan:\s*stack=([A-Za-z0-9][A-Za-z0-9_.-]*)\s+sha256=([0-9a-fA-F]{64})/g;
 const STANDING_RE = /coop-standing:\s*classes=([a-z0-9,-]+)\s+stacks=([A-Za-z0-9_.,*-]+)\s+until=(\d{4}-\d{2}-\d{2}|none)/g;
+
+const RATIFIES_RE = /coop-ratifies:\s*stack=([A-Za-z0-9][A-Za-z0-9_.-]*)\s+ids=([A-Za-z0-9][A-Za-z0-9._,-]*)/g;
+
+export function ratifiesBindingLine(stack: string, ids: readonly string[]): string {
+  return `coop-ratifies: stack=${stack} ids=${ids.join(",")}`;
+}
+
+export interface RatifiesBinding {
+  readonly line: string;
+  readonly stack: string;
+  readonly ids: readonly string[];
+}
+
+/** The coop-ratifies lines of a poll's details (or of a recorded evidence line). */
+export function findRatifiesBindings(details: string | null | undefined): RatifiesBinding[] {
+  const out: RatifiesBinding[] = [];
+  for (const m of detailsText(details).matchAll(RATIFIES_RE)) {
+    const ids = m[2].split(",").filter(Boolean);
+    out.push({ line: ratifiesBindingLine(m[1], ids), stack: m[1], ids });
+  }
+  return out;
+}
+
+/** The emergency ids a poll's details name as ratified for `stack` (all its lines for the stack together). */
+export function ratifiedNamesFor(details: string | null | undefined, stack: string): string[] {
+  return [...new Set(findRatifiesBindings(details).filter((b) => b.stack === stack).flatMap((b) => b.ids))];
+}
 
 export function planBindingLine(stack: string, digest: string): string {
   return `coop-plan: stack=${stack} sha256=${digest}`;

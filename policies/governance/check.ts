@@ -15,8 +15,8 @@
  */
 import type { Lock } from "../lock";
 import { checkChangeClass } from "./change-classes";
-import { findPlanBindings, type Expectation } from "./binding";
-import { isLockDecision, type ChangeRecord, type Decision, type EmergencyDecision, type LockDecision, type PollEvidence, type StandingDecision } from "./decision";
+import { findPlanBindings, ratifiedNamesFor, type Expectation } from "./binding";
+import { isLockDecision, ratifiedIds, type ChangeRecord, type Decision, type EmergencyDecision, type LockDecision, type PollEvidence, type StandingDecision } from "./decision";
 import { majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "./majors";
 import type { Finding, FindingCode } from "./findings";
 import type { Governance, LoadedDecision } from "./load";
@@ -158,13 +158,7 @@ export function decisionFindings(gov: Governance, d: LoadedDecision): Finding[] 
   findings.push(...pollReuseFindings(gov, d));
   if (dec.kind === "routine") findings.push(...routineFindings(gov, d as L<Extract<Decision, { kind: "routine" }>>));
   if (dec.kind === "change" || dec.kind === "routine" || dec.kind === "emergency") findings.push(...majorFindings(d, dec.changes, dec.kind === "change" ? (dec.evidence.majors ?? []) : []));
-  if (dec.kind === "ratification") {
-    const target = gov.byId.get(dec.ratifies);
-    const t = target?.decision;
-    if (!t || t.kind !== "emergency" || t.stack !== dec.stack || t.digest !== dec.digest) {
-      findings.push({ ...base(d), field: "ratifies", code: "ratification-target", level: "error", message: !t ? `it ratifies '${dec.ratifies}', which does not exist` : t.kind !== "emergency" ? `it ratifies '${dec.ratifies}', which is a ${t.kind} decision, not an emergency` : `it ratifies '${dec.ratifies}' but names another stack or state`, remediation: "restore the records from git" });
-    }
-  }
+  if (dec.kind === "ratification" || dec.kind === "change") findings.push(...ratifiesFindings(gov, d));
   if (dec.kind === "emergency" && Date.parse(dec.ratifyBy) <= Date.parse(dec.recordedAt)) {
     findings.push({ ...base(d), field: "ratifyBy", code: "emergency-overdue", level: "error", message: "its ratification deadline is not after the time it was recorded", remediation: "the record was edited; restore it from git" });
   }
@@ -278,6 +272,7 @@ function buildChain(gov: Governance, stack: string): Chain {
     } else if (dec.replaces !== prev.decision.digest) {
       findings.push({ ...base(d), field: "replaces", code: "chain-replaces-mismatch", level: "error", message: `it replaces ${dec.replaces?.slice(0, 12)}…, but '${prev.id}' approved ${prev.decision.digest.slice(0, 12)}…`, remediation: "restore the record from git" });
     }
+    if (prev && isLockDecision(prev.decision) && prev.decision.stack === stack) findings.push(...timeOrderFindings(d, prev));
   }
   for (const [prev, list] of next) {
     if (list.length > 1) {
@@ -319,6 +314,25 @@ function buildChain(gov: Governance, stack: string): Chain {
 }
 
 /**
+ * A decision is recorded after the one it follows. Otherwise its recording time, which dates its
+ * signatures (a member who has left no longer signs), could be set before the state it changes
+ * existed, and count signatures of members who had left by then.
+ */
+function timeOrderFindings(d: LoadedDecision, prev: LoadedDecision): Finding[] {
+  if (Date.parse(d.decision.recordedAt) >= Date.parse(prev.decision.recordedAt)) return [];
+  return [
+    {
+      ...base(d),
+      field: "recordedAt",
+      code: "recorded-out-of-order",
+      level: "error",
+      message: `it was recorded ${d.decision.recordedAt}, before '${prev.id}' (recorded ${prev.decision.recordedAt}), which it follows in the chain; a decision cannot change a state that did not exist yet, and its signatures are judged at the time it claims`,
+      remediation: `coop writes recordedAt itself, so the record was edited: restore it from git, and let the members approve the state again: ${voteAgain(d.decision)}`,
+    },
+  ];
+}
+
+/**
  * A genesis approves a state on an admin's signature alone, which is sound only where nothing
  * was approved before: as the stack's one first decision. Anywhere else it would replace any
  * state without a vote.
@@ -355,22 +369,103 @@ export function stateSegment(chain: Chain): LoadedDecision[] {
   return out;
 }
 
-function ratificationsOf(gov: Governance, e: EmergencyDecision): LoadedDecision[] {
-  return gov.decisions.filter((r) => r.decision.kind === "ratification" && r.decision.ratifies === e.id && r.decision.digest === e.digest);
+/**
+ * What a ratification or change decision says it ratifies must be emergency changes of its own
+ * stack that the approved state it votes on contains, named by its vote, and older than the vote.
+ * A ratification ratifies the state with its digest, so every emergency up to the latest decision
+ * with that digest is in it: ratifying the latest state can name several, back to the first
+ * still unratified (a ratification of a later one alone would leave an earlier one stranded).
+ */
+function ratifiesFindings(gov: Governance, d: LoadedDecision): Finding[] {
+  const dec = d.decision;
+  if (dec.kind !== "ratification" && dec.kind !== "change") return [];
+  const ids = ratifiedIds(dec);
+  if (ids.length === 0) return [];
+  const order = chainOf(gov, dec.stack).order;
+  const position = new Map(order.map((x, i) => [x.id, i]));
+  // The last chain position the decision's vote saw: its ratified state, or the state its change replaces.
+  const upTo = dec.kind === "ratification" ? lastIndexWhere(order, (x) => (x.decision as LockDecision).digest === dec.digest) : (position.get(d.id) ?? 0) - 1;
+  // A change decision outside a sound chain is reported by chainOf; nothing to place its names against.
+  if (dec.kind === "change" && !position.has(d.id)) return [];
+  const named = dec.evidence.type === "loomio-poll" && (dec.kind === "change" || dec.evidence.ratifies !== undefined) ? ratifiedNamesFor(dec.evidence.ratifies, dec.stack) : undefined;
+  const target = (message: string): Finding => ({ ...base(d), field: "ratifies", code: "ratification-target", level: "error", message, remediation: `restore the records from git; to ratify an emergency change the members vote on a proposal that names it: ${voteAgain(dec)}` });
+  const findings: Finding[] = [];
+  for (const id of ids) {
+    const t = gov.byId.get(id)?.decision;
+    if (!t) findings.push(target(`it ratifies '${id}', which does not exist`));
+    else if (t.kind !== "emergency") findings.push(target(`it ratifies '${id}', which is a ${t.kind} decision, not an emergency`));
+    else if (t.stack !== dec.stack) findings.push(target(`it ratifies '${id}', an emergency change of stack '${t.stack}', not '${dec.stack}'`));
+    else if (!position.has(id) || position.get(id)! > upTo) {
+      findings.push(target(dec.kind === "ratification" ? `it ratifies '${id}', which is not part of the state it ratifies (sha256 ${dec.digest.slice(0, 12)}…)` : `it ratifies '${id}', which does not come before it in the chain of stack '${dec.stack}'`));
+    } else if (named && !named.includes(id)) {
+      findings.push(target(`it ratifies '${id}', but poll ${(dec.evidence as PollEvidence).key} did not name it (${(dec.evidence as PollEvidence).ratifies ?? "its details carry no coop-ratifies line"}); a vote ratifies only the emergency changes its text named`));
+    } else if (Date.parse(dec.recordedAt) < Date.parse(t.recordedAt) || Date.parse(dec.decidedAt) < Date.parse(t.recordedAt)) {
+      findings.push({ ...base(d), field: "decidedAt", code: "recorded-out-of-order", level: "error", message: `it ratifies '${id}', recorded ${t.recordedAt}, but it was decided ${dec.decidedAt} and recorded ${dec.recordedAt}; a vote cannot ratify a change made after it`, remediation: `restore the records from git, and let the members ratify the change: ${voteAgain(dec)}` });
+    }
+  }
+  return findings;
+}
+
+function lastIndexWhere<T>(xs: readonly T[], p: (x: T) => boolean): number {
+  for (let i = xs.length - 1; i >= 0; i--) if (p(xs[i])) return i;
+  return -1;
+}
+
+/** Codes that mean a record cannot ratify what it names at all (rather than lacking a signature). */
+const NOT_A_RATIFICATION: ReadonlySet<FindingCode> = new Set(["ratification-target", "recorded-out-of-order"]);
+
+export interface EmergencyStatus {
+  readonly emergency: L<EmergencyDecision>;
+  /** The decisions naming it as ratified (ratifications, later change decisions of its chain), with their errors. */
+  readonly tried: ReadonlyArray<{ readonly r: LoadedDecision; readonly errors: Finding[] }>;
+  /** Whether one of them is valid under the rules in force. */
+  readonly ratified: boolean;
+  /** Whether it still needs a vote: no record names it that could ratify it (at most missing signatures). */
+  readonly awaitingVote: boolean;
+}
+
+/**
+ * Every emergency change in the stack's chain and what ratifies it. Only a decision naming it
+ * does: a later vote on something else does not clear it, whatever it approved.
+ */
+export function emergencyStatuses(gov: Governance, chain: Chain): EmergencyStatus[] {
+  const out: EmergencyStatus[] = [];
+  chain.order.forEach((d, i) => {
+    if (d.decision.kind !== "emergency") return;
+    const e = d as L<EmergencyDecision>;
+    const laterChanges = chain.order.slice(i + 1).filter((x) => x.decision.kind === "change");
+    const ratifications = gov.decisions.filter((r) => r.decision.kind === "ratification" && r.decision.stack === e.decision.stack);
+    const naming = [...ratifications, ...laterChanges].filter((r) => ratifiedIds(r.decision).includes(e.id));
+    const tried = naming.map((r) => ({ r, errors: decisionFindingsInForce(gov, r).filter((f) => f.level === "error") }));
+    out.push({ emergency: e, tried, ratified: tried.some((t) => t.errors.length === 0), awaitingVote: !tried.some((t) => !t.errors.some((f) => NOT_A_RATIFICATION.has(f.code))) });
+  });
+  return out;
+}
+
+/** The emergency changes of a stack that still need a vote naming them (coop propose and decide). */
+export function emergenciesAwaitingVote(gov: Governance, stack: string): Array<L<EmergencyDecision>> {
+  return emergencyStatuses(gov, chainOf(gov, stack))
+    .filter((s) => !s.ratified && s.awaitingVote)
+    .map((s) => s.emergency);
+}
+
+/** The deadline that binds a pending emergency: its own, or the rules' bound when its own is later. */
+export function effectiveDeadline(rules: Rules | undefined, e: EmergencyDecision): string {
+  if (!rules) return e.ratifyBy;
+  const bound = Date.parse(e.recordedAt) + rules.emergency.ratificationDays * DAY_MS;
+  return Date.parse(e.ratifyBy) > bound ? new Date(bound).toISOString() : e.ratifyBy;
 }
 
 /** Emergency changes in the approved state that no valid ratification covers. */
 export function emergencyFindings(gov: Governance, chain: Chain, now: Date): Finding[] {
   const findings: Finding[] = [];
-  for (const d of stateSegment(chain)) {
-    if (d.decision.kind !== "emergency") continue;
+  for (const { emergency: d, tried, ratified } of emergencyStatuses(gov, chain)) {
+    if (ratified) continue;
     const e = d.decision;
-    const tried = ratificationsOf(gov, e).map((r) => ({ r, errors: decisionFindingsInForce(gov, r).filter((f) => f.level === "error") }));
-    if (tried.some((t) => t.errors.length === 0)) continue;
     // The rules bound a pending emergency whatever rules its record names.
-    const late = gov.rules ? deadlineFindings(gov.rules, d as L<EmergencyDecision>) : [];
+    const late = gov.rules ? deadlineFindings(gov.rules, d) : [];
     findings.push(...late);
-    const deadline = late.length && gov.rules ? new Date(Date.parse(e.recordedAt) + gov.rules.emergency.ratificationDays * DAY_MS).toISOString() : e.ratifyBy;
+    const deadline = late.length ? effectiveDeadline(gov.rules, e) : e.ratifyBy;
     const overdue = now.getTime() > Date.parse(deadline);
     const why = tried.length ? `; its ratification '${tried[0].r.id}' does not count: ${tried[0].errors[0].message}` : "";
     findings.push({
@@ -378,10 +473,16 @@ export function emergencyFindings(gov: Governance, chain: Chain, now: Date): Fin
       code: overdue ? "emergency-overdue" : "emergency-unratified",
       level: overdue ? "error" : "warning",
       message: overdue ? `emergency change '${e.id}' (${e.reason}) was not ratified by ${deadline}${why}` : `emergency change '${e.id}' (${e.reason}) awaits ratification by ${deadline}${why}`,
-      remediation: tried.length ? `make ratification '${tried[0].r.id}' count: coop verify lists what it lacks; a missing signature is added with coop sign ${tried[0].r.id} --key <key>` : `the members ratify it: ${voteAgain(e)}`,
+      remediation: tried.length ? `make ratification '${tried[0].r.id}' count: coop verify lists what it lacks; a missing signature is added with coop sign ${tried[0].r.id} --key <key>` : `the members ratify it: ${voteAgain(e)} (the proposal names every emergency change awaiting ratification)`,
     });
   }
   return findings;
+}
+
+/** The emergencies the approved state rests on: those since the last vote on the whole state, and any still unratified. */
+function reliedOnEmergencies(gov: Governance, chain: Chain): EmergencyStatus[] {
+  const segment = new Set(stateSegment(chain).map((d) => d.id));
+  return emergencyStatuses(gov, chain).filter((s) => segment.has(s.emergency.id) || !s.ratified);
 }
 
 /**
@@ -393,10 +494,14 @@ export function reliedOn(gov: Governance): Set<string> {
   const ids = new Set<string>();
   const stacks = new Set(gov.decisions.flatMap((d) => (isLockDecision(d.decision) ? [d.decision.stack] : [])));
   for (const stack of stacks) {
-    for (const d of stateSegment(chainOf(gov, stack))) {
+    const chain = chainOf(gov, stack);
+    for (const d of stateSegment(chain)) {
       ids.add(d.id);
       if (d.decision.kind === "routine") ids.add(d.decision.standing);
-      if (d.decision.kind === "emergency") for (const r of ratificationsOf(gov, d.decision)) ids.add(r.id);
+    }
+    for (const st of reliedOnEmergencies(gov, chain)) {
+      ids.add(st.emergency.id);
+      for (const t of st.tried) ids.add(t.r.id);
     }
   }
   return ids;
@@ -455,6 +560,8 @@ export function checkLockBacked(gov: Governance, stack: string, lock: Lock | und
   }
   const segment = stateSegment(chain);
   for (const d of segment) findings.push(...decisionFindingsInForce(gov, d));
+  // An unratified emergency before the last vote is still part of the state nobody voted on.
+  for (const st of reliedOnEmergencies(gov, chain)) if (!segment.includes(st.emergency)) findings.push(...decisionFindingsInForce(gov, st.emergency));
   findings.push(...standingFindings(gov, segment));
   findings.push(...emergencyFindings(gov, chain, now));
   return dedupe(findings);
@@ -486,9 +593,7 @@ export function verifyLedger(gov: Governance, now: Date): Finding[] {
     if (!lock && lockBroken) continue;
     findings.push(...checkLockBacked(gov, stack, lock, now));
     // The gate only needs one valid ratification; the record should have no invalid one.
-    for (const d of stateSegment(chainOf(gov, stack))) {
-      if (d.decision.kind === "emergency") for (const r of ratificationsOf(gov, d.decision)) findings.push(...inForceFindings(gov, r));
-    }
+    for (const st of reliedOnEmergencies(gov, chainOf(gov, stack))) for (const t of st.tried) findings.push(...inForceFindings(gov, t.r));
   }
   // Cached per decision; what checkLockBacked already reported is dropped by dedupe.
   for (const d of gov.decisions) findings.push(...decisionFindings(gov, d));

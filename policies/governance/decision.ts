@@ -83,6 +83,7 @@ export const PollEvidenceSchema = z
     specifiedVotersOnly: z.boolean().nullable(),
     binding: z.string().nullable().describe("The coop-plan line found in the poll's details."),
     majors: z.array(z.string()).optional().describe("The coop-major lines found in the poll's details: the major upgrades the members were told they approve."),
+    ratifies: z.string().optional().describe("The coop-ratifies line found in the poll's details for this stack: the emergency changes the members were told the vote also ratifies."),
     votersCount: z.number().int().min(0),
     decidedVotersCount: z.number().int().min(0),
     counts: z
@@ -162,6 +163,11 @@ export const ChangeSchema = z
     ...lockMove,
     evidence: EvidenceSchema,
     changes: z.array(ChangeRecordSchema).describe("What the decision approved, resource by resource (old → new), from the lock it replaces."),
+    ratifies: z
+      .array(decisionId)
+      .min(1)
+      .optional()
+      .describe("The emergency changes earlier in the chain that this vote also ratifies: the proposal named them (its coop-ratifies line). A vote ratifies no emergency it does not name."),
   })
   .strict();
 export const RoutineSchema = z
@@ -203,8 +209,10 @@ export const RatificationSchema = z
     kind: z.literal("ratification"),
     ...common,
     stack: stackName,
-    ratifies: decisionId.describe("The emergency decision it ratifies."),
-    digest: hex64.describe("The state ratified (the emergency decision's digest)."),
+    ratifies: z
+      .union([decisionId, z.array(decisionId).min(1)])
+      .describe("The emergency decision it ratifies, or several: every emergency change it names, up to the state it ratifies."),
+    digest: hex64.describe("The state ratified: the digest of the stack's approved state when the poll was proposed, which contains every emergency change it names."),
     evidence: EvidenceSchema,
   })
   .strict();
@@ -223,6 +231,17 @@ export type RoutineDecision = z.output<typeof RoutineSchema>;
 type Unsigned<T> = T extends unknown ? Omit<T, "requires" | "signatures"> : never;
 /** A record as a command builds it, before the rules' requirement and any signature are added. */
 export type DecisionDraft = Unsigned<Decision>;
+
+/**
+ * The emergency changes a decision ratifies by naming them: a ratification's `ratifies`, a change
+ * decision's `ratifies`. Nothing else ratifies an emergency: a vote that did not name it did not
+ * ask the members about it.
+ */
+export function ratifiedIds(d: Decision): string[] {
+  if (d.kind === "ratification") return typeof d.ratifies === "string" ? [d.ratifies] : [...d.ratifies];
+  if (d.kind === "change") return [...(d.ratifies ?? [])];
+  return [];
+}
 
 export function isLockDecision(d: Decision): d is LockDecision {
   return d.kind === "genesis" || d.kind === "change" || d.kind === "routine" || d.kind === "emergency";

@@ -7,7 +7,7 @@
  *   const all = verifyLedger(gov, new Date());                         // coop verify
  */
 export { loadGovernance, readDecisionText, type Governance, type LoadedDecision, type LoadedLock } from "./load";
-export { checkLockBacked, verifyLedger, chainOf, decisionFindings, decisionFindingsInForce, inForceFindings, evidenceFindings, emergencyFindings, stateSegment, reliedOn, type Chain } from "./check";
+export { checkLockBacked, verifyLedger, chainOf, decisionFindings, decisionFindingsInForce, inForceFindings, evidenceFindings, emergencyFindings, emergencyStatuses, emergenciesAwaitingVote, effectiveDeadline, stateSegment, reliedOn, type Chain, type EmergencyStatus } from "./check";
 export { FINDING_CODES, errorsOf, formatFinding, type Finding, type FindingCode } from "./findings";
 export { RulesSchema, rulesDigest, RULES_FILE, CHANGE_CLASSES, type Rules, type SignatureRequirement, type ChangeClass } from "./rules";
 export { MembersSchema, MEMBERS_FILE, indexMemberKeys, type Members, type Member } from "./members";

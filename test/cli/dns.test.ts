@@ -46,7 +46,7 @@ describe("coop dns", () => {
     const r = await coop(["dns", "--stack", "example", "--json"], { root: repo.root });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ stack: "example", zone: "example.coop", ttl: 3600, provider: "hetzner", complete: false, missing: ["ipv4", "mailDkimRecord"] });
+    expect(doc).toMatchObject({ stack: "example", zone: "example.coop", ttl: 3600, provider: "hetzner", complete: false, missing: ["ipv4", "ipv6", "mailDkimRecord"] });
     expect(doc.reverseDns).toEqual({ name: "mail.example.coop", setBy: "Pulumi (hcloud.Rdns)" });
     const mx = doc.records.find((x: { type: string }) => x.type === "MX");
     expect(mx).toMatchObject({ name: "@", fqdn: "example.coop.", values: ["10 mail.example.coop."], ttl: 3600 });
@@ -86,8 +86,8 @@ describe("coop dns", () => {
 
   it("prints each split stack's own records only", async () => {
     const social = JSON.parse((await coop(["dns", "--stack", "split-social", "--json"], { root: repo.root })).stdout);
-    expect(social.records.map((x: { name: string; type: string }) => `${x.name} ${x.type}`)).toEqual(["social A"]);
-    expect(social.missing).toEqual(["ipv4"]);
+    expect(social.records.map((x: { name: string; type: string }) => `${x.name} ${x.type}`)).toEqual(["social A", "social AAAA"]);
+    expect(social.missing).toEqual(["ipv4", "ipv6"]);
     expect(social.reverseDns.name).toBe("social.example.coop");
   });
 
@@ -100,7 +100,7 @@ describe("coop dns", () => {
   it.each([
     ["not JSON", "{oops", /is not JSON/],
     ["not an object", "[1, 2]", /not a JSON object/],
-    ["an output missing", JSON.stringify({ ipv4: "203.0.113.10" }), /has no output 'mailDkimRecord'/],
+    ["an output missing", JSON.stringify({ ipv4: "203.0.113.10", ipv6: "2001:db8:1:2::" }), /has no output 'mailDkimRecord'/],
     ["a wrong address", JSON.stringify({ ...OUTPUTS, ipv4: "mail.example.coop" }), /'ipv4'.*is not an IPv4 address/],
     ["a wrong DKIM record", JSON.stringify({ ...OUTPUTS, mailDkimRecord: "[secret]" }), /is not a DKIM record/],
   ])("exits 2 on outputs that are %s", async (_what, text, message) => {

@@ -89,8 +89,8 @@ describe("the three-stack example", async () => {
     expect(ofType(social.resources, "hcloud:index/zone:Zone")).toHaveLength(0);
     expect(ofType(cloud.resources, "hcloud:index/zone:Zone")).toHaveLength(0);
     const rrsets = (p: { view: DesiredStateView }) => p.view.resources.filter((r) => r.type === "hcloud:index/zoneRrset:ZoneRrset").map((r) => `${r.inputs.name} ${r.inputs.type}`);
-    expect(rrsets(social)).toEqual(["social A"]);
-    expect(rrsets(cloud)).toEqual(["cloud A"]);
+    expect(rrsets(social)).toEqual(["social A", "social AAAA"]);
+    expect(rrsets(cloud)).toEqual(["cloud A", "cloud AAAA"]);
     for (const p of [social, cloud]) {
       for (const r of p.view.resources.filter((x) => x.type === "hcloud:index/zoneRrset:ZoneRrset")) expect(r.inputs.zone).toBe("example.coop");
     }

@@ -493,3 +493,137 @@ describe("a poll approves one decision", () => {
     expect(codes(check(root).lock)).toEqual(["poll-reused"]);
   });
 });
+
+describe("a vote ratifies an emergency change only if it names it", () => {
+  const AFTER_DEADLINE = new Date("2026-07-01T00:00:00Z");
+  /** sound ledger → emergency example-0003 (two admins) → a later change vote built by `over`. */
+  function laterVote(over: (c: Extract<Decision, { kind: "change" }>, e: Decision) => Decision = (c) => c) {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "hotfix");
+    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "cx33 → cx53, out of memory", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    writeDecisionFile(root, signed(e, "ada", "grace"));
+    const l4 = syntheticLock("example", "mastodon patch");
+    const patch = change("example", 4, e as never, l4, "2026-05-26T09:00:00.000Z", { closedAt: "2026-05-25T12:00:00.000Z" }) as Extract<Decision, { kind: "change" }>;
+    writeDecisionFile(root, signed(over(patch, e), "ada"));
+    writeLockFile(root, l4);
+    return root;
+  }
+  const naming = (c: Extract<Decision, { kind: "change" }>, e: Decision): Decision => ({ ...c, ratifies: [e.id], evidence: { ...(c.evidence as PollEvidence), ratifies: `coop-ratifies: stack=example ids=${e.id}` } });
+
+  it("a later vote on something else leaves it pending, then overdue", () => {
+    const root = laterVote();
+    const before = check(root, "example", new Date("2026-05-27T00:00:00Z")).lock;
+    expect(codes(before)).toEqual([]);
+    expect(codes(before, "warning")).toEqual(["emergency-unratified"]);
+    const { lock, all } = check(root, "example", AFTER_DEADLINE);
+    expect(codes(lock)).toEqual(["emergency-overdue"]);
+    expect(lock[0]).toMatchObject({ decision: "example-0003-emergency", message: "emergency change 'example-0003-emergency' (cx33 → cx53, out of memory) was not ratified by 2026-06-03T00:00:00.000Z" });
+    expect(lock[0].remediation).toMatch(/coop propose --stack example --post, then coop decide --stack example --poll <key> \(the proposal names every emergency change awaiting ratification\)/);
+    expect(codes(all)).toEqual(["emergency-overdue"]);
+  });
+
+  it("a later vote that names it (record and poll) ratifies it", () => {
+    const { lock, all } = check(laterVote(naming), "example", AFTER_DEADLINE);
+    expect(lock).toEqual([]);
+    expect(all).toEqual([]);
+  });
+
+  it("a record naming it when its poll did not is refused, and ratifies nothing", () => {
+    const root = laterVote((c, e) => ({ ...c, ratifies: [e.id] }));
+    const { lock } = check(root, "example", AFTER_DEADLINE);
+    expect(codes(lock)).toEqual(["emergency-overdue", "ratification-target"]);
+    expect(lock.find((f) => f.code === "ratification-target")).toMatchObject({ decision: "example-0004-change", field: "ratifies", message: expect.stringMatching(/it ratifies 'example-0003-emergency', but poll P[0-9a-f]{8} did not name it \(its details carry no coop-ratifies line\)/) });
+    expect(lock.find((f) => f.code === "emergency-overdue")?.message).toMatch(/its ratification 'example-0004-change' does not count/);
+  });
+
+  it("a change can only ratify emergencies of its own stack before it", () => {
+    const root = laterVote((c) => ({ ...c, ratifies: ["example-0002-change"], evidence: { ...(c.evidence as PollEvidence), ratifies: "coop-ratifies: stack=example ids=example-0002-change" } }));
+    const lock = check(root, "example", AFTER_DEADLINE).lock;
+    expect(lock.find((f) => f.code === "ratification-target")?.message).toBe("it ratifies 'example-0002-change', which is a change decision, not an emergency");
+  });
+});
+
+describe("two emergencies: ratifying the latest state covers the earlier ones it names", () => {
+  const AFTER_DEADLINES = new Date("2026-07-01T00:00:00Z");
+  function twoEmergencies() {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "hotfix 1");
+    const l4 = syntheticLock("example", "hotfix 2");
+    const e1: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "first", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    const e2: Decision = { kind: "emergency", ...common("example-0004-emergency", "2026-05-22T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l4.digest, previous: e1.id, replaces: l3.digest, reason: "second", ratifyBy: "2026-06-05T00:00:00.000Z", changes: [] };
+    writeDecisionFile(root, signed(e1, "ada", "grace"));
+    writeDecisionFile(root, signed(e2, "ada", "grace"));
+    writeLockFile(root, l4);
+    const ratification = (id: string, ratifies: string | string[], at: string, digest = l4.digest): Decision => {
+      const names = typeof ratifies === "string" ? [ratifies] : ratifies;
+      const ev = evidence("example", digest, at, at, { key: `R${id.slice(-16)}`, pollId: Date.parse(at) % 1_000_000, ratifies: `coop-ratifies: stack=example ids=${names.join(",")}` });
+      return signed({ kind: "ratification", ...common(id, at), stack: "example", ratifies, digest, evidence: ev }, "ada");
+    };
+    return { root, e1, e2, l3, ratification };
+  }
+
+  it("a ratification of the second alone leaves the first overdue; a later ratification of the latest state naming the first clears it", () => {
+    const { root, ratification } = twoEmergencies();
+    writeDecisionFile(root, ratification("example-0005-ratification", "example-0004-emergency", "2026-05-25T00:00:00.000Z"));
+    const stuck = check(root, "example", AFTER_DEADLINES);
+    expect(stuck.lock.map((f) => [f.code, f.decision])).toEqual([["emergency-overdue", "example-0003-emergency"]]);
+    // Before the fix this record was a ratification-target error (its digest is the second's state).
+    writeDecisionFile(root, ratification("example-0006-ratification", "example-0003-emergency", "2026-06-20T00:00:00.000Z"));
+    const { lock, all } = check(root, "example", AFTER_DEADLINES);
+    expect(lock).toEqual([]);
+    expect(all).toEqual([]);
+  });
+
+  it("one ratification naming both covers both", () => {
+    const { root, ratification } = twoEmergencies();
+    writeDecisionFile(root, ratification("example-0005-ratification", ["example-0003-emergency", "example-0004-emergency"], "2026-05-25T00:00:00.000Z"));
+    expect(check(root, "example", AFTER_DEADLINES).all).toEqual([]);
+  });
+
+  it("a ratification of the first state cannot name the later emergency, which it did not contain", () => {
+    const { root, l3, ratification } = twoEmergencies();
+    writeDecisionFile(root, ratification("example-0005-ratification", ["example-0003-emergency", "example-0004-emergency"], "2026-05-25T00:00:00.000Z", l3.digest));
+    const { lock, all } = check(root, "example", AFTER_DEADLINES);
+    expect(codes(lock)).toEqual(["emergency-overdue"]);
+    expect(lock.map((f) => f.decision)).toEqual(["example-0003-emergency", "example-0004-emergency"]);
+    expect(lock[0].message).toMatch(/its ratification 'example-0005-ratification' does not count: it ratifies 'example-0004-emergency', which is not part of the state it ratifies/);
+    expect(codes(all)).toEqual(["emergency-overdue", "ratification-target"]);
+    expect(all.find((f) => f.code === "ratification-target")?.message).toMatch(/it ratifies 'example-0004-emergency', which is not part of the state it ratifies \(sha256 [0-9a-f]{12}…\)/);
+  });
+
+  it("a ratification decided before the emergency was recorded ratifies nothing", () => {
+    const { root, ratification } = twoEmergencies();
+    writeDecisionFile(root, ratification("example-0005-ratification", ["example-0003-emergency", "example-0004-emergency"], "2026-05-21T00:00:00.000Z"));
+    const { lock, all } = check(root, "example", AFTER_DEADLINES);
+    expect(codes(lock)).toEqual(["emergency-overdue"]);
+    expect(lock[0].message).toMatch(/its ratification 'example-0005-ratification' does not count: it ratifies 'example-0004-emergency', recorded/);
+    expect(codes(all)).toEqual(["emergency-overdue", "recorded-out-of-order"]);
+    expect(all.find((f) => f.code === "recorded-out-of-order")).toMatchObject({ decision: "example-0005-ratification", field: "decidedAt", message: expect.stringMatching(/it ratifies 'example-0004-emergency', recorded 2026-05-22T00:00:00.000Z, but it was decided 2026-05-21T00:00:00.000Z .*a vote cannot ratify a change made after it/) });
+  });
+});
+
+describe("decisions are recorded in the order of their chain", () => {
+  it("a decision recorded before the one it follows is refused, so a former member's signature cannot be backdated into it", () => {
+    const { root, c, l2 } = soundLedger();
+    const l3 = syntheticLock("example", "backdated");
+    // `old` left on 2026-02-01; this record claims 2026-01-20, though it follows a decision of 2026-03-11.
+    const b = signed({ ...change("example", 3, c as never, l3, "2026-01-20T09:00:00.000Z", { closedAt: "2026-01-19T12:00:00.000Z" }) }, "old");
+    writeDecisionFile(root, b);
+    writeLockFile(root, l3);
+    void l2;
+    const { lock, all } = check(root);
+    expect(codes(lock)).toEqual(["recorded-out-of-order"]);
+    expect(lock[0]).toMatchObject({ decision: "example-0003-change", field: "recordedAt", file: "governance/decisions/example-0003-change.yaml" });
+    expect(lock[0].message).toMatch(/it was recorded 2026-01-20T09:00:00.000Z, before 'example-0002-change' \(recorded 2026-03-11T09:00:00.000Z\), which it follows in the chain/);
+    expect(lock[0].remediation).toMatch(/restore it from git.*coop propose --stack example --post/);
+    expect(codes(all)).toEqual(["recorded-out-of-order"]);
+  });
+
+  it("the same time as the previous decision is in order", () => {
+    const { root, c } = soundLedger();
+    const l3 = syntheticLock("example", "same time");
+    writeDecisionFile(root, signed(change("example", 3, c as never, l3, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-11T08:00:00.000Z" }), "ada"));
+    writeLockFile(root, l3);
+    expect(check(root).all).toEqual([]);
+  });
+});
