@@ -9,18 +9,12 @@ import {
   renderCredentialsCommand,
   renderInstallFilesCommand,
 } from "../../components/backup-install";
+import { BACKUP_LAYOUT } from "../../components/backup";
 import { type Sandbox, sandbox } from "../helpers/backup-fakes";
 import { withTool } from "../helpers/tools";
 
-const CREDS: CredentialPaths = {
-  configDir: "/etc/coop-backup",
-  passwordFile: "/etc/coop-backup/restic-password",
-  sshDir: "/etc/coop-backup/ssh",
-  keyFile: "/etc/coop-backup/ssh/id_ed25519",
-  sshConfigFile: "/etc/coop-backup/ssh/config",
-  knownHostsFile: "/etc/coop-backup/ssh/known_hosts",
-  hostAlias: "coop-storagebox",
-};
+// The paths the Backup component really installs to (the sandbox maps them into a scratch root).
+const CREDS: CredentialPaths = BACKUP_LAYOUT.credentials;
 const PASSWORD = "Vq3t9XzLk2Pw8RmN4bHc7JdF6gYs5AeU1oTi0QrWxZvKnMlB";
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBfakefakefakefakefakefakefakefakefakefakefakefakeAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 
