@@ -5,8 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { declareCoop } from "./components/coop";
 import { readStackSecrets } from "./stacks/config";
-import { CoopError } from "./stacks/errors";
-import { findRepoRoot, loadStackSpec } from "./stacks/load";
+import { CoopError } from "./kernel/errors";
+import { loadStackSpec } from "./stacks/load";
+import { findRepoRoot } from "./kernel/repo";
 
 function declare(): Record<string, pulumi.Input<unknown>> {
   const stack = pulumi.getStack();

@@ -9,11 +9,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "yaml";
-import { genesisFiles, planGenesis } from "../cli/genesis";
-import { signaturePayload, type Decision } from "../policies/governance/decision";
-import { RulesSchema } from "../policies/governance/rules";
-import { signSshsig } from "../policies/governance/sshsig";
-import { wireString } from "../policies/governance/ssh-wire";
+import { genesisFiles, planGenesis } from "../cli/ledger/genesis";
+import { signaturePayload, type Decision } from "../rulebook/records/decision";
+import { RulesSchema } from "../rulebook/records/rules";
+import { signSshsig } from "../rulebook/signatures/sshsig";
+import { wireString } from "../kernel/ssh-wire";
 import { StackSpecSchema, type StackSpecInput } from "../stacks/schema";
 
 const SHAPES: ReadonlyArray<{ services: Array<"mastodon" | "nextcloud" | "mail">; serverType: string }> = [

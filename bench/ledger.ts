@@ -8,14 +8,14 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { planBindingLine } from "../policies/governance/binding";
-import { DECISION_HEADER, decisionFile, decisionToJson, signaturePayload, type Decision } from "../policies/governance/decision";
-import { renderLedgerYamlChecked } from "../policies/governance/ledger-yaml";
-import { evaluatePoll, type AppliedRules } from "../policies/governance/poll-rules";
-import { signSshsig } from "../policies/governance/sshsig";
-import { wireString } from "../policies/governance/ssh-wire";
-import { lockPath, renderLock, type Lock } from "../policies/lock";
-import { canonicalJson, sha256Hex } from "../policies/view";
+import { planBindingLine } from "../rulebook/loomio/binding";
+import { DECISION_HEADER, decisionFile, decisionToJson, signaturePayload, type Decision } from "../rulebook/records/decision";
+import { renderLedgerYamlChecked } from "../rulebook/ledger/ledger-yaml";
+import { evaluatePoll, type AppliedRules } from "../rulebook/loomio/poll-rules";
+import { signSshsig } from "../rulebook/signatures/sshsig";
+import { wireString } from "../kernel/ssh-wire";
+import { lockPath, renderLock, type Lock } from "../plan/lock";
+import { canonicalJson, sha256Hex } from "../kernel/json";
 
 const APPLIED: AppliedRules = { groupId: 42, wholeGroup: true, types: ["proposal"], quorum: 0.5, threshold: "2/3", blocksAllowed: 0, maxAgeDays: 30 };
 

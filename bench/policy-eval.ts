@@ -8,9 +8,9 @@
 import { enginePreview, resourceRequests } from "../cli/gate/engine-requests";
 import { policyPack, type Transport } from "../cli/gate/policy-host";
 import { runGate } from "../cli/gate/run-gate";
-import { runOffline } from "../cli/planning";
+import { runOffline } from "../cli/plan/planning";
 import { deferUnusedSdkModules } from "../cli/startup";
-import { findRepoRoot } from "../stacks/load";
+import { findRepoRoot } from "../kernel/repo";
 
 deferUnusedSdkModules();
 

@@ -4,7 +4,7 @@
  */
 import type { ParseArgsConfig } from "node:util";
 import { parseSetFlag } from "../stacks/load";
-import type { YamlEdit } from "../stacks/yaml-file";
+import type { YamlEdit } from "../kernel/yaml-file";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 

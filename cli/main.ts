@@ -5,9 +5,9 @@
  * carries exactly one JSON document (an `error` document when the command could not run).
  */
 import { parseArgs } from "node:util";
-import { CoopError, FileProblems, InputError } from "../stacks/errors";
-import { findRepoRoot } from "../stacks/load";
-import { closest } from "../stacks/yaml-file";
+import { CoopError, FileProblems, InputError } from "../kernel/errors";
+import { findRepoRoot } from "../kernel/repo";
+import { closest } from "../kernel/yaml-file";
 import { COMMANDS } from "./commands";
 import type { Command, Context, OptionSpec, Output } from "./context";
 

@@ -12,17 +12,17 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../stacks/config";
 import { defaultStorageBoxLocation } from "../stacks/storage-boxes";
 import { enabledServices, serviceFqdn, type StackSpec } from "../stacks/schema";
-import { Backup } from "./backup";
-import { Host, type HostArgs } from "./host";
-import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "./interfaces";
-import { labelValue, resourcePrefix } from "./naming";
-import { publicPorts } from "./ports";
-import { onHost } from "./admin-commands";
-import { Mastodon, mastodonOwnerCommand, mastodonRoute } from "./mastodon";
-import { Nextcloud, nextcloudRoute } from "./nextcloud";
-import { Proxy } from "./proxy";
-import { declareMail, mailRoutes, mailStackOutputs } from "./mail-stack";
-import { declareDns } from "./dns";
+import { Backup } from "./backup/backup";
+import { Host, type HostArgs } from "./host/host";
+import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "./shared/interfaces";
+import { labelValue, resourcePrefix } from "./shared/naming";
+import { publicPorts } from "./shared/ports";
+import { onHost } from "./host/admin-commands";
+import { Mastodon, mastodonOwnerCommand, mastodonRoute } from "./mastodon/mastodon";
+import { Nextcloud, nextcloudRoute } from "./nextcloud/nextcloud";
+import { Proxy } from "./proxy/proxy";
+import { declareMail, mailRoutes, mailStackOutputs } from "./mail/mail-stack";
+import { declareDns } from "./dns/dns";
 
 export interface CoopArgs {
   readonly stack: string;
@@ -86,7 +86,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   const mailSection = declareMail(spec, dockerHost, certificatesVolume, secrets);
   const smtpSenders: Partial<Record<"mastodon" | "nextcloud", SmtpSender>> = mailSection.smtpSenders;
   if (mailSection.mail) {
-    // Read by the stacks that send through this one (components/mail-stack.ts MAIL_OUTPUTS).
+    // Read by the stacks that send through this one (components/mail/mail-stack.ts MAIL_OUTPUTS).
     Object.assign(outputs, mailStackOutputs(mailSection.mail));
     backupSources.push(mailSection.mail.backup);
   }

@@ -4,7 +4,7 @@
  * image, by publishing a database's well-known port.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { isUnknown } from "./view";
+import { isUnknown } from "../plan/view";
 import { DATABASE_PORTS, isDatabaseImage, parseImage } from "./support/images";
 import { forType, reportAt, unproxied } from "./support/report";
 
@@ -39,7 +39,7 @@ export const dockerContainerDatabaseNotPublished: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "critical",
   remediationSteps:
-    "Remove `ports`, `publishAllPorts` and `networkMode: host` from the database container in its component (components/datastores.ts for the services' Postgres and Redis); services reach it by name on their internal network. Check with `coop gate --stack <stack>`, then put the change to the members with `coop propose --stack <stack> --post`.",
+    "Remove `ports`, `publishAllPorts` and `networkMode: host` from the database container in its component (components/shared/datastores.ts for the services' Postgres and Redis); services reach it by name on their internal network. Check with `coop gate --stack <stack>`, then put the change to the members with `coop propose --stack <stack> --post`.",
   validateResource: forType("docker:index/container:Container", (args, report) => {
     if (args.type !== "docker:index/container:Container") return;
     const props = unproxied(args.props);

@@ -3,7 +3,7 @@
  * so what members approved is what runs, and an upgrade is a visible change.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { isUnknown } from "./view";
+import { isUnknown } from "../plan/view";
 import { isPinned, parseImage } from "./support/images";
 import { forType, reportAt, unproxied } from "./support/report";
 

@@ -5,7 +5,7 @@
  * decision's recorded changes (finding major-unnamed).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { majorLine } from "./governance/majors";
+import { majorLine } from "../rulebook/changes/majors";
 import { approvedImageStep } from "./support/image-steps";
 import { forType, reportAt } from "./support/report";
 

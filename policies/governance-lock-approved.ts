@@ -5,7 +5,7 @@
  * named, and no emergency change left unratified past its deadline.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { formatFinding } from "./governance";
+import { formatFinding } from "../rulebook";
 import { isUngoverned } from "./governance-resource-matches-lock";
 import { reportAt } from "./support/report";
 import { lockVerdict, parseUrn } from "./support/stack-context";

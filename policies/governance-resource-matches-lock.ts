@@ -3,8 +3,8 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { rawInputsOf, topLevelDefaultsOf } from "./engine-tap";
-import { PROVIDER_PATH } from "./diff";
-import { compareWithLock, describeMismatch, secretsArrivingPlain, type LockMismatch } from "./lock-compare";
+import { PROVIDER_PATH } from "../plan/diff";
+import { compareWithLock, describeMismatch, secretsArrivingPlain, type LockMismatch } from "../plan/lock-compare";
 import { reportAt, unproxied } from "./support/report";
 import { redactSecretEntry } from "./support/secret-names";
 import { secretPathTest } from "./support/secret-paths";

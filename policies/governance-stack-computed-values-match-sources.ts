@@ -11,7 +11,7 @@
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { reportAt, unproxied } from "./support/report";
 import { lockOf, parseUrn } from "./support/stack-context";
-import { describeSource, isUnknown, type ComputedSource, type OutputRef } from "./view";
+import { describeSource, isUnknown, type ComputedSource, type OutputRef } from "../plan/view";
 
 export const NAME = "governance-stack-computed-values-match-sources";
 

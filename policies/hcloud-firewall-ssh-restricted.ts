@@ -10,7 +10,7 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { isUnknown } from "./view";
+import { isUnknown } from "../plan/view";
 import { forType, reportAt, unproxied } from "./support/report";
 import { parseUrn, specOf } from "./support/stack-context";
 

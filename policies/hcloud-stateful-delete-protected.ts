@@ -26,7 +26,7 @@ export const hcloudStatefulDeleteProtected: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "critical",
   remediationSteps:
-    "Keep deleteProtection (and rebuildProtection for servers) and the `protect` option on these resources in their components (components/host.ts, backup.ts, dns.ts, datastores.ts); check with `coop gate --stack <stack>`. Removing one is a decision of its own: `coop plan --stack <stack>` shows it, `coop propose --stack <stack> --post` puts it to the members.",
+    "Keep deleteProtection (and rebuildProtection for servers) and the `protect` option on these resources in their components (components/host/, backup/, dns/, shared/datastores.ts); check with `coop gate --stack <stack>`. Removing one is a decision of its own: `coop plan --stack <stack>` shows it, `coop propose --stack <stack> --post` puts it to the members.",
   validateResource: (args, report) => {
     const hetzner = HETZNER_STATEFUL[args.type];
     if (hetzner) {

@@ -12,7 +12,7 @@ const path = require("node:path");
 const ROOT = path.resolve(__dirname, "..");
 const DIST = path.join(ROOT, "dist");
 const STAMP = path.join(DIST, ".build-stamp");
-const SOURCE_DIRS = ["stacks", "components", "policies", "governance", "cli", "bench", "scripts"];
+const SOURCE_DIRS = ["kernel", "stacks", "components", "plan", "rulebook", "policies", "cli", "bench", "scripts"];
 
 function sources() {
   const out = [path.join(ROOT, "index.ts")];

@@ -2,11 +2,11 @@
  * Regenerates the committed JSON Schemas from the zod schemas: `npm run schema`.
  */
 import { join } from "node:path";
-import { findRepoRoot } from "../stacks/load";
-import { writeFileAtomic } from "../stacks/fs-atomic";
+import { findRepoRoot } from "../kernel/repo";
+import { writeFileAtomic } from "../kernel/fs-atomic";
 import { SPEC_SCHEMA_FILE, renderSpecJsonSchema } from "../stacks/json-schema";
-import { governanceSchemaOutputs } from "../policies/governance/json-schemas";
-import { PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema } from "../stacks/prices";
+import { governanceSchemaOutputs } from "../rulebook/records/json-schemas";
+import { PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema } from "../plan/prices";
 
 const root = findRepoRoot();
 const outputs: Array<[string, string]> = [[SPEC_SCHEMA_FILE, renderSpecJsonSchema()], ...governanceSchemaOutputs(), [PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema()]];

@@ -7,7 +7,7 @@
  *   pulumi config set --secret coop-infra:mailRelayPassword
  */
 import * as pulumi from "@pulumi/pulumi";
-import { InputError } from "./errors";
+import { InputError } from "../kernel/errors";
 import type { StackSpec } from "./schema";
 
 export interface SecretConfigKey {

@@ -2,24 +2,14 @@
  * Finding and loading the stack specs (stacks/<stack>.yaml).
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { parse } from "yaml";
-import { InputError } from "./errors";
+import { InputError } from "../kernel/errors";
 import { StackSpecSchema, type StackSpec } from "./schema";
-import { closest, parseYamlText, readYamlFile, type YamlEdit } from "./yaml-file";
+import { closest, parseYamlText, readYamlFile, type YamlEdit } from "../kernel/yaml-file";
 
 export const STACK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
 
-/** The repository root: the nearest directory above `from` that holds Pulumi.yaml. */
-export function findRepoRoot(from: string = __dirname): string {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new InputError(`no Pulumi.yaml found above ${from}`, "run coop from inside the co-op's repository");
-    dir = up;
-  }
-}
 
 export function stacksDir(root: string): string {
   return join(root, "stacks");
@@ -87,20 +77,6 @@ export function resolveStackName(root: string, given: string | undefined): strin
   );
 }
 
-const projectNames = new Map<string, string>();
-
-/** The Pulumi project name (`name` in Pulumi.yaml); config keys and URNs use it. */
-export function readProjectName(root: string): string {
-  const cached = projectNames.get(root);
-  if (cached) return cached;
-  const text = readFileSync(join(root, "Pulumi.yaml"), "utf8");
-  const name = (parse(text) as { name?: unknown } | null)?.name;
-  if (typeof name !== "string" || !/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new InputError("Pulumi.yaml has no valid `name`", "set `name: coop-infra` (or your fork's project name) at the top of Pulumi.yaml");
-  }
-  projectNames.set(root, name);
-  return name;
-}
 
 /**
  * Parses `--set path=value` (a dotted path with [n] for list items; the value read as YAML),

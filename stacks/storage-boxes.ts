@@ -1,7 +1,7 @@
 /**
  * Facts about Hetzner Storage Boxes that the spec validation and the Backup component rely on.
  * Kept as data, like stacks/catalog.ts. Prices are not here: the cost estimate reads them from
- * the dated price table (stacks/prices/hetzner.yaml, `storageBoxes`).
+ * the dated price table (plan/prices/hetzner.yaml, `storageBoxes`).
  *
  * Source: hetzner.com/storage/storage-box (product list and comparison table), seen 2026-02-04.
  */

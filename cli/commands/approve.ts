@@ -1,13 +1,13 @@
-import { checkChangeClass, decisionFindingsInForce, errorsOf, formatFinding, loadGovernance, type ChangeClass } from "../../policies/governance";
-import type { DecisionDraft, StandingDecision } from "../../policies/governance/decision";
-import { CheckFailed, InputError } from "../../stacks/errors";
+import { checkChangeClass, decisionFindingsInForce, errorsOf, formatFinding, loadGovernance, type ChangeClass } from "../../rulebook";
+import type { DecisionDraft, StandingDecision } from "../../rulebook/records/decision";
+import { CheckFailed, InputError } from "../../kernel/errors";
 import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
-import { changeRecords } from "../change-records";
-import { runsOf } from "../costing";
-import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState } from "../ledger";
-import { makePlan } from "../planning";
+import { changeRecords } from "../ledger/change-records";
+import { runsOf } from "../plan/costing";
+import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState } from "../ledger/record";
+import { makePlan } from "../plan/planning";
 import { describeChanges } from "../render/plain-words";
 
 export const command: Command = {

@@ -1,9 +1,9 @@
 import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
-import { costOfPlan } from "../costing";
-import { nowIso } from "../ledger";
-import { makePlan } from "../planning";
+import { costOfPlan } from "../plan/costing";
+import { nowIso } from "../ledger/record";
+import { makePlan } from "../plan/planning";
 import { renderCost } from "../render/cost";
 
 export const command: Command = {
@@ -12,7 +12,7 @@ export const command: Command = {
   usage: `usage: coop cost [--stack NAME] [--json]
 
 Estimates what the stack costs per month at Hetzner: each server, IP address, volume and
-Storage Box the plan declares, priced from stacks/prices/hetzner.yaml (dated; coop warns
+Storage Box the plan declares, priced from plan/prices/hetzner.yaml (dated; coop warns
 when it is older than about six months). Containers, DNS, keys and firewalls cost nothing
 extra. When the stack has an approved lock, its cost is shown too.
 

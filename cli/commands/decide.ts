@@ -1,25 +1,25 @@
-import { loadGovernance, pollFactsFromResponse, MalformedPoll, evaluatePoll, type Governance, type LoadedDecision } from "../../policies/governance";
-import type { Expectation } from "../../policies/governance/binding";
-import type { Decision, DecisionDraft, Evidence, PollEvidence } from "../../policies/governance/decision";
-import { appliedRulesOf, type AppliedRules, type PollEvaluation } from "../../policies/governance/poll-rules";
-import type { PollFacts } from "../../policies/governance/loomio-poll";
-import { InputError } from "../../stacks/errors";
+import { loadGovernance, pollFactsFromResponse, MalformedPoll, evaluatePoll, type Governance, type LoadedDecision } from "../../rulebook";
+import type { Expectation } from "../../rulebook/loomio/binding";
+import type { Decision, DecisionDraft, Evidence, PollEvidence } from "../../rulebook/records/decision";
+import { appliedRulesOf, type AppliedRules, type PollEvaluation } from "../../rulebook/loomio/poll-rules";
+import type { PollFacts } from "../../rulebook/loomio/poll-facts";
+import { InputError } from "../../kernel/errors";
 import { resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { stringFlag } from "../context";
-import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState, type writeDecision } from "../ledger";
+import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState, type writeDecision } from "../ledger/record";
 import { LoomioClient, LoomioError } from "../loomio/client";
 import { loomioConfigFromEnv } from "../loomio/config";
 import { parsePollRef } from "../loomio/poll-ref";
-import { makePlan } from "../planning";
+import { makePlan } from "../plan/planning";
 import { describeChanges } from "../render/plain-words";
 import { backoffFromEnv, standingTermsFromFlags } from "./propose";
-import { runsOf } from "../costing";
-import { changeRecords } from "../change-records";
-import { detailsText, ratifiedNamesFor, ratifiesBindingLine } from "../../policies/governance/binding";
-import { emergenciesAwaitingVote } from "../../policies/governance/check";
-import type { EmergencyDecision } from "../../policies/governance/decision";
-import { findMajorLines, majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "../../policies/governance/majors";
+import { runsOf } from "../plan/costing";
+import { changeRecords } from "../ledger/change-records";
+import { detailsText, ratifiedNamesFor, ratifiesBindingLine } from "../../rulebook/loomio/binding";
+import { emergenciesAwaitingVote } from "../../rulebook/checks/check";
+import type { EmergencyDecision } from "../../rulebook/records/decision";
+import { findMajorLines, majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "../../rulebook/changes/majors";
 
 export const command: Command = {
   name: "decide",

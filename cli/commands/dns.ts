@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { InputError } from "../../stacks/errors";
+import { InputError } from "../../kernel/errors";
 import { loadStackSpec, resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { stringFlag } from "../context";
-import { dnsReport, parseStackOutputs } from "../dns-report";
+import { dnsReport, parseStackOutputs } from "../plan/dns-report";
 
 export const command: Command = {
   name: "dns",

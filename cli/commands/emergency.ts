@@ -1,12 +1,12 @@
-import { loadGovernance } from "../../policies/governance";
-import type { DecisionDraft } from "../../policies/governance/decision";
-import { InputError } from "../../stacks/errors";
+import { loadGovernance } from "../../rulebook";
+import type { DecisionDraft } from "../../rulebook/records/decision";
+import { InputError } from "../../kernel/errors";
 import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
-import { changeRecords } from "../change-records";
-import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState } from "../ledger";
-import { makePlan } from "../planning";
+import { changeRecords } from "../ledger/change-records";
+import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState } from "../ledger/record";
+import { makePlan } from "../plan/planning";
 
 export const command: Command = {
   name: "emergency",

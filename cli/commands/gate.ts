@@ -1,10 +1,10 @@
 import { appendFileSync, readFileSync } from "node:fs";
-import { InputError } from "../../stacks/errors";
+import { InputError } from "../../kernel/errors";
 import { listStacks, resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { specEdits, stringFlag } from "../context";
 import { openGate, parsePolicyConfig, PolicyConfigError, runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
-import { runOffline } from "../planning";
+import { runOffline } from "../plan/planning";
 import { renderGateMarkdown, renderGateReport } from "../render/gate-report";
 
 export const command: Command = {

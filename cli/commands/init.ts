@@ -1,21 +1,22 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isMap, parseDocument, stringify, type Document } from "yaml";
-import { KEY_LINE_RE, KeyParseError, parsePublicKeyLine } from "../../policies/governance/ssh-keys";
-import { MEMBER_NAME_RE, MEMBERS_FILE, MembersSchema, type Members } from "../../policies/governance/members";
-import { ROLE_RE, RULES_FILE, RulesSchema, type Rules } from "../../policies/governance/rules";
-import { DECISIONS_DIR } from "../../policies/governance/decision";
-import { APPROVED_DIR, LOCK_SUFFIX } from "../../policies/governance/paths";
-import { signaturePayload } from "../../policies/governance/decision";
-import { InputError } from "../../stacks/errors";
-import { writeFilesAtomic } from "../../stacks/fs-atomic";
-import { listStacks, readProjectName } from "../../stacks/load";
+import { KEY_LINE_RE, KeyParseError, parsePublicKeyLine } from "../../kernel/ssh-keys";
+import { MEMBER_NAME_RE, MEMBERS_FILE, MembersSchema, type Members } from "../../rulebook/records/members";
+import { ROLE_RE, RULES_FILE, RulesSchema, type Rules } from "../../rulebook/records/rules";
+import { DECISIONS_DIR } from "../../rulebook/records/decision";
+import { APPROVED_DIR, LOCK_SUFFIX } from "../../rulebook/records/paths";
+import { signaturePayload } from "../../rulebook/records/decision";
+import { InputError } from "../../kernel/errors";
+import { writeFilesAtomic } from "../../kernel/fs-atomic";
+import { listStacks } from "../../stacks/load";
+import { readProjectName } from "../../kernel/repo";
 import { DOMAIN_RE, StackSpecSchema, type StackSpec } from "../../stacks/schema";
 import type { Command, Context } from "../context";
 import { stringFlag } from "../context";
-import { genesisFiles, planGenesis } from "../genesis";
-import { nowIso } from "../ledger";
-import { signWithSshKeygen, publicKeyOf } from "../ssh-sign";
+import { genesisFiles, planGenesis } from "../ledger/genesis";
+import { nowIso } from "../ledger/record";
+import { signWithSshKeygen, publicKeyOf } from "../ledger/ssh-sign";
 
 export const command: Command = {
   name: "init",

@@ -1,7 +1,7 @@
 import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
 import { specEdits, stringFlag } from "../context";
-import { makePlan } from "../planning";
+import { makePlan } from "../plan/planning";
 import { renderChanges, renderTree } from "../render/tree";
 
 export const command: Command = {

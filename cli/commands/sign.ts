@@ -1,16 +1,16 @@
 import { join } from "node:path";
-import { loadGovernance, reliedOn, type LoadedDecision } from "../../policies/governance";
-import { DecisionSchema, signaturePayload } from "../../policies/governance/decision";
-import { checkSignatures, requirementFor, sameRequirement } from "../../policies/governance/signatures";
-import type { SignatureRequirement } from "../../policies/governance/rules";
-import { formatProblem, InputError } from "../../stacks/errors";
-import { writeFileAtomic } from "../../stacks/fs-atomic";
-import { closest } from "../../stacks/yaml-file";
+import { loadGovernance, reliedOn, type LoadedDecision } from "../../rulebook";
+import { DecisionSchema, signaturePayload } from "../../rulebook/records/decision";
+import { checkSignatures, requirementFor, sameRequirement } from "../../rulebook/signatures/signatures";
+import type { SignatureRequirement } from "../../rulebook/records/rules";
+import { formatProblem, InputError } from "../../kernel/errors";
+import { writeFileAtomic } from "../../kernel/fs-atomic";
+import { closest } from "../../kernel/yaml-file";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
-import { renderDecision, requireSound, signerFor } from "../ledger";
-import { signWithSshKeygen } from "../ssh-sign";
-import type { JsonObject } from "../../policies/view";
+import { renderDecision, requireSound, signerFor } from "../ledger/record";
+import { signWithSshKeygen } from "../ledger/ssh-sign";
+import type { JsonObject } from "../../kernel/json";
 
 export const command: Command = {
   name: "sign",

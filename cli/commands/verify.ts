@@ -1,8 +1,8 @@
-import { errorsOf, formatFinding } from "../../policies/governance/findings";
-import { verifyLedgerFast } from "../ledger-load";
+import { errorsOf, formatFinding } from "../../rulebook/findings";
+import { verifyLedgerFast } from "../ledger/load";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
-import { nowIso } from "../ledger";
+import { nowIso } from "../ledger/record";
 
 export const command: Command = {
   name: "verify",

@@ -16,7 +16,7 @@ import type * as GrpcModule from "@grpc/grpc-js";
 import type * as AnalyzerGrpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { servedHandlers } from "../../policies/engine-tap";
-import { findRepoRoot } from "../../stacks/load";
+import { findRepoRoot } from "../../kernel/repo";
 
 const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as typeof AnalyzerGrpc;
 const grpc = require(require.resolve("@grpc/grpc-js", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_grpc_pb"))] })) as typeof GrpcModule;

@@ -6,7 +6,7 @@
  * prints, including text echoed from Loomio's error bodies.
  */
 import { createHash } from "node:crypto";
-import { InputError } from "../../stacks/errors";
+import { InputError } from "../../kernel/errors";
 import type { LoomioConfig } from "./config";
 
 export interface LoomioResponse {

@@ -3,7 +3,7 @@
  * The API key goes in an Authorization header only, so it never appears in a URL, and only to
  * the instance LOOMIO_URL names, over HTTPS (plain HTTP only on this machine, for tests).
  */
-import { InputError } from "../../stacks/errors";
+import { InputError } from "../../kernel/errors";
 
 export interface LoomioConfig {
   /** Origin plus optional path prefix, without a trailing slash. */

@@ -2,7 +2,7 @@
  * A poll named on the command line: its key (or numeric id), or its address as Loomio shows it
  * (https://loomio.example/p/AbC123xy/some-title).
  */
-import { InputError } from "../../stacks/errors";
+import { InputError } from "../../kernel/errors";
 
 export interface PollRef {
   readonly key: string;

@@ -9,7 +9,7 @@
  * - config secrets are injected as recognisable per-run placeholders, and generated secret
  *   outputs (random passwords and bytes, private keys, outputs a resource marks secret) are
  *   answered with per-run placeholders too, so strings built around them stay known and the
- *   view can mask exactly the secret part by where it comes from (see policies/view.ts);
+ *   view can mask exactly the secret part by where it comes from (see plan/view.ts);
  *   other computed outputs (IDs, IPs) stay unknown, as at a first preview;
  * - the program runs a second time with other placeholders (the twin), so text derived from
  *   a secret (a hash, a key parsed from a PEM) shows as the part that differs; the twin also
@@ -30,8 +30,8 @@ import type * as ResourcePb from "@pulumi/pulumi/proto/resource_pb";
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import { declareCoop, type CoopArgs } from "../../components/coop";
 import { SECRET_CONFIG_KEYS, readStackSecrets } from "../../stacks/config";
-import type { OutputRef, TwinRegistration } from "../../policies/view";
-import { CoopError, InputError } from "../../stacks/errors";
+import type { OutputRef, TwinRegistration } from "../../plan/view";
+import { CoopError, InputError } from "../../kernel/errors";
 import type { StackSpec } from "../../stacks/schema";
 
 const resourcePb = require("@pulumi/pulumi/proto/resource_pb") as typeof ResourcePb;

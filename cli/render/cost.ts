@@ -1,6 +1,6 @@
 /** Monthly cost as text: per resource and in total, with the price table's date. */
-import { formatEuros, type CostEstimate } from "../../policies/cost";
-import { PRICE_TABLE_MAX_AGE_DAYS, priceTableAgeDays, type PriceTable } from "../../stacks/prices";
+import { formatEuros, type CostEstimate } from "../../plan/cost";
+import { PRICE_TABLE_MAX_AGE_DAYS, priceTableAgeDays, type PriceTable } from "../../plan/prices";
 
 export function renderCost(stack: string, estimate: CostEstimate, approved?: CostEstimate): string {
   const width = Math.max(20, ...estimate.lines.map((l) => l.what.length));
@@ -19,5 +19,5 @@ export function renderCost(stack: string, estimate: CostEstimate, approved?: Cos
 export function staleTableWarning(table: PriceTable, now: Date): string | undefined {
   const age = priceTableAgeDays(table, now);
   if (age <= PRICE_TABLE_MAX_AGE_DAYS) return undefined;
-  return `the price table is ${Math.floor(age / 30)} months old (asOf ${table.asOf}); Hetzner's prices may have changed: update stacks/prices/hetzner.yaml`;
+  return `the price table is ${Math.floor(age / 30)} months old (asOf ${table.asOf}); Hetzner's prices may have changed: update plan/prices/hetzner.yaml`;
 }

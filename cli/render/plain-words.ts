@@ -5,9 +5,10 @@
  * component in its URN). What has no sentence of its own is still listed, in general words,
  * so nothing that changes goes unmentioned.
  */
-import { PROVIDER_PATH, type Change } from "../../policies/diff";
-import { parseImageRef, versionStep } from "../../policies/governance/change-classes";
-import { COMPUTED, type Json } from "../../policies/view";
+import { PROVIDER_PATH, type Change } from "../../plan/diff";
+import { parseImageRef, versionStep } from "../../rulebook/changes/change-classes";
+import { COMPUTED } from "../../plan/view";
+import { type Json } from "../../kernel/json";
 import { LOCATIONS, SERVER_TYPES, type Location, type ServerTypeName } from "../../stacks/catalog";
 
 const SERVICE_LABELS: Record<string, string> = {

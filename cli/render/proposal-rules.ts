@@ -2,8 +2,8 @@
  * The voting rules a proposal states, in plain words, from governance/rules.yaml: members vote
  * knowing what makes it pass, and the text cannot promise more (or less) than coop enforces.
  */
-import type { Rules } from "../../policies/governance/rules";
-import { toRatio, type RatioInput } from "../../policies/governance/ratio";
+import type { Rules } from "../../rulebook/records/rules";
+import { toRatio, type RatioInput } from "../../rulebook/records/ratio";
 
 export interface VotingRules {
   readonly quorum: RatioInput;

@@ -3,12 +3,12 @@
  * monthly cost before and after, how to vote, the technical details for the curious, and the
  * binding line that ties the vote to exactly this plan.
  */
-import type { Change } from "../../policies/diff";
-import { formatDelta, formatEuros } from "../../policies/cost";
-import { planBindingLine, ratifiesBindingLine, standingBindingLine, type StandingTerms } from "../../policies/governance/binding";
-import type { EmergencySummary } from "../emergency-summary";
-import { majorLine, majorSteps, requiredMajorLines, type MajorStep } from "../../policies/governance/majors";
-import { changeRecords } from "../change-records";
+import type { Change } from "../../plan/diff";
+import { formatDelta, formatEuros } from "../../plan/cost";
+import { planBindingLine, ratifiesBindingLine, standingBindingLine, type StandingTerms } from "../../rulebook/loomio/binding";
+import type { EmergencySummary } from "../ledger/emergency-summary";
+import { majorLine, majorSteps, requiredMajorLines, type MajorStep } from "../../rulebook/changes/majors";
+import { changeRecords } from "../ledger/change-records";
 import { describeChanges, joinWords, technicalLines } from "./plain-words";
 import { blocksInWords, passesInWords, type VotingRules } from "./proposal-rules";
 

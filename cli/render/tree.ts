@@ -2,8 +2,9 @@
  * The plan as a readable tree: components with their children, each with the settings an
  * admin checks first. Values come from the governed view, so secrets are already masked.
  */
-import type { Change } from "../../policies/diff";
-import { COMPUTED, type GovernedResource, type Json, type JsonObject } from "../../policies/view";
+import type { Change } from "../../plan/diff";
+import { COMPUTED, type GovernedResource } from "../../plan/view";
+import { type Json, type JsonObject } from "../../kernel/json";
 import type { RegisteredResource } from "../offline/run-program";
 
 export interface TreeInput {

@@ -2,8 +2,8 @@
  * How a container's image moves from the approved lock to what the engine is about to deploy.
  */
 import type { ResourceValidationArgs } from "@pulumi/policy";
-import { majorStep, type MajorStep } from "../governance/majors";
-import { isUnknown } from "../view";
+import { majorStep, type MajorStep } from "../../rulebook/changes/majors";
+import { isUnknown } from "../../plan/view";
 import { unproxied } from "./report";
 import { lockOf, parseUrn } from "./stack-context";
 

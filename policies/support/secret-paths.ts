@@ -4,7 +4,7 @@
  * whole list or object) or anywhere below it (a compound value holding a secret, such as a
  * list of labels with one secret value, must not be printed either).
  */
-import { isWireSecret } from "../view";
+import { isWireSecret } from "../../plan/view";
 
 export function secretPathTest(raw: Record<string, unknown> | undefined): (path: string) => boolean {
   const secrets = new Set<string>();

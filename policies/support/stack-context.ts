@@ -4,11 +4,12 @@
  * stack's approved lock and the governance record. Each is read once per run: the engine
  * configures the pack at the start of every preview or update, which clears them.
  */
-import { loadGovernance, checkLockBacked, type Finding, type Governance } from "../governance";
-import { readLock, type Lock } from "../lock";
+import { loadGovernance, checkLockBacked, type Finding, type Governance } from "../../rulebook";
+import { readLock, type Lock } from "../../plan/lock";
 import { onConfigure } from "../engine-tap";
-import { CoopError, FileProblems } from "../../stacks/errors";
-import { findRepoRoot, loadStackSpec } from "../../stacks/load";
+import { CoopError, FileProblems } from "../../kernel/errors";
+import { loadStackSpec } from "../../stacks/load";
+import { findRepoRoot } from "../../kernel/repo";
 import type { StackSpec } from "../../stacks/schema";
 
 let root: string | undefined;

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Decision } from "../../policies/governance/decision";
+import type { Decision } from "../../rulebook/records/decision";
 import { approvedRepo } from "../helpers/approved-repo";
-import { planBindingLine } from "../../policies/governance/binding";
+import { planBindingLine } from "../../rulebook/loomio/binding";
 import { coop } from "../helpers/cli";
 import { changedFiles, snapshot } from "../helpers/files";
 import { fixtureKey, refreshGenesis } from "../helpers/governance";

@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planBindingLine } from "../../policies/governance/binding";
-import { makePlan } from "../../cli/planning";
+import { planBindingLine } from "../../rulebook/loomio/binding";
+import { makePlan } from "../../cli/plan/planning";
 import { coop } from "../helpers/cli";
 import { changedFiles, snapshot } from "../helpers/files";
 import { fixtureKey } from "../helpers/governance";

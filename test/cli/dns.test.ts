@@ -3,7 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { dkimRecordValue, txtText } from "../../components/dns-records";
+import { dkimRecordValue, txtText } from "../../components/dns/records";
 import { coop, spawnCoop } from "../helpers/cli";
 import { tempRepo } from "../helpers/repo";
 import { withTool } from "../helpers/tools";

@@ -72,7 +72,7 @@ describe("coop verify", () => {
 
   it("a lock whose digest was recomputed after editing is backed by no decision", async () => {
     const root = repo();
-    const { lockFromView, renderLock, viewOfLock } = await import("../../policies/lock");
+    const { lockFromView, renderLock, viewOfLock } = await import("../../plan/lock");
     const lock = JSON.parse(readFileSync(join(root, LOCK), "utf8"));
     const server = lock.resources.find((r: { name: string }) => r.name === "host-server");
     server.inputs.serverType = "cx53";

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../cli/offline/run-program";
-import { MASTODON_MEMORY_MB } from "../../components/mastodon";
-import { NEXTCLOUD_MEMORY_MB } from "../../components/nextcloud";
-import { CADDY_MEMORY_MB } from "../../components/proxy";
+import { MASTODON_MEMORY_MB } from "../../components/mastodon/mastodon";
+import { NEXTCLOUD_MEMORY_MB } from "../../components/nextcloud/nextcloud";
+import { CADDY_MEMORY_MB } from "../../components/proxy/proxy";
 import { SERVICE_MEMORY_MB, memoryNeededMb, usableMemoryMb } from "../../stacks/catalog";
 import { StackSpecSchema, enabledServices } from "../../stacks/schema";
 import { coop } from "../helpers/cli";

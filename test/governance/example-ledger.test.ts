@@ -3,9 +3,9 @@
  * component changes a plan, this fails until the ledger is regenerated (npm run ledger:example).
  */
 import { describe, expect, it } from "vitest";
-import { loadGovernance, verifyLedger } from "../../policies/governance";
+import { loadGovernance, verifyLedger } from "../../rulebook";
 import { listStacks } from "../../stacks/load";
-import { makePlan } from "../../cli/planning";
+import { makePlan } from "../../cli/plan/planning";
 import { REPO_ROOT } from "../helpers/repo";
 
 describe("the example co-op's ledger", () => {

@@ -5,13 +5,14 @@
  */
 import { readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { genesisFiles, planGenesis } from "../../cli/genesis";
-import { evaluatePoll } from "../../policies/governance/poll-rules";
-import { planBindingLine } from "../../policies/governance/binding";
-import { loadGovernance } from "../../policies/governance/load";
-import type { ChangeRecord, Decision, PollEvidence } from "../../policies/governance/decision";
-import type { Lock } from "../../policies/lock";
-import { loadStackSpec, readProjectName } from "../../stacks/load";
+import { genesisFiles, planGenesis } from "../../cli/ledger/genesis";
+import { evaluatePoll } from "../../rulebook/loomio/poll-rules";
+import { planBindingLine } from "../../rulebook/loomio/binding";
+import { loadGovernance } from "../../rulebook/ledger/load";
+import type { ChangeRecord, Decision, PollEvidence } from "../../rulebook/records/decision";
+import type { Lock } from "../../plan/lock";
+import { loadStackSpec } from "../../stacks/load";
+import { readProjectName } from "../../kernel/repo";
 import { nodeKey, signWith, writeDecisionFile, writeLockFile, writeMembers, type NodeKey } from "./governance";
 import { tempRepo } from "./repo";
 

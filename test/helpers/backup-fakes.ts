@@ -8,7 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BackupItem, HostPaths, ResticSettings } from "../../components/backup-shell";
+import type { BackupItem, HostPaths, ResticSettings } from "../../components/backup/shell";
 
 export const ITEMS: BackupItem[] = [
   {

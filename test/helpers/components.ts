@@ -8,7 +8,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import { SECRET_SIG, SIG_KEY, UNKNOWN, trapProgramFailures } from "../../cli/offline/run-program";
-import type { DockerHostRef } from "../../components/interfaces";
+import type { DockerHostRef } from "../../components/shared/interfaces";
 
 export interface Registration {
   readonly type: string;

@@ -7,12 +7,12 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { DECISION_HEADER, decisionFile, decisionToJson, signaturePayload, type Decision } from "../../policies/governance/decision";
-import { renderLedgerYamlChecked } from "../../policies/governance/ledger-yaml";
-import { signSshsig } from "../../policies/governance/sshsig";
-import { wireString } from "../../policies/governance/ssh-wire";
-import { lockPath, renderLock, type Lock } from "../../policies/lock";
-import { canonicalJson, sha256Hex } from "../../policies/view";
+import { DECISION_HEADER, decisionFile, decisionToJson, signaturePayload, type Decision } from "../../rulebook/records/decision";
+import { renderLedgerYamlChecked } from "../../rulebook/ledger/ledger-yaml";
+import { signSshsig } from "../../rulebook/signatures/sshsig";
+import { wireString } from "../../kernel/ssh-wire";
+import { lockPath, renderLock, type Lock } from "../../plan/lock";
+import { canonicalJson, sha256Hex } from "../../kernel/json";
 import { REPO_ROOT } from "./repo";
 
 export interface NodeKey {
@@ -89,10 +89,11 @@ export function emptyRepo(project = "coop-infra"): string {
  * is checked separately (test/governance/example-ledger.test.ts).
  */
 export async function refreshGenesis(root: string, stacks: string[] = ["example"]): Promise<void> {
-  const { planGenesis, genesisFiles } = await import("../../cli/genesis");
-  const { signWithSshKeygen, publicKeyOf } = await import("../../cli/ssh-sign");
-  const { loadStackSpec, readProjectName } = await import("../../stacks/load");
-  const { RulesSchema } = await import("../../policies/governance/rules");
+  const { planGenesis, genesisFiles } = await import("../../cli/ledger/genesis");
+  const { signWithSshKeygen, publicKeyOf } = await import("../../cli/ledger/ssh-sign");
+  const { loadStackSpec } = await import("../../stacks/load");
+  const { readProjectName } = await import("../../kernel/repo");
+  const { RulesSchema } = await import("../../rulebook/records/rules");
   const { parse: parseYaml } = await import("yaml");
   const rules = RulesSchema.parse(parseYaml(readFileSync(join(root, "governance", "rules.yaml"), "utf8")));
   const specs = stacks.map((stack) => ({ stack, spec: loadStackSpec(root, stack).spec }));

@@ -2,7 +2,7 @@
  * Running the real program under Pulumi's mock runtime for tests, from a spec given inline.
  */
 import { runProgramOffline, type OfflineRun, type RegisteredResource } from "../../cli/offline/run-program";
-import { buildView, type DesiredStateView, type GovernedResource } from "../../policies/view";
+import { buildView, type DesiredStateView, type GovernedResource } from "../../plan/view";
 import { StackSpecSchema, type StackSpec, type StackSpecInput } from "../../stacks/schema";
 import { loadStackSpec } from "../../stacks/load";
 import { REPO_ROOT } from "./repo";

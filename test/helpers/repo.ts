@@ -10,7 +10,7 @@ export const REPO_ROOT = resolve(__dirname, "..", "..");
 /** Copies what a co-op's repository holds (not node_modules) into a temporary directory. */
 export function tempRepo(): { root: string; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), "coop-repo-"));
-  for (const entry of ["Pulumi.yaml", "stacks", "governance"]) {
+  for (const entry of ["Pulumi.yaml", "stacks", "governance", "plan/prices"]) {
     try {
       cpSync(join(REPO_ROOT, entry), join(root, entry), { recursive: true });
     } catch (e) {

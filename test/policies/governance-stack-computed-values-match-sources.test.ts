@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkSource, valueAt } from "../../policies/governance-stack-computed-values-match-sources";
-import { computedSources, describeSource, rawAt, type ComputedSource } from "../../policies/view";
+import { computedSources, describeSource, rawAt, type ComputedSource } from "../../plan/view";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const ip = { urn: "urn:pulumi:s::p::hcloud:index/primaryIp:PrimaryIp::ipv4", output: "ipAddress" };

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePolicyConfig, PolicyConfigError, reconcilePolicyConfig, runGate, type GateResult, type PolicyConfig } from "../../cli/gate/run-gate";
-import { makePlan } from "../../cli/planning";
+import { makePlan } from "../../cli/plan/planning";
 import { GOVERNANCE_POLICY_NAMES } from "../../policies/pack";
 import { approvedRepo, type ApprovedRepo } from "../helpers/approved-repo";
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FileProblems, InputError, type Problem } from "../../stacks/errors";
+import { FileProblems, InputError, type Problem } from "../../kernel/errors";
 import { loadStackSpec, resolveStackName } from "../../stacks/load";
 import { tempRepo } from "../helpers/repo";
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enginePreview, type EngineResource } from "../../../cli/gate/engine-requests";
 import { analyzePreview, runGate, type GateResult } from "../../../cli/gate/run-gate";
-import { makePlan } from "../../../cli/planning";
+import { makePlan } from "../../../cli/plan/planning";
 import { BASELINE_POLICIES } from "../../../policies/pack";
 import { approvedRepo, type ApprovedRepo } from "../../helpers/approved-repo";
 

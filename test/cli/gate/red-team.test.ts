@@ -7,11 +7,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enginePreview, type EnginePreview, type EngineResource } from "../../../cli/gate/engine-requests";
 import { analyzePreview, runGate, type GateResult, type PolicyConfig } from "../../../cli/gate/run-gate";
-import { makePlan } from "../../../cli/planning";
-import { changeRecords } from "../../../cli/change-records";
-import type { Decision } from "../../../policies/governance/decision";
-import { lockFromView, lockPath, readLock, type Lock } from "../../../policies/lock";
-import { GENERATED, isWireSecret, type Json } from "../../../policies/view";
+import { makePlan } from "../../../cli/plan/planning";
+import { changeRecords } from "../../../cli/ledger/change-records";
+import type { Decision } from "../../../rulebook/records/decision";
+import { lockFromView, lockPath, readLock, type Lock } from "../../../plan/lock";
+import { GENERATED, isWireSecret } from "../../../plan/view";
+import { type Json } from "../../../kernel/json";
 import { approvedRepo, pollDecision, type ApprovedRepo } from "../../helpers/approved-repo";
 import { nodeKey, signWith } from "../../helpers/governance";
 

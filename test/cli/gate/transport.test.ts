@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { runGate, type GateResult } from "../../../cli/gate/run-gate";
-import { runOffline } from "../../../cli/planning";
+import { runOffline } from "../../../cli/plan/planning";
 import { REPO_ROOT } from "../../helpers/repo";
 import { parseSetFlag } from "../../../stacks/load";
 

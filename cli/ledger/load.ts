@@ -1,0 +1,123 @@
+/**
+ * Loading a large ledger on every core. The decision files are cut into batches; worker threads
+ * and this thread take them in turn and each reads, validates and signature-checks its batches
+ * (cli/ledger/decision-worker.ts), so the costly work is shared evenly. The records come back in
+ * order, then this thread checks the ledger as a whole. Small ledgers, and runs from
+ * TypeScript sources (tests), load in this thread only. COOP_THREADS=1 turns the workers off.
+ */
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { decisionFileNames, loadGovernance, type Governance } from "../../rulebook/ledger/load";
+import { primeSignatureResults } from "../../rulebook/signatures/signatures";
+import { verifyLedger } from "../../rulebook/checks/check";
+import type { Finding } from "../../rulebook/findings";
+import { readAndCheckDecisions, type CheckedDecisionFile, type DecisionBatch, type DecisionBatchResult } from "./decision-worker";
+
+/** Below this many decisions, starting threads costs more than it saves. */
+const PARALLEL_FROM = 400;
+/** Small enough that no thread is left with much to do while the others wait at the end. */
+const BATCH = 100;
+/** Batches a worker holds at once, so it never idles while this thread is busy with its own. */
+const IN_FLIGHT = 2;
+
+/** Threads to use: COOP_THREADS when set (1 = no workers), else every core. */
+function threadCount(env: NodeJS.ProcessEnv): number {
+  const asked = env.COOP_THREADS && /^\d+$/.test(env.COOP_THREADS) ? Number(env.COOP_THREADS) : availableParallelism();
+  return Math.max(1, Math.min(asked, 8));
+}
+
+/** Reads and checks every batch on `workers` and this thread; answers in batch order. */
+export function checkBatches(root: string, batches: readonly string[][], workers: readonly Worker[]): Promise<CheckedDecisionFile[][]> {
+  const checked: CheckedDecisionFile[][] = new Array(batches.length);
+  let next = 0;
+  let outstanding = 0;
+  let localDone = false;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (e: unknown) => {
+      if (!settled) reject(e);
+      settled = true;
+    };
+    const finishIfDone = () => {
+      if (!settled && localDone && outstanding === 0) {
+        settled = true;
+        resolve(checked);
+      }
+    };
+    const give = (w: Worker) => {
+      if (next >= batches.length) return;
+      const batch = next++;
+      outstanding++;
+      w.postMessage({ batch, root, names: batches[batch] } satisfies DecisionBatch);
+    };
+    for (const w of workers) {
+      w.on("message", (r: DecisionBatchResult) => {
+        checked[r.batch] = r.files;
+        outstanding--;
+        give(w);
+        finishIfDone();
+      });
+      w.once("error", fail);
+      w.once("exit", (code) => fail(new Error(`a verification thread stopped (exit code ${code}) before it had answered`)));
+      for (let i = 0; i < IN_FLIGHT; i++) give(w);
+    }
+    // This thread takes a batch at a time and yields in between, so answers are read and the
+    // workers refilled while it works.
+    const takeOne = () => {
+      if (settled) return;
+      if (next < batches.length) {
+        const batch = next++;
+        try {
+          checked[batch] = readAndCheckDecisions(root, batches[batch]);
+        } catch (e) {
+          fail(e);
+          return;
+        }
+        setImmediate(takeOne);
+        return;
+      }
+      localDone = true;
+      finishIfDone();
+    };
+    takeOne();
+  });
+}
+
+export async function loadGovernanceFast(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Governance> {
+  const names = decisionFileNames(root);
+  const script = join(__dirname, "decision-worker.js");
+  const threads = threadCount(env);
+  if (names.length < PARALLEL_FROM || threads < 2 || !existsSync(script)) return loadGovernance(root);
+
+  const batches: string[][] = [];
+  for (let i = 0; i < names.length; i += BATCH) batches.push(names.slice(i, i + BATCH));
+  const workers = Array.from({ length: Math.min(threads - 1, batches.length - 1) }, () => new Worker(script));
+  try {
+    const files = (await checkBatches(root, batches, workers)).flat();
+    const gov = loadGovernance(root, { decisionResults: files.map((f) => f.result) });
+    const byId = new Map(files.flatMap((f) => ("loaded" in f.result && f.signatures ? [[f.result.loaded.id, f.signatures] as const] : [])));
+    for (const d of gov.decisions) {
+      const s = byId.get(d.id);
+      if (s) primeSignatureResults(d, s);
+    }
+    return gov;
+  } finally {
+    for (const w of workers) w.removeAllListeners("exit");
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+export interface LedgerVerification {
+  readonly findings: Finding[];
+  readonly decisions: number;
+  readonly locks: string[];
+  readonly members: number;
+}
+
+/** `coop verify`'s work: the ledger loaded on every core, then checked. */
+export async function verifyLedgerFast(root: string, now: Date, env: NodeJS.ProcessEnv = process.env): Promise<LedgerVerification> {
+  const gov = await loadGovernanceFast(root, env);
+  return { findings: verifyLedger(gov, now), decisions: gov.decisions.length, locks: [...gov.locks.keys()], members: gov.members?.members.length ?? 0 };
+}

@@ -1,0 +1,99 @@
+/**
+ * Mastodon's environment (what .env.production holds in the official compose setup), one list
+ * shared by web, streaming, sidekiq and the migration runs, as in the compose file's
+ * `env_file`. Names follow the admin documentation (config.md); RAILS_ENV and NODE_ENV are
+ * left to the images, which set them to production.
+ */
+import type { EnvEntry } from "../shared/env";
+
+/** The seven values Mastodon cannot run without; generated once, kept as Pulumi secrets. */
+export interface MastodonSecrets<V> {
+  readonly secretKeyBase: V;
+  readonly otpSecret: V;
+  readonly vapidPrivateKey: V;
+  readonly vapidPublicKey: V;
+  readonly activeRecordPrimaryKey: V;
+  readonly activeRecordDeterministicKey: V;
+  readonly activeRecordKeyDerivationSalt: V;
+}
+
+export interface MastodonSmtp<V> {
+  readonly server: V;
+  readonly port: number;
+  /** "tls": implicit TLS (465); "starttls": STARTTLS required (587), never plain text. */
+  readonly security: "starttls" | "tls";
+  readonly login: V;
+  readonly password: V;
+  readonly fromAddress: V;
+  /** Verify the mail server's certificate; off only where it comes from a private authority (local target). */
+  readonly verifyCertificate: boolean;
+}
+
+export interface MastodonEnvInput<V> {
+  /** The domain in every handle (@ada@<localDomain>); it can never change after the first start. */
+  readonly localDomain: string;
+  readonly db: { readonly host: string; readonly port: number; readonly name: string; readonly user: string; readonly password: V };
+  readonly redis: { readonly host: string; readonly port: number };
+  readonly secrets: MastodonSecrets<V>;
+  /** Absent when the stack has no mail server to send through: Mastodon then cannot send mail. */
+  readonly smtp?: MastodonSmtp<V>;
+}
+
+export const MASTODON_SECRET_NAMES = [
+  "SECRET_KEY_BASE",
+  "OTP_SECRET",
+  "VAPID_PRIVATE_KEY",
+  "VAPID_PUBLIC_KEY",
+  "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
+  "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY",
+  "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT",
+] as const;
+
+export function mastodonEnv<V>(input: MastodonEnvInput<V>): EnvEntry<V>[] {
+  const s = input.secrets;
+  const entries: EnvEntry<V>[] = [
+    { name: "LOCAL_DOMAIN", value: input.localDomain },
+    { name: "DB_HOST", value: input.db.host },
+    { name: "DB_PORT", value: String(input.db.port) },
+    { name: "DB_NAME", value: input.db.name },
+    { name: "DB_USER", value: input.db.user },
+    { name: "DB_PASS", value: input.db.password, secret: true },
+    { name: "REDIS_HOST", value: input.redis.host },
+    { name: "REDIS_PORT", value: String(input.redis.port) },
+    { name: "SECRET_KEY_BASE", value: s.secretKeyBase, secret: true },
+    { name: "OTP_SECRET", value: s.otpSecret, secret: true },
+    { name: "VAPID_PRIVATE_KEY", value: s.vapidPrivateKey, secret: true },
+    { name: "VAPID_PUBLIC_KEY", value: s.vapidPublicKey, secret: true },
+    { name: "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", value: s.activeRecordPrimaryKey, secret: true },
+    { name: "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", value: s.activeRecordDeterministicKey, secret: true },
+    { name: "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", value: s.activeRecordKeyDerivationSalt, secret: true },
+  ];
+  const m = input.smtp;
+  if (m) {
+    entries.push(
+      { name: "SMTP_SERVER", value: m.server },
+      { name: "SMTP_PORT", value: String(m.port) },
+      { name: "SMTP_LOGIN", value: m.login },
+      { name: "SMTP_PASSWORD", value: m.password, secret: true },
+      { name: "SMTP_FROM_ADDRESS", value: m.fromAddress },
+      // PLAIN inside TLS; the documented default, named so nobody wonders.
+      { name: "SMTP_AUTH_METHOD", value: "plain" },
+      { name: "SMTP_OPENSSL_VERIFY_MODE", value: m.verifyCertificate ? "peer" : "none" },
+      // Implicit TLS and STARTTLS exclude each other; "always" refuses to send without STARTTLS
+      // where "auto" (the default) would fall back to plain text.
+      ...(m.security === "tls"
+        ? [
+            { name: "SMTP_TLS", value: "true" },
+            { name: "SMTP_ENABLE_STARTTLS", value: "never" },
+          ]
+        : [{ name: "SMTP_ENABLE_STARTTLS", value: "always" }]),
+    );
+  }
+  return entries;
+}
+
+/**
+ * Only for the run before new containers start: the migrations meant to run after the new
+ * code is live (db/post_migrate) wait for the second run (Mastodon's upgrade procedure).
+ */
+export const SKIP_POST_DEPLOYMENT_MIGRATIONS: EnvEntry<never> = { name: "SKIP_POST_DEPLOYMENT_MIGRATIONS", value: "true" };

@@ -1,0 +1,84 @@
+/**
+ * Nextcloud's environment, with the names of the nextcloud/docker image README.
+ *
+ * Two kinds of variables: the image uses some only once, to install (database, first admin,
+ * trusted domains: they land in config.php), and reads the others on every request through
+ * its config/*.config.php files (Redis, SMTP, reverse proxy). The cron container runs the same
+ * code, so it needs the second kind too — without REDIS_HOST its background jobs would lock
+ * files differently from the web server — but not the install-only credentials.
+ */
+import type { EnvEntry } from "../shared/env";
+
+export interface NextcloudSmtp<V> {
+  readonly host: V;
+  readonly port: number;
+  readonly security: "starttls" | "tls";
+  readonly username: V;
+  readonly password: V;
+  /** The sender address split the way the image wants it: local part and domain. */
+  readonly fromLocalPart: V;
+  readonly fromDomain: V;
+}
+
+export interface NextcloudEnvInput<V> {
+  /** Fully qualified host name, e.g. cloud.example.coop. */
+  readonly hostname: string;
+  /** The port browsers use, when not 443 (local target only). */
+  readonly httpsPort?: number;
+  readonly db: { readonly host: string; readonly name: string; readonly user: string; readonly password: V };
+  readonly redisHost: string;
+  readonly admin: { readonly user: string; readonly password: V };
+  /** The proxy's address on the proxy network: the only client whose X-Forwarded-* headers count. */
+  readonly trustedProxy: string;
+  /** Largest upload PHP accepts in one request, e.g. "1G" (clients upload bigger files in chunks). */
+  readonly uploadLimit: string;
+  readonly smtp?: NextcloudSmtp<V>;
+}
+
+export interface NextcloudEntry<V> extends EnvEntry<V> {
+  /** Read only by the first start's installation. */
+  readonly installOnly?: boolean;
+}
+
+export function nextcloudEnv<V>(input: NextcloudEnvInput<V>): NextcloudEntry<V>[] {
+  const publicHost = input.httpsPort && input.httpsPort !== 443 ? `${input.hostname}:${input.httpsPort}` : input.hostname;
+  const entries: NextcloudEntry<V>[] = [
+    { name: "POSTGRES_HOST", value: input.db.host, installOnly: true },
+    { name: "POSTGRES_DB", value: input.db.name, installOnly: true },
+    { name: "POSTGRES_USER", value: input.db.user, installOnly: true },
+    { name: "POSTGRES_PASSWORD", value: input.db.password, secret: true, installOnly: true },
+    { name: "NEXTCLOUD_ADMIN_USER", value: input.admin.user, installOnly: true },
+    { name: "NEXTCLOUD_ADMIN_PASSWORD", value: input.admin.password, secret: true, installOnly: true },
+    { name: "NEXTCLOUD_TRUSTED_DOMAINS", value: input.hostname, installOnly: true },
+    { name: "REDIS_HOST", value: input.redisHost },
+    // Behind the proxy: take the client's address from X-Forwarded-For, but only from the proxy
+    // (the image's own rewrite reads X-Real-IP, which Caddy does not send).
+    { name: "APACHE_DISABLE_REWRITE_IP", value: "1" },
+    { name: "TRUSTED_PROXIES", value: input.trustedProxy },
+    // Links in mails, shares and cron jobs point to the public name over HTTPS.
+    { name: "OVERWRITEHOST", value: publicHost },
+    { name: "OVERWRITEPROTOCOL", value: "https" },
+    { name: "OVERWRITECLIURL", value: `https://${publicHost}` },
+    { name: "PHP_UPLOAD_LIMIT", value: input.uploadLimit },
+  ];
+  const m = input.smtp;
+  if (m) {
+    entries.push(
+      { name: "SMTP_HOST", value: m.host },
+      { name: "SMTP_PORT", value: String(m.port) },
+      // README: "ssl" is implicit TLS, "tls" is STARTTLS.
+      { name: "SMTP_SECURE", value: m.security === "tls" ? "ssl" : "tls" },
+      { name: "SMTP_AUTHTYPE", value: "LOGIN" },
+      { name: "SMTP_NAME", value: m.username },
+      { name: "SMTP_PASSWORD", value: m.password, secret: true },
+      { name: "MAIL_FROM_ADDRESS", value: m.fromLocalPart },
+      { name: "MAIL_DOMAIN", value: m.fromDomain },
+    );
+  }
+  return entries;
+}
+
+/** What the cron container gets: everything read at run time, none of the install-time credentials. */
+export function runtimeOnly<V>(entries: readonly NextcloudEntry<V>[]): NextcloudEntry<V>[] {
+  return entries.filter((e) => !e.installOnly);
+}

@@ -1,0 +1,123 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CADDYFILE_PATH, CADDY_IMAGE, PROXY_ADDRESS, PROXY_DYNAMIC_RANGE, PROXY_SUBNET } from "../../../components/proxy/proxy";
+import { byName, bundledSpec, planSpec } from "../../helpers/program";
+import { withTool } from "../../helpers/tools";
+import { publishedPorts } from "../../helpers/web-oracles";
+
+const itCaddy = withTool("caddy", "caddy");
+const dir = mkdtempSync(join(tmpdir(), "coop-proxy-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function caddyValidate(name: string, text: string): string {
+  const file = join(dir, `${name}.Caddyfile`);
+  writeFileSync(file, text);
+  const env = { ...process.env, XDG_DATA_HOME: join(dir, "data"), XDG_CONFIG_HOME: join(dir, "config"), HOME: dir };
+  return execFileSync("caddy", ["validate", "--adapter", "caddyfile", "--config", file], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function caddyfileOf(inputs: Record<string, unknown>): string {
+  const uploads = inputs.uploads as Array<{ file: string; content: string }>;
+  expect(uploads.map((u) => u.file)).toEqual([CADDYFILE_PATH]);
+  return uploads[0].content;
+}
+
+describe("the proxy on a Hetzner host (example spec)", async () => {
+  const { run } = await planSpec(bundledSpec("example"), "example");
+  const caddy = byName(run.resources, "proxy-caddy");
+  const P = "example-co-op-example";
+
+  it("is a component with a network, two named volumes and the Caddy container", () => {
+    const urn = byName(run.resources, "proxy").urn;
+    expect(byName(run.resources, "proxy").type).toBe("coop:proxy:Proxy");
+    expect(run.resources.filter((r) => r.parent === urn).map((r) => r.name).sort()).toEqual(["proxy-caddy", "proxy-config", "proxy-data", "proxy-network"]);
+  });
+
+  it("publishes exactly the oracle's proxy ports, 80/tcp 443/tcp 443/udp, on IPv4 and IPv6", () => {
+    const expected = publishedPorts().filter((p) => p.container === "caddy").map((p) => p.port).sort();
+    expect(expected).toEqual(["443/tcp", "443/udp", "80/tcp"]);
+    const ports = (caddy.inputs.ports as Array<{ internal: number; external: number; protocol: string; ip?: string }>).map((p) => {
+      expect(p.internal).toBe(p.external);
+      return `${p.ip} ${p.external}/${p.protocol}`;
+    });
+    // The Docker provider's default address is 0.0.0.0 (IPv4 only): [::] must be asked for, or
+    // the web names' AAAA records would point at a closed port.
+    expect(ports.sort()).toEqual(["0.0.0.0", "::"].flatMap((ip) => expected.map((p) => `${ip} ${p}`)).sort());
+  });
+
+  it("pins Caddy 2.11 and keeps /data and /config on named, protected volumes", () => {
+    expect(caddy.inputs.image).toBe(CADDY_IMAGE);
+    expect(CADDY_IMAGE).toMatch(/^caddy:2\.11(\.\d+)?(-alpine)?$/);
+    expect(caddy.inputs.volumes).toEqual([
+      { volumeName: `${P}-proxy-data`, containerPath: "/data" },
+      { volumeName: `${P}-proxy-config`, containerPath: "/config" },
+    ]);
+    for (const v of ["proxy-data", "proxy-config"]) {
+      expect(byName(run.resources, v).options.protect, v).toBe(true);
+      expect(byName(run.resources, v).options.retainOnDelete, v).toBe(true);
+    }
+  });
+
+  it("sits at a fixed address outside the range Docker hands out on the proxy network", () => {
+    const net = byName(run.resources, "proxy-network");
+    expect(net.inputs).toMatchObject({ name: `${P}-proxy-network`, ipamConfigs: [{ subnet: PROXY_SUBNET, ipRange: PROXY_DYNAMIC_RANGE }] });
+    expect(net.inputs.internal).toBeUndefined(); // the services reach the internet through it
+    expect(caddy.inputs.networksAdvanced).toEqual([{ name: `${P}-proxy-network`, ipv4Address: PROXY_ADDRESS }]);
+    const [base, bits] = PROXY_DYNAMIC_RANGE.split("/");
+    const last = (a: string) => Number(a.split(".")[3]);
+    const first = last(base);
+    const size = 2 ** (32 - Number(bits));
+    expect(last(PROXY_ADDRESS) < first || last(PROXY_ADDRESS) >= first + size).toBe(true);
+    expect(PROXY_ADDRESS.startsWith(PROXY_SUBNET.split(".").slice(0, 3).join("."))).toBe(true);
+  });
+
+  it("has a restart policy and a health check on the admin API (never published)", () => {
+    expect(caddy.inputs.restart).toBe("unless-stopped");
+    const tests = (caddy.inputs.healthcheck as Record<string, unknown>).tests as string[];
+    expect(tests.join(" ")).toContain("http://127.0.0.1:2019/");
+    expect((caddy.inputs.ports as Array<{ internal: number }>).some((p) => p.internal === 2019)).toBe(false);
+    expect(caddy.options.deleteBeforeReplace).toBe(true);
+  });
+
+  it("serves Let's Encrypt certificates for the web names (no internal CA on a server)", () => {
+    const text = caddyfileOf(caddy.inputs);
+    expect(text).not.toContain("local_certs");
+    expect(text).toContain("social.example.coop {");
+    expect(text).toContain("cloud.example.coop {");
+  });
+
+  itCaddy("uploads a Caddyfile that `caddy validate` accepts", () => {
+    expect(caddyValidate("example", caddyfileOf(caddy.inputs))).toContain("Valid configuration");
+  });
+});
+
+describe("the proxy on the local target (local spec)", async () => {
+  const spec = bundledSpec("local");
+  const { run } = await planSpec(spec, "local");
+  const caddy = byName(run.resources, "proxy-caddy");
+
+  it("uses Caddy's internal authority and the configured host ports", () => {
+    const text = caddyfileOf(caddy.inputs);
+    expect(text).toContain("\tlocal_certs\n");
+    expect(text).toContain("social.example.localhost {");
+    const host = spec.host.target === "local" ? spec.host : undefined;
+    const ports = (caddy.inputs.ports as Array<{ external: number; protocol: string; ip?: string }>).map((p) => `${p.ip}:${p.external}/${p.protocol}`).sort();
+    // Only this machine may connect.
+    expect(ports).toEqual([`127.0.0.1:${host?.httpPort}/tcp`, `127.0.0.1:${host?.httpsPort}/tcp`, `127.0.0.1:${host?.httpsPort}/udp`].sort());
+  });
+
+  it("follows other host ports when the admin picks them", async () => {
+    const other = await planSpec({ ...spec, host: { ...spec.host, target: "local", httpPort: 8080, httpsPort: 8443 } } as typeof spec, "local");
+    const c = byName(other.run.resources, "proxy-caddy");
+    const text = caddyfileOf(c.inputs);
+    expect(text).toContain("\thttps_port 8443\n");
+    expect((c.inputs.ports as Array<{ internal: number; external: number }>).map((p) => `${p.internal}:${p.external}`).sort()).toEqual(["8080:8080", "8443:8443", "8443:8443"]);
+  });
+
+  itCaddy("uploads a Caddyfile that `caddy validate` accepts", () => {
+    expect(caddyValidate("local", caddyfileOf(caddy.inputs))).toContain("Valid configuration");
+  });
+});
