@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-"use strict";
+
 // The `coop` command. Sources are TypeScript; they are transpiled to dist/ on first use and
 // whenever a source changed, so a fresh clone needs nothing but `npm ci`.
 try {

@@ -60,7 +60,7 @@ export function deferUnusedSdkModules(): void {
   installed = true;
   const load = moduleInternals._load;
   const cache = new Map<string, unknown>();
-  moduleInternals._load = function (request, parent, isMain) {
+  moduleInternals._load = (request, parent, isMain) => {
     if (request === "typescript" || request === "@npmcli/arborist") {
       let standIn = cache.get(request);
       if (!standIn) {

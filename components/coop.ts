@@ -20,6 +20,7 @@ import { publicPorts } from "./shared/ports";
 import { onHost } from "./host/admin-commands";
 import { Mastodon, mastodonOwnerCommand, mastodonRoute } from "./mastodon/mastodon";
 import { Nextcloud, nextcloudRoute } from "./nextcloud/nextcloud";
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the co-op's reverse proxy; the global Proxy is not used here
 import { Proxy } from "./proxy/proxy";
 import { declareMail, mailRoutes, mailStackOutputs } from "./mail/mail-stack";
 import { declareDns } from "./dns/dns";

@@ -6,7 +6,7 @@
  */
 import type { PriceTable } from "./prices";
 import { COMPUTED, type GovernedResource } from "./view";
-import { type Json } from "../kernel/json";
+import type { Json } from "../kernel/json";
 
 export interface CostLine {
   readonly urn: string;

@@ -3,7 +3,7 @@
  * resources created, deleted, and updated with the paths that changed, old → new.
  */
 import { describeSource, type GovernedResource } from "./view";
-import { type Json } from "../kernel/json";
+import type { Json } from "../kernel/json";
 
 export interface PathChange {
   readonly path: string;

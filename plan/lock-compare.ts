@@ -17,7 +17,7 @@
  *   (listed in `__defaults` at that level) — and a default never hides a key the lock sets.
  */
 import { COMPUTED, GENERATED, SECRET, isUnknown, isWireSecret } from "./view";
-import { type Json } from "../kernel/json";
+import type { Json } from "../kernel/json";
 
 export interface LockMismatch {
   readonly path: string;
@@ -169,7 +169,9 @@ export function secretsArrivingPlain(approved: { [k: string]: Json }, raw: Recor
       return;
     }
     if (Array.isArray(l)) {
-      if (Array.isArray(a)) l.forEach((x, i) => walk(x, a[i], `${path}[${i}]`));
+      if (Array.isArray(a)) l.forEach((x, i) => {
+        walk(x, a[i], `${path}[${i}]`);
+      });
       return;
     }
     if (l !== null && typeof l === "object" && a !== null && typeof a === "object" && !Array.isArray(a)) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { FileProblems } from "../kernel/errors";
 import { VIEW_VERSION, viewDigest, type DesiredStateView } from "./view";
-import { type Json, type JsonObject } from "../kernel/json";
+import type { Json, JsonObject } from "../kernel/json";
 
 export const LockSchema = z
   .object({
@@ -101,7 +101,7 @@ function checkLockText(text: string, stack: string): Lock {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new FileProblems([{ file: shown, message: `is not valid JSON: ${(e as Error).message}`, hint: "restore it from git: git checkout -- " + shown }]);
+    throw new FileProblems([{ file: shown, message: `is not valid JSON: ${(e as Error).message}`, hint: `restore it from git: git checkout -- ${shown}` }]);
   }
   const parsed = LockSchema.safeParse(data);
   if (!parsed.success) {

@@ -12,7 +12,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { rawInputsOf } from "./engine-tap";
 import { GENERATED, SECRET, isUnknown, isWireSecret } from "../plan/view";
-import { type Json } from "../kernel/json";
+import type { Json } from "../kernel/json";
 import { forType, reportAt } from "./support/report";
 import { looksSecret } from "./support/secret-names";
 import { lockOf, parseUrn } from "./support/stack-context";

@@ -76,7 +76,7 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
       reportAt(report, "mandatory", `'${args.name}' was approved as ${entry.type}, not ${type}; ${fix}`, urn);
       return;
     }
-    const offline = (args.getConfig<{ offlinePlan?: boolean }>() ?? {}).offlinePlan === true;
+    const offline = args.getConfig<{ offlinePlan?: boolean }>()?.offlinePlan === true;
     const raw = rawInputsOf(urn);
     const compared = compareWithLock(entry.inputs, unproxied(args.props), { topLevelDefaults: topLevelDefaultsOf(urn), strictComputed: offline });
     const mismatches = [...compared, ...secretsArrivingPlain(entry.inputs, raw).filter((p) => !compared.some((m) => m.path === p.path))];

@@ -71,7 +71,7 @@ function build(files = sources()) {
   }
   try {
     fs.renameSync(tmp, DIST);
-  } catch (e) {
+  } catch (_e) {
     // Another process swapped in its build first; theirs is as fresh as ours.
     fs.rmSync(tmp, { recursive: true, force: true });
   }

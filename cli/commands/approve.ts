@@ -32,7 +32,7 @@ The decision counts once it has the signatures governance/rules.yaml sets for th
     requireSound(gov);
     const now = new Date(nowIso(ctx.env));
     const s = gov.byId.get(standingId);
-    if (!s || s.decision.kind !== "standing") throw new InputError(`there is no standing decision '${standingId}'`, "coop verify lists the decisions; standing decisions are recorded with coop decide --standing");
+    if (s?.decision.kind !== "standing") throw new InputError(`there is no standing decision '${standingId}'`, "coop verify lists the decisions; standing decisions are recorded with coop decide --standing");
     const standing = s.decision as StandingDecision;
     // The routine decision will rest on it, so it must meet today's rules, not only its own.
     const bad = errorsOf(decisionFindingsInForce(gov, s));

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isMap, parseDocument, stringify, type Document } from "yaml";
-import { KEY_LINE_RE, KeyParseError, parsePublicKeyLine } from "../../kernel/ssh-keys";
+import { KEY_LINE_RE, type KeyParseError, parsePublicKeyLine } from "../../kernel/ssh-keys";
 import { MEMBER_NAME_RE, MEMBERS_FILE, MembersSchema, type Members } from "../../rulebook/records/members";
 import { ROLE_RE, RULES_FILE, RulesSchema, type Rules } from "../../rulebook/records/rules";
 import { DECISIONS_DIR } from "../../rulebook/records/decision";
@@ -74,7 +74,7 @@ stack plans.
     for (const stack of stacks) {
       const file = `stacks/${stack}.yaml`;
       const doc = parseDocument(readFileSync(join(root, file), "utf8"));
-      if (doc.errors.length) throw new InputError(`${file} is not valid YAML: ${doc.errors[0].message}`, "fix it first (coop plan --stack " + stack + ")");
+      if (doc.errors.length) throw new InputError(`${file} is not valid YAML: ${doc.errors[0].message}`, `fix it first (coop plan --stack ${stack})`);
       rewriteSpec(doc, name, domain, members, sshSources);
       const parsed = StackSpecSchema.safeParse(doc.toJS());
       if (!parsed.success) {

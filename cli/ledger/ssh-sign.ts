@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../../kernel/errors";
 import { DECISION_NAMESPACE, verifySshsig } from "../../rulebook/signatures/sshsig";
-import { KeyParseError, parsePublicKeyLine, type SshPublicKey } from "../../kernel/ssh-keys";
+import { type KeyParseError, parsePublicKeyLine, type SshPublicKey } from "../../kernel/ssh-keys";
 
 function ssh(args: string[], input: string | undefined, what: string): string {
   const r = spawnSync("ssh-keygen", args, { input, encoding: "utf8", timeout: 120_000 });

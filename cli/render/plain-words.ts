@@ -8,7 +8,7 @@
 import { PROVIDER_PATH, type Change } from "../../plan/diff";
 import { parseImageRef, versionStep } from "../../rulebook/changes/change-classes";
 import { COMPUTED } from "../../plan/view";
-import { type Json } from "../../kernel/json";
+import type { Json } from "../../kernel/json";
 import { LOCATIONS, SERVER_TYPES, type Location, type ServerTypeName } from "../../stacks/catalog";
 
 const SERVICE_LABELS: Record<string, string> = {

@@ -4,7 +4,7 @@
  */
 import type { Change } from "../../plan/diff";
 import { COMPUTED, type GovernedResource } from "../../plan/view";
-import { type Json, type JsonObject } from "../../kernel/json";
+import type { Json, JsonObject } from "../../kernel/json";
 import type { RegisteredResource } from "../offline/run-program";
 
 export interface TreeInput {

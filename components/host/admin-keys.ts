@@ -7,7 +7,11 @@
  * normal update the members approve.
  * Pure renderer; `home` relocates the file so tests can run the command in a directory.
  */
-import type { HostAdmin } from "./host";
+/** An admin who reaches the host over SSH as the admin user. */
+export interface HostAdmin {
+  readonly name: string;
+  readonly sshPublicKey: string;
+}
 
 /** An OpenSSH public key line: type, base64 body, optional comment, all on one line. */
 const KEY_LINE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( [^\n\r]*)?$/;

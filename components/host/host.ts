@@ -15,14 +15,11 @@ import * as docker from "@pulumi/docker";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { ImageName, Location, ServerTypeName } from "../../stacks/catalog";
-import { renderAuthorizedKeysCommand } from "./admin-keys";
+import { renderAuthorizedKeysCommand, type HostAdmin } from "./admin-keys";
+
+export type { HostAdmin };
 import { ADMIN_USER, DATA_DIR, renderCloudInit } from "./cloud-init";
 import type { PublicPort } from "../shared/ports";
-
-export interface HostAdmin {
-  readonly name: string;
-  readonly sshPublicKey: string;
-}
 
 export interface HetznerHostArgs {
   readonly target: "hetzner";

@@ -25,8 +25,8 @@ export const HSTS = "max-age=31536000; includeSubDomains";
 
 const HOSTNAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const UPSTREAM = /^[a-z0-9](?:[a-z0-9._-]{0,253})?:\d{1,5}$/;
-const PATH = /^\/[A-Za-z0-9._~\/-]*$/;
-const REDIRECT_TARGET = /^(?:https:\/\/[a-z0-9.-]+)?\/[A-Za-z0-9._~\/-]*$/;
+const PATH = /^\/[A-Za-z0-9._~/-]*$/;
+const REDIRECT_TARGET = /^(?:https:\/\/[a-z0-9.-]+)?\/[A-Za-z0-9._~/-]*$/;
 const CONTENT_TYPE = /^[a-z0-9.+-]+\/[a-z0-9.+-]+(?:; ?[a-z0-9-]+=[A-Za-z0-9.-]+)?$/;
 
 export class RouteError extends Error {}

@@ -44,6 +44,7 @@ export interface ProxyArgs {
   readonly httpsPort?: number;
 }
 
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the co-op's reverse proxy; the global Proxy is not used here
 export class Proxy extends pulumi.ComponentResource {
   /** The network web containers join to be reached (and to reach the internet). */
   readonly networkName: pulumi.Output<string>;

@@ -13,7 +13,7 @@ export function reportAt(report: ReportViolation, level: Level, message: string,
 
 /** The inputs as the engine sent them, bypassing the SDK's unknown-checking proxy. */
 export function unproxied(props: Record<string, unknown>): Record<string, unknown> {
-  const target = (props as Record<string, unknown>)["__getSpecialProxyTarget"];
+  const target = (props as Record<string, unknown>).__getSpecialProxyTarget;
   return (target && typeof target === "object" ? target : props) as Record<string, unknown>;
 }
 

@@ -210,7 +210,7 @@ function routineFindings(gov: Governance, d: L<Extract<Decision, { kind: "routin
   const dec = d.decision;
   const findings: Finding[] = [];
   const s = gov.byId.get(dec.standing);
-  if (!s || s.decision.kind !== "standing") {
+  if (s?.decision.kind !== "standing") {
     findings.push({ ...base(d), field: "standing", code: "standing-missing", level: "error", message: `it cites standing decision '${dec.standing}', which ${s ? `is a ${s.decision.kind} decision` : "does not exist"}`, remediation: "routine changes need a standing decision adopted by the members (coop decide --standing …)" });
   } else {
     const standing = s.decision as StandingDecision;
@@ -244,7 +244,10 @@ const chainCache = new WeakMap<Governance, Map<string, Chain>>();
 /** The stack's lock-setting decisions as a chain from the first to the latest. */
 export function chainOf(gov: Governance, stack: string): Chain {
   let perGov = chainCache.get(gov);
-  if (!perGov) chainCache.set(gov, (perGov = new Map()));
+  if (!perGov) {
+    perGov = new Map();
+    chainCache.set(gov, perGov);
+  }
   const hit = perGov.get(stack);
   if (hit) return hit;
   const chain = buildChain(gov, stack);
@@ -516,7 +519,7 @@ function standingFindings(gov: Governance, segment: readonly LoadedDecision[]): 
   for (const d of segment) {
     if (d.decision.kind !== "routine") continue;
     const s = gov.byId.get(d.decision.standing);
-    if (!s || s.decision.kind !== "standing") continue; // routineFindings reports it
+    if (s?.decision.kind !== "standing") continue; // routineFindings reports it
     const own = decisionFindings(gov, s).some((f) => f.level === "error");
     const inForce = inForceFindings(gov, s);
     findings.push(...decisionFindings(gov, s), ...inForce);

@@ -261,7 +261,7 @@ function readMapping(cur: Cursor, indent: number): JsonObject {
     if (n < indent && !first) break;
     if (n !== indent || line.startsWith("- ", n)) reject();
     const [k, rest] = readKey(line.slice(n));
-    if (Object.prototype.hasOwnProperty.call(obj, k)) reject();
+    if (Object.hasOwn(obj, k)) reject();
     cur.i++;
     obj[k] = readValueAfter(rest, cur, indent, false);
     first = false;

@@ -5,7 +5,7 @@
  * signed while a member still verify.
  */
 import { z } from "zod";
-import { KEY_LINE_RE, KeyParseError, parsePublicKeyLine, type SshPublicKey } from "../../kernel/ssh-keys";
+import { KEY_LINE_RE, type KeyParseError, parsePublicKeyLine, type SshPublicKey } from "../../kernel/ssh-keys";
 import { role } from "./rules";
 
 export const MEMBERS_FILE = "governance/members.yaml";

@@ -11,7 +11,7 @@
  */
 import * as crypto from "node:crypto";
 import { createHash, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from "node:crypto";
-import { KeyParseError, parsePublicKeyBlob, type SshPublicKey } from "../../kernel/ssh-keys";
+import { type KeyParseError, parsePublicKeyBlob, type SshPublicKey } from "../../kernel/ssh-keys";
 import { WireError, WireReader, wireMpint, wireString, wireUint32 } from "../../kernel/ssh-wire";
 
 /** The namespace of every decision signature. */

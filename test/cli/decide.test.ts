@@ -248,7 +248,7 @@ describe("coop decide --poll: what is recorded of the poll's address", () => {
   const refused: Array<[string, (url: string) => string, RegExp]> = [
     ["a query string (an API key in the address)", (url) => `${url}/p/AbC123xy?api_key=${KEY}`, /the poll address must not contain a query/],
     ["an empty query", (url) => `${url}/p/AbC123xy?`, /the poll address must not contain a query/],
-    ["a user name and password", (url) => url.replace("http://", `http://bot:${KEY}@`) + "/p/AbC123xy", /the poll address must not contain a user name or password/],
+    ["a user name and password", (url) => `${url.replace("http://", `http://bot:${KEY}@`)}/p/AbC123xy`, /the poll address must not contain a user name or password/],
   ];
   for (const [name, address, message] of refused) {
     it(`refuses an address with ${name}: exit 2, no request, nothing written`, async () => {

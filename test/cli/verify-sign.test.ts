@@ -9,7 +9,9 @@ import { withTool } from "../helpers/tools";
 
 const itSsh = withTool("ssh-keygen", "openssh-client");
 const cleanups: Array<() => void> = [];
-afterEach(() => cleanups.splice(0).forEach((c) => c()));
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
 
 function repo(): string {
   const r = tempRepo();

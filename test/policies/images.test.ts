@@ -20,7 +20,7 @@ describe("isDatabaseImage", () => {
       "bitnami/postgresql:17.2.0",
       "timescale/timescaledb:2.17.2-pg17",
       "timescale/timescaledb-ha:pg17",
-      "ghcr.io/cloudnative-pg/postgresql:17.2@sha256:" + "0".repeat(64),
+      `ghcr.io/cloudnative-pg/postgresql:17.2@sha256:${"0".repeat(64)}`,
       "bitnami/redis:7.4.1",
       "redis/redis-stack:7.4.0-v1",
       "redis/redis-stack-server:7.4.0-v1",

@@ -105,7 +105,7 @@ describe("each baseline policy refuses its unsafe variant", () => {
   });
 
   it("stack-backups-enabled: data on a Hetzner server without a backup", async () => {
-    refused(await gateWith(() => undefined, (s) => s.replace(/backups:\n  enabled: true/, "backups:\n  enabled: false")), "stack-backups-enabled", /keeps data on a Hetzner server but declares no backup/);
+    refused(await gateWith(() => undefined, (s) => s.replace(/backups:\n {2}enabled: true/, "backups:\n  enabled: false")), "stack-backups-enabled", /keeps data on a Hetzner server but declares no backup/);
   });
 
   it("nextcloud-image-no-major-skip: 34 → 36", async () => {

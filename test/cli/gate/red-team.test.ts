@@ -12,7 +12,7 @@ import { changeRecords } from "../../../cli/ledger/change-records";
 import type { Decision } from "../../../rulebook/records/decision";
 import { lockFromView, lockPath, readLock, type Lock } from "../../../plan/lock";
 import { GENERATED, isWireSecret } from "../../../plan/view";
-import { type Json } from "../../../kernel/json";
+import type { Json } from "../../../kernel/json";
 import { approvedRepo, pollDecision, type ApprovedRepo } from "../../helpers/approved-repo";
 import { nodeKey, signWith } from "../../helpers/governance";
 
@@ -186,7 +186,7 @@ describe("red-team rows: each is refused", () => {
   });
 
   it("a deleted resource", async () => {
-    const withoutGrace = (s: string) => s.replace(/  - localPart: grace\n    name: Grace Hopper\n    aliases: \[hello\]\n/, "");
+    const withoutGrace = (s: string) => s.replace(/ {2}- localPart: grace\n {4}name: Grace Hopper\n {4}aliases: \[hello\]\n/, "");
     refusedBy(await gate({ spec: withoutGrace }), "governance-stack-no-unapproved-deletions", /no longer declared and would be deleted[\s\S]*mail-mailbox-grace-password/);
   });
 

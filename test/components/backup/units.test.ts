@@ -34,7 +34,8 @@ function parseUnit(text: string): Record<string, Record<string, string[]>> {
     }
     const kv = /^([A-Za-z]+)=(.*)$/.exec(line);
     if (!kv || !section) throw new Error(`not a unit file line: ${raw}`);
-    (out[section][kv[1]] ??= []).push(kv[2]);
+    out[section][kv[1]] ??= [];
+    out[section][kv[1]].push(kv[2]);
   }
   return out;
 }

@@ -28,8 +28,12 @@ describe("reading Loomio's poll", () => {
 
   it("counts by icon, never by option name (renamed, translated options)", () => {
     const body = closedPoll() as { polls: Array<{ results: Array<{ name: string }> }>; poll_options: Array<{ name: string }> };
-    body.polls[0].results.forEach((r, i) => (r.name = ["Ja", "Enthaltung", "Nein", "Veto", "x"][i]));
-    body.poll_options.forEach((o, i) => (o.name = ["Ja", "Enthaltung", "Nein", "Veto"][i]));
+    body.polls[0].results.forEach((r, i) => {
+      r.name = ["Ja", "Enthaltung", "Nein", "Veto", "x"][i];
+    });
+    body.poll_options.forEach((o, i) => {
+      o.name = ["Ja", "Enthaltung", "Nein", "Veto"][i];
+    });
     expect(pollFactsFromResponse(body).counts).toEqual({ agree: 4, abstain: 0, disagree: 1, block: 0 });
   });
 
