@@ -21,7 +21,10 @@ const layerRules = Object.entries(LAYERS).map(([layer, allowed]) => ({
   comment: `${layer}/ may import ${allowed.length ? allowed.join(", ") : "nothing of the project"} (and itself)`,
   severity: "error",
   from: { path: `^${layer}/` },
-  to: { path: "^(kernel|stacks|components|plan|rulebook|policies|cli|index\\.ts|test|bench|scripts)(/|$)", pathNot: `^(${[layer, ...allowed].join("|")})(/|$)` },
+  to: {
+    path: "^(kernel|stacks|components|plan|rulebook|policies|cli|index\\.ts|test|bench|scripts)(/|$)",
+    pathNot: `^(${[layer, ...allowed].join("|")})(/|$)`,
+  },
 }));
 
 module.exports = {

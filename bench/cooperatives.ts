@@ -52,7 +52,11 @@ function specFor(i: number, adminKey: string): StackSpecInput {
       nextcloud: { enabled: has("nextcloud") },
       mail: { enabled: true, relay: { host: "smtp.relay.example", username: `coop${i}`, spfInclude: "spf.relay.example" } },
     },
-    mailboxes: members.map((m, j) => ({ localPart: m, name: `${m[0].toUpperCase()}${m.slice(1)} of co-op ${i}`, aliases: j === 0 ? ["postmaster", "abuse", "dmarc.report", "tlsrpt"] : [] })),
+    mailboxes: members.map((m, j) => ({
+      localPart: m,
+      name: `${m[0].toUpperCase()}${m.slice(1)} of co-op ${i}`,
+      aliases: j === 0 ? ["postmaster", "abuse", "dmarc.report", "tlsrpt"] : [],
+    })),
     dns: { provider: i % 2 === 0 ? "hetzner" : "manual" },
   };
 }
@@ -70,7 +74,10 @@ export async function generateCooperatives(count: number, repo: string): Promise
     const blob = Buffer.concat([wireString("ssh-ed25519"), wireString(Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url"))]);
     return { name, privateKey, blob, line: `ssh-ed25519 ${blob.toString("base64")} ${name}@hosting.example` };
   });
-  writeFileSync(join(root, "governance", "members.yaml"), stringify({ version: 1, members: admins.map((a) => ({ name: a.name, roles: ["admin", "tech"], sshKeys: [a.line] })) }));
+  writeFileSync(
+    join(root, "governance", "members.yaml"),
+    stringify({ version: 1, members: admins.map((a) => ({ name: a.name, roles: ["admin", "tech"], sshKeys: [a.line] })) }),
+  );
 
   const stacks: string[] = [];
   const specs = [];
@@ -82,7 +89,14 @@ export async function generateCooperatives(count: number, repo: string): Promise
     specs.push({ stack, spec: StackSpecSchema.parse(input) });
   }
   const rules = RulesSchema.parse(parse(readFileSync(join(root, "governance", "rules.yaml"), "utf8")));
-  const entries = await planGenesis({ project: "coop-infra", coopName: "Hosting Co-op", rules, stacks: specs, at: "2026-01-01T00:00:00.000Z", note: () => "benchmark" });
+  const entries = await planGenesis({
+    project: "coop-infra",
+    coopName: "Hosting Co-op",
+    rules,
+    stacks: specs,
+    at: "2026-01-01T00:00:00.000Z",
+    note: () => "benchmark",
+  });
   const signed = entries.map((e) => {
     const signature = signSshsig(admins[0].privateKey, admins[0].blob, signaturePayload(e.decision));
     return { ...e, decision: { ...e.decision, signatures: [{ member: admins[0].name, signature }] } as Decision };

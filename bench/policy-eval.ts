@@ -37,7 +37,12 @@ async function main(): Promise<void> {
         samples.push(performance.now() - t0);
       }
     }
-    out[transport] = { resources: requests.length, samples: samples.length, medianMs: median(samples), p90Ms: [...samples].sort((a, b) => a - b)[Math.floor(samples.length * 0.9)] };
+    out[transport] = {
+      resources: requests.length,
+      samples: samples.length,
+      medianMs: median(samples),
+      p90Ms: [...samples].sort((a, b) => a - b)[Math.floor(samples.length * 0.9)],
+    };
   }
   process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);

@@ -51,7 +51,12 @@ function quantile(sorted: number[], q: number): number {
 function once(c: Case): { ms: number; rssKb: number } {
   const rssFile = join(mkdtempSync(join(tmpdir(), "coop-bench-")), "rss");
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, ["-r", RSS_REPORTER, ...c.args], { cwd: c.cwd, env: { ...process.env, BENCH_RSS_FILE: rssFile }, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, ["-r", RSS_REPORTER, ...c.args], {
+    cwd: c.cwd,
+    env: { ...process.env, BENCH_RSS_FILE: rssFile },
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${c.label} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   const rssKb = Number(readFileSync(rssFile, "utf8"));
@@ -107,7 +112,8 @@ function machine() {
   };
 }
 
-const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const fmt = (ms: number) =>
+  ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
 
 async function main(): Promise<void> {
   const started = new Date();
@@ -116,8 +122,20 @@ async function main(): Promise<void> {
   process.stderr.write("the example co-op, beside loading the Pulumi SDK:\n");
   const single = measure([
     { id: "sdk-floor", label: "node -e \"require('@pulumi/pulumi')\"", args: ["-e", "require('@pulumi/pulumi')"], cwd: ROOT, runs: RUNS },
-    { id: "plan-example", label: "coop plan --stack example --json", args: [COOP, "plan", "--stack", "example", "--json"], cwd: ROOT, runs: RUNS },
-    { id: "gate-example", label: "coop gate --stack example --json", args: [COOP, "gate", "--stack", "example", "--json"], cwd: ROOT, runs: RUNS },
+    {
+      id: "plan-example",
+      label: "coop plan --stack example --json",
+      args: [COOP, "plan", "--stack", "example", "--json"],
+      cwd: ROOT,
+      runs: RUNS,
+    },
+    {
+      id: "gate-example",
+      label: "coop gate --stack example --json",
+      args: [COOP, "gate", "--stack", "example", "--json"],
+      cwd: ROOT,
+      runs: RUNS,
+    },
   ]);
 
   process.stderr.write("a hosting co-op's CI gating every member co-op's stack (coop gate --all):\n");
@@ -129,12 +147,24 @@ async function main(): Promise<void> {
       const repo = await generateCooperatives(n, ROOT);
       work.push(repo.root);
       process.stderr.write(`  generated ${n} co-op stack${n === 1 ? "" : "s"} with locks and signed decisions in ${Date.now() - t0} ms\n`);
-      hosting.push(...measure([{ id: `gate-all-${n}`, label: `coop gate --all, ${n} stack${n === 1 ? "" : "s"}`, args: [COOP, "gate", "--all", "--json"], cwd: repo.root, runs: n >= 100 ? 3 : RUNS }]));
+      hosting.push(
+        ...measure([
+          {
+            id: `gate-all-${n}`,
+            label: `coop gate --all, ${n} stack${n === 1 ? "" : "s"}`,
+            args: [COOP, "gate", "--all", "--json"],
+            cwd: repo.root,
+            runs: n >= 100 ? 3 : RUNS,
+          },
+        ]),
+      );
     }
 
     process.stderr.write("policy evaluation per resource (sequential Analyze requests, warm):\n");
     const evaluation = policyEvaluation();
-    process.stderr.write(`  wire: median ${evaluation.wire.medianMs.toFixed(3)} ms, gRPC: median ${evaluation.grpc.medianMs.toFixed(3)} ms\n`);
+    process.stderr.write(
+      `  wire: median ${evaluation.wire.medianMs.toFixed(3)} ms, gRPC: median ${evaluation.grpc.medianMs.toFixed(3)} ms\n`,
+    );
 
     process.stderr.write("coop verify on generated ledgers:\n");
     const verify: Measured[] = [];
@@ -143,7 +173,17 @@ async function main(): Promise<void> {
       const ledger = generateLedger(n, Math.max(1, Math.min(50, Math.ceil(n / 200))), join(ROOT, "governance", "rules.yaml"));
       work.push(ledger.root);
       process.stderr.write(`  generated ${n} decisions in ${Date.now() - t0} ms\n`);
-      verify.push(...measure([{ id: `verify-${n}`, label: `coop verify, ${n.toLocaleString("en")} decisions`, args: [COOP, "verify"], cwd: ledger.root, runs: n >= 10_000 ? 5 : RUNS }]));
+      verify.push(
+        ...measure([
+          {
+            id: `verify-${n}`,
+            label: `coop verify, ${n.toLocaleString("en")} decisions`,
+            args: [COOP, "verify"],
+            cwd: ledger.root,
+            runs: n >= 10_000 ? 5 : RUNS,
+          },
+        ]),
+      );
     }
 
     const byId = (id: string) => [...single, ...hosting, ...verify].find((m) => m.id === id)!;
@@ -153,12 +193,32 @@ async function main(): Promise<void> {
     const perStack = (g100 - g10) / 90;
     const all = [...single, ...hosting, ...verify];
     const targets = [
-      { what: "coop gate on the example within 1.5× the SDK-loading floor", value: `${(byId("gate-example").medianMs / floor).toFixed(2)}×`, met: byId("gate-example").medianMs <= 1.5 * floor },
+      {
+        what: "coop gate on the example within 1.5× the SDK-loading floor",
+        value: `${(byId("gate-example").medianMs / floor).toFixed(2)}×`,
+        met: byId("gate-example").medianMs <= 1.5 * floor,
+      },
       { what: "100 stacks within 20 s in total", value: fmt(g100), met: g100 <= 20_000 },
-      { what: "growing linearly (per stack from 10 to 100 vs. from 1 to 10)", value: `${perStack.toFixed(0)} ms vs ${((g10 - byId("gate-all-1").medianMs) / 9).toFixed(0)} ms per stack`, met: perStack <= 1.5 * Math.max(1, (g10 - byId("gate-all-1").medianMs) / 9) },
-      { what: "median policy evaluation under 0.5 ms per resource", value: `${evaluation.wire.medianMs.toFixed(3)} ms`, met: evaluation.wire.medianMs < 0.5 },
-      { what: "coop verify on 10,000 decisions under 2 s", value: fmt(byId("verify-10000").medianMs), met: byId("verify-10000").medianMs < 2000 },
-      { what: "peak memory under 400 MB in every case", value: `${Math.max(...all.map((m) => m.peakRssMb)).toFixed(0)} MB`, met: all.every((m) => m.peakRssMb < 400) },
+      {
+        what: "growing linearly (per stack from 10 to 100 vs. from 1 to 10)",
+        value: `${perStack.toFixed(0)} ms vs ${((g10 - byId("gate-all-1").medianMs) / 9).toFixed(0)} ms per stack`,
+        met: perStack <= 1.5 * Math.max(1, (g10 - byId("gate-all-1").medianMs) / 9),
+      },
+      {
+        what: "median policy evaluation under 0.5 ms per resource",
+        value: `${evaluation.wire.medianMs.toFixed(3)} ms`,
+        met: evaluation.wire.medianMs < 0.5,
+      },
+      {
+        what: "coop verify on 10,000 decisions under 2 s",
+        value: fmt(byId("verify-10000").medianMs),
+        met: byId("verify-10000").medianMs < 2000,
+      },
+      {
+        what: "peak memory under 400 MB in every case",
+        value: `${Math.max(...all.map((m) => m.peakRssMb)).toFixed(0)} MB`,
+        met: all.every((m) => m.peakRssMb < 400),
+      },
     ];
     const results = {
       date: started.toISOString(),
@@ -166,7 +226,11 @@ async function main(): Promise<void> {
       runsPerCase: RUNS,
       cases: all,
       policyEvaluationPerResource: evaluation,
-      derived: { gateToFloor: byId("gate-example").medianMs / floor, planToFloor: byId("plan-example").medianMs / floor, perStackMs: perStack },
+      derived: {
+        gateToFloor: byId("gate-example").medianMs / floor,
+        planToFloor: byId("plan-example").medianMs / floor,
+        perStackMs: perStack,
+      },
       targets,
     };
     writeFileAtomic(join(ROOT, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -179,14 +243,22 @@ async function main(): Promise<void> {
   }
 }
 
-function renderTable(r: { date: string; machine: ReturnType<typeof machine>; cases: Measured[]; policyEvaluationPerResource: ReturnType<typeof policyEvaluation>; targets: Array<{ what: string; value: string; met: boolean }> }): string {
+function renderTable(r: {
+  date: string;
+  machine: ReturnType<typeof machine>;
+  cases: Measured[];
+  policyEvaluationPerResource: ReturnType<typeof policyEvaluation>;
+  targets: Array<{ what: string; value: string; met: boolean }>;
+}): string {
   const m = r.machine;
   const lines = [
     `Measured ${r.date.slice(0, 10)} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.os}, Node ${m.node} (\`npm run bench\`).`,
     "",
     "| case | median | spread (min – max) | peak memory |",
     "|---|---|---|---|",
-    ...r.cases.map((c) => `| ${c.label.replace(/\|/g, "\\|")} | ${fmt(c.medianMs)} | ${fmt(c.minMs)} – ${fmt(c.maxMs)} | ${c.peakRssMb.toFixed(0)} MB |`),
+    ...r.cases.map(
+      (c) => `| ${c.label.replace(/\|/g, "\\|")} | ${fmt(c.medianMs)} | ${fmt(c.minMs)} – ${fmt(c.maxMs)} | ${c.peakRssMb.toFixed(0)} MB |`,
+    ),
     `| policy evaluation per resource (Analyze, sequential) | ${r.policyEvaluationPerResource.wire.medianMs.toFixed(3)} ms | p90 ${r.policyEvaluationPerResource.wire.p90Ms.toFixed(3)} ms (over gRPC: ${r.policyEvaluationPerResource.grpc.medianMs.toFixed(3)} ms) | |`,
     "",
     "| target | measured | met |",

@@ -48,7 +48,10 @@ export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = p
     const entry = COMMANDS[name];
     if (!entry) {
       const guess = closest(name, Object.keys(COMMANDS));
-      throw new InputError(`unknown command '${name}'`, guess ? `did you mean \`coop ${guess}\`? (coop --help lists the commands)` : "coop --help lists the commands");
+      throw new InputError(
+        `unknown command '${name}'`,
+        guess ? `did you mean \`coop ${guess}\`? (coop --help lists the commands)` : "coop --help lists the commands",
+      );
     }
     const command: Command = await entry.load();
     let parsed: ReturnType<typeof parseArgs>;

@@ -66,7 +66,8 @@ export function deferUnusedSdkModules(): void {
       if (!standIn) {
         let real: Record<string, unknown> | undefined;
         const loadReal = () => (real ??= load.call(Module, request, parent, isMain) as Record<string, unknown>);
-        standIn = request === "typescript" ? lazyModule(loadReal) : lazyExports(["Arborist", "Node", "Link", "Edge", "Shrinkwrap"], loadReal);
+        standIn =
+          request === "typescript" ? lazyModule(loadReal) : lazyExports(["Arborist", "Node", "Link", "Edge", "Shrinkwrap"], loadReal);
         cache.set(request, standIn);
       }
       return standIn;
@@ -78,7 +79,10 @@ export function deferUnusedSdkModules(): void {
       let standIn = cache.get(request);
       if (!standIn) {
         let real: Record<string, unknown> | undefined;
-        standIn = { __esModule: true, ...lazyExports(closure, () => (real ??= load.call(Module, request, parent, isMain) as Record<string, unknown>)) };
+        standIn = {
+          __esModule: true,
+          ...lazyExports(closure, () => (real ??= load.call(Module, request, parent, isMain) as Record<string, unknown>)),
+        };
         cache.set(request, standIn);
       }
       return standIn;

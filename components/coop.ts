@@ -77,7 +77,9 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   // --- proxy --------------------------------------------------------------------------------
   const local = spec.host.target === "local" ? spec.host : undefined;
   const proxy =
-    routes.length > 0 ? new Proxy("proxy", { host: dockerHost, routes, httpPort: local?.httpPort, httpsPort: local?.httpsPort }) : undefined;
+    routes.length > 0
+      ? new Proxy("proxy", { host: dockerHost, routes, httpPort: local?.httpPort, httpsPort: local?.httpsPort })
+      : undefined;
   // The Docker volume holding Caddy's certificates: the mail server reads its own from it.
   const certificatesVolume = proxy?.certificatesVolume;
 
@@ -132,7 +134,10 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   }
 
   // --- dns ----------------------------------------------------------------------------------
-  const dns = declareDns(spec, host, mailSection.mail?.dkimTxt, { "coop-infra/coop": labelValue(spec.coop.name), "coop-infra/stack": labelValue(stack) });
+  const dns = declareDns(spec, host, mailSection.mail?.dkimTxt, {
+    "coop-infra/coop": labelValue(spec.coop.name),
+    "coop-infra/stack": labelValue(stack),
+  });
   if (dns?.nameservers) outputs.dnsNameservers = dns.nameservers;
 
   // --- backup -------------------------------------------------------------------------------

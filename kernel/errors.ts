@@ -53,11 +53,11 @@ export function formatProblem(p: Problem): string {
 
 /** One or more problems in input files. Exit 2. */
 export class FileProblems extends InputError {
-  constructor(readonly problems: readonly Problem[], summary?: string) {
-    super(
-      (summary ? `${summary}\n` : "") + problems.map((p) => `  ${formatProblem(p)}`).join("\n"),
-      undefined,
-    );
+  constructor(
+    readonly problems: readonly Problem[],
+    summary?: string,
+  ) {
+    super((summary ? `${summary}\n` : "") + problems.map((p) => `  ${formatProblem(p)}`).join("\n"), undefined);
   }
 }
 

@@ -27,7 +27,10 @@ export function readProjectName(root: string): string {
   const text = readFileSync(join(root, "Pulumi.yaml"), "utf8");
   const name = (parse(text) as { name?: unknown } | null)?.name;
   if (typeof name !== "string" || !/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new InputError("Pulumi.yaml has no valid `name`", "set `name: coop-infra` (or your fork's project name) at the top of Pulumi.yaml");
+    throw new InputError(
+      "Pulumi.yaml has no valid `name`",
+      "set `name: coop-infra` (or your fork's project name) at the top of Pulumi.yaml",
+    );
   }
   projectNames.set(root, name);
   return name;

@@ -7,7 +7,8 @@ import { WireError, WireReader } from "./ssh-wire";
 
 /** Key types whose signatures coop verifies. Security-key types (sk-*) are accepted as member keys but cannot sign decisions. */
 export const SIGNING_KEY_TYPES = ["ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521"] as const;
-export const KEY_LINE_RE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,2})(?: (.*))?$/;
+export const KEY_LINE_RE =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) ([A-Za-z0-9+/]+={0,2})(?: (.*))?$/;
 
 const CURVES: Record<string, { crv: string; bytes: number; hash: string }> = {
   nistp256: { crv: "P-256", bytes: 32, hash: "sha256" },

@@ -19,7 +19,13 @@ export interface YamlEdit {
 }
 
 /** Reads and validates `file`; `shown` is the name used in messages (a repository-relative path). */
-export function readYamlFile<S extends z.ZodType>(file: string, schema: S, shown: string, missingHint?: string, edits: readonly YamlEdit[] = []): ParsedYaml<z.output<S>> {
+export function readYamlFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  shown: string,
+  missingHint?: string,
+  edits: readonly YamlEdit[] = [],
+): ParsedYaml<z.output<S>> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -45,12 +51,22 @@ export function parseYamlText<S extends z.ZodType>(text: string, schema: S, show
     );
   }
   if (doc.contents === null || (isScalar(doc.contents) && (doc.contents.value === null || doc.contents.value === ""))) {
-    throw new FileProblems([{ file: shown, line: 1, col: 1, message: "the file is empty", hint: "start from the bundled example (stacks/example.yaml, governance/rules.yaml …) and edit it" }]);
+    throw new FileProblems([
+      {
+        file: shown,
+        line: 1,
+        col: 1,
+        message: "the file is empty",
+        hint: "start from the bundled example (stacks/example.yaml, governance/rules.yaml …) and edit it",
+      },
+    ]);
   }
   for (const e of edits) doc.setIn(e.path as unknown[], e.value);
   const data: unknown = doc.toJS({ maxAliasCount: 100 });
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new FileProblems([{ file: shown, line: 1, col: 1, message: `expected a mapping of fields at the top level, got ${describe(data)}` }]);
+    throw new FileProblems([
+      { file: shown, line: 1, col: 1, message: `expected a mapping of fields at the top level, got ${describe(data)}` },
+    ]);
   }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
@@ -104,13 +120,18 @@ function issueToProblem(issue: Issue, doc: Document, lc: LineCounter, file: stri
       path = [...path, key];
       message = issue.keys.length > 1 ? `unknown fields ${issue.keys.map((k) => `'${k}'`).join(", ")}` : `unknown field '${key}'`;
       const guess = closest(key, allowed);
-      hint = [guess ? `did you mean '${guess}'?` : undefined, allowed.length ? `allowed here: ${allowed.join(", ")}` : undefined].filter(Boolean).join(" ");
+      hint = [guess ? `did you mean '${guess}'?` : undefined, allowed.length ? `allowed here: ${allowed.join(", ")}` : undefined]
+        .filter(Boolean)
+        .join(" ");
       break;
     }
     case "invalid_value": {
       const values = issue.values.map(String);
       const got = getIn(data, path);
-      message = values.length === 1 ? `expected '${values[0]}', got ${describe(got)}` : `expected one of ${values.join(", ")}; got ${describe(got)}`;
+      message =
+        values.length === 1
+          ? `expected '${values[0]}', got ${describe(got)}`
+          : `expected one of ${values.join(", ")}; got ${describe(got)}`;
       const guess = typeof got === "string" ? closest(got, values) : undefined;
       hint = [guess ? `did you mean '${guess}'?` : undefined, fallbackHint(issue, path, schema, data)].filter(Boolean).join(" ");
       break;
@@ -128,7 +149,8 @@ function issueToProblem(issue: Issue, doc: Document, lc: LineCounter, file: stri
     }
     case "invalid_type": {
       const got = getIn(data, path);
-      message = got === undefined ? `missing required field (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(got)}`;
+      message =
+        got === undefined ? `missing required field (expected ${issue.expected})` : `expected ${issue.expected}, got ${describe(got)}`;
       if (issue.expected === "string" && (typeof got === "number" || typeof got === "boolean")) hint = `quote it: "${String(got)}"`;
       if (got === undefined) hint = "add it; see the field's description in the editor or in stacks/spec.schema.json";
       break;
@@ -236,7 +258,12 @@ function fieldInfo(schema: z.ZodType, path: PropertyKey[], data: unknown): { des
   }
   // A list's entries share the list's description (e.g. host.sshSources[0]).
   if (description === undefined && cd?.type === "array" && parent.length > 0) description = fieldInfo(schema, parent, data).description;
-  if (example === null || (Array.isArray(example) && example.length === 0) || (typeof example === "object" && example !== null && !Array.isArray(example))) example = undefined;
+  if (
+    example === null ||
+    (Array.isArray(example) && example.length === 0) ||
+    (typeof example === "object" && example !== null && !Array.isArray(example))
+  )
+    example = undefined;
   return { description, example, values };
 }
 
@@ -252,7 +279,10 @@ const TYPE_HINTS: Record<string, string> = {
 function fallbackHint(issue: Issue, path: PropertyKey[], schema: z.ZodType, data: unknown): string {
   const info = fieldInfo(schema, path, data);
   const key = [...path].reverse().find((p) => typeof p === "string");
-  const sample = info.example !== undefined ? `${key ?? "value"}: ${typeof info.example === "string" ? info.example : JSON.stringify(info.example)}` : undefined;
+  const sample =
+    info.example !== undefined
+      ? `${key ?? "value"}: ${typeof info.example === "string" ? info.example : JSON.stringify(info.example)}`
+      : undefined;
   const parts: string[] = [];
   switch (issue.code) {
     case "invalid_type":
@@ -262,10 +292,14 @@ function fallbackHint(issue: Issue, path: PropertyKey[], schema: z.ZodType, data
       parts.push(`use one of ${(info.values ?? issue.values.map(String)).join(", ")}`);
       break;
     case "too_small":
-      parts.push(`use ${issue.inclusive === false ? "more than" : "at least"} ${String(issue.minimum)}${issue.origin === "array" ? " entries" : issue.origin === "string" ? " characters" : ""}`);
+      parts.push(
+        `use ${issue.inclusive === false ? "more than" : "at least"} ${String(issue.minimum)}${issue.origin === "array" ? " entries" : issue.origin === "string" ? " characters" : ""}`,
+      );
       break;
     case "too_big":
-      parts.push(`use ${issue.inclusive === false ? "less than" : "at most"} ${String(issue.maximum)}${issue.origin === "array" ? " entries" : issue.origin === "string" ? " characters" : ""}`);
+      parts.push(
+        `use ${issue.inclusive === false ? "less than" : "at most"} ${String(issue.maximum)}${issue.origin === "array" ? " entries" : issue.origin === "string" ? " characters" : ""}`,
+      );
       break;
     default:
       break;

@@ -32,9 +32,28 @@ export interface CostEstimate {
 
 /** Hetzner resources that cost nothing by themselves. */
 const FREE_HCLOUD = new Set([
-  "sshKey", "firewall", "firewallAttachment", "volumeAttachment", "rdns", "network", "networkSubnet", "networkRoute", "serverNetwork",
-  "placementGroup", "certificate", "managedCertificate", "uploadedCertificate", "zone", "zoneRecord", "zoneRrset", "storageBoxSubaccount",
-  "primaryIpAssignment", "floatingIpAssignment", "loadBalancerNetwork", "loadBalancerService", "loadBalancerTarget",
+  "sshKey",
+  "firewall",
+  "firewallAttachment",
+  "volumeAttachment",
+  "rdns",
+  "network",
+  "networkSubnet",
+  "networkRoute",
+  "serverNetwork",
+  "placementGroup",
+  "certificate",
+  "managedCertificate",
+  "uploadedCertificate",
+  "zone",
+  "zoneRecord",
+  "zoneRrset",
+  "storageBoxSubaccount",
+  "primaryIpAssignment",
+  "floatingIpAssignment",
+  "loadBalancerNetwork",
+  "loadBalancerService",
+  "loadBalancerTarget",
 ]);
 
 function hcloudKind(type: string): string | undefined {
@@ -53,7 +72,14 @@ export function cents(n: number): number {
 function priceOne(r: GovernedResource, table: PriceTable): CostLine | undefined {
   const kind = hcloudKind(r.type);
   if (!kind || FREE_HCLOUD.has(kind)) return undefined;
-  const line = (what: string, monthly: number | null, note?: string): CostLine => ({ urn: r.urn, name: r.name, type: r.type, what, monthly: monthly === null ? null : cents(monthly), ...(note ? { note } : {}) });
+  const line = (what: string, monthly: number | null, note?: string): CostLine => ({
+    urn: r.urn,
+    name: r.name,
+    type: r.type,
+    what,
+    monthly: monthly === null ? null : cents(monthly),
+    ...(note ? { note } : {}),
+  });
   const i = r.inputs;
   switch (kind) {
     case "server": {
@@ -62,9 +88,13 @@ function priceOne(r: GovernedResource, table: PriceTable): CostLine | undefined 
       if (!type) return line("server (type not known until deploy)", null, "the server type is computed");
       const base = table.serverTypes[type];
       if (base === undefined) return line(`server ${type}`, null, `no price for ${type} in the price table`);
-      if (location && !(table.locations as string[]).includes(location)) return line(`server ${type} in ${location}`, null, `the price table holds for ${table.locations.join(", ")} only`);
+      if (location && !(table.locations as string[]).includes(location))
+        return line(`server ${type} in ${location}`, null, `the price table holds for ${table.locations.join(", ")} only`);
       const backups = i.backups === true;
-      return line(`server ${type}${location ? ` in ${location}` : ""}${backups ? " with backups" : ""}`, base * (backups ? 1 + table.serverBackupsShare : 1));
+      return line(
+        `server ${type}${location ? ` in ${location}` : ""}${backups ? " with backups" : ""}`,
+        base * (backups ? 1 + table.serverBackupsShare : 1),
+      );
     }
     case "primaryIp": {
       const t = str(i.type);

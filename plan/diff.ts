@@ -34,7 +34,8 @@ export function diffResources(before: readonly GovernedResource[], after: readon
       continue;
     }
     const details = [...providerChange(o, r), ...diffJson(o.inputs, r.inputs, ""), ...sourceChanges(o, r)];
-    if (details.length > 0) changes.push({ urn: r.urn, type: r.type, name: r.name, op: "update", paths: details.map((d) => d.path), details });
+    if (details.length > 0)
+      changes.push({ urn: r.urn, type: r.type, name: r.name, op: "update", paths: details.map((d) => d.path), details });
   }
   for (const r of before) {
     if (!now.has(r.urn)) changes.push({ urn: r.urn, type: r.type, name: r.name, op: "delete" });
@@ -48,7 +49,13 @@ export const PROVIDER_PATH = "(provider)";
 
 function providerChange(o: GovernedResource, r: GovernedResource): PathChange[] {
   if (o.provider === r.provider) return [];
-  return [{ path: PROVIDER_PATH, ...(o.provider !== undefined ? { old: o.provider } : {}), ...(r.provider !== undefined ? { new: r.provider } : {}) }];
+  return [
+    {
+      path: PROVIDER_PATH,
+      ...(o.provider !== undefined ? { old: o.provider } : {}),
+      ...(r.provider !== undefined ? { new: r.provider } : {}),
+    },
+  ];
 }
 
 /**
@@ -61,7 +68,11 @@ function sourceChanges(o: GovernedResource, r: GovernedResource): PathChange[] {
   const paths = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   return paths
     .filter((p) => JSON.stringify(before[p]) !== JSON.stringify(after[p]))
-    .map((p) => ({ path: `${p} ${SOURCE_SUFFIX}`, ...(before[p] ? { old: describeSource(before[p]) } : {}), ...(after[p] ? { new: describeSource(after[p]) } : {}) }));
+    .map((p) => ({
+      path: `${p} ${SOURCE_SUFFIX}`,
+      ...(before[p] ? { old: describeSource(before[p]) } : {}),
+      ...(after[p] ? { new: describeSource(after[p]) } : {}),
+    }));
 }
 
 export const SOURCE_SUFFIX = "(computed from)";

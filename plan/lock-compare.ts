@@ -38,7 +38,11 @@ export interface CompareOptions {
 const DEFAULTS_KEY = "__defaults";
 const SECRET_MARKERS = new RegExp(`${SECRET}|${GENERATED}`);
 
-export function compareWithLock(approved: { [k: string]: Json }, actual: Record<string, unknown>, opts: CompareOptions = {}): LockMismatch[] {
+export function compareWithLock(
+  approved: { [k: string]: Json },
+  actual: Record<string, unknown>,
+  opts: CompareOptions = {},
+): LockMismatch[] {
   const out: LockMismatch[] = [];
   compareObject(approved, actual, "", opts.topLevelDefaults, opts, out);
   return out;
@@ -56,7 +60,8 @@ function compareValue(l: Json, a: unknown, path: string, opts: CompareOptions, o
   }
   if (l === SECRET || l === GENERATED) return;
   if (typeof l === "string" && SECRET_MARKERS.test(l)) {
-    if (!(typeof a === "string" && matchesTemplate(l, a))) out.push({ path, kind: "changed", approved: l, proposed: redact(a), redacted: true });
+    if (!(typeof a === "string" && matchesTemplate(l, a)))
+      out.push({ path, kind: "changed", approved: l, proposed: redact(a), redacted: true });
     return;
   }
   if (Array.isArray(l)) {
@@ -85,7 +90,14 @@ function compareValue(l: Json, a: unknown, path: string, opts: CompareOptions, o
   if (!sameScalar(l, a)) out.push({ path, kind: "changed", approved: l, proposed: a });
 }
 
-function compareObject(l: { [k: string]: Json }, a: Record<string, unknown>, path: string, defaults: readonly string[] | undefined, opts: CompareOptions, out: LockMismatch[]): void {
+function compareObject(
+  l: { [k: string]: Json },
+  a: Record<string, unknown>,
+  path: string,
+  defaults: readonly string[] | undefined,
+  opts: CompareOptions,
+  out: LockMismatch[],
+): void {
   const join = (k: string) => (path ? `${path}.${k}` : k);
   for (const k of Object.keys(l)) {
     if (!(k in a) || a[k] === undefined) out.push({ path: join(k), kind: "removed", approved: l[k] });
@@ -169,9 +181,10 @@ export function secretsArrivingPlain(approved: { [k: string]: Json }, raw: Recor
       return;
     }
     if (Array.isArray(l)) {
-      if (Array.isArray(a)) l.forEach((x, i) => {
-        walk(x, a[i], `${path}[${i}]`);
-      });
+      if (Array.isArray(a))
+        l.forEach((x, i) => {
+          walk(x, a[i], `${path}[${i}]`);
+        });
       return;
     }
     if (l !== null && typeof l === "object" && a !== null && typeof a === "object" && !Array.isArray(a)) {

@@ -14,7 +14,10 @@ export const LockSchema = z
     version: z.literal(VIEW_VERSION).describe("Format version of the view."),
     project: z.string().min(1).describe("Pulumi project name."),
     stack: z.string().min(1).describe("Pulumi stack name."),
-    digest: z.string().regex(/^[0-9a-f]{64}$/).describe("sha256 of the canonical view (RFC 8785) without this field."),
+    digest: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .describe("sha256 of the canonical view (RFC 8785) without this field."),
     resources: z
       .array(
         z
@@ -22,23 +25,37 @@ export const LockSchema = z
             urn: z.string().startsWith("urn:pulumi:"),
             type: z.string().min(1),
             name: z.string().min(1),
-            provider: z.string().startsWith("urn:pulumi:").optional().describe("URN of the provider the resource is deployed with (custom resources other than providers)."),
+            provider: z
+              .string()
+              .startsWith("urn:pulumi:")
+              .optional()
+              .describe("URN of the provider the resource is deployed with (custom resources other than providers)."),
             sources: z
               .record(
                 z.string(),
                 z
                   .object({
-                    parts: z.array(z.union([z.string(), z.object({ urn: z.string().startsWith("urn:pulumi:"), output: z.string().min(1) }).strict()])).min(1),
+                    parts: z
+                      .array(
+                        z.union([z.string(), z.object({ urn: z.string().startsWith("urn:pulumi:"), output: z.string().min(1) }).strict()]),
+                      )
+                      .min(1),
                     number: z.literal(true).optional(),
                   })
                   .strict(),
               )
               .optional()
-              .describe("For paths computed at preview: the other resources' outputs the value is made of (literal text and outputs in order, or one output as a number)."),
+              .describe(
+                "For paths computed at preview: the other resources' outputs the value is made of (literal text and outputs in order, or one output as a number).",
+              ),
             // Any JSON (the file is parsed JSON); the digest, checked on every read, covers it.
             inputs: z
-              .custom<JsonObject>((v) => typeof v === "object" && v !== null && !Array.isArray(v), { message: "expected an object of inputs" })
-              .describe("Governed inputs (any JSON object): only secret substrings masked (<secret> from config, <generated-secret> from generated secrets, which may be unknown at a first preview); values computed from other resources as <computed>."),
+              .custom<JsonObject>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+                message: "expected an object of inputs",
+              })
+              .describe(
+                "Governed inputs (any JSON object): only secret substrings masked (<secret> from config, <generated-secret> from generated secrets, which may be unknown at a first preview); values computed from other resources as <computed>.",
+              ),
           })
           .strict(),
       )
@@ -57,7 +74,13 @@ export function lockPath(root: string, stack: string): string {
 }
 
 export function lockFromView(view: DesiredStateView): Lock {
-  return { version: view.version as typeof VIEW_VERSION, project: view.project, stack: view.stack, digest: viewDigest(view), resources: view.resources as Lock["resources"] };
+  return {
+    version: view.version as typeof VIEW_VERSION,
+    project: view.project,
+    stack: view.stack,
+    digest: viewDigest(view),
+    resources: view.resources as Lock["resources"],
+  };
 }
 
 export function viewOfLock(lock: Lock): DesiredStateView {
@@ -101,16 +124,32 @@ function checkLockText(text: string, stack: string): Lock {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new FileProblems([{ file: shown, message: `is not valid JSON: ${(e as Error).message}`, hint: `restore it from git: git checkout -- ${shown}` }]);
+    throw new FileProblems([
+      { file: shown, message: `is not valid JSON: ${(e as Error).message}`, hint: `restore it from git: git checkout -- ${shown}` },
+    ]);
   }
   const parsed = LockSchema.safeParse(data);
   if (!parsed.success) {
-    throw new FileProblems(parsed.error.issues.map((i) => ({ file: shown, field: i.path.join("."), message: i.message, hint: "locks are written by `coop decide`; restore it from git" })));
+    throw new FileProblems(
+      parsed.error.issues.map((i) => ({
+        file: shown,
+        field: i.path.join("."),
+        message: i.message,
+        hint: "locks are written by `coop decide`; restore it from git",
+      })),
+    );
   }
   const lock = parsed.data;
   const digest = viewDigest(viewOfLock(lock));
   if (digest !== lock.digest) {
-    throw new FileProblems([{ file: shown, field: "digest", message: `does not match the lock's content (content hashes to ${digest})`, hint: "the lock was edited by hand; restore it from git or record a decision with `coop decide`" }]);
+    throw new FileProblems([
+      {
+        file: shown,
+        field: "digest",
+        message: `does not match the lock's content (content hashes to ${digest})`,
+        hint: "the lock was edited by hand; restore it from git or record a decision with `coop decide`",
+      },
+    ]);
   }
   return lock;
 }

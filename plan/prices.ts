@@ -15,19 +15,40 @@ const euros = z.number().min(0).max(100_000);
 
 export const PriceTableSchema = z
   .object({
-    asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: "expected a date such as 2026-08-02" }).describe("When these prices were checked. coop warns when the table is older than about six months."),
+    asOf: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, { message: "expected a date such as 2026-08-02" })
+      .describe("When these prices were checked. coop warns when the table is older than about six months."),
     currency: z.literal("EUR").default("EUR").describe("Currency of every price."),
     vat: z.enum(["excluded", "included"]).default("excluded").describe("Whether the prices include VAT."),
     source: z.string().min(1).describe("Where the prices come from, so the next person can check them."),
-    locations: z.array(z.enum(LOCATION_NAMES)).min(1).default(["fsn1", "nbg1", "hel1"]).describe("Locations where the server prices hold; servers elsewhere are shown as not priced."),
-    serverTypes: z.record(z.string().regex(/^[a-z]+\d+$/), euros).default({}).describe("Monthly price (the monthly cap) per server type."),
-    serverBackupsShare: z.number().min(0).max(1).default(0.2).describe("Hetzner's server backup option costs this share of the server price."),
+    locations: z
+      .array(z.enum(LOCATION_NAMES))
+      .min(1)
+      .default(["fsn1", "nbg1", "hel1"])
+      .describe("Locations where the server prices hold; servers elsewhere are shown as not priced."),
+    serverTypes: z
+      .record(z.string().regex(/^[a-z]+\d+$/), euros)
+      .default({})
+      .describe("Monthly price (the monthly cap) per server type."),
+    serverBackupsShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe("Hetzner's server backup option costs this share of the server price."),
     primaryIp: z
-      .object({ ipv4: euros.describe("Monthly price of a primary IPv4 address."), ipv6: euros.default(0).describe("Monthly price of a primary IPv6 network.") })
+      .object({
+        ipv4: euros.describe("Monthly price of a primary IPv4 address."),
+        ipv6: euros.default(0).describe("Monthly price of a primary IPv6 network."),
+      })
       .strict()
       .describe("Primary IPs."),
     volumePerGb: euros.describe("Monthly price of one GB of volume storage."),
-    storageBoxes: z.record(z.string().regex(/^bx\d{2}$/), euros).default({}).describe("Monthly price per Storage Box type."),
+    storageBoxes: z
+      .record(z.string().regex(/^bx\d{2}$/), euros)
+      .default({})
+      .describe("Monthly price per Storage Box type."),
     notes: z.array(z.string()).default([]).describe("Caveats worth knowing when reading an estimate."),
   })
   .strict()
@@ -36,7 +57,12 @@ export const PriceTableSchema = z
 export type PriceTable = z.output<typeof PriceTableSchema>;
 
 export function readPriceTable(root: string): PriceTable {
-  return readYamlFile(join(root, PRICE_TABLE_FILE), PriceTableSchema, PRICE_TABLE_FILE, "restore it from coop-infra (git checkout -- plan/prices/hetzner.yaml)").value;
+  return readYamlFile(
+    join(root, PRICE_TABLE_FILE),
+    PriceTableSchema,
+    PRICE_TABLE_FILE,
+    "restore it from coop-infra (git checkout -- plan/prices/hetzner.yaml)",
+  ).value;
 }
 
 /** Whole days between the table's date and `now`. */

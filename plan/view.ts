@@ -41,7 +41,6 @@ const UNKNOWNS = new Set([
   "dd056dcd-154b-4c76-9bd3-c8f88648b5ff", // object
 ]);
 
-
 export interface GovernedResource {
   readonly urn: string;
   readonly type: string;
@@ -133,7 +132,9 @@ export function isMarker(s: string): boolean {
  * secret part is masked. Longest placeholders first, in case one contains another.
  */
 export function maskPlaceholders(s: string, ph: Placeholders): string {
-  const all = [...ph.config.map((p) => [p, SECRET] as const), ...ph.generated.map((p) => [p, GENERATED] as const)].sort((a, b) => b[0].length - a[0].length);
+  const all = [...ph.config.map((p) => [p, SECRET] as const), ...ph.generated.map((p) => [p, GENERATED] as const)].sort(
+    (a, b) => b[0].length - a[0].length,
+  );
   let out = s;
   for (const [p, marker] of all) if (out.includes(p)) out = out.split(p).join(marker);
   return out;
@@ -145,16 +146,25 @@ export function maskPlaceholders(s: string, ph: Placeholders): string {
  * placeholders: where the two still differ after masking, the text was derived from a secret
  * (a hash, a key parsed from a PEM) and is masked too (see deriveTemplate).
  */
-export function governedValue(v: unknown, placeholders: readonly string[] | Placeholders, path = "", twin?: { value: unknown; placeholders: Placeholders }): Json {
+export function governedValue(
+  v: unknown,
+  placeholders: readonly string[] | Placeholders,
+  path = "",
+  twin?: { value: unknown; placeholders: Placeholders },
+): Json {
   const ph: Placeholders = Array.isArray(placeholders) ? { config: placeholders, generated: [] } : (placeholders as Placeholders);
   return mask(v, ph, path, twin ? { has: true, value: twin.value } : { has: false, value: undefined }, twin?.placeholders ?? ph);
 }
 
 function mask(v: unknown, ph: Placeholders, path: string, twin: { has: boolean; value: unknown }, twinPh: Placeholders): Json {
   if (isUnknown(v)) return COMPUTED;
-  if (isWireSecret(v)) return mask(v.value, ph, path, { has: twin.has, value: isWireSecret(twin.value) ? twin.value.value : twin.value }, twinPh);
+  if (isWireSecret(v))
+    return mask(v.value, ph, path, { has: twin.has, value: isWireSecret(twin.value) ? twin.value.value : twin.value }, twinPh);
   if (typeof v === "string") {
-    if (containsMarker(v)) throw new ReservedMarkerError(`the input at ${path || "(root)"} holds the text '${v}', which the governed view reserves for masked values`);
+    if (containsMarker(v))
+      throw new ReservedMarkerError(
+        `the input at ${path || "(root)"} holds the text '${v}', which the governed view reserves for masked values`,
+      );
     const own = maskPlaceholders(v, ph);
     if (!twin.has) return own;
     const other = twin.value;
@@ -165,7 +175,10 @@ function mask(v: unknown, ph: Placeholders, path: string, twin: { has: boolean; 
   if (twin.has && !sameShape(v, twin.value)) return GENERATED; // the shape itself depends on a secret
   if (v === null || typeof v === "boolean") return v;
   if (typeof v === "number") return Number.isFinite(v) ? v : String(v);
-  const sub = (key: string | number) => ({ has: twin.has, value: twin.has ? (twin.value as Record<string | number, unknown>)[key] : undefined });
+  const sub = (key: string | number) => ({
+    has: twin.has,
+    value: twin.has ? (twin.value as Record<string | number, unknown>)[key] : undefined,
+  });
   if (Array.isArray(v)) return v.map((x, i) => mask(x, ph, `${path}[${i}]`, sub(i), twinPh));
   if (typeof v === "object") {
     const out: JsonObject = {};
@@ -187,8 +200,12 @@ function sameShape(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length;
   if (a !== null && typeof a === "object") {
     if (b === null || typeof b !== "object" || Array.isArray(b)) return false;
-    const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined).sort();
-    const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined).sort();
+    const ka = Object.keys(a)
+      .filter((k) => (a as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    const kb = Object.keys(b)
+      .filter((k) => (b as Record<string, unknown>)[k] !== undefined)
+      .sort();
     return ka.join("\0") === kb.join("\0");
   }
   if (typeof a === "number" || typeof a === "boolean" || a === null) return a === b;
@@ -232,7 +249,8 @@ function alignedTemplate(x: string[], y: string[]): string[] {
   const n = x.length;
   const m = y.length;
   const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   const out: string[] = [];
   let i = 0;
   let j = 0;
@@ -275,7 +293,12 @@ function generatedOf(registrations: readonly ResourceRegistration[]): string[] {
   return registrations.flatMap((r) => Object.values(r.generatedOutputs ?? {}));
 }
 
-export function buildView(project: string, stack: string, registrations: readonly ResourceRegistration[], placeholders: readonly string[]): DesiredStateView {
+export function buildView(
+  project: string,
+  stack: string,
+  registrations: readonly ResourceRegistration[],
+  placeholders: readonly string[],
+): DesiredStateView {
   const ph: Placeholders = { config: placeholders, generated: generatedOf(registrations) };
   const resources = registrations
     .filter((r) => r.custom)
@@ -283,7 +306,14 @@ export function buildView(project: string, stack: string, registrations: readonl
       const twin = r.twin ? { value: r.twin.inputs, placeholders: { config: r.twin.config, generated: r.twin.generated } } : undefined;
       const inputs = governedValue(r.inputs, ph, "", twin) as JsonObject;
       const sources = r.twin ? computedSources(inputs, r.twin) : {};
-      return { urn: r.urn, type: r.type, name: r.name, ...(r.providerUrn ? { provider: r.providerUrn } : {}), inputs, ...(Object.keys(sources).length > 0 ? { sources } : {}) };
+      return {
+        urn: r.urn,
+        type: r.type,
+        name: r.name,
+        ...(r.providerUrn ? { provider: r.providerUrn } : {}),
+        inputs,
+        ...(Object.keys(sources).length > 0 ? { sources } : {}),
+      };
     })
     .sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
   const seen = new Set<string>();
@@ -370,6 +400,7 @@ export function viewDigest(view: DesiredStateView): string {
 export function computedPaths(inputs: Json, prefix = ""): string[] {
   if (inputs === COMPUTED) return [prefix];
   if (Array.isArray(inputs)) return inputs.flatMap((x, i) => computedPaths(x, `${prefix}[${i}]`));
-  if (inputs && typeof inputs === "object") return Object.keys(inputs).flatMap((k) => computedPaths(inputs[k], prefix ? `${prefix}.${k}` : k));
+  if (inputs && typeof inputs === "object")
+    return Object.keys(inputs).flatMap((k) => computedPaths(inputs[k], prefix ? `${prefix}.${k}` : k));
   return [];
 }

@@ -48,7 +48,8 @@ export const dockerContainerDatabaseNotPublished: ResourceValidationPolicy = {
     const dbPorts = publishedDatabasePorts(ports);
     const serving = dbPorts.length ? `, including database port ${dbPorts.join(" and ")}` : "";
     if (isUnknown(ports)) reportAt(report, "mandatory", `${args.name} is a database and publishes ports computed at deploy time`, args.urn);
-    else if (Array.isArray(ports) && ports.length > 0) reportAt(report, "mandatory", `${args.name} is a database and publishes ${ports.length} port(s)${serving}`, args.urn);
+    else if (Array.isArray(ports) && ports.length > 0)
+      reportAt(report, "mandatory", `${args.name} is a database and publishes ${ports.length} port(s)${serving}`, args.urn);
     if (props.publishAllPorts === true) reportAt(report, "mandatory", `${args.name} is a database and publishes all its ports`, args.urn);
     if (props.networkMode === "host") reportAt(report, "mandatory", `${args.name} is a database on the host's network`, args.urn);
   }),

@@ -39,7 +39,11 @@ function nameOf(entry: unknown): string | undefined {
  * place if it has the same name, else the only approved entry of that name when the proposal
  * has only one too. A second entry of a name (Docker keeps the last) has no counterpart.
  */
-export function approvedEntry(approved: readonly Json[], proposedNames: readonly (string | undefined)[], index: number): string | undefined {
+export function approvedEntry(
+  approved: readonly Json[],
+  proposedNames: readonly (string | undefined)[],
+  index: number,
+): string | undefined {
   const name = proposedNames[index];
   if (name === undefined) return undefined;
   const same = approved[index];
@@ -72,7 +76,8 @@ export function secretLookingEntries(envs: unknown): { names: (string | undefine
     const entry = wrapped ? item.value : item;
     const name = isUnknown(entry) ? undefined : nameOf(entry);
     names.push(name);
-    if (name !== undefined && (entry as string).length > name.length + 1 && looksSecret(name)) entries.push({ index, name, wrapped: wrapped || isWireSecret(envs) });
+    if (name !== undefined && (entry as string).length > name.length + 1 && looksSecret(name))
+      entries.push({ index, name, wrapped: wrapped || isWireSecret(envs) });
   });
   return { names, entries };
 }
@@ -95,7 +100,13 @@ export const dockerContainerEnvSecretsNotPlaintext: ResourceValidationPolicy = {
       // only the wrapper is left to judge by.
       const entry = approved ? approvedEntry(approved, names, index) : undefined;
       const plaintext = approved ? entry === undefined || !isMaskedEntry(entry) : !wrapped;
-      if (plaintext) reportAt(report, "mandatory", `${args.name} sets ${name} to a plaintext value; it must come from a generated or config secret${approved && entry === undefined ? " (the approved lock records no secret for this entry)" : ""}`, args.urn);
+      if (plaintext)
+        reportAt(
+          report,
+          "mandatory",
+          `${args.name} sets ${name} to a plaintext value; it must come from a generated or config secret${approved && entry === undefined ? " (the approved lock records no secret for this entry)" : ""}`,
+          args.urn,
+        );
     }
   }),
 };

@@ -18,7 +18,12 @@ export const dockerContainerImagePinned: ResourceValidationPolicy = {
   validateResource: forType("docker:index/container:Container", (args, report) => {
     const value = unproxied(args.props).image;
     if (isUnknown(value)) {
-      reportAt(report, "mandatory", `${args.name}'s image is computed at deploy time, so nobody can see which release runs; name the pinned image`, args.urn);
+      reportAt(
+        report,
+        "mandatory",
+        `${args.name}'s image is computed at deploy time, so nobody can see which release runs; name the pinned image`,
+        args.urn,
+      );
       return;
     }
     if (typeof value !== "string" || value === "") {
@@ -26,7 +31,12 @@ export const dockerContainerImagePinned: ResourceValidationPolicy = {
       return;
     }
     if (!isPinned(parseImage(value))) {
-      reportAt(report, "mandatory", `${args.name} runs '${value}', which is not pinned to a release; a deploy could run anything published under it`, args.urn);
+      reportAt(
+        report,
+        "mandatory",
+        `${args.name} runs '${value}', which is not pinned to a release; a deploy could run anything published under it`,
+        args.urn,
+      );
     }
   }),
 };

@@ -16,11 +16,17 @@ export const dockerImageMajorUpgradeNamed: ResourceValidationPolicy = {
   description: "A Mastodon or Postgres major upgrade is approved by a decision that names it.",
   enforcementLevel: "mandatory",
   severity: "high",
-  remediationSteps: "Propose it with `coop propose --stack <stack> --post`, which names the upgrade in the proposal; record the poll with `coop decide`. Take a backup first (docs/runbook/upgrade-mastodon.md).",
+  remediationSteps:
+    "Propose it with `coop propose --stack <stack> --post`, which names the upgrade in the proposal; record the poll with `coop decide`. Take a backup first (docs/runbook/upgrade-mastodon.md).",
   validateResource: forType("docker:index/container:Container", (args, report) => {
     const step = approvedImageStep(args);
     if (step && step.family !== "nextcloud") {
-      reportAt(report, "mandatory", `${args.name} would be a major upgrade (${majorLine(step)}) that no decision has approved yet; the decision must name it`, args.urn);
+      reportAt(
+        report,
+        "mandatory",
+        `${args.name} would be a major upgrade (${majorLine(step)}) that no decision has approved yet; the decision must name it`,
+        args.urn,
+      );
     }
   }),
 };

@@ -126,7 +126,11 @@ export function installEngineTap(governancePolicies: ReadonlySet<string>): () =>
       tapped.remediate = (call, callback) => {
         const req = call.request as AnalyzeRequestLike;
         const defaults = req.getProperties()?.getFieldsMap().get("__defaults")?.toJavaScript();
-        if (Array.isArray(defaults)) state.topLevelDefaults.set(req.getUrn(), defaults.filter((d): d is string => typeof d === "string"));
+        if (Array.isArray(defaults))
+          state.topLevelDefaults.set(
+            req.getUrn(),
+            defaults.filter((d): d is string => typeof d === "string"),
+          );
         return handlers.remediate(call, callback);
       };
     }

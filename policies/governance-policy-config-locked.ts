@@ -18,7 +18,7 @@ export const governancePolicyConfigLocked: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   severity: "critical",
   remediationSteps:
-    "In the JSON file CI passes to `--policy-pack-config`, remove every level below mandatory for the governance-* policies, including one set through `all` (or give each governance policy \"mandatory\" explicitly); check the file with `coop gate --stack <stack> --policy-config <file>`.",
+    'In the JSON file CI passes to `--policy-pack-config`, remove every level below mandatory for the governance-* policies, including one set through `all` (or give each governance policy "mandatory" explicitly); check the file with `coop gate --stack <stack> --policy-config <file>`.',
   validateResource: (args, report) => {
     const tampering = configTampering();
     if (tampering.length === 0) return;
@@ -27,7 +27,12 @@ export const governancePolicyConfigLocked: ResourceValidationPolicy = {
     if (reported.has(stack)) return;
     reported.add(stack);
     for (const t of tampering) {
-      reportAt(report, "mandatory", `policy config asked to run ${t.policy} as '${t.requested}'; governance policies always run as mandatory, so the config is refused`, args.urn);
+      reportAt(
+        report,
+        "mandatory",
+        `policy config asked to run ${t.policy} as '${t.requested}'; governance policies always run as mandatory, so the config is refused`,
+        args.urn,
+      );
     }
   },
 };

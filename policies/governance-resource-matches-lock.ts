@@ -44,7 +44,8 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
       offlinePlan: {
         type: "boolean",
         default: false,
-        description: "Set by `coop gate`: the program ran offline from scratch, so a value the lock records as computed must still be unknown.",
+        description:
+          "Set by `coop gate`: the program ran offline from scratch, so a value the lock records as computed must still be unknown.",
       },
     },
   },
@@ -64,12 +65,22 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
     }
     const { lock } = state;
     if (lock.stack !== stack || lock.project !== project) {
-      reportAt(report, "mandatory", `governance/approved/${stack}.lock.json approves ${lock.project}/${lock.stack}, not ${project}/${stack}; ${fix}`, urn);
+      reportAt(
+        report,
+        "mandatory",
+        `governance/approved/${stack}.lock.json approves ${lock.project}/${lock.stack}, not ${project}/${stack}; ${fix}`,
+        urn,
+      );
       return;
     }
     const entry = lock.resources.find((r) => r.urn === urn);
     if (!entry) {
-      reportAt(report, "mandatory", `${type} '${args.name}' is not in the approved lock of stack '${stack}'; a new resource needs a decision: ${fix}`, urn);
+      reportAt(
+        report,
+        "mandatory",
+        `${type} '${args.name}' is not in the approved lock of stack '${stack}'; a new resource needs a decision: ${fix}`,
+        urn,
+      );
       return;
     }
     if (entry.type !== type) {
@@ -78,16 +89,28 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
     }
     const offline = args.getConfig<{ offlinePlan?: boolean }>()?.offlinePlan === true;
     const raw = rawInputsOf(urn);
-    const compared = compareWithLock(entry.inputs, unproxied(args.props), { topLevelDefaults: topLevelDefaultsOf(urn), strictComputed: offline });
+    const compared = compareWithLock(entry.inputs, unproxied(args.props), {
+      topLevelDefaults: topLevelDefaultsOf(urn),
+      strictComputed: offline,
+    });
     const mismatches = [...compared, ...secretsArrivingPlain(entry.inputs, raw).filter((p) => !compared.some((m) => m.path === p.path))];
     const provider = providerMismatch(entry.provider, type, args.provider?.urn);
     if (mismatches.length === 0 && !provider) return;
     const isSecret = secretPathTest(raw);
     // A value at, above or below a secret is never printed (only what compare already reduced to a name).
-    const shown = (m: LockMismatch): LockMismatch => (m.redacted ? m : isSecret(m.path) ? { ...m, proposed: "(secret value)" } : { ...m, proposed: redactSecretEntry(m.proposed), approved: redactSecretEntry(m.approved) as LockMismatch["approved"] });
+    const shown = (m: LockMismatch): LockMismatch =>
+      m.redacted
+        ? m
+        : isSecret(m.path)
+          ? { ...m, proposed: "(secret value)" }
+          : { ...m, proposed: redactSecretEntry(m.proposed), approved: redactSecretEntry(m.approved) as LockMismatch["approved"] };
     const lines = [...(provider ? [`  ${provider}`] : []), ...mismatches.slice(0, MAX_LINES).map((m) => `  ${describeMismatch(shown(m))}`)];
     if (mismatches.length > MAX_LINES) lines.push(`  … and ${mismatches.length - MAX_LINES} more`);
-    reportAt(report, "mandatory", `${type} '${args.name}' differs from the approved lock of stack '${stack}' (approved → proposed):\n${lines.join("\n")}\n${fix}`, urn);
+    reportAt(
+      report,
+      "mandatory",
+      `${type} '${args.name}' differs from the approved lock of stack '${stack}' (approved → proposed):\n${lines.join("\n")}\n${fix}`,
+      urn,
+    );
   },
 };
-

@@ -39,7 +39,8 @@ export function checkSource(source: ComputedSource, actual: unknown, outputOf: (
       continue;
     }
     const out = outputOf(p);
-    if (out === undefined || out === null || isUnknown(out) || typeof out === "object") return { ok: false, why: `${p.urn.split("::").pop()}.${p.output} is not known, so the value cannot be checked` };
+    if (out === undefined || out === null || isUnknown(out) || typeof out === "object")
+      return { ok: false, why: `${p.urn.split("::").pop()}.${p.output} is not known, so the value cannot be checked` };
     values.push(String(out));
   }
   const expected = values.join("");
@@ -75,9 +76,16 @@ export const governanceStackComputedSources: StackValidationPolicy = {
           if (actual === undefined || isUnknown(actual)) continue;
           const verdict = checkSource(source, actual, (ref) => outputIn(byUrn, ref));
           // The actual value is not shown: it is whatever the program wrote, secrets included.
-          if (!verdict.ok) lines.push(`  ${path}: approved as computed from ${describeSource(source)}; ${verdict.why}, but is another value`);
+          if (!verdict.ok)
+            lines.push(`  ${path}: approved as computed from ${describeSource(source)}; ${verdict.why}, but is another value`);
         }
-        if (lines.length > 0) reportAt(report, "mandatory", `${entry.type} '${entry.name}' has values that are not what the approved lock computes them from:\n${lines.join("\n")}\npropose it: coop propose --stack ${stack}`, entry.urn);
+        if (lines.length > 0)
+          reportAt(
+            report,
+            "mandatory",
+            `${entry.type} '${entry.name}' has values that are not what the approved lock computes them from:\n${lines.join("\n")}\npropose it: coop propose --stack ${stack}`,
+            entry.urn,
+          );
       }
     }
   },

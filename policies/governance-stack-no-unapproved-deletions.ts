@@ -32,7 +32,11 @@ export const governanceStackNoUnapprovedDeletions: StackValidationPolicy = {
       const gone = state.lock.resources.filter((r) => !present.has(r.urn));
       if (gone.length === 0) continue;
       const list = gone.map((r) => `  ${r.type} '${r.name}'`).join("\n");
-      reportAt(report, "mandatory", `${gone.length} approved resource${gone.length === 1 ? " is" : "s are"} no longer declared and would be deleted from stack '${stack}':\n${list}\nA deletion needs a decision: coop propose --stack ${stack}`);
+      reportAt(
+        report,
+        "mandatory",
+        `${gone.length} approved resource${gone.length === 1 ? " is" : "s are"} no longer declared and would be deleted from stack '${stack}':\n${list}\nA deletion needs a decision: coop propose --stack ${stack}`,
+      );
     }
   },
 };

@@ -109,7 +109,9 @@ export function worldExposure(sources: readonly string[]): string | undefined {
     const space = 1n << BigInt(BITS[family]);
     const label = family === "ipv4" ? "IPv4" : "IPv6";
     if (covered === space) {
-      reasons.push(mine.length === 1 ? mine[0].source : `${mine.map((p) => p.source).join(" and ")}, which together cover the whole ${label} internet`);
+      reasons.push(
+        mine.length === 1 ? mine[0].source : `${mine.map((p) => p.source).join(" and ")}, which together cover the whole ${label} internet`,
+      );
     } else if (covered > 1n << BigInt(BITS[family] - limit)) {
       const broad = mine.filter((p) => p.cidr!.prefix < limit).map((p) => p.source);
       reasons.push(

@@ -20,7 +20,12 @@ export const nextcloudImageNoMajorSkip: ResourceValidationPolicy = {
   validateResource: forType("docker:index/container:Container", (args, report) => {
     const step = approvedImageStep(args);
     if (step && step.family === "nextcloud" && (step.to > step.from + 1 || step.to < step.from)) {
-      reportAt(report, "mandatory", `${args.name} would move Nextcloud from major version ${step.from} to ${step.to}; it upgrades one major version at a time`, args.urn);
+      reportAt(
+        report,
+        "mandatory",
+        `${args.name} would move Nextcloud from major version ${step.from} to ${step.to}; it upgrades one major version at a time`,
+        args.urn,
+      );
     }
   }),
 };

@@ -20,7 +20,8 @@ export const FINDING_CODES = {
   "chain-broken": "a decision follows a decision that does not exist or is not of its stack",
   "chain-fork": "two decisions follow the same decision",
   "chain-replaces-mismatch": "a decision's `replaces` is not the digest of the decision it follows",
-  "recorded-out-of-order": "a decision was recorded before the decision it follows in its chain, or before the emergency change it ratifies",
+  "recorded-out-of-order":
+    "a decision was recorded before the decision it follows in its chain, or before the emergency change it ratifies",
   "genesis-misplaced": "a genesis decision is not its stack's one first decision (previous: null, replaces: null)",
   // Signatures
   "signature-invalid": "a signature does not verify",
@@ -52,7 +53,8 @@ export const FINDING_CODES = {
   "emergency-unratified": "the approved state contains an emergency change not yet ratified",
   "emergency-overdue": "an emergency change was not ratified before its deadline",
   "emergency-deadline": "an emergency's ratification deadline is later than the rules allow",
-  "ratification-target": "a decision ratifies something other than an emergency change of its stack's approved state, or one its vote did not name",
+  "ratification-target":
+    "a decision ratifies something other than an emergency change of its stack's approved state, or one its vote did not name",
   // Major upgrades
   "major-unnamed": "a Mastodon or Postgres major upgrade that the decision does not name",
   "nextcloud-major-step": "Nextcloud skips (or goes back) a major version",

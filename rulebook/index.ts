@@ -7,9 +7,33 @@
  *   const all = verifyLedger(gov, new Date());                         // coop verify
  */
 export { loadGovernance, readDecisionText, type Governance, type LoadedDecision, type LoadedLock } from "./ledger/load";
-export { checkLockBacked, verifyLedger, chainOf, decisionFindings, decisionFindingsInForce, inForceFindings, evidenceFindings, emergencyFindings, emergencyStatuses, emergenciesAwaitingVote, effectiveDeadline, stateSegment, reliedOn, type Chain, type EmergencyStatus } from "./checks/check";
+export {
+  checkLockBacked,
+  verifyLedger,
+  chainOf,
+  decisionFindings,
+  decisionFindingsInForce,
+  inForceFindings,
+  evidenceFindings,
+  emergencyFindings,
+  emergencyStatuses,
+  emergenciesAwaitingVote,
+  effectiveDeadline,
+  stateSegment,
+  reliedOn,
+  type Chain,
+  type EmergencyStatus,
+} from "./checks/check";
 export { FINDING_CODES, errorsOf, formatFinding, type Finding, type FindingCode } from "./findings";
-export { RulesSchema, rulesDigest, RULES_FILE, CHANGE_CLASSES, type Rules, type SignatureRequirement, type ChangeClass } from "./records/rules";
+export {
+  RulesSchema,
+  rulesDigest,
+  RULES_FILE,
+  CHANGE_CLASSES,
+  type Rules,
+  type SignatureRequirement,
+  type ChangeClass,
+} from "./records/rules";
 export { MembersSchema, MEMBERS_FILE, indexMemberKeys, type Members, type Member } from "./records/members";
 export {
   DecisionSchema,
@@ -30,8 +54,26 @@ export { parsePublicKeyLine, fingerprintOf, type SshPublicKey } from "../kernel/
 export { checkSignatures, requirementFor, verifySignatures } from "./signatures/signatures";
 export { evaluatePoll, appliedRulesOf, POLL_RULES, type AppliedRules, type PollEvaluation, type RuleResult } from "./loomio/poll-rules";
 export { pollFactsFromResponse, MalformedPoll, type PollFacts, type Counts } from "./loomio/poll-facts";
-export { planBindingLine, standingBindingLine, checkBinding, findPlanBindings, type Expectation, type StandingTerms } from "./loomio/binding";
+export {
+  planBindingLine,
+  standingBindingLine,
+  checkBinding,
+  findPlanBindings,
+  type Expectation,
+  type StandingTerms,
+} from "./loomio/binding";
 export { checkChangeClass, parseImageRef, versionStep, type ClassCheck } from "./changes/change-classes";
 export { renderLedgerYaml, renderLedgerYamlChecked, readLedgerYamlFast } from "./ledger/ledger-yaml";
 export { governanceSchemaOutputs } from "./records/json-schemas";
-export { majorSteps, majorLine, findMajorLines, nextcloudSkips, unnamedMajors, requiredMajorLines, familyOf, majorOf, type MajorStep, type Family } from "./changes/majors";
+export {
+  majorSteps,
+  majorLine,
+  findMajorLines,
+  nextcloudSkips,
+  unnamedMajors,
+  requiredMajorLines,
+  familyOf,
+  majorOf,
+  type MajorStep,
+  type Family,
+} from "./changes/majors";

@@ -9,7 +9,11 @@ import { governanceSchemaOutputs } from "../rulebook/records/json-schemas";
 import { PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema } from "../plan/prices";
 
 const root = findRepoRoot();
-const outputs: Array<[string, string]> = [[SPEC_SCHEMA_FILE, renderSpecJsonSchema()], ...governanceSchemaOutputs(), [PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema()]];
+const outputs: Array<[string, string]> = [
+  [SPEC_SCHEMA_FILE, renderSpecJsonSchema()],
+  ...governanceSchemaOutputs(),
+  [PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema()],
+];
 for (const [file, text] of outputs) {
   writeFileAtomic(join(root, file), text);
   console.log(`wrote ${file}`);

@@ -10,7 +10,6 @@ import { closest, parseYamlText, readYamlFile, type YamlEdit } from "../kernel/y
 
 export const STACK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
 
-
 export function stacksDir(root: string): string {
   return join(root, "stacks");
 }
@@ -41,7 +40,11 @@ export function loadStackSpec(root: string, stack: string, edits: readonly YamlE
     const guess = closest(stack, names);
     throw new InputError(
       `there is no spec for stack '${stack}': ${file} does not exist`,
-      [guess ? `did you mean --stack ${guess}?` : undefined, names.length ? `specs here: ${names.join(", ")}` : undefined, `to add a stack, copy stacks/example.yaml to ${file} and edit it`]
+      [
+        guess ? `did you mean --stack ${guess}?` : undefined,
+        names.length ? `specs here: ${names.join(", ")}` : undefined,
+        `to add a stack, copy stacks/example.yaml to ${file} and edit it`,
+      ]
         .filter(Boolean)
         .join("; "),
     );
@@ -77,7 +80,6 @@ export function resolveStackName(root: string, given: string | undefined): strin
   );
 }
 
-
 /**
  * Parses `--set path=value` (a dotted path with [n] for list items; the value read as YAML),
  * e.g. host.serverType=cx43 or host.sshSources[0]=203.0.113.7/32.
@@ -86,7 +88,10 @@ export function parseSetFlag(flag: string): YamlEdit {
   const eq = flag.indexOf("=");
   const pathText = eq > 0 ? flag.slice(0, eq) : "";
   if (!/^[A-Za-z_][A-Za-z0-9_]*(\[\d+\]|\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(pathText)) {
-    throw new InputError(`--set '${flag}' is not of the form path=value`, "e.g. --set host.serverType=cx43 or --set services.mastodon.version=v4.6.4");
+    throw new InputError(
+      `--set '${flag}' is not of the form path=value`,
+      "e.g. --set host.serverType=cx43 or --set services.mastodon.version=v4.6.4",
+    );
   }
   const path: Array<string | number> = [];
   for (const m of pathText.matchAll(/([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]/g)) path.push(m[1] ?? Number(m[2]));

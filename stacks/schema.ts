@@ -27,11 +27,9 @@ const SERVICE_HOSTNAME_DEFAULTS = { mastodon: "social", nextcloud: "cloud", mail
 export const DOMAIN_RE = new RegExp(`^(?:${LABEL}\\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$`);
 const LABEL_RE = new RegExp(`^${LABEL}$`);
 
-const domain = z
-  .string()
-  .regex(DOMAIN_RE, {
-    message: "expected a lower-case domain name such as example.coop (letters, digits, hyphens, dots; no scheme, no path)",
-  });
+const domain = z.string().regex(DOMAIN_RE, {
+  message: "expected a lower-case domain name such as example.coop (letters, digits, hyphens, dots; no scheme, no path)",
+});
 
 const hostLabel = (def: string, what: string) =>
   z
@@ -47,9 +45,12 @@ const cidr = z
 
 const sshPublicKey = z
   .string()
-  .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/, {
-    message: "expected an OpenSSH public key line, e.g. 'ssh-ed25519 AAAAC3Nz… ada@laptop' (the contents of ~/.ssh/id_ed25519.pub)",
-  });
+  .regex(
+    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/,
+    {
+      message: "expected an OpenSSH public key line, e.g. 'ssh-ed25519 AAAAC3Nz… ada@laptop' (the contents of ~/.ssh/id_ed25519.pub)",
+    },
+  );
 
 const admin = z
   .object({
@@ -65,12 +66,32 @@ const admin = z
 export const HetznerHost = z
   .object({
     target: z.literal("hetzner").describe("Run on a Hetzner Cloud server created by this stack."),
-    serverType: z.enum(SERVER_TYPE_NAMES).default("cx33").describe("Hetzner server type, e.g. cx33 (4 vCPU, 8 GB). It must have enough memory for the services you enable."),
-    location: z.enum(LOCATION_NAMES).default("fsn1").describe("Hetzner location: fsn1 (Falkenstein), nbg1 (Nuremberg), hel1 (Helsinki), ash, hil, sin."),
+    serverType: z
+      .enum(SERVER_TYPE_NAMES)
+      .default("cx33")
+      .describe("Hetzner server type, e.g. cx33 (4 vCPU, 8 GB). It must have enough memory for the services you enable."),
+    location: z
+      .enum(LOCATION_NAMES)
+      .default("fsn1")
+      .describe("Hetzner location: fsn1 (Falkenstein), nbg1 (Nuremberg), hel1 (Helsinki), ash, hil, sin."),
     image: z.enum(IMAGES).default("debian-12").describe("Operating system image the host is installed from."),
-    volumeSizeGb: z.number().int().min(10).max(10240).default(50).describe("Size of the data volume (mounted at /srv/coop) that holds every service's data, in GB."),
-    sshSources: z.array(cidr).default([]).describe("Networks allowed to reach SSH (port 22): the admins' and the CI runner's addresses. Required on Hetzner."),
-    sshOpenToWorld: z.boolean().default(false).describe("Set to true to allow 0.0.0.0/0 or ::/0 in sshSources (e.g. CI runners without fixed addresses). Key-only login and fail2ban still apply."),
+    volumeSizeGb: z
+      .number()
+      .int()
+      .min(10)
+      .max(10240)
+      .default(50)
+      .describe("Size of the data volume (mounted at /srv/coop) that holds every service's data, in GB."),
+    sshSources: z
+      .array(cidr)
+      .default([])
+      .describe("Networks allowed to reach SSH (port 22): the admins' and the CI runner's addresses. Required on Hetzner."),
+    sshOpenToWorld: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Set to true to allow 0.0.0.0/0 or ::/0 in sshSources (e.g. CI runners without fixed addresses). Key-only login and fail2ban still apply.",
+      ),
     admins: z
       .array(admin)
       .default([])
@@ -103,7 +124,11 @@ const postgresMajor = (service: string) =>
 const mastodon = z
   .object({
     enabled: z.boolean().default(true).describe("Run Mastodon."),
-    version: z.string().regex(/^v\d+\.\d+\.\d+$/, { message: "expected a pinned Mastodon release tag such as v4.6.3" }).default("v4.6.3").describe("Mastodon release (image tag) used by every Mastodon container."),
+    version: z
+      .string()
+      .regex(/^v\d+\.\d+\.\d+$/, { message: "expected a pinned Mastodon release tag such as v4.6.3" })
+      .default("v4.6.3")
+      .describe("Mastodon release (image tag) used by every Mastodon container."),
     hostname: hostLabel("social", "Mastodon"),
     postgresMajor: postgresMajor("Mastodon"),
   })
@@ -113,9 +138,17 @@ const mastodon = z
 const nextcloud = z
   .object({
     enabled: z.boolean().default(true).describe("Run Nextcloud."),
-    version: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected a pinned Nextcloud release such as 34.0.2" }).default("34.0.2").describe("Nextcloud release (image tag <version>-apache). Upgrade one major version at a time."),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, { message: "expected a pinned Nextcloud release such as 34.0.2" })
+      .default("34.0.2")
+      .describe("Nextcloud release (image tag <version>-apache). Upgrade one major version at a time."),
     hostname: hostLabel("cloud", "Nextcloud"),
-    adminUser: z.string().regex(/^[a-z][a-z0-9._-]{1,63}$/).default("admin").describe("Name of the first Nextcloud admin account; its password is generated and kept as a Pulumi secret."),
+    adminUser: z
+      .string()
+      .regex(/^[a-z][a-z0-9._-]{1,63}$/)
+      .default("admin")
+      .describe("Name of the first Nextcloud admin account; its password is generated and kept as a Pulumi secret."),
     postgresMajor: postgresMajor("Nextcloud"),
   })
   .strict()
@@ -123,7 +156,14 @@ const nextcloud = z
 
 const relay = z
   .object({
-    host: z.string().regex(/^[a-z0-9.-]+$/).nullable().default(null).describe("Outbound relay (smarthost) for mail, e.g. your relay provider's submission host. Hetzner blocks outbound ports 25 and 465 on new accounts, so most co-ops need one at first."),
+    host: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/)
+      .nullable()
+      .default(null)
+      .describe(
+        "Outbound relay (smarthost) for mail, e.g. your relay provider's submission host. Hetzner blocks outbound ports 25 and 465 on new accounts, so most co-ops need one at first.",
+      ),
     port: z.number().int().min(1).max(65535).default(587).describe("Submission port of the relay (587, STARTTLS)."),
     username: z
       .string()
@@ -135,7 +175,9 @@ const relay = z
       .regex(DOMAIN_RE, { message: "expected the domain your relay provider gives for SPF, e.g. spf.relay.example" })
       .nullable()
       .default(null)
-      .describe("The domain your relay provider documents for SPF ('include:<this>'). Mail relayed through it leaves from the provider's servers, so the domain's SPF record must name them. Required with a relay host."),
+      .describe(
+        "The domain your relay provider documents for SPF ('include:<this>'). Mail relayed through it leaves from the provider's servers, so the domain's SPF record must name them. Required with a relay host.",
+      ),
   })
   .strict()
   .describe("Where outgoing mail is handed over while direct delivery on port 25 is blocked.");
@@ -143,14 +185,20 @@ const relay = z
 const mail = z
   .object({
     enabled: z.boolean().default(true).describe("Run the co-op's mail server (docker-mailserver)."),
-    version: z.string().regex(/^\d+\.\d+\.\d+$/, { message: "expected a pinned docker-mailserver release such as 15.1.0" }).default("15.1.0").describe("docker-mailserver release (image tag)."),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, { message: "expected a pinned docker-mailserver release such as 15.1.0" })
+      .default("15.1.0")
+      .describe("docker-mailserver release (image tag)."),
     hostname: hostLabel("mail", "the mail server"),
     relay: relay.prefault({}),
     senders: z
       .array(z.enum(["mastodon", "nextcloud"]))
       .nullable()
       .default(null)
-      .describe("Services that get an SMTP account (mastodon@<domain>, nextcloud@<domain>) on this mail server. null = the services enabled in this stack; a mail stack that serves other stacks lists theirs."),
+      .describe(
+        "Services that get an SMTP account (mastodon@<domain>, nextcloud@<domain>) on this mail server. null = the services enabled in this stack; a mail stack that serves other stacks lists theirs.",
+      ),
     fromStack: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/, {
@@ -158,52 +206,83 @@ const mail = z
       })
       .nullable()
       .default(null)
-      .describe("Instead of running a mail server here (enabled: false), send Mastodon's and Nextcloud's mail through the one of another stack, named <organization>/<project>/<stack>. That stack must list these services in services.mail.senders and be deployed first."),
+      .describe(
+        "Instead of running a mail server here (enabled: false), send Mastodon's and Nextcloud's mail through the one of another stack, named <organization>/<project>/<stack>. That stack must list these services in services.mail.senders and be deployed first.",
+      ),
   })
   .strict()
   .describe("Mail for the co-op's domain: mailboxes, aliases, DKIM, and outgoing mail for Mastodon and Nextcloud.");
 
 const mailbox = z
   .object({
-    localPart: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: "expected the part before the @, e.g. 'ada'" }).describe("The part of the address before the @."),
+    localPart: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { message: "expected the part before the @, e.g. 'ada'" })
+      .describe("The part of the address before the @."),
     name: z.string().min(1).describe("Who the mailbox belongs to."),
-    aliases: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)).default([]).describe("Other local parts delivered to this mailbox, e.g. postmaster."),
+    aliases: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/))
+      .default([])
+      .describe("Other local parts delivered to this mailbox, e.g. postmaster."),
   })
   .strict()
   .describe("A member's mailbox; its password is generated and kept as a Pulumi secret.");
 
 const dns = z
   .object({
-    provider: z.enum(["hetzner", "manual"]).default("manual").describe("'hetzner': this stack manages the zone at Hetzner DNS. 'manual': `coop dns` prints the records to paste into your DNS provider."),
+    provider: z
+      .enum(["hetzner", "manual"])
+      .default("manual")
+      .describe(
+        "'hetzner': this stack manages the zone at Hetzner DNS. 'manual': `coop dns` prints the records to paste into your DNS provider.",
+      ),
     ttl: z.number().int().min(60).max(86400).default(3600).describe("Time to live of the records, in seconds."),
     manageZone: z
       .boolean()
       .default(true)
-      .describe("With provider 'hetzner': whether this stack creates the zone itself. When a co-op splits its services over several stacks, exactly one stack (usually the mail stack) creates the zone and the others set false and only add their own records to it."),
+      .describe(
+        "With provider 'hetzner': whether this stack creates the zone itself. When a co-op splits its services over several stacks, exactly one stack (usually the mail stack) creates the zone and the others set false and only add their own records to it.",
+      ),
     mailPolicy: z
       .enum(["testing", "enforce", "reject"])
       .default("testing")
-      .describe("How strictly receivers treat mail that fails SPF/DKIM/MTA-STS. 'testing': SPF ~all, DMARC p=none, MTA-STS testing (start here and read the reports). 'enforce': SPF -all, DMARC p=quarantine, MTA-STS enforce. 'reject': as enforce, with DMARC p=reject."),
+      .describe(
+        "How strictly receivers treat mail that fails SPF/DKIM/MTA-STS. 'testing': SPF ~all, DMARC p=none, MTA-STS testing (start here and read the reports). 'enforce': SPF -all, DMARC p=quarantine, MTA-STS enforce. 'reject': as enforce, with DMARC p=reject.",
+      ),
   })
   .strict()
   .describe("Where the domain's DNS records live, and the mail authentication policy they publish.");
 
 const backups = z
   .object({
-    enabled: z.boolean().default(true).describe("Back up every service's data with restic to a Hetzner Storage Box. Needs a Hetzner host; a local stack must set false."),
-    storageBoxType: z.enum(STORAGE_BOX_TYPE_NAMES).default("bx11").describe("Hetzner Storage Box product: bx11 (1 TB), bx21 (5 TB), bx31 (10 TB), bx41 (20 TB)."),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe("Back up every service's data with restic to a Hetzner Storage Box. Needs a Hetzner host; a local stack must set false."),
+    storageBoxType: z
+      .enum(STORAGE_BOX_TYPE_NAMES)
+      .default("bx11")
+      .describe("Hetzner Storage Box product: bx11 (1 TB), bx21 (5 TB), bx31 (10 TB), bx41 (20 TB)."),
     storageBoxLocation: z
       .enum(STORAGE_BOX_LOCATIONS)
       .nullable()
       .default(null)
-      .describe("Where the Storage Box is: fsn1 (Falkenstein) or hel1 (Helsinki). Leave null to use a different site than the server's, so one site's disaster cannot take both."),
+      .describe(
+        "Where the Storage Box is: fsn1 (Falkenstein) or hel1 (Helsinki). Leave null to use a different site than the server's, so one site's disaster cannot take both.",
+      ),
     storageBoxSnapshots: z
       .number()
       .int()
       .min(0)
       .default(7)
-      .describe("Daily snapshots Hetzner takes of the whole Storage Box, kept beyond the host's reach: they survive even if an attacker on the host deletes the backups. 0 turns them off; at most what the product includes (bx11: 10)."),
-    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "expected a time of day such as 03:30" }).default("03:30").describe("Daily backup time (host time zone, UTC). Keep it well before 05:00, when security updates may reboot the host."),
+      .describe(
+        "Daily snapshots Hetzner takes of the whole Storage Box, kept beyond the host's reach: they survive even if an attacker on the host deletes the backups. 0 turns them off; at most what the product includes (bx11: 10).",
+      ),
+    time: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "expected a time of day such as 03:30" })
+      .default("03:30")
+      .describe("Daily backup time (host time zone, UTC). Keep it well before 05:00, when security updates may reboot the host."),
     keepDaily: z.number().int().min(1).default(7).describe("Daily snapshots to keep."),
     keepWeekly: z.number().int().min(0).default(4).describe("Weekly snapshots to keep."),
     keepMonthly: z.number().int().min(0).default(6).describe("Monthly snapshots to keep."),
@@ -212,7 +291,12 @@ const backups = z
   .superRefine((b, ctx) => {
     const limit = STORAGE_BOX_TYPES[b.storageBoxType].maxSnapshots;
     if (b.storageBoxSnapshots > limit) {
-      ctx.addIssue({ code: "custom", path: ["storageBoxSnapshots"], message: `a ${b.storageBoxType} Storage Box includes at most ${limit} snapshots`, params: { hint: `use at most ${limit}, or a bigger storageBoxType` } });
+      ctx.addIssue({
+        code: "custom",
+        path: ["storageBoxSnapshots"],
+        message: `a ${b.storageBoxType} Storage Box includes at most ${limit} snapshots`,
+        params: { hint: `use at most ${limit}, or a bigger storageBoxType` },
+      });
     }
   })
   .describe("Off-site backups: restic to a Hetzner Storage Box, every night, with a restore script on the host.");
@@ -256,7 +340,9 @@ export const StackSpecSchema = z
           message:
             `the enabled services need ${fmtGb(needed)} of memory (${each}, system and proxy ${fmtGb(SERVICE_MEMORY_MB.base)}), ` +
             `but ${host.serverType} has ${SERVER_TYPES[host.serverType].memoryGb} GB (${fmtGb(usable)} usable)`,
-          params: { hint: fit.length ? `choose ${fit.join(" or ")}, or disable a service` : "disable a service or split them over several stacks" },
+          params: {
+            hint: fit.length ? `choose ${fit.join(" or ")}, or disable a service` : "disable a service or split them over several stacks",
+          },
         });
       }
       if (!(SERVER_TYPES[host.serverType].locations as readonly string[]).includes(host.location)) {
@@ -268,44 +354,92 @@ export const StackSpecSchema = z
         });
       }
       if (host.admins.length === 0) {
-        ctx.addIssue({ code: "custom", path: ["host", "admins"], message: "a Hetzner host needs at least one admin SSH key", params: { hint: "add `- name: <you>` and `sshPublicKey: <contents of ~/.ssh/id_ed25519.pub>`" } });
+        ctx.addIssue({
+          code: "custom",
+          path: ["host", "admins"],
+          message: "a Hetzner host needs at least one admin SSH key",
+          params: { hint: "add `- name: <you>` and `sshPublicKey: <contents of ~/.ssh/id_ed25519.pub>`" },
+        });
       }
       if (host.sshSources.length === 0) {
-        ctx.addIssue({ code: "custom", path: ["host", "sshSources"], message: "no network may reach SSH, so nobody (not even Pulumi) could manage the host", params: { hint: "list the admins' and CI's addresses, e.g. [203.0.113.7/32]" } });
+        ctx.addIssue({
+          code: "custom",
+          path: ["host", "sshSources"],
+          message: "no network may reach SSH, so nobody (not even Pulumi) could manage the host",
+          params: { hint: "list the admins' and CI's addresses, e.g. [203.0.113.7/32]" },
+        });
       }
       host.sshSources.forEach((c, i) => {
         const problem = cidrProblem(c);
-        if (problem) ctx.addIssue({ code: "custom", path: ["host", "sshSources", i], message: problem, params: { hint: "write an address and prefix length, e.g. 203.0.113.7/32 (one IPv4 address) or 2001:db8:1234::/48 (an IPv6 network)" } });
+        if (problem)
+          ctx.addIssue({
+            code: "custom",
+            path: ["host", "sshSources", i],
+            message: problem,
+            params: {
+              hint: "write an address and prefix length, e.g. 203.0.113.7/32 (one IPv4 address) or 2001:db8:1234::/48 (an IPv6 network)",
+            },
+          });
         else if (isWorld(c) && !host.sshOpenToWorld) {
-          ctx.addIssue({ code: "custom", path: ["host", "sshSources", i], message: `${c} opens SSH to the whole internet`, params: { hint: "narrow it to your addresses, or set sshOpenToWorld: true to say you mean it" } });
+          ctx.addIssue({
+            code: "custom",
+            path: ["host", "sshSources", i],
+            message: `${c} opens SSH to the whole internet`,
+            params: { hint: "narrow it to your addresses, or set sshOpenToWorld: true to say you mean it" },
+          });
         }
       });
       const names = new Set<string>();
       host.admins.forEach((a, i) => {
-        if (names.has(a.name)) ctx.addIssue({ code: "custom", path: ["host", "admins", i, "name"], message: `admin '${a.name}' is listed twice`, params: { hint: "give each admin one entry with one key; a second device gets its own name, e.g. ada-laptop" } });
+        if (names.has(a.name))
+          ctx.addIssue({
+            code: "custom",
+            path: ["host", "admins", i, "name"],
+            message: `admin '${a.name}' is listed twice`,
+            params: { hint: "give each admin one entry with one key; a second device gets its own name, e.g. ada-laptop" },
+          });
         names.add(a.name);
       });
       if (spec.domain.endsWith(".localhost")) {
-        ctx.addIssue({ code: "custom", path: ["domain"], message: "a .localhost domain cannot be reached on a Hetzner host", params: { hint: "use the co-op's real domain, or host.target: local" } });
+        ctx.addIssue({
+          code: "custom",
+          path: ["domain"],
+          message: "a .localhost domain cannot be reached on a Hetzner host",
+          params: { hint: "use the co-op's real domain, or host.target: local" },
+        });
       }
     }
     if (spec.backups.enabled && host.target === "local") {
       ctx.addIssue({
         code: "custom",
         path: ["backups", "enabled"],
-        message: "backups need a Hetzner host: they go to a Hetzner Storage Box and run from a systemd timer the program installs over SSH, which a local Docker engine does not offer",
-        params: { hint: "set `backups: {enabled: false}` on a local stack (its data is for trying things out), or use host.target: hetzner" },
+        message:
+          "backups need a Hetzner host: they go to a Hetzner Storage Box and run from a systemd timer the program installs over SSH, which a local Docker engine does not offer",
+        params: {
+          hint: "set `backups: {enabled: false}` on a local stack (its data is for trying things out), or use host.target: hetzner",
+        },
       });
     }
     if (enabled.length === 0) {
-      ctx.addIssue({ code: "custom", path: ["services"], message: "no service is enabled", params: { hint: "set enabled: true on mastodon, nextcloud or mail" } });
+      ctx.addIssue({
+        code: "custom",
+        path: ["services"],
+        message: "no service is enabled",
+        params: { hint: "set enabled: true on mastodon, nextcloud or mail" },
+      });
     }
     const hostnames = new Map<string, string>();
     // Mail first, so a web service that takes the mail server's name is the one reported.
     for (const s of [...enabled].sort((a, b) => Number(b === "mail") - Number(a === "mail"))) {
       const h = spec.services[s].hostname;
       const other = hostnames.get(h);
-      if (other) ctx.addIssue({ code: "custom", path: ["services", s, "hostname"], message: `${s} and ${other} both use the host name '${h}'`, params: { hint: `give ${s} a name of its own, e.g. hostname: ${SERVICE_HOSTNAME_DEFAULTS[s]}` } });
+      if (other)
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", s, "hostname"],
+          message: `${s} and ${other} both use the host name '${h}'`,
+          params: { hint: `give ${s} a name of its own, e.g. hostname: ${SERVICE_HOSTNAME_DEFAULTS[s]}` },
+        });
       hostnames.set(h, s);
     }
     // Names the mail server publishes for itself: a web service there would take its certificate and policy.
@@ -323,14 +457,24 @@ export const StackSpecSchema = z
       }
     }
     if (spec.mailboxes.length > 0 && !spec.services.mail.enabled) {
-      ctx.addIssue({ code: "custom", path: ["mailboxes"], message: "mailboxes need the mail service", params: { hint: "set services.mail.enabled: true, or remove the mailboxes" } });
+      ctx.addIssue({
+        code: "custom",
+        path: ["mailboxes"],
+        message: "mailboxes need the mail service",
+        params: { hint: "set services.mail.enabled: true, or remove the mailboxes" },
+      });
     }
     const addresses = new Map<string, number>();
     spec.mailboxes.forEach((m, i) => {
       for (const [j, lp] of [m.localPart, ...m.aliases].entries()) {
         const seen = addresses.get(lp);
         if (seen !== undefined) {
-          ctx.addIssue({ code: "custom", path: j === 0 ? ["mailboxes", i, "localPart"] : ["mailboxes", i, "aliases", j - 1], message: `${lp}@${spec.domain} is already used by mailbox ${seen + 1}`, params: { hint: "each address belongs to one mailbox: remove it here or there" } });
+          ctx.addIssue({
+            code: "custom",
+            path: j === 0 ? ["mailboxes", i, "localPart"] : ["mailboxes", i, "aliases", j - 1],
+            message: `${lp}@${spec.domain} is already used by mailbox ${seen + 1}`,
+            params: { hint: "each address belongs to one mailbox: remove it here or there" },
+          });
         }
         addresses.set(lp, i);
       }
@@ -360,12 +504,23 @@ export const ROLE_LOCAL_PARTS = ["postmaster", "dmarc.report", "tlsrpt"] as cons
 /** Cross-field rules of the mail and DNS sections. */
 function mailAndDnsIssues(spec: StackSpec, ctx: z.RefinementCtx): void {
   const m = spec.services.mail;
-  const issue = (path: PropertyKey[], message: string, hint?: string) => ctx.addIssue({ code: "custom", path, message, ...(hint ? { params: { hint } } : {}) });
+  const issue = (path: PropertyKey[], message: string, hint?: string) =>
+    ctx.addIssue({ code: "custom", path, message, ...(hint ? { params: { hint } } : {}) });
   const webSenders = (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled);
 
   if (m.fromStack !== null) {
-    if (m.enabled) issue(["services", "mail", "fromStack"], "a stack either runs the mail server (enabled: true) or sends through another stack's (fromStack), not both", "set services.mail.enabled: false to use the other stack's mail server, or remove fromStack");
-    else if (webSenders.length === 0) issue(["services", "mail", "fromStack"], "nothing in this stack sends mail, so it needs no mail stack", "remove fromStack, or enable mastodon or nextcloud here");
+    if (m.enabled)
+      issue(
+        ["services", "mail", "fromStack"],
+        "a stack either runs the mail server (enabled: true) or sends through another stack's (fromStack), not both",
+        "set services.mail.enabled: false to use the other stack's mail server, or remove fromStack",
+      );
+    else if (webSenders.length === 0)
+      issue(
+        ["services", "mail", "fromStack"],
+        "nothing in this stack sends mail, so it needs no mail stack",
+        "remove fromStack, or enable mastodon or nextcloud here",
+      );
   } else if (!m.enabled && webSenders.length > 0) {
     issue(
       ["services", "mail"],
@@ -373,10 +528,20 @@ function mailAndDnsIssues(spec: StackSpec, ctx: z.RefinementCtx): void {
       "enable services.mail here, or set services.mail.fromStack to the stack that runs it (<organization>/<project>/<stack>)",
     );
   }
-  if (m.senders !== null && !m.enabled) issue(["services", "mail", "senders"], "senders are accounts on this stack's mail server, which is not enabled", "remove senders, or set services.mail.enabled: true");
+  if (m.senders !== null && !m.enabled)
+    issue(
+      ["services", "mail", "senders"],
+      "senders are accounts on this stack's mail server, which is not enabled",
+      "remove senders, or set services.mail.enabled: true",
+    );
 
   if (m.enabled && m.relay.host !== null) {
-    if (m.relay.username === "") issue(["services", "mail", "relay", "username"], "a relay host needs the user name to log in with", "set the user name your relay provider gave you; the password goes in `pulumi config set --secret coop-infra:mailRelayPassword`");
+    if (m.relay.username === "")
+      issue(
+        ["services", "mail", "relay", "username"],
+        "a relay host needs the user name to log in with",
+        "set the user name your relay provider gave you; the password goes in `pulumi config set --secret coop-infra:mailRelayPassword`",
+      );
     if (m.relay.spfInclude === null) {
       issue(
         ["services", "mail", "relay", "spfInclude"],
@@ -389,10 +554,19 @@ function mailAndDnsIssues(spec: StackSpec, ctx: z.RefinementCtx): void {
   if (m.enabled) {
     const used = new Set(spec.mailboxes.flatMap((b) => [b.localPart, ...b.aliases]));
     if (spec.mailboxes.length === 0 && mailSenders(spec).length === 0) {
-      issue(["mailboxes"], "the mail server has no account at all (no mailbox, no service sending through it), and docker-mailserver does not start without one", "add a mailbox, or list the services that send through it in services.mail.senders");
+      issue(
+        ["mailboxes"],
+        "the mail server has no account at all (no mailbox, no service sending through it), and docker-mailserver does not start without one",
+        "add a mailbox, or list the services that send through it in services.mail.senders",
+      );
     }
     for (const s of mailSenders(spec)) {
-      if (used.has(s)) issue(["mailboxes"], `${s}@${spec.domain} is the SMTP account of ${s}, so no mailbox or alias may use it`, `rename that mailbox or alias`);
+      if (used.has(s))
+        issue(
+          ["mailboxes"],
+          `${s}@${spec.domain} is the SMTP account of ${s}, so no mailbox or alias may use it`,
+          `rename that mailbox or alias`,
+        );
     }
     if (spec.mailboxes.length > 0) {
       const missing = ROLE_LOCAL_PARTS.filter((lp) => !used.has(lp));
@@ -407,7 +581,11 @@ function mailAndDnsIssues(spec: StackSpec, ctx: z.RefinementCtx): void {
   }
 
   if (spec.dns.provider === "hetzner" && spec.host.target === "local") {
-    issue(["dns", "provider"], "a local stack has no public address to publish at Hetzner DNS", "use dns.provider: manual on a local stack");
+    issue(
+      ["dns", "provider"],
+      "a local stack has no public address to publish at Hetzner DNS",
+      "use dns.provider: manual on a local stack",
+    );
   }
 }
 

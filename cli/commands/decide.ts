@@ -7,7 +7,16 @@ import { InputError } from "../../kernel/errors";
 import { resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { stringFlag } from "../context";
-import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState, type writeDecision } from "../ledger/record";
+import {
+  chainTip,
+  nextDecisionId,
+  nowIso,
+  recordDecision,
+  recordedLines,
+  requireSound,
+  signatureState,
+  type writeDecision,
+} from "../ledger/record";
 import { LoomioClient, LoomioError } from "../loomio/client";
 import { loomioConfigFromEnv } from "../loomio/config";
 import { parsePollRef } from "../loomio/poll-ref";
@@ -73,7 +82,13 @@ records them under ratifies. A poll that does not name them is refused (exit 1).
   async run(ctx) {
     const poll = stringFlag(ctx, "poll");
     const manual = ctx.values.manual === true;
-    if (!!poll === manual) throw new InputError(poll ? "--poll and --manual exclude each other" : "say how the decision was taken: --poll KEY_OR_URL, or --manual --meeting … --minutes …", "see coop decide --help");
+    if (!!poll === manual)
+      throw new InputError(
+        poll
+          ? "--poll and --manual exclude each other"
+          : "say how the decision was taken: --poll KEY_OR_URL, or --manual --meeting … --minutes …",
+        "see coop decide --help",
+      );
     const gov = loadGovernance(ctx.root);
     requireSound(gov);
     const now = new Date(nowIso(ctx.env));
@@ -110,7 +125,11 @@ async function fetchPoll(source: PollSource): Promise<Fetched> {
   try {
     facts = pollFactsFromResponse(res.body, key);
   } catch (e) {
-    if (e instanceof MalformedPoll) throw new LoomioError(`Loomio's answer for poll '${key}' cannot be used: ${client.scrub(e.message)}`, "check LOOMIO_URL points at the co-op's Loomio instance");
+    if (e instanceof MalformedPoll)
+      throw new LoomioError(
+        `Loomio's answer for poll '${key}' cannot be used: ${client.scrub(e.message)}`,
+        "check LOOMIO_URL points at the co-op's Loomio instance",
+      );
     throw e;
   }
   // The address as typed may carry anything (a title slug, a query); the record keeps the canonical one.
@@ -129,8 +148,13 @@ function recordedBy(gov: Governance, poll: { key: string; pollId?: number }): Lo
 function refuseReused(ctx: Context, key: string, by: LoadedDecision, expected: Expectation, label: Record<string, unknown>): number {
   const detail = `poll ${key} was already recorded by decision ${by.id}`;
   if (ctx.json) ctx.io.json({ ...label, passed: false, poll: key, failed: [{ rule: "unused", passed: false, detail }] });
-  const again = expected.kind === "plan" ? `coop propose --stack ${expected.stack} --post, then coop decide --stack ${expected.stack} --poll <new key>` : "coop propose --standing … --post, then coop decide --standing … --poll <new key>";
-  ctx.io.err(`coop: ${detail}; a poll approves one decision, so it cannot approve this one. Nothing was written.\n  hint: let the members vote on this: ${again}`);
+  const again =
+    expected.kind === "plan"
+      ? `coop propose --stack ${expected.stack} --post, then coop decide --stack ${expected.stack} --poll <new key>`
+      : "coop propose --standing … --post, then coop decide --standing … --poll <new key>";
+  ctx.io.err(
+    `coop: ${detail}; a poll approves one decision, so it cannot approve this one. Nothing was written.\n  hint: let the members vote on this: ${again}`,
+  );
   return 1;
 }
 
@@ -164,7 +188,14 @@ function pollEvidence(f: Fetched, applied: AppliedRules, evaluation: PollEvaluat
 }
 
 /** Evaluates a poll; on failure prints the rules and returns exit 1 without writing anything. */
-async function pollDecision(ctx: Context, gov: SoundGov, source: PollSource, expected: Expectation, now: Date, label: Record<string, unknown>): Promise<{ evidence: PollEvidence; decidedAt: string } | number> {
+async function pollDecision(
+  ctx: Context,
+  gov: SoundGov,
+  source: PollSource,
+  expected: Expectation,
+  now: Date,
+  label: Record<string, unknown>,
+): Promise<{ evidence: PollEvidence; decidedAt: string } | number> {
   const known = recordedBy(gov, { key: source.key });
   if (known) return refuseReused(ctx, source.key, known, expected, label);
   const fetched = await fetchPoll(source);
@@ -176,7 +207,9 @@ async function pollDecision(ctx: Context, gov: SoundGov, source: PollSource, exp
     const names = evaluation.failed.map((r) => r.rule).join(", ");
     if (ctx.json) ctx.io.json({ ...label, passed: false, poll: fetched.facts.key, failed: evaluation.failed, outcome: evaluation.results });
     else ctx.io.out(renderOutcome(fetched.facts.key, evaluation));
-    ctx.io.err(`coop: poll ${fetched.facts.key} does not approve this: rule ${names} failed (${evaluation.failed[0].detail}). Nothing was written.`);
+    ctx.io.err(
+      `coop: poll ${fetched.facts.key} does not approve this: rule ${names} failed (${evaluation.failed[0].detail}). Nothing was written.`,
+    );
     return 1;
   }
   return { evidence: pollEvidence(fetched, applied, evaluation, now, expected), decidedAt: fetched.facts.closedAt! };
@@ -189,11 +222,16 @@ function renderOutcome(key: string, e: PollEvaluation): string {
 function meetingEvidence(ctx: Context, now: Date): { evidence: Evidence; decidedAt: string } {
   const meeting = stringFlag(ctx, "meeting");
   const minutes = stringFlag(ctx, "minutes");
-  if (!meeting || !minutes) throw new InputError("--manual needs --meeting (which meeting decided) and --minutes (where its minutes are)", 'e.g. --meeting "General assembly 2026-03-01" --minutes docs/minutes/2026-03-01.md');
+  if (!meeting || !minutes)
+    throw new InputError(
+      "--manual needs --meeting (which meeting decided) and --minutes (where its minutes are)",
+      'e.g. --meeting "General assembly 2026-03-01" --minutes docs/minutes/2026-03-01.md',
+    );
   const on = stringFlag(ctx, "decided-on");
   let decidedAt = now.toISOString();
   if (on) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(on) || Number.isNaN(Date.parse(`${on}T00:00:00Z`))) throw new InputError(`--decided-on must be a date such as 2026-03-01, got '${on}'`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(on) || Number.isNaN(Date.parse(`${on}T00:00:00Z`)))
+      throw new InputError(`--decided-on must be a date such as 2026-03-01, got '${on}'`);
     decidedAt = new Date(`${on}T00:00:00Z`).toISOString();
     if (Date.parse(decidedAt) > now.getTime()) throw new InputError("--decided-on is in the future");
   }
@@ -202,9 +240,16 @@ function meetingEvidence(ctx: Context, now: Date): { evidence: Evidence; decided
 }
 
 /** Signs with --key (if given), writes, and reports. */
-function finish(ctx: Context, gov: SoundGov, record: DecisionDraft, view: Parameters<typeof writeDecision>[2], extra: Record<string, unknown>): number {
+function finish(
+  ctx: Context,
+  gov: SoundGov,
+  record: DecisionDraft,
+  view: Parameters<typeof writeDecision>[2],
+  extra: Record<string, unknown>,
+): number {
   const r = recordDecision(ctx.root, gov, record, view, stringFlag(ctx, "key"));
-  if (ctx.json) ctx.io.json({ ...extra, passed: true, decision: r.record.id, kind: r.record.kind, files: r.files, signatures: signatureState(r) });
+  if (ctx.json)
+    ctx.io.json({ ...extra, passed: true, decision: r.record.id, kind: r.record.kind, files: r.files, signatures: signatureState(r) });
   else for (const line of recordedLines(r, `${r.record.kind} decision`)) ctx.io.out(line);
   return 0;
 }
@@ -219,7 +264,10 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
   const pending = emergenciesAwaitingVote(gov, stack);
   const ratifyOnly = pending.length > 0 && tip.lock !== undefined && plan.digest === tip.lock.digest;
   if (!ratifyOnly && tip.lock && plan.digest === tip.lock.digest) {
-    throw new InputError(`nothing to decide: the plan of '${stack}' already equals the approved lock`, "coop plan shows the change; change the spec, propose it, then decide");
+    throw new InputError(
+      `nothing to decide: the plan of '${stack}' already equals the approved lock`,
+      "coop plan shows the change; change the spec, propose it, then decide",
+    );
   }
   const label = { stack, digest: plan.digest };
   const expected: Expectation = { kind: "plan", stack, digest: plan.digest };
@@ -232,24 +280,44 @@ async function decideChange(ctx: Context, gov: SoundGov, now: Date): Promise<num
   } else {
     ({ evidence, decidedAt } = meetingEvidence(ctx, now));
   }
-  const unnamed = unnamedEmergencies(pending, evidence.type === "loomio-poll" ? ratifiedNamesFor(evidence.ratifies, stack) : manualRatifies(ctx));
+  const unnamed = unnamedEmergencies(
+    pending,
+    evidence.type === "loomio-poll" ? ratifiedNamesFor(evidence.ratifies, stack) : manualRatifies(ctx),
+  );
   if (unnamed) return refuseUnnamed(ctx, stack, unnamed, evidence, label);
   const ratified = pending.map((e) => e.id);
   const common = { version: 1 as const, project: gov.project, decidedAt, recordedAt: now.toISOString(), rulesSha256: gov.rulesSha256! };
   if (ratifyOnly) {
-    const summary = pending.length === 1 ? `Ratifies emergency change ${pending[0].id}: ${pending[0].decision.reason}` : `Ratifies emergency changes ${pending.map((e) => `${e.id} (${e.decision.reason})`).join(", ")}`;
+    const summary =
+      pending.length === 1
+        ? `Ratifies emergency change ${pending[0].id}: ${pending[0].decision.reason}`
+        : `Ratifies emergency changes ${pending.map((e) => `${e.id} (${e.decision.reason})`).join(", ")}`;
     // One name stays a plain id, as ratifications have always recorded it.
-    const record: DecisionDraft = { kind: "ratification", id: nextDecisionId(gov, stack, "ratification"), ...common, summary, stack, ratifies: ratified.length === 1 ? ratified[0] : ratified, digest: plan.digest, evidence };
+    const record: DecisionDraft = {
+      kind: "ratification",
+      id: nextDecisionId(gov, stack, "ratification"),
+      ...common,
+      summary,
+      stack,
+      ratifies: ratified.length === 1 ? ratified[0] : ratified,
+      digest: plan.digest,
+      evidence,
+    };
     return finish(ctx, gov, record, undefined, label);
   }
   const changes = changeRecords(plan.changes);
   const refused = majorProblems(changes, evidence);
   if (refused) {
     if (ctx.json) ctx.io.json({ ...label, passed: false, failed: [{ rule: refused.rule, passed: false, detail: refused.detail }] });
-    ctx.io.err(`coop: this decision cannot approve the plan: rule ${refused.rule} failed (${refused.detail}). Nothing was written.\n  hint: ${refused.hint}`);
+    ctx.io.err(
+      `coop: this decision cannot approve the plan: rule ${refused.rule} failed (${refused.detail}). Nothing was written.\n  hint: ${refused.hint}`,
+    );
     return 1;
   }
-  const sentences = describeChanges(plan.changes, runsOf(plan.spec).map((r) => r.split(" ")[0])).flatMap((s) => s.sentences);
+  const sentences = describeChanges(
+    plan.changes,
+    runsOf(plan.spec).map((r) => r.split(" ")[0]),
+  ).flatMap((s) => s.sentences);
   const summary = tip.lock ? sentences.join(" ") || "Technical settings change." : `First approved state of stack ${stack}.`;
   const record: DecisionDraft = {
     kind: "change",
@@ -303,7 +371,10 @@ export function unnamedEmergencies<E extends { id: string }>(pending: readonly E
 
 /** --ratifies ID,…: the emergency changes a meeting ratified, as its minutes say. */
 function manualRatifies(ctx: Context): string[] {
-  return (stringFlag(ctx, "ratifies") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return (stringFlag(ctx, "ratifies") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -311,7 +382,13 @@ function manualRatifies(ctx: Context): string[] {
  * pending emergency would leave the state approved with that change still unratified, and the
  * members would have approved a state without knowing what it holds: refuse, write nothing.
  */
-function refuseUnnamed(ctx: Context, stack: string, unnamed: ReadonlyArray<{ id: string; decision: EmergencyDecision }>, evidence: Evidence, label: Record<string, unknown>): number {
+function refuseUnnamed(
+  ctx: Context,
+  stack: string,
+  unnamed: ReadonlyArray<{ id: string; decision: EmergencyDecision }>,
+  evidence: Evidence,
+  label: Record<string, unknown>,
+): number {
   const list = unnamed.map((e) => `${e.id} (${e.decision.reason}, recorded ${e.decision.recordedAt.slice(0, 10)})`).join(", ");
   const by = evidence.type === "loomio-poll" ? `poll ${evidence.key} does not name` : "the meeting's decision does not name (--ratifies)";
   const detail = `${by} the emergency change${unnamed.length === 1 ? "" : "s"} awaiting ratification on '${stack}': ${list}`;
@@ -320,7 +397,9 @@ function refuseUnnamed(ctx: Context, stack: string, unnamed: ReadonlyArray<{ id:
     evidence.type === "loomio-poll"
       ? `let the members vote on a proposal that names ${unnamed.length === 1 ? "it" : "them"}: coop propose --stack ${stack} --post (it adds the coop-ratifies line), then coop decide --stack ${stack} --poll <new key>`
       : `if the meeting ratified ${unnamed.length === 1 ? "it" : "them"}, record that with --ratifies ${unnamed.map((e) => e.id).join(",")}; otherwise the members vote on it: coop propose --stack ${stack} --post`;
-  ctx.io.err(`coop: ${detail}. A vote ratifies only the emergency changes it names, so this one cannot approve a new state of '${stack}' while they await ratification. Nothing was written.\n  hint: ${hint}`);
+  ctx.io.err(
+    `coop: ${detail}. A vote ratifies only the emergency changes it names, so this one cannot approve a new state of '${stack}' while they await ratification. Nothing was written.\n  hint: ${hint}`,
+  );
   return 1;
 }
 
@@ -331,11 +410,18 @@ type StandingTermsClasses = Extract<Decision, { kind: "standing" }>["terms"]["cl
  * skips a major version, and a Mastodon or Postgres major upgrade must be named by the
  * decision (the proposal's coop-major lines, or --major for a meeting).
  */
-function majorProblems(changes: ReturnType<typeof changeRecords>, evidence: Evidence): { rule: string; detail: string; hint: string } | undefined {
+function majorProblems(
+  changes: ReturnType<typeof changeRecords>,
+  evidence: Evidence,
+): { rule: string; detail: string; hint: string } | undefined {
   const steps = majorSteps(changes);
   const skip = nextcloudSkips(steps)[0];
   if (skip) {
-    return { rule: "nextcloud-major-step", detail: `Nextcloud would move from major version ${skip.from} to ${skip.to}`, hint: "upgrade one major version at a time (docs/runbook/upgrade-nextcloud.md)" };
+    return {
+      rule: "nextcloud-major-step",
+      detail: `Nextcloud would move from major version ${skip.from} to ${skip.to}`,
+      hint: "upgrade one major version at a time (docs/runbook/upgrade-nextcloud.md)",
+    };
   }
   const missing = unnamedMajors(steps, evidence.majors ?? []);
   if (missing.length > 0) {
@@ -343,7 +429,10 @@ function majorProblems(changes: ReturnType<typeof changeRecords>, evidence: Evid
     return {
       rule: "major-named",
       detail: `the decision does not name ${lines.map((l) => `'${l}'`).join(", ")}`,
-      hint: evidence.type === "meeting" ? `record the meeting's approval with ${lines.map((l) => `--major "${l.slice("coop-major: ".length)}"`).join(" ")}` : "propose again with coop propose --post (it adds the coop-major lines) and let the members vote on that poll",
+      hint:
+        evidence.type === "meeting"
+          ? `record the meeting's approval with ${lines.map((l) => `--major "${l.slice("coop-major: ".length)}"`).join(" ")}`
+          : "propose again with coop propose --post (it adds the coop-major lines) and let the members vote on that poll",
     };
   }
   return undefined;

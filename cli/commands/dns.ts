@@ -38,7 +38,9 @@ Exit 0 when printed (check "complete" for placeholders), 2 on bad input.`,
     } else {
       ctx.io.out(report.text.trimEnd());
       if (!report.complete) {
-        ctx.io.err(`coop: ${report.missing.join(", ")} are placeholders; after \`pulumi up\`: pulumi stack output --json --stack ${stack} | npx coop dns --stack ${stack} --outputs -`);
+        ctx.io.err(
+          `coop: ${report.missing.join(", ")} are placeholders; after \`pulumi up\`: pulumi stack output --json --stack ${stack} | npx coop dns --stack ${stack} --outputs -`,
+        );
       }
     }
     return 0;
@@ -54,7 +56,10 @@ function readOutputs(ctx: Context): { outputs?: Record<string, unknown>; source?
   try {
     text = readFileSync(resolve(ctx.root, file), "utf8");
   } catch (e) {
-    throw new InputError(`cannot read --outputs ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, "write it with: pulumi stack output --json --stack <stack> > outputs.json");
+    throw new InputError(
+      `cannot read --outputs ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      "write it with: pulumi stack output --json --stack <stack> > outputs.json",
+    );
   }
   return { outputs: parseStackOutputs(text, file), source: file };
 }
@@ -63,6 +68,9 @@ function readStdin(): string {
   try {
     return readFileSync(0, "utf8");
   } catch (e) {
-    throw new InputError(`cannot read the stack outputs from stdin: ${(e as Error).message}`, "pipe them in: pulumi stack output --json --stack <stack> | npx coop dns --stack <stack> --outputs -");
+    throw new InputError(
+      `cannot read the stack outputs from stdin: ${(e as Error).message}`,
+      "pipe them in: pulumi stack output --json --stack <stack> | npx coop dns --stack <stack> --outputs -",
+    );
   }
 }

@@ -29,13 +29,18 @@ poll that does not.
   async run(ctx) {
     const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
     const reason = stringFlag(ctx, "reason")?.trim();
-    if (!reason) throw new InputError("--reason is required", 'say why it could not wait, e.g. --reason "Mastodon security release, remote code execution"');
+    if (!reason)
+      throw new InputError(
+        "--reason is required",
+        'say why it could not wait, e.g. --reason "Mastodon security release, remote code execution"',
+      );
     const gov = loadGovernance(ctx.root);
     requireSound(gov);
     const now = new Date(nowIso(ctx.env));
     const tip = chainTip(gov, stack);
     const plan = await makePlan(ctx.root, stack);
-    if (tip.lock && plan.digest === tip.lock.digest) throw new InputError(`nothing changes: the plan of '${stack}' equals the approved lock`);
+    if (tip.lock && plan.digest === tip.lock.digest)
+      throw new InputError(`nothing changes: the plan of '${stack}' equals the approved lock`);
     const at = now.toISOString();
     const ratifyBy = new Date(now.getTime() + gov.rules.emergency.ratificationDays * 86_400_000).toISOString();
     const record: DecisionDraft = {
@@ -56,10 +61,13 @@ poll that does not.
       changes: changeRecords(plan.changes),
     };
     const r = recordDecision(ctx.root, gov, record, plan.view, stringFlag(ctx, "key"));
-    if (ctx.json) ctx.io.json({ stack, decision: r.record.id, digest: plan.digest, ratifyBy, files: r.files, signatures: signatureState(r) });
+    if (ctx.json)
+      ctx.io.json({ stack, decision: r.record.id, digest: plan.digest, ratifyBy, files: r.files, signatures: signatureState(r) });
     else {
       for (const line of recordedLines(r, "emergency decision")) ctx.io.out(line);
-      ctx.io.out(`The members must ratify it by ${ratifyBy.slice(0, 10)}: coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>.`);
+      ctx.io.out(
+        `The members must ratify it by ${ratifyBy.slice(0, 10)}: coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>.`,
+      );
     }
     return 0;
   },

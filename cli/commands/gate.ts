@@ -33,19 +33,22 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
       return await gate(ctx, config);
     } catch (e) {
       // Only the pack knows its policies, so a config naming none of them is found at Configure.
-      if (e instanceof PolicyConfigError) throw new InputError(`the policy config ${stringFlag(ctx, "policy-config")}: ${e.message}`, CONFIG_HINT);
+      if (e instanceof PolicyConfigError)
+        throw new InputError(`the policy config ${stringFlag(ctx, "policy-config")}: ${e.message}`, CONFIG_HINT);
       throw e;
     }
   },
 };
 
-const CONFIG_HINT = "give each policy (or `all`) an enforcement level (advisory, mandatory, remediate, disabled) or an object of properties, as `pulumi … --policy-pack-config` accepts";
+const CONFIG_HINT =
+  "give each policy (or `all`) an enforcement level (advisory, mandatory, remediate, disabled) or an object of properties, as `pulumi … --policy-pack-config` accepts";
 
 async function gate(ctx: Context, config: PolicyConfig): Promise<number> {
   if (ctx.values.all) {
     if (ctx.values.stack) throw new InputError("give either --stack or --all, not both");
     const stacks = listStacks(ctx.root);
-    if (stacks.length === 0) throw new InputError("there is no stack spec in stacks/", "copy the example: cp stacks/example.yaml stacks/<your-stack>.yaml");
+    if (stacks.length === 0)
+      throw new InputError("there is no stack spec in stacks/", "copy the example: cp stacks/example.yaml stacks/<your-stack>.yaml");
     // One run for every stack, as the engine's one Configure per run: the record is read once.
     const session = await openGate(ctx.root, config);
     const results: GateResult[] = [];
@@ -80,7 +83,10 @@ function readPolicyConfig(ctx: Context): PolicyConfig {
     // The CLI takes an empty file as no config.
     data = text.trim() === "" ? {} : JSON.parse(text);
   } catch (e) {
-    throw new InputError(`cannot read the policy config ${file}: ${(e as Error).message}`, "pass the JSON file given to `pulumi … --policy-pack-config`");
+    throw new InputError(
+      `cannot read the policy config ${file}: ${(e as Error).message}`,
+      "pass the JSON file given to `pulumi … --policy-pack-config`",
+    );
   }
   // Refuse what the CLI refuses before anything runs, naming the file and the entry.
   try {

@@ -10,15 +10,45 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  plan: { summary: "validate the spec and show the desired state and its change from the approved lock", load: async () => (await import("./plan")).command },
-  gate: { summary: "run the policy pack over the offline plan: is this change approved? (the reviewers' check)", load: async () => (await import("./gate")).command },
-  cost: { summary: "monthly cost of the stack, per resource, from the dated Hetzner price table", load: async () => (await import("./cost")).command },
-  propose: { summary: "write the proposal members vote on (plain words, monthly cost, binding line); --post creates it in Loomio", load: async () => (await import("./propose")).command },
-  decide: { summary: "record a closed Loomio poll (or a meeting's decision) approving the plan: writes the decision and the lock", load: async () => (await import("./decide")).command },
+  plan: {
+    summary: "validate the spec and show the desired state and its change from the approved lock",
+    load: async () => (await import("./plan")).command,
+  },
+  gate: {
+    summary: "run the policy pack over the offline plan: is this change approved? (the reviewers' check)",
+    load: async () => (await import("./gate")).command,
+  },
+  cost: {
+    summary: "monthly cost of the stack, per resource, from the dated Hetzner price table",
+    load: async () => (await import("./cost")).command,
+  },
+  propose: {
+    summary: "write the proposal members vote on (plain words, monthly cost, binding line); --post creates it in Loomio",
+    load: async () => (await import("./propose")).command,
+  },
+  decide: {
+    summary: "record a closed Loomio poll (or a meeting's decision) approving the plan: writes the decision and the lock",
+    load: async () => (await import("./decide")).command,
+  },
   sign: { summary: "sign a decision with your SSH key (ssh-keygen -Y sign)", load: async () => (await import("./sign")).command },
-  verify: { summary: "verify the whole governance record offline: formats, signatures, chains, locks", load: async () => (await import("./verify")).command },
-  approve: { summary: "approve a routine change a standing decision pre-approved (e.g. a patch upgrade)", load: async () => (await import("./approve")).command },
-  emergency: { summary: "record an emergency change applied before a vote (to be ratified by a deadline)", load: async () => (await import("./emergency")).command },
-  init: { summary: "start a fork's own record: name, domain, members and a fresh genesis ledger", load: async () => (await import("./init")).command },
-  dns: { summary: "print the stack's DNS records as a zone file to paste into any DNS provider", load: async () => (await import("./dns")).command },
+  verify: {
+    summary: "verify the whole governance record offline: formats, signatures, chains, locks",
+    load: async () => (await import("./verify")).command,
+  },
+  approve: {
+    summary: "approve a routine change a standing decision pre-approved (e.g. a patch upgrade)",
+    load: async () => (await import("./approve")).command,
+  },
+  emergency: {
+    summary: "record an emergency change applied before a vote (to be ratified by a deadline)",
+    load: async () => (await import("./emergency")).command,
+  },
+  init: {
+    summary: "start a fork's own record: name, domain, members and a fresh genesis ledger",
+    load: async () => (await import("./init")).command,
+  },
+  dns: {
+    summary: "print the stack's DNS records as a zone file to paste into any DNS provider",
+    load: async () => (await import("./dns")).command,
+  },
 };

@@ -33,7 +33,15 @@ lock (governance/approved/<stack>.lock.json).
       });
       return 0;
     }
-    ctx.io.out(renderTree({ stack, digest: plan.digest, registrations: plan.run.resources, governed: plan.view.resources, stackUrn: plan.run.stackUrn }));
+    ctx.io.out(
+      renderTree({
+        stack,
+        digest: plan.digest,
+        registrations: plan.run.resources,
+        governed: plan.view.resources,
+        stackUrn: plan.run.stackUrn,
+      }),
+    );
     ctx.io.out("");
     ctx.io.out(renderChanges(plan.changes, plan.lockFile, plan.lock !== undefined, stack));
     return 0;

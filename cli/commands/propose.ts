@@ -69,9 +69,23 @@ proposal only asks the members to ratify them.
       const plan = await makePlan(ctx.root, stack);
       const cost = costOfPlan(ctx.root, plan, now);
       // Every pending emergency is named: a vote ratifies only what its text named.
-      const pending = tip.lock ? emergencySummaries(chainOf(gov, stack).order, tip.lock.resources, emergenciesAwaitingVote(gov, stack).map((e) => ({ id: e.id, decision: e.decision, ratifyBy: effectiveDeadline(gov.rules, e.decision) })), cost.table) : [];
+      const pending = tip.lock
+        ? emergencySummaries(
+            chainOf(gov, stack).order,
+            tip.lock.resources,
+            emergenciesAwaitingVote(gov, stack).map((e) => ({
+              id: e.id,
+              decision: e.decision,
+              ratifyBy: effectiveDeadline(gov.rules, e.decision),
+            })),
+            cost.table,
+          )
+        : [];
       if (pending.length === 0 && plan.lock && plan.changes.length === 0) {
-        throw new InputError(`nothing to propose: the plan of '${stack}' equals the approved lock`, "change stacks/<stack>.yaml first; coop plan shows the change");
+        throw new InputError(
+          `nothing to propose: the plan of '${stack}' equals the approved lock`,
+          "change stacks/<stack>.yaml first; coop plan shows the change",
+        );
       }
       refuseNextcloudSkip(plan.changes);
       proposal = renderProposal({
@@ -111,12 +125,15 @@ proposal only asks the members to ratify them.
       notify_recipients: true,
     });
     const key = (res.body as { polls?: Array<{ key?: unknown }> })?.polls?.[0]?.key;
-    if (typeof key !== "string" || !key) throw new InputError("Loomio accepted the proposal but its answer names no poll key", "look for the new poll in the Loomio group");
+    if (typeof key !== "string" || !key)
+      throw new InputError("Loomio accepted the proposal but its answer names no poll key", "look for the new poll in the Loomio group");
     const url = client.pollUrl(key);
     if (ctx.json) ctx.io.json({ ...doc, title: proposal.title, markdown: proposal.markdown, poll: { key, url, closingAt } });
     else {
       ctx.io.out(url);
-      ctx.io.err(`coop: proposal posted; voting closes ${closingAt}. When it has closed: coop decide${doc.stack ? ` --stack ${doc.stack}` : " --standing …"} --poll ${key}`);
+      ctx.io.err(
+        `coop: proposal posted; voting closes ${closingAt}. When it has closed: coop decide${doc.stack ? ` --stack ${doc.stack}` : " --standing …"} --poll ${key}`,
+      );
     }
     return 0;
   },
@@ -128,7 +145,10 @@ proposal only asks the members to ratify them.
  */
 export function proposalGroup(rulesGroup: number | null, envGroup: number | undefined): number {
   if (rulesGroup === null) {
-    throw new InputError("governance/rules.yaml sets no electorate.loomioGroupId, so no poll could approve this proposal", "set electorate.loomioGroupId in governance/rules.yaml to the co-op's Loomio group (a change to the bylaws), then run coop propose --post again");
+    throw new InputError(
+      "governance/rules.yaml sets no electorate.loomioGroupId, so no poll could approve this proposal",
+      "set electorate.loomioGroupId in governance/rules.yaml to the co-op's Loomio group (a change to the bylaws), then run coop propose --post again",
+    );
   }
   if (envGroup !== undefined && envGroup !== rulesGroup) {
     throw new InputError(
@@ -141,7 +161,8 @@ export function proposalGroup(rulesGroup: number | null, envGroup: number | unde
 
 function parseClosingDays(v: string | undefined): number {
   if (v === undefined) return 7;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 90) throw new InputError(`--closing-days must be a whole number of days between 1 and 90, got '${v}'`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 90)
+    throw new InputError(`--closing-days must be a whole number of days between 1 and 90, got '${v}'`);
   return Number(v);
 }
 
@@ -168,20 +189,33 @@ export function standingTermsFromFlags(ctx: Context): { terms: StandingTerms; de
   const raw = stringFlag(ctx, "classes");
   if (!raw) throw new InputError("--standing needs --classes", `e.g. --classes ${CHANGE_CLASSES[0]}`);
   const allowed = Object.keys(gov.rules.standing.classes);
-  const classes = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  const classes = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const c of classes) {
     if (!allowed.includes(c)) {
       const guess = closest(c, allowed);
-      throw new InputError(`the rules allow no standing decision for change class '${c}'`, allowed.length ? `${guess ? `did you mean '${guess}'? ` : ""}classes in governance/rules.yaml: ${allowed.join(", ")}` : "add it under standing.classes in governance/rules.yaml first (a change to the bylaws)");
+      throw new InputError(
+        `the rules allow no standing decision for change class '${c}'`,
+        allowed.length
+          ? `${guess ? `did you mean '${guess}'? ` : ""}classes in governance/rules.yaml: ${allowed.join(", ")}`
+          : "add it under standing.classes in governance/rules.yaml first (a change to the bylaws)",
+      );
     }
   }
-  const stacks = (stringFlag(ctx, "stacks") ?? "*").split(",").map((s) => s.trim()).filter(Boolean);
+  const stacks = (stringFlag(ctx, "stacks") ?? "*")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const known = listStacks(ctx.root);
-  for (const s of stacks) if (s !== "*" && !known.includes(s)) throw new InputError(`there is no stack '${s}'`, `stacks here: ${known.join(", ")}`);
+  for (const s of stacks)
+    if (s !== "*" && !known.includes(s)) throw new InputError(`there is no stack '${s}'`, `stacks here: ${known.join(", ")}`);
   const untilText = stringFlag(ctx, "until");
   let until: string | null = null;
   if (untilText) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(untilText) || Number.isNaN(Date.parse(`${untilText}T00:00:00Z`))) throw new InputError(`--until must be a date such as 2027-01-31, got '${untilText}'`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(untilText) || Number.isNaN(Date.parse(`${untilText}T00:00:00Z`)))
+      throw new InputError(`--until must be a date such as 2027-01-31, got '${untilText}'`);
     until = `${untilText}T00:00:00.000Z`;
   }
   const descriptions: Record<string, string> = {};

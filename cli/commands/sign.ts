@@ -29,7 +29,8 @@ Signing twice with the same key changes nothing.
   positionals: true,
   async run(ctx) {
     const arg = ctx.positionals[0];
-    if (!arg || ctx.positionals.length > 1) throw new InputError("coop sign takes one decision id", "e.g. coop sign example-0002-change --key ~/.ssh/id_ed25519");
+    if (!arg || ctx.positionals.length > 1)
+      throw new InputError("coop sign takes one decision id", "e.g. coop sign example-0002-change --key ~/.ssh/id_ed25519");
     const keyPath = stringFlag(ctx, "key");
     if (!keyPath) throw new InputError("--key is required", "pass your private key, e.g. --key ~/.ssh/id_ed25519");
     const id = arg.replace(/^.*\//, "").replace(/\.yaml$/, "");
@@ -38,7 +39,11 @@ Signing twice with the same key changes nothing.
     const loaded = gov.byId.get(id);
     if (!loaded) {
       const broken = gov.problems.filter((p) => p.file.endsWith(`/${id}.yaml`));
-      if (broken.length) throw new InputError(`the decision ${id} cannot be read:\n${broken.map((p) => `  ${formatProblem(p)}`).join("\n")}`, "restore it from git");
+      if (broken.length)
+        throw new InputError(
+          `the decision ${id} cannot be read:\n${broken.map((p) => `  ${formatProblem(p)}`).join("\n")}`,
+          "restore it from git",
+        );
       const guess = closest(id, [...gov.byId.keys()]);
       throw new InputError(`there is no decision '${id}'`, guess ? `did you mean ${guess}?` : "coop verify lists the decisions");
     }
@@ -55,7 +60,15 @@ Signing twice with the same key changes nothing.
     const parsed = DecisionSchema.safeParse(raw);
     if (!parsed.success) throw new Error(`coop built an invalid record while signing: ${parsed.error.issues[0]?.message}`);
     writeFileAtomic(join(ctx.root, loaded.file), renderDecision(raw));
-    return report(ctx, { ...loaded, raw, decision: parsed.data }, signer.member.name, signer.key.fingerprint, requirements, (raw.signatures as unknown[]).length, false);
+    return report(
+      ctx,
+      { ...loaded, raw, decision: parsed.data },
+      signer.member.name,
+      signer.key.fingerprint,
+      requirements,
+      (raw.signatures as unknown[]).length,
+      false,
+    );
   },
 };
 
@@ -63,14 +76,25 @@ Signing twice with the same key changes nothing.
  * What a new signature must satisfy: the record's own requirement and, for a decision an
  * approved state rests on, today's rules too (verify and the gate check both).
  */
-function requirementsToSign(gov: ReturnType<typeof loadGovernance> & { rules: NonNullable<ReturnType<typeof loadGovernance>["rules"]> }, d: LoadedDecision): SignatureRequirement[] {
+function requirementsToSign(
+  gov: ReturnType<typeof loadGovernance> & { rules: NonNullable<ReturnType<typeof loadGovernance>["rules"]> },
+  d: LoadedDecision,
+): SignatureRequirement[] {
   const own = d.decision.requires;
   const current = requirementFor(gov.rules, d.decision);
   if (!current || sameRequirement(current, own) || !reliedOn(gov).has(d.id)) return [own];
   return [own, current];
 }
 
-function report(ctx: Parameters<typeof command.run>[0], d: LoadedDecision, member: string, fingerprint: string, reqs: SignatureRequirement[], count: number, already: boolean): number {
+function report(
+  ctx: Parameters<typeof command.run>[0],
+  d: LoadedDecision,
+  member: string,
+  fingerprint: string,
+  reqs: SignatureRequirement[],
+  count: number,
+  already: boolean,
+): number {
   const gov = loadGovernance(ctx.root);
   const fresh = gov.byId.get(d.id) ?? d;
   const checks = reqs.map((r) => checkSignatures(gov, fresh, r, "the rules"));
@@ -79,7 +103,14 @@ function report(ctx: Parameters<typeof command.run>[0], d: LoadedDecision, membe
   const check = { satisfied: checks.every((c) => c.satisfied) };
   const valid = Math.min(...checks.map((c) => c.signers.length));
   if (ctx.json) {
-    ctx.io.json({ decision: d.id, member, fingerprint, alreadySigned: already, signatures: { valid, total: count, required: req.count, roles: req.roles }, complete: check.satisfied });
+    ctx.io.json({
+      decision: d.id,
+      member,
+      fingerprint,
+      alreadySigned: already,
+      signatures: { valid, total: count, required: req.count, roles: req.roles },
+      complete: check.satisfied,
+    });
     return 0;
   }
   ctx.io.out(already ? `${d.id} is already signed by ${member} (${fingerprint}).` : `Signed ${d.id} as ${member} (${fingerprint}).`);

@@ -28,7 +28,14 @@ Exit 1 names each failure (file, decision, reason) and how to fix it.
     const errors = errorsOf(findings);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (ctx.json) {
-      ctx.io.json({ passed: errors.length === 0, decisions: ledger.decisions, locks: ledger.locks, members: ledger.members, findings, ms: Math.round(ms) });
+      ctx.io.json({
+        passed: errors.length === 0,
+        decisions: ledger.decisions,
+        locks: ledger.locks,
+        members: ledger.members,
+        findings,
+        ms: Math.round(ms),
+      });
       return errors.length ? 1 : 0;
     }
     for (const f of findings) (f.level === "error" ? ctx.io.err : ctx.io.out)(formatFinding(f));

@@ -20,7 +20,9 @@ import { checkedInputs } from "./provider-check";
 
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
 /** The Struct class of the google-protobuf copy the SDK's messages are built with. */
-const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] })) as typeof StructPb;
+const structPb = require(
+  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] }),
+) as typeof StructPb;
 
 type StructJs = Parameters<typeof StructPb.Struct.fromJavaScript>[0];
 
@@ -52,8 +54,22 @@ export interface EnginePreview {
 /** The engine's view of an offline run: its resources plus the ones the engine itself registers. */
 export function enginePreview(run: OfflineRun): EnginePreview {
   const resources: EngineResource[] = [];
-  const base = (r: Omit<EngineResource, "dependencies" | "propertyDependencies"> & Partial<EngineResource>): EngineResource => ({ dependencies: [], propertyDependencies: {}, ...r });
-  resources.push(base({ urn: run.stackUrn, type: ROOT_STACK_TYPE, name: `${run.project}-${run.stack}`, custom: false, parent: "", checked: {}, options: emptyOptions() }));
+  const base = (r: Omit<EngineResource, "dependencies" | "propertyDependencies"> & Partial<EngineResource>): EngineResource => ({
+    dependencies: [],
+    propertyDependencies: {},
+    ...r,
+  });
+  resources.push(
+    base({
+      urn: run.stackUrn,
+      type: ROOT_STACK_TYPE,
+      name: `${run.project}-${run.stack}`,
+      custom: false,
+      parent: "",
+      checked: {},
+      options: emptyOptions(),
+    }),
+  );
 
   const defaultProviders = new Set<string>();
   for (const r of run.resources) {
@@ -64,7 +80,17 @@ export function enginePreview(run: OfflineRun): EnginePreview {
       const pkg = packageOf(r.type);
       const name = providerUrn.split("::").pop()!;
       const version = name.replace(/^default_/, "").replace(/_/g, ".");
-      resources.push(base({ urn: providerUrn, type: `pulumi:providers:${pkg}`, name, custom: true, parent: "", checked: defaultProviderInputs(pkg, version), options: emptyOptions() }));
+      resources.push(
+        base({
+          urn: providerUrn,
+          type: `pulumi:providers:${pkg}`,
+          name,
+          custom: true,
+          parent: "",
+          checked: defaultProviderInputs(pkg, version),
+          options: emptyOptions(),
+        }),
+      );
     }
     resources.push({
       urn: r.urn,
@@ -89,7 +115,8 @@ export function enginePreview(run: OfflineRun): EnginePreview {
  */
 export function liftSecrets(inputs: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(inputs)) out[k] = k.startsWith("__") || isSecretValue(v) || !holdsSecret(v) ? v : { [SIG_KEY]: SECRET_SIG, value: withoutSecrets(v) };
+  for (const [k, v] of Object.entries(inputs))
+    out[k] = k.startsWith("__") || isSecretValue(v) || !holdsSecret(v) ? v : { [SIG_KEY]: SECRET_SIG, value: withoutSecrets(v) };
   return out;
 }
 
@@ -118,7 +145,15 @@ function defaultProviderInputs(pkg: string, version: string): Record<string, unk
 }
 
 function emptyOptions(): RegisteredResource["options"] {
-  return { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [], dependencies: [], propertyDependencies: {}, retainOnDelete: false };
+  return {
+    protect: false,
+    ignoreChanges: [],
+    additionalSecretOutputs: [],
+    aliases: [],
+    dependencies: [],
+    propertyDependencies: {},
+    retainOnDelete: false,
+  };
 }
 
 function withoutTopLevelInternalKeys(props: Record<string, unknown>): Record<string, unknown> {
@@ -150,7 +185,8 @@ function optionsMessage(r: EngineResource): AnalyzerPb.AnalyzerResourceOptions {
 /** "1h30m", "90s" → seconds (the SDK sends Go-style durations). */
 function parseDuration(d: string): number {
   let total = 0;
-  for (const [, n, unit] of d.matchAll(/([\d.]+)(h|m|s|ms)/g)) total += Number(n) * ({ h: 3600, m: 60, s: 1, ms: 0.001 } as Record<string, number>)[unit];
+  for (const [, n, unit] of d.matchAll(/([\d.]+)(h|m|s|ms)/g))
+    total += Number(n) * ({ h: 3600, m: 60, s: 1, ms: 0.001 } as Record<string, number>)[unit];
   return total;
 }
 

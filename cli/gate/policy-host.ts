@@ -19,8 +19,12 @@ import { servedHandlers } from "../../policies/engine-tap";
 import { findRepoRoot } from "../../kernel/repo";
 
 const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as typeof AnalyzerGrpc;
-const grpc = require(require.resolve("@grpc/grpc-js", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_grpc_pb"))] })) as typeof GrpcModule;
-const emptyPb = require(require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] })) as { Empty: new () => unknown };
+const grpc = require(
+  require.resolve("@grpc/grpc-js", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_grpc_pb"))] }),
+) as typeof GrpcModule;
+const emptyPb = require(
+  require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] }),
+) as { Empty: new () => unknown };
 
 export type Transport = "wire" | "grpc";
 
@@ -56,7 +60,12 @@ function wireCalls(): AnalyzerCalls {
     <Res>(name: string, method: Method) =>
     (req: unknown) =>
       new Promise<Res>((resolve, reject) => {
-        const m = method as unknown as { requestSerialize(r: unknown): Buffer; requestDeserialize(b: Buffer): unknown; responseSerialize(r: unknown): Buffer; responseDeserialize(b: Buffer): unknown };
+        const m = method as unknown as {
+          requestSerialize(r: unknown): Buffer;
+          requestDeserialize(b: Buffer): unknown;
+          responseSerialize(r: unknown): Buffer;
+          responseDeserialize(b: Buffer): unknown;
+        };
         const request = m.requestDeserialize(m.requestSerialize(req));
         handlers[name]({ request }, (err: unknown, res: unknown) => {
           if (err) reject(err);

@@ -10,7 +10,15 @@ type Defaults = Readonly<Record<string, string | number | boolean>>;
 
 /** Top-level schema defaults per resource type (from the providers' documented defaults). */
 const TOP_LEVEL: Readonly<Record<string, Defaults>> = {
-  "hcloud:index/server:Server": { allowDeprecatedImages: false, backups: false, keepDisk: false, shutdownBeforeDeletion: false, deleteProtection: false, rebuildProtection: false, ignoreRemoteFirewallIds: false },
+  "hcloud:index/server:Server": {
+    allowDeprecatedImages: false,
+    backups: false,
+    keepDisk: false,
+    shutdownBeforeDeletion: false,
+    deleteProtection: false,
+    rebuildProtection: false,
+    ignoreRemoteFirewallIds: false,
+  },
   "hcloud:index/volume:Volume": { automount: false, deleteProtection: false },
   "hcloud:index/primaryIp:PrimaryIp": { deleteProtection: false },
   "hcloud:index/storageBox:StorageBox": { deleteProtection: false },
@@ -33,7 +41,16 @@ const TOP_LEVEL: Readonly<Record<string, Defaults>> = {
   },
   "docker:index/network:Network": { attachable: false, checkDuplicate: false, internal: false, ipv6: false },
   "docker:index/remoteImage:RemoteImage": { keepLocally: false },
-  "random:index/randomPassword:RandomPassword": { lower: true, upper: true, numeric: true, special: true, minLower: 0, minUpper: 0, minNumeric: 0, minSpecial: 0 },
+  "random:index/randomPassword:RandomPassword": {
+    lower: true,
+    upper: true,
+    numeric: true,
+    special: true,
+    minLower: 0,
+    minUpper: 0,
+    minNumeric: 0,
+    minSpecial: 0,
+  },
   "random:index/randomBytes:RandomBytes": {},
   "tls:index/privateKey:PrivateKey": { ecdsaCurve: "P224", rsaBits: 2048 },
 };

@@ -13,7 +13,9 @@ import { enginePreview, resourceRequests, stackRequest, type EnginePreview } fro
 import { policyPack, type Transport } from "./policy-host";
 
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
-const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] })) as typeof StructPb;
+const structPb = require(
+  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] }),
+) as typeof StructPb;
 
 export type Level = "advisory" | "mandatory" | "remediate" | "disabled";
 
@@ -67,7 +69,7 @@ function isLevel(v: unknown): v is Level {
 export function parsePolicyConfig(data: unknown): Map<string, PolicyConfigEntry> {
   const entries = new Map<string, PolicyConfigEntry>();
   if (data === null || data === undefined) return entries;
-  if (typeof data !== "object" || Array.isArray(data)) throw new PolicyConfigError("expected a JSON object of policy names (or \"all\")");
+  if (typeof data !== "object" || Array.isArray(data)) throw new PolicyConfigError('expected a JSON object of policy names (or "all")');
   const valid = [...LEVEL_NAMES].join(", ");
   for (const [name, value] of Object.entries(data as Record<string, unknown>)) {
     if (typeof value === "string") {
@@ -76,12 +78,16 @@ export function parsePolicyConfig(data: unknown): Map<string, PolicyConfigEntry>
       continue;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw new PolicyConfigError(`entry "${name}": ${JSON.stringify(value)} is not a valid value; give an enforcement level (${valid}) or an object of properties`);
+      throw new PolicyConfigError(
+        `entry "${name}": ${JSON.stringify(value)} is not a valid value; give an enforcement level (${valid}) or an object of properties`,
+      );
     }
     const { enforcementLevel, ...properties } = value as Record<string, unknown>;
     // The CLI checks the key's presence, so `"enforcementLevel": null` is refused too.
     if ("enforcementLevel" in value && !isLevel(enforcementLevel)) {
-      throw new PolicyConfigError(`entry "${name}": enforcementLevel ${JSON.stringify(enforcementLevel)} is not an enforcement level (${valid})`);
+      throw new PolicyConfigError(
+        `entry "${name}": enforcementLevel ${JSON.stringify(enforcementLevel)} is not an enforcement level (${valid})`,
+      );
     }
     const hasProps = Object.keys(properties).length > 0;
     if (enforcementLevel === undefined && !hasProps) continue;
@@ -119,7 +125,10 @@ export function reconcilePolicyConfig(
   }
   const out = new Map<string, { level: Level; properties: Record<string, unknown> }>();
   for (const [name, r] of result) {
-    if (!r.level) throw new PolicyConfigError(`entry "${name}" names no policy of the pack and sets no enforcement level; pulumi refuses such a config`);
+    if (!r.level)
+      throw new PolicyConfigError(
+        `entry "${name}" names no policy of the pack and sets no enforcement level; pulumi refuses such a config`,
+      );
     out.set(name, { level: r.level, properties: r.properties });
   }
   return out;
@@ -146,7 +155,13 @@ export interface AnalyzeOptions {
 }
 
 /** Sends one preview's requests to the pack exactly as the engine would, and collects the verdict. */
-export async function analyzePreview(root: string, stack: string, preview: EnginePreview, userConfig: PolicyConfig, opts: AnalyzeOptions): Promise<GateResult> {
+export async function analyzePreview(
+  root: string,
+  stack: string,
+  preview: EnginePreview,
+  userConfig: PolicyConfig,
+  opts: AnalyzeOptions,
+): Promise<GateResult> {
   return (await openGate(root, userConfig, opts)).analyze(stack, preview);
 }
 
@@ -161,7 +176,11 @@ export interface GateSession {
  * Configures the pack once, as the engine does at the start of a run, for any number of stacks:
  * a hosting co-op's CI gates all of its member co-ops' stacks in one run.
  */
-export async function openGate(root: string, userConfig: PolicyConfig = {}, opts: AnalyzeOptions = { offlinePlan: true }): Promise<GateSession> {
+export async function openGate(
+  root: string,
+  userConfig: PolicyConfig = {},
+  opts: AnalyzeOptions = { offlinePlan: true },
+): Promise<GateSession> {
   setRepoRoot(root);
   const pack = await policyPack(opts.transport ?? (process.env.COOP_GATE_TRANSPORT === "grpc" ? "grpc" : "wire"));
   await pack.configure(configureRequest(await pack.getAnalyzerInfo(), userConfig, opts.offlinePlan));
@@ -185,7 +204,9 @@ export async function openGate(root: string, userConfig: PolicyConfig = {}, opts
     violations.push(...diagnostics(await pack.analyzeStack(stackRequest(preview))));
     forgetResources(preview.resources.map((r) => r.urn));
     forgetStack(stack);
-    violations.sort((a, b) => levelRank(a.level) - levelRank(b.level) || a.policy.localeCompare(b.policy) || (a.urn ?? "").localeCompare(b.urn ?? ""));
+    violations.sort(
+      (a, b) => levelRank(a.level) - levelRank(b.level) || a.policy.localeCompare(b.policy) || (a.urn ?? "").localeCompare(b.urn ?? ""),
+    );
     return { stack, passed: !violations.some((v) => v.level === "mandatory"), violations, analyzed: requests.length, perResourceMs };
   };
   return { gate: (run) => analyze(run.stack, enginePreview(run)), analyze };
@@ -209,7 +230,11 @@ function diagnostics(res: AnalyzerPb.AnalyzeResponse): Violation[] {
  * properties, plus whatever else the config names. The gate adds `offlinePlan: true` for the
  * lock policy: this run is the offline program, where a computed value is always unknown.
  */
-function configureRequest(info: AnalyzerPb.AnalyzerInfo, userConfig: PolicyConfig, offlinePlan: boolean): AnalyzerPb.ConfigureAnalyzerRequest {
+function configureRequest(
+  info: AnalyzerPb.AnalyzerInfo,
+  userConfig: PolicyConfig,
+  offlinePlan: boolean,
+): AnalyzerPb.ConfigureAnalyzerRequest {
   const policies = info.getPoliciesList().map((p) => {
     const defaults: Record<string, unknown> = {};
     const schema = p.getConfigschema()?.getProperties()?.toJavaScript() as Record<string, { default?: unknown }> | undefined;
@@ -218,7 +243,10 @@ function configureRequest(info: AnalyzerPb.AnalyzerInfo, userConfig: PolicyConfi
   });
   const initial = new Map<string, PolicyConfigEntry>();
   info.getInitialconfigMap().forEach((c, name) => {
-    initial.set(name, { level: LEVELS[c.getEnforcementlevel()], properties: (c.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown> });
+    initial.set(name, {
+      level: LEVELS[c.getEnforcementlevel()],
+      properties: (c.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    });
   });
   const reconciled = reconcilePolicyConfig(policies, [initial, parsePolicyConfig(userConfig)]);
   const req = new analyzerPb.ConfigureAnalyzerRequest();

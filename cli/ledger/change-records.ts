@@ -6,6 +6,14 @@ export function changeRecords(changes: readonly Change[]): ChangeRecord[] {
   return changes.map((c) => ({
     urn: c.urn,
     op: c.op,
-    ...(c.op === "update" ? { paths: (c.details ?? []).map((d) => ({ path: d.path, ...(d.old !== undefined ? { old: d.old } : {}), ...(d.new !== undefined ? { new: d.new } : {}) })) } : {}),
+    ...(c.op === "update"
+      ? {
+          paths: (c.details ?? []).map((d) => ({
+            path: d.path,
+            ...(d.old !== undefined ? { old: d.old } : {}),
+            ...(d.new !== undefined ? { new: d.new } : {}),
+          })),
+        }
+      : {}),
   }));
 }

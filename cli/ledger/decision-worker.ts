@@ -35,5 +35,7 @@ export function readAndCheckDecisions(root: string, names: readonly string[]): C
 
 if (parentPort && require.main === module) {
   const port = parentPort;
-  port.on("message", (m: DecisionBatch) => port.postMessage({ batch: m.batch, files: readAndCheckDecisions(m.root, m.names) } satisfies DecisionBatchResult));
+  port.on("message", (m: DecisionBatch) =>
+    port.postMessage({ batch: m.batch, files: readAndCheckDecisions(m.root, m.names) } satisfies DecisionBatchResult),
+  );
 }

@@ -54,14 +54,21 @@ export function undoChanges(after: readonly GovernedResource[], changes: readonl
 
 /** Whether a deleted resource could have cost money (its price is then unknown). */
 function deletesBillable(changes: readonly ChangeRecord[]): boolean {
-  return changes.some((c) => c.op === "delete" && /[:$]hcloud:index\/(server|volume|primaryIp|storageBox|floatingIp|loadBalancer):/.test(c.urn));
+  return changes.some(
+    (c) => c.op === "delete" && /[:$]hcloud:index\/(server|volume|primaryIp|storageBox|floatingIp|loadBalancer):/.test(c.urn),
+  );
 }
 
 /**
  * One summary per emergency in `pending`, in chain order. `order` is the stack's chain, its last
  * decision the one whose state `lockResources` is.
  */
-export function emergencySummaries(order: readonly LoadedDecision[], lockResources: readonly GovernedResource[], pending: ReadonlyArray<{ id: string; decision: EmergencyDecision; ratifyBy: string }>, table: PriceTable): EmergencySummary[] {
+export function emergencySummaries(
+  order: readonly LoadedDecision[],
+  lockResources: readonly GovernedResource[],
+  pending: ReadonlyArray<{ id: string; decision: EmergencyDecision; ratifyBy: string }>,
+  table: PriceTable,
+): EmergencySummary[] {
   const wanted = new Map(pending.map((p) => [p.id, p]));
   const out: EmergencySummary[] = [];
   let state: readonly GovernedResource[] = lockResources;
@@ -71,8 +78,17 @@ export function emergencySummaries(order: readonly LoadedDecision[], lockResourc
     const before = undoChanges(state, changes);
     const p = wanted.get(order[i].id);
     if (p) {
-      const cost = deletesBillable(changes) ? null : { before: estimateMonthlyCost(before, table).total, after: estimateMonthlyCost(state, table).total };
-      out.push({ id: p.id, reason: p.decision.reason, recordedAt: p.decision.recordedAt, ratifyBy: p.ratifyBy, changes: changes.map(asChange), cost });
+      const cost = deletesBillable(changes)
+        ? null
+        : { before: estimateMonthlyCost(before, table).total, after: estimateMonthlyCost(state, table).total };
+      out.push({
+        id: p.id,
+        reason: p.decision.reason,
+        recordedAt: p.decision.recordedAt,
+        ratifyBy: p.ratifyBy,
+        changes: changes.map(asChange),
+        cost,
+      });
     }
     state = before;
   }

@@ -72,8 +72,10 @@ export async function planGenesis(input: GenesisInput): Promise<GenesisEntry[]> 
 
 /** [absolute path, text] for each genesis decision and lock. */
 export function genesisFiles(root: string, entries: readonly GenesisEntry[]): Array<[string, string]> {
-  return entries.flatMap((e): Array<[string, string]> => [
-    [join(root, decisionFile(e.decision.id)), renderLedgerYamlChecked(decisionToJson(e.decision), DECISION_HEADER)],
-    [lockPath(root, e.stack), renderLock(e.lock)],
-  ]);
+  return entries.flatMap(
+    (e): Array<[string, string]> => [
+      [join(root, decisionFile(e.decision.id)), renderLedgerYamlChecked(decisionToJson(e.decision), DECISION_HEADER)],
+      [lockPath(root, e.stack), renderLock(e.lock)],
+    ],
+  );
 }

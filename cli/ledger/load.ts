@@ -119,5 +119,10 @@ export interface LedgerVerification {
 /** `coop verify`'s work: the ledger loaded on every core, then checked. */
 export async function verifyLedgerFast(root: string, now: Date, env: NodeJS.ProcessEnv = process.env): Promise<LedgerVerification> {
   const gov = await loadGovernanceFast(root, env);
-  return { findings: verifyLedger(gov, now), decisions: gov.decisions.length, locks: [...gov.locks.keys()], members: gov.members?.members.length ?? 0 };
+  return {
+    findings: verifyLedger(gov, now),
+    decisions: gov.decisions.length,
+    locks: [...gov.locks.keys()],
+    members: gov.members?.members.length ?? 0,
+  };
 }

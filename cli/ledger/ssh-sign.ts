@@ -13,12 +13,19 @@ import { type KeyParseError, parsePublicKeyLine, type SshPublicKey } from "../..
 function ssh(args: string[], input: string | undefined, what: string): string {
   const r = spawnSync("ssh-keygen", args, { input, encoding: "utf8", timeout: 120_000 });
   if (r.error) {
-    if ((r.error as NodeJS.ErrnoException).code === "ENOENT") throw new InputError("ssh-keygen is not installed", "install OpenSSH (Debian/Ubuntu: apt-get install openssh-client)");
+    if ((r.error as NodeJS.ErrnoException).code === "ENOENT")
+      throw new InputError("ssh-keygen is not installed", "install OpenSSH (Debian/Ubuntu: apt-get install openssh-client)");
     throw new InputError(`ssh-keygen could not ${what}: ${r.error.message}`);
   }
   if (r.status !== 0) {
-    const detail = (r.stderr || "").split("\n").filter((l) => l && !l.startsWith("Signing data on standard input")).join("; ");
-    throw new InputError(`ssh-keygen could not ${what}${detail ? `: ${detail}` : ""}`, "check the key path; a key with a passphrase needs a terminal or ssh-agent (pass the .pub file when the key is in the agent)");
+    const detail = (r.stderr || "")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("Signing data on standard input"))
+      .join("; ");
+    throw new InputError(
+      `ssh-keygen could not ${what}${detail ? `: ${detail}` : ""}`,
+      "check the key path; a key with a passphrase needs a terminal or ssh-agent (pass the .pub file when the key is in the agent)",
+    );
   }
   return r.stdout;
 }
@@ -50,6 +57,10 @@ export function signWithSshKeygen(keyPath: string, payload: string, expected: Ss
   const signature = ssh(["-Y", "sign", "-f", resolve(keyPath), "-n", DECISION_NAMESPACE], payload, `sign with ${keyPath}`);
   const check = verifySshsig(signature, payload, DECISION_NAMESPACE);
   if (!check.ok) throw new InputError(`ssh-keygen produced a signature that does not verify: ${check.reason}`);
-  if (check.key.id !== expected.id) throw new InputError(`ssh-keygen signed with ${check.key.fingerprint}, not ${expected.fingerprint} (the agent may hold another key)`, "pass the private key file itself");
+  if (check.key.id !== expected.id)
+    throw new InputError(
+      `ssh-keygen signed with ${check.key.fingerprint}, not ${expected.fingerprint} (the agent may hold another key)`,
+      "pass the private key file itself",
+    );
   return signature;
 }

@@ -106,7 +106,9 @@ export class LoomioClient {
         }
         throw new LoomioError(
           `could not reach Loomio (${shown}): ${reason.text}`,
-          method === "POST" && !reason.refused ? "the poll may or may not have been created: check the group in Loomio before trying again" : "check LOOMIO_URL and the network, then try again",
+          method === "POST" && !reason.refused
+            ? "the poll may or may not have been created: check the group in Loomio before trying again"
+            : "check LOOMIO_URL and the network, then try again",
         );
       }
       const status = res.status;
@@ -119,19 +121,45 @@ export class LoomioClient {
         }
         throw new LoomioError(
           `Loomio answered HTTP ${status} to ${shown}${attempt > 0 ? ` after ${attempt + 1} attempts` : ""}${this.snippet(bytes)}`,
-          status === 429 ? "Loomio is limiting requests; wait a few minutes and try again" : method === "POST" ? "Loomio had an internal error; check the group in Loomio (the poll may exist) before trying again" : "Loomio had an internal error; try again later",
+          status === 429
+            ? "Loomio is limiting requests; wait a few minutes and try again"
+            : method === "POST"
+              ? "Loomio had an internal error; check the group in Loomio (the poll may exist) before trying again"
+              : "Loomio had an internal error; try again later",
         );
       }
-      if (status === 401) throw new LoomioError(`Loomio rejected the API key (HTTP 401 for ${shown})`, "check LOOMIO_API_KEY: it must be the key of a bot that belongs to the co-op's group");
-      if (status === 403) throw new LoomioError(`Loomio refused access (HTTP 403 for ${shown})`, "the API key is wrong, or its bot may not see or create polls in this group: check LOOMIO_API_KEY and the bot's group membership");
-      if (status === 404) throw new LoomioError(`Loomio has no ${what} (HTTP 404 for ${shown})`, method === "GET" ? "check the poll's key or address, and that LOOMIO_URL is the right instance" : "check LOOMIO_URL: it must be the address of a Loomio instance with the b2 API");
-      if (status === 422) throw new LoomioError(`Loomio refused ${what} (HTTP 422)${this.validationErrors(bytes)}`, "check LOOMIO_GROUP_ID and the proposal text");
-      if (status < 200 || status >= 300) throw new LoomioError(`Loomio answered HTTP ${status} to ${shown}${this.snippet(bytes)}`, "check LOOMIO_URL");
+      if (status === 401)
+        throw new LoomioError(
+          `Loomio rejected the API key (HTTP 401 for ${shown})`,
+          "check LOOMIO_API_KEY: it must be the key of a bot that belongs to the co-op's group",
+        );
+      if (status === 403)
+        throw new LoomioError(
+          `Loomio refused access (HTTP 403 for ${shown})`,
+          "the API key is wrong, or its bot may not see or create polls in this group: check LOOMIO_API_KEY and the bot's group membership",
+        );
+      if (status === 404)
+        throw new LoomioError(
+          `Loomio has no ${what} (HTTP 404 for ${shown})`,
+          method === "GET"
+            ? "check the poll's key or address, and that LOOMIO_URL is the right instance"
+            : "check LOOMIO_URL: it must be the address of a Loomio instance with the b2 API",
+        );
+      if (status === 422)
+        throw new LoomioError(
+          `Loomio refused ${what} (HTTP 422)${this.validationErrors(bytes)}`,
+          "check LOOMIO_GROUP_ID and the proposal text",
+        );
+      if (status < 200 || status >= 300)
+        throw new LoomioError(`Loomio answered HTTP ${status} to ${shown}${this.snippet(bytes)}`, "check LOOMIO_URL");
       let parsed: unknown;
       try {
         parsed = JSON.parse(bytes.toString("utf8"));
       } catch {
-        throw new LoomioError(`Loomio's answer to ${shown} is not JSON${this.snippet(bytes)}`, "check LOOMIO_URL: it must be the Loomio instance itself, not a login page or proxy");
+        throw new LoomioError(
+          `Loomio's answer to ${shown} is not JSON${this.snippet(bytes)}`,
+          "check LOOMIO_URL: it must be the Loomio instance itself, not a login page or proxy",
+        );
       }
       return { status, body: parsed, sha256: createHash("sha256").update(bytes).digest("hex") };
     }
@@ -145,7 +173,8 @@ export class LoomioClient {
     if (header) {
       const seconds = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : Date.parse(header) - Date.now();
       if (Number.isFinite(seconds)) {
-        if (seconds > this.maxRetryAfterMs) throw new LoomioError(`Loomio asks to wait ${Math.ceil(seconds / 1000)} s before the next request (HTTP 429)`, "try again later");
+        if (seconds > this.maxRetryAfterMs)
+          throw new LoomioError(`Loomio asks to wait ${Math.ceil(seconds / 1000)} s before the next request (HTTP 429)`, "try again later");
         return Math.max(0, seconds);
       }
     }
@@ -159,7 +188,8 @@ export class LoomioClient {
 
   private networkReason(e: unknown): { text: string; refused: boolean } {
     const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (err?.name === "TimeoutError" || err?.name === "AbortError") return { text: `no answer within ${this.timeoutMs / 1000} s`, refused: false };
+    if (err?.name === "TimeoutError" || err?.name === "AbortError")
+      return { text: `no answer within ${this.timeoutMs / 1000} s`, refused: false };
     const code = err?.cause?.code;
     if (code === "ECONNREFUSED") return { text: "connection refused", refused: true };
     if (code === "ENOTFOUND" || code === "EAI_AGAIN") return { text: "the host name does not resolve", refused: true };
@@ -176,7 +206,11 @@ export class LoomioClient {
     try {
       const body = JSON.parse(bytes.toString("utf8")) as { errors?: Record<string, string[]> };
       if (body.errors && typeof body.errors === "object") {
-        return `: ${this.scrub(Object.entries(body.errors).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(", ") : String(v)}`).join("; "))}`;
+        return `: ${this.scrub(
+          Object.entries(body.errors)
+            .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(", ") : String(v)}`)
+            .join("; "),
+        )}`;
       }
     } catch {
       // fall through to the raw text

@@ -35,7 +35,9 @@ import { CoopError, InputError } from "../../kernel/errors";
 import type { StackSpec } from "../../stacks/schema";
 
 const resourcePb = require("@pulumi/pulumi/proto/resource_pb") as typeof ResourcePb;
-const structPb = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/resource_pb"))] })) as typeof StructPb;
+const structPb = require(
+  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/resource_pb"))] }),
+) as typeof StructPb;
 
 export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
 /** The engine's wire sentinel for an unknown value (any type). */
@@ -129,7 +131,13 @@ export function trapProgramFailures(failures: unknown[]): { firstFailure: Promis
   return { firstFailure, release: () => void process.off("unhandledRejection", onRejection) };
 }
 
-export async function runProgramOffline({ project, stack, spec, declare = declareCoop, twin = declare === declareCoop }: RunOptions): Promise<OfflineRun> {
+export async function runProgramOffline({
+  project,
+  stack,
+  spec,
+  declare = declareCoop,
+  twin = declare === declareCoop,
+}: RunOptions): Promise<OfflineRun> {
   if (running) throw new Error("runProgramOffline: one offline run at a time (the Pulumi runtime is process-global)");
   running = true;
   try {
@@ -145,7 +153,9 @@ export async function runProgramOffline({ project, stack, spec, declare = declar
 function withTwin(first: OfflineRun, second: OfflineRun): OfflineRun {
   const config = second.secretPlaceholders;
   const generated = second.resources.flatMap((r) => Object.values(r.generatedOutputs ?? {}));
-  const traced: Array<readonly [string, OutputRef]> = second.resources.flatMap((r) => Object.entries(r.tracedOutputs ?? {}).map(([output, value]) => [value, { urn: r.urn, output }] as const));
+  const traced: Array<readonly [string, OutputRef]> = second.resources.flatMap((r) =>
+    Object.entries(r.tracedOutputs ?? {}).map(([output, value]) => [value, { urn: r.urn, output }] as const),
+  );
   const byUrn = new Map(second.resources.map((r) => [r.urn, r]));
   const resources = first.resources.map((r) => {
     const t = byUrn.get(r.urn);
@@ -154,7 +164,13 @@ function withTwin(first: OfflineRun, second: OfflineRun): OfflineRun {
   return { ...first, resources };
 }
 
-async function runOnce(project: string, stack: string, spec: StackSpec, declare: (args: CoopArgs) => unknown, generation: number): Promise<OfflineRun> {
+async function runOnce(
+  project: string,
+  stack: string,
+  spec: StackSpec,
+  declare: (args: CoopArgs) => unknown,
+  generation: number,
+): Promise<OfflineRun> {
   const stackUrn = `urn:pulumi:${stack}::${project}::${ROOT_STACK_TYPE}::${project}-${stack}`;
   const placeholders = new Map<string, string>();
   const config: Record<string, string> = {};
@@ -174,7 +190,10 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
     {
       newResource: (args) => ({ id: undefined as unknown as string, state: args.custom ? { ...args.inputs } : {} }),
       call: (args) => {
-        throw new InputError(`the program called the provider function ${args.token}, which cannot run offline`, "declare resources from the spec instead of looking them up");
+        throw new InputError(
+          `the program called the provider function ${args.token}, which cannot run offline`,
+          "declare resources from the spec instead of looking them up",
+        );
       },
     },
     project,
@@ -222,7 +241,8 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
     res.setUrn(urn);
     res.setId(traced.id ?? "");
     const object = custom ? (req.getObject() ?? new structPb.Struct()) : new structPb.Struct();
-    for (const [k, v] of Object.entries({ ...generated, ...traced })) if (k !== "id") object.getFieldsMap().set(k, structPb.Value.fromJavaScript(v));
+    for (const [k, v] of Object.entries({ ...generated, ...traced }))
+      if (k !== "id") object.getFieldsMap().set(k, structPb.Value.fromJavaScript(v));
     res.setObject(object);
     callback(null, res);
   };
@@ -246,7 +266,10 @@ async function runOnce(project: string, stack: string, spec: StackSpec, declare:
     const how = await Promise.race([drained, trap.firstFailure, stuck]);
     clearTimeout(timer);
     if (how === "stuck" && failures.length === 0) {
-      throw new InputError(`the program did not finish declaring the stack within ${DRAIN_TIMEOUT_MS / 1000} s`, "an Output that never resolves offline (a lookup, a wait on a deployed resource) keeps it waiting; rerun with COOP_DEBUG=1 and report it");
+      throw new InputError(
+        `the program did not finish declaring the stack within ${DRAIN_TIMEOUT_MS / 1000} s`,
+        "an Output that never resolves offline (a lookup, a wait on a deployed resource) keeps it waiting; rerun with COOP_DEBUG=1 and report it",
+      );
     }
     // Let rejected registrations surface before deciding the run succeeded.
     await new Promise((r) => setImmediate(r));
@@ -309,7 +332,8 @@ function providerUrnOf(ref: string, stack: string, project: string, type: string
  */
 export function tracedOutputs(type: string, inputs: Record<string, unknown>, n: number): Record<string, string> {
   const out: Record<string, string> = { id: String(TRACE_ID_BASE + n) };
-  if (type === "hcloud:index/primaryIp:PrimaryIp" && inputs.type === "ipv4") out.ipAddress = `198.18.${Math.floor(n / 150) % 250}.${100 + (n % 150)}`; // 3-digit last octet: no trace address is a prefix of another
+  if (type === "hcloud:index/primaryIp:PrimaryIp" && inputs.type === "ipv4")
+    out.ipAddress = `198.18.${Math.floor(n / 150) % 250}.${100 + (n % 150)}`; // 3-digit last octet: no trace address is a prefix of another
   return out;
 }
 
@@ -338,9 +362,15 @@ function lengthOf(inputs: Record<string, unknown>, fallback: number): number {
  * Keys are real keys of the requested kind, since programs parse them (a VAPID key from the
  * PEM); the twin run (generation 1) gets different ones.
  */
-export function generatedSecretOutputs(type: string, inputs: Record<string, unknown>, secretOutputs: readonly string[], generation: number): Record<string, string> {
+export function generatedSecretOutputs(
+  type: string,
+  inputs: Record<string, unknown>,
+  secretOutputs: readonly string[],
+  generation: number,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  if (type === "random:index/randomPassword:RandomPassword" || type === "random:index/randomString:RandomString") out.result = alnum(lengthOf(inputs, 32));
+  if (type === "random:index/randomPassword:RandomPassword" || type === "random:index/randomString:RandomString")
+    out.result = alnum(lengthOf(inputs, 32));
   if (type === "random:index/randomBytes:RandomBytes") {
     const n = Math.max(typeof inputs.length === "number" ? inputs.length : 32, 8);
     out.hex = randomBytes(n).toString("hex");
@@ -434,7 +464,9 @@ function optionsOf(req: RegisterRequest): ResourceOptionsSeen {
     deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     aliases: req.getAliasurnsList(),
-    customTimeouts: t ? { create: t.getCreate() || undefined, update: t.getUpdate() || undefined, delete: t.getDelete() || undefined } : undefined,
+    customTimeouts: t
+      ? { create: t.getCreate() || undefined, update: t.getUpdate() || undefined, delete: t.getDelete() || undefined }
+      : undefined,
     dependencies: req.getDependenciesList(),
     propertyDependencies,
     retainOnDelete: req.getRetainondelete(),

@@ -25,7 +25,14 @@ export function costOfPlan(root: string, plan: Plan, now: Date): PlanCost {
 }
 
 export function costSummary(c: PlanCost): CostSummary {
-  return { before: c.before ? c.before.total : null, after: c.after.total, asOf: c.table.asOf, vat: c.table.vat, unpriced: c.after.unpriced.length, stale: c.stale };
+  return {
+    before: c.before ? c.before.total : null,
+    after: c.after.total,
+    asOf: c.table.asOf,
+    vat: c.table.vat,
+    unpriced: c.after.unpriced.length,
+    stale: c.stale,
+  };
 }
 
 /** What the stack runs, in words: ["Mastodon v4.6.3", "Nextcloud 34.0.2", "mail (docker-mailserver 15.1.0)"]. */

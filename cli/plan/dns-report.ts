@@ -41,18 +41,39 @@ export function parseStackOutputs(text: string, source: string): Record<string, 
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new InputError(`${source} is not JSON (${(e as Error).message})`, "give the output of `pulumi stack output --json --stack <stack>` (without --show-secrets)");
+    throw new InputError(
+      `${source} is not JSON (${(e as Error).message})`,
+      "give the output of `pulumi stack output --json --stack <stack>` (without --show-secrets)",
+    );
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InputError(`${source} is not a JSON object of stack outputs`, "give the output of `pulumi stack output --json --stack <stack>`");
+    throw new InputError(
+      `${source} is not a JSON object of stack outputs`,
+      "give the output of `pulumi stack output --json --stack <stack>`",
+    );
   }
   return value as Record<string, unknown>;
 }
 
-export function dnsReport(stack: string, spec: StackSpec, outputs: Record<string, unknown> | undefined, source = "the stack outputs"): DnsReport {
+export function dnsReport(
+  stack: string,
+  spec: StackSpec,
+  outputs: Record<string, unknown> | undefined,
+  source = "the stack outputs",
+): DnsReport {
   const ttl = spec.dns.ttl;
   if (spec.host.target === "local") {
-    return { stack, zone: spec.domain, ttl, provider: spec.dns.provider, complete: true, missing: [], records: [], reverseDns: null, text: `; ${stack} runs on this machine's Docker engine: *.localhost names need no DNS records.\n` };
+    return {
+      stack,
+      zone: spec.domain,
+      ttl,
+      provider: spec.dns.provider,
+      complete: true,
+      missing: [],
+      records: [],
+      reverseDns: null,
+      text: `; ${stack} runs on this machine's Docker engine: *.localhost names need no DNS records.\n`,
+    };
   }
   const plan = dnsPlanFor(spec);
   const missing: string[] = [];
@@ -69,7 +90,11 @@ export function dnsReport(stack: string, spec: StackSpec, outputs: Record<string
       );
     }
     const problem = typeof v === "string" ? check(v) : "is not a string";
-    if (problem) throw new InputError(`output '${name}' in ${source} ${problem}`, `give the outputs of \`pulumi stack output --json --stack ${stack}\`, without --show-secrets`);
+    if (problem)
+      throw new InputError(
+        `output '${name}' in ${source} ${problem}`,
+        `give the outputs of \`pulumi stack output --json --stack ${stack}\`, without --show-secrets`,
+      );
     return v as string;
   };
   const ipv4 = read(DNS_OUTPUTS.ipv4, (v) => (isIPv4(v) ? undefined : "is not an IPv4 address"), PLACEHOLDERS.ipv4);
@@ -80,7 +105,11 @@ export function dnsReport(stack: string, spec: StackSpec, outputs: Record<string
   }
   let dkim: string | undefined;
   if (plan.mail) {
-    const raw = read(DNS_OUTPUTS.dkim, (v) => (/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/]+=*$/.test(v) ? undefined : "is not a DKIM record (v=DKIM1; k=rsa; p=…)"), PLACEHOLDERS.dkim);
+    const raw = read(
+      DNS_OUTPUTS.dkim,
+      (v) => (/^v=DKIM1; k=rsa; p=[A-Za-z0-9+/]+=*$/.test(v) ? undefined : "is not a DKIM record (v=DKIM1; k=rsa; p=…)"),
+      PLACEHOLDERS.dkim,
+    );
     dkim = raw === PLACEHOLDERS.dkim ? raw : txtValue(raw);
   }
 
@@ -108,7 +137,14 @@ export function dnsReport(stack: string, spec: StackSpec, outputs: Record<string
     provider: spec.dns.provider,
     complete: missing.length === 0,
     missing,
-    records: records.map((r) => ({ name: r.name, fqdn: r.name === "@" ? `${spec.domain}.` : `${r.name}.${spec.domain}.`, type: r.type, ttl, values: [...r.values], purpose: r.purpose })),
+    records: records.map((r) => ({
+      name: r.name,
+      fqdn: r.name === "@" ? `${spec.domain}.` : `${r.name}.${spec.domain}.`,
+      type: r.type,
+      ttl,
+      values: [...r.values],
+      purpose: r.purpose,
+    })),
     reverseDns: ptr ? { name: ptr, setBy: "Pulumi (hcloud.Rdns)" } : null,
     text: `${header.join("\n")}\n${text}`,
   };

@@ -36,7 +36,8 @@ export async function makePlan(root: string, stack: string, edits: readonly Yaml
   try {
     view = buildView(project, stack, run.resources, run.secretPlaceholders);
   } catch (e) {
-    if (e instanceof ReservedMarkerError) throw new InputError(e.message, "use another value; the markers stand for masked secrets and computed values");
+    if (e instanceof ReservedMarkerError)
+      throw new InputError(e.message, "use another value; the markers stand for masked secrets and computed values");
     throw e;
   }
   let lock: Lock | undefined;

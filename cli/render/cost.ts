@@ -6,11 +6,16 @@ export function renderCost(stack: string, estimate: CostEstimate, approved?: Cos
   const width = Math.max(20, ...estimate.lines.map((l) => l.what.length));
   const lines = [`Monthly cost of stack ${stack} (Hetzner prices as of ${estimate.asOf}, ${estimate.currency}, VAT ${estimate.vat})`, ""];
   for (const l of estimate.lines) {
-    lines.push(`  ${l.what.padEnd(width)}  ${l.monthly === null ? "not priced" : formatEuros(l.monthly).padStart(9)}${l.note ? `  (${l.note})` : ""}`);
+    lines.push(
+      `  ${l.what.padEnd(width)}  ${l.monthly === null ? "not priced" : formatEuros(l.monthly).padStart(9)}${l.note ? `  (${l.note})` : ""}`,
+    );
   }
   lines.push(`  ${"".padEnd(width, "─")}  ${"─".repeat(9)}`);
-  lines.push(`  ${"total per month".padEnd(width)}  ${formatEuros(estimate.total).padStart(9)}${estimate.unpriced.length ? `  + ${estimate.unpriced.length} item${estimate.unpriced.length === 1 ? "" : "s"} not priced` : ""}`);
-  if (approved && approved.total !== estimate.total) lines.push(`  ${"approved state (lock)".padEnd(width)}  ${formatEuros(approved.total).padStart(9)}`);
+  lines.push(
+    `  ${"total per month".padEnd(width)}  ${formatEuros(estimate.total).padStart(9)}${estimate.unpriced.length ? `  + ${estimate.unpriced.length} item${estimate.unpriced.length === 1 ? "" : "s"} not priced` : ""}`,
+  );
+  if (approved && approved.total !== estimate.total)
+    lines.push(`  ${"approved state (lock)".padEnd(width)}  ${formatEuros(approved.total).padStart(9)}`);
   lines.push("", "Containers, DNS, SSH keys and the firewall cost nothing extra; traffic beyond the included 20 TB is not estimated.");
   return lines.join("\n");
 }

@@ -24,7 +24,10 @@ export function renderGateReport(r: GateResult): string {
     ? `gate PASSED for stack ${r.stack}: every one of ${r.analyzed} resources matches what the members approved.`
     : `gate FAILED for stack ${r.stack}: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}.`;
   const lines = [head];
-  for (const [title, list] of [["Mandatory", mandatory], ["Advisory", advisory]] as const) {
+  for (const [title, list] of [
+    ["Mandatory", mandatory],
+    ["Advisory", advisory],
+  ] as const) {
     if (list.length === 0) continue;
     lines.push("", `${title}:`);
     for (const [policy, vs] of group(list)) {

@@ -81,7 +81,8 @@ export function describeChanges(changes: readonly Change[], runs: readonly strin
   }
   for (const [service, list] of deleted) {
     const label = serviceLabel(service);
-    if (list.length === allOf(service).length && list.length > 1) say(service, `${label} is removed (${list.length} resources deleted; data kept only in backups).`);
+    if (list.length === allOf(service).length && list.length > 1)
+      say(service, `${label} is removed (${list.length} resources deleted; data kept only in backups).`);
     else for (const c of list) say(service, `${c.name} is deleted.`);
   }
   for (const c of changes) {
@@ -114,17 +115,23 @@ function updateSentences(c: Change, service: string, runs: readonly string[]): s
     const before = parseImageRef(d.old);
     const after = parseImageRef(d.new);
     if (before && after) {
-      if (before.repository !== after.repository) out.push(`${label} switches its image from ${before.repository}:${before.tag} to ${after.repository}:${after.tag}.`);
+      if (before.repository !== after.repository)
+        out.push(`${label} switches its image from ${before.repository}:${before.tag} to ${after.repository}:${after.tag}.`);
       else {
         const step = versionStep(before.tag, after.tag);
-        out.push(step.kind === "downgrade" ? `${label} goes back from ${before.tag} to ${after.tag}.` : `${label} upgrades from ${before.tag} to ${after.tag}.`);
+        out.push(
+          step.kind === "downgrade"
+            ? `${label} goes back from ${before.tag} to ${after.tag}.`
+            : `${label} upgrades from ${before.tag} to ${after.tag}.`,
+        );
       }
       continue;
     }
     if (c.type === "hcloud:index/server:Server" && leaf === "serverType" && typeof d.old === "string" && typeof d.new === "string") {
       const a = SERVER_TYPES[d.old as ServerTypeName];
       const b = SERVER_TYPES[d.new as ServerTypeName];
-      const bigger = a && b ? (b.memoryGb > a.memoryGb || (b.memoryGb === a.memoryGb && b.vcpus > a.vcpus) ? "bigger" : "smaller") : "different";
+      const bigger =
+        a && b ? (b.memoryGb > a.memoryGb || (b.memoryGb === a.memoryGb && b.vcpus > a.vcpus) ? "bigger" : "smaller") : "different";
       const what = runs.length ? `The server that runs ${joinWords(runs)}` : "The server";
       out.push(`${what} moves to a ${bigger} type: ${serverSize(d.old)} → ${serverSize(d.new)}. It restarts during the change.`);
       continue;
@@ -138,7 +145,11 @@ function updateSentences(c: Change, service: string, runs: readonly string[]): s
       continue;
     }
     if (c.type === "hcloud:index/volume:Volume" && leaf === "size" && typeof d.old === "number" && typeof d.new === "number") {
-      out.push(d.new > d.old ? `The data volume grows from ${d.old} GB to ${d.new} GB.` : `The data volume would shrink from ${d.old} GB to ${d.new} GB (Hetzner cannot shrink volumes).`);
+      out.push(
+        d.new > d.old
+          ? `The data volume grows from ${d.old} GB to ${d.new} GB.`
+          : `The data volume would shrink from ${d.old} GB to ${d.new} GB (Hetzner cannot shrink volumes).`,
+      );
       continue;
     }
     if (leaf === "deleteProtection" && d.new !== true) {
@@ -166,5 +177,7 @@ export function technicalLines(changes: readonly Change[], limit = 40): string[]
     if (c.op !== "update") lines.push(`${c.op} ${c.name} (${c.type})`);
     else for (const d of c.details ?? []) lines.push(`update ${c.name} ${d.path}: ${shown(d.old)} → ${shown(d.new)}`);
   }
-  return lines.length > limit ? [...lines.slice(0, limit), `… and ${lines.length - limit} more (coop plan --stack <stack> shows all)`] : lines;
+  return lines.length > limit
+    ? [...lines.slice(0, limit), `… and ${lines.length - limit} more (coop plan --stack <stack> shows all)`]
+    : lines;
 }

@@ -53,7 +53,9 @@ export function passesInWords(v: VotingRules): string {
   const threshold = atLeastShare(v.threshold);
   const parts = [
     quorum ? `${quorum} of the members invited must vote (abstaining counts as voting)` : "there is no minimum turnout",
-    threshold ? `${threshold} of the agree and disagree votes must be agree (abstentions do not count here)` : "no share of agree votes is required",
+    threshold
+      ? `${threshold} of the agree and disagree votes must be agree (abstentions do not count here)`
+      : "no share of agree votes is required",
   ];
   return `**When it passes** (the co-op's rules): ${parts.join(", and ")}; ${blocksInWords(v.blocksAllowed)}.`;
 }

@@ -56,20 +56,38 @@ export function renderProposal(p: ProposalInput): Proposal {
   const ratifyOnly = emergencies.length > 0 && p.changes.length === 0;
   const emergencyChanges = emergencies.flatMap((e) => e.changes);
   const shownChanges = ratifyOnly ? emergencyChanges : p.changes;
-  const services = describeChanges(p.changes, p.runs.map((r) => r.split(" ")[0]));
+  const services = describeChanges(
+    p.changes,
+    p.runs.map((r) => r.split(" ")[0]),
+  );
   // Titles keep each sentence up to its first colon: "The server … moves to a bigger type".
-  const headline = services.flatMap((s) => s.sentences).slice(0, 2).map((s) => s.replace(/:.*$/, "").replace(/\.$/, "")).join("; ");
+  const headline = services
+    .flatMap((s) => s.sentences)
+    .slice(0, 2)
+    .map((s) => s.replace(/:.*$/, "").replace(/\.$/, ""))
+    .join("; ");
   const first = !ratifyOnly && p.cost.before === null;
-  const ratifyTitle = emergencies.length === 1 ? `Ratify the emergency change on ${p.stack}: ${emergencies[0].reason}` : `Ratify ${emergencies.length} emergency changes on ${p.stack}: ${emergencies.map((e) => e.reason).join("; ")}`;
+  const ratifyTitle =
+    emergencies.length === 1
+      ? `Ratify the emergency change on ${p.stack}: ${emergencies[0].reason}`
+      : `Ratify ${emergencies.length} emergency changes on ${p.stack}: ${emergencies.map((e) => e.reason).join("; ")}`;
   const title = truncate(
-    ratifyOnly ? ratifyTitle : first ? `Approve the infrastructure of stack ${p.stack}` : `Infrastructure change on ${p.stack}${emergencies.length ? ` (also ratifies ${emergencies.length === 1 ? "an emergency change" : `${emergencies.length} emergency changes`})` : ""}: ${headline || "technical settings"}`,
+    ratifyOnly
+      ? ratifyTitle
+      : first
+        ? `Approve the infrastructure of stack ${p.stack}`
+        : `Infrastructure change on ${p.stack}${emergencies.length ? ` (also ratifies ${emergencies.length === 1 ? "an emergency change" : `${emergencies.length} emergency changes`})` : ""}: ${headline || "technical settings"}`,
     140,
   );
   const md: string[] = [];
   if (ratifyOnly) {
     md.push(...emergencySection(p.stack, emergencies, false, p.runs));
   } else {
-    if (first) md.push(`This sets up stack **${p.stack}** of ${p.coopName}${p.runs.length ? `, running ${joinWords(p.runs)}` : ""}. Nothing is deployed until this proposal passes.`, "");
+    if (first)
+      md.push(
+        `This sets up stack **${p.stack}** of ${p.coopName}${p.runs.length ? `, running ${joinWords(p.runs)}` : ""}. Nothing is deployed until this proposal passes.`,
+        "",
+      );
     else md.push(`This changes stack **${p.stack}** of ${p.coopName}. Nothing is deployed until this proposal passes.`, "");
     md.push("**What changes**", "");
     if (services.length === 0) md.push("- Nothing changes compared with the approved state.");
@@ -87,7 +105,18 @@ export function renderProposal(p: ProposalInput): Proposal {
   const firstCost = emergencies[0]?.cost;
   md.push("", costLine(ratifyOnly && firstCost ? { ...p.cost, before: firstCost.before } : p.cost));
   if (p.cost.stale) md.push("", `_Note: ${p.cost.stale}._`);
-  const bindings = [...named, ...(emergencies.length ? [ratifiesBindingLine(p.stack, emergencies.map((e) => e.id))] : []), planBindingLine(p.stack, p.digest)];
+  const bindings = [
+    ...named,
+    ...(emergencies.length
+      ? [
+          ratifiesBindingLine(
+            p.stack,
+            emergencies.map((e) => e.id),
+          ),
+        ]
+      : []),
+    planBindingLine(p.stack, p.digest),
+  ];
   md.push(
     "",
     `**How to vote:** *Agree* if the co-op should ${ratifyOnly ? "keep this" : "make this change"}. *Disagree* if it should not (say what would change your mind). *Abstain* to count for the quorum without taking sides. *Block* only if you believe it would seriously harm the co-op: under our rules ${blocksInWords(p.voting.blocksAllowed)}.`,
@@ -115,25 +144,42 @@ export function renderProposal(p: ProposalInput): Proposal {
 function emergencySection(stack: string, list: readonly EmergencySummary[], also: boolean, runs: readonly string[]): string[] {
   const one = list.length === 1;
   const them = one ? "it" : "them";
-  const deadline = list.map((e) => e.ratifyBy).sort()[0].slice(0, 10);
+  const deadline = list
+    .map((e) => e.ratifyBy)
+    .sort()[0]
+    .slice(0, 10);
   const md: string[] = [
-    also ? `**This proposal also ratifies ${one ? "an emergency change" : `${list.length} emergency changes`}**` : `**Emergency change${one ? "" : "s"} to ratify**`,
+    also
+      ? `**This proposal also ratifies ${one ? "an emergency change" : `${list.length} emergency changes`}**`
+      : `**Emergency change${one ? "" : "s"} to ratify**`,
     "",
     `The admins applied ${one ? "an emergency change" : `${list.length} emergency changes`} to stack **${stack}** without waiting for a vote. The co-op's rules say the members must ratify ${them}${also ? `: approving this proposal also ratifies ${them}` : `: agreeing keeps ${them}`}. If this proposal does not pass, ${one ? "it still awaits" : "they still await"} ratification (by ${deadline}), and the admins must propose how to undo ${them}.`,
     "",
   ];
   for (const e of list) {
     md.push(`- On ${e.recordedAt.slice(0, 10)} (${e.id}), because: ${e.reason}.`);
-    const services = describeChanges(e.changes, runs.map((r) => r.split(" ")[0]));
+    const services = describeChanges(
+      e.changes,
+      runs.map((r) => r.split(" ")[0]),
+    );
     for (const s of services) for (const sentence of s.sentences) md.push(`  - ${sentence}`);
-    md.push(`  - ${e.cost ? `Monthly cost: ${formatEuros(e.cost.before)} → ${formatEuros(e.cost.after)} per month (${formatDelta(e.cost.before, e.cost.after)}).` : "Monthly cost: not known from the record (it removed a resource that may have been billed)."}`);
+    md.push(
+      `  - ${e.cost ? `Monthly cost: ${formatEuros(e.cost.before)} → ${formatEuros(e.cost.after)} per month (${formatDelta(e.cost.before, e.cost.after)}).` : "Monthly cost: not known from the record (it removed a resource that may have been billed)."}`,
+    );
   }
   return md;
 }
 
-export function renderStandingProposal(coopName: string, terms: StandingTerms, descriptions: Record<string, string>, voting: VotingRules): Proposal {
+export function renderStandingProposal(
+  coopName: string,
+  terms: StandingTerms,
+  descriptions: Record<string, string>,
+  voting: VotingRules,
+): Proposal {
   const classes = terms.classes.map((c) => `- **${c}**: ${descriptions[c] || c}`);
-  const stacks = terms.stacks.includes("*") ? "every stack" : `stack${terms.stacks.length === 1 ? "" : "s"} ${joinWords(terms.stacks.map((s) => `**${s}**`))}`;
+  const stacks = terms.stacks.includes("*")
+    ? "every stack"
+    : `stack${terms.stacks.length === 1 ? "" : "s"} ${joinWords(terms.stacks.map((s) => `**${s}**`))}`;
   const md = [
     `This proposal lets the admins of ${coopName} apply the following routine changes to ${stacks} without a separate vote each time${terms.until ? `, until ${terms.until.slice(0, 10)}` : ", until the members revoke it"}:`,
     "",
@@ -149,10 +195,20 @@ export function renderStandingProposal(coopName: string, terms: StandingTerms, d
     "",
     standingBindingLine(terms),
   ];
-  return { title: truncate(`Standing approval: ${terms.classes.join(", ")} on ${terms.stacks.includes("*") ? "all stacks" : terms.stacks.join(", ")}`, 140), markdown: `${md.join("\n")}\n` };
+  return {
+    title: truncate(
+      `Standing approval: ${terms.classes.join(", ")} on ${terms.stacks.includes("*") ? "all stacks" : terms.stacks.join(", ")}`,
+      140,
+    ),
+    markdown: `${md.join("\n")}\n`,
+  };
 }
 
-const FAMILY_NAMES: Record<MajorStep["family"], string> = { mastodon: "Mastodon", postgres: "A database (Postgres)", nextcloud: "Nextcloud" };
+const FAMILY_NAMES: Record<MajorStep["family"], string> = {
+  mastodon: "Mastodon",
+  postgres: "A database (Postgres)",
+  nextcloud: "Nextcloud",
+};
 
 function majorWords(m: MajorStep): string {
   return `${FAMILY_NAMES[m.family]} moves from major version ${m.from} to ${m.to}.`;

@@ -39,7 +39,10 @@ const SUMMARIES: Record<string, Summarizer> = {
   "hcloud:index/primaryIp:PrimaryIp": (i) => [show(i.type), protection(i)],
   "hcloud:index/sshKey:SshKey": (i) => [show(i.name)],
   "hcloud:index/firewall:Firewall": (i) => [firewallSummary(i.rules)],
-  "docker:index/container:Container": (i) => [`image ${show(i.image)}`, ...(Array.isArray(i.ports) && i.ports.length ? [`publishes ${portsSummary(i.ports)}`] : [])],
+  "docker:index/container:Container": (i) => [
+    `image ${show(i.image)}`,
+    ...(Array.isArray(i.ports) && i.ports.length ? [`publishes ${portsSummary(i.ports)}`] : []),
+  ],
   "docker:index/remoteImage:RemoteImage": (i) => [show(i.name)],
   "pulumi:providers:docker": (i) => [`host ${show(i.host)}`],
   "command:remote:Command": (i) => [`runs ${show(i.create)}`],
@@ -65,7 +68,9 @@ function firewallSummary(rules: Json | undefined): string {
 }
 
 function portsSummary(ports: Json[]): string {
-  return ports.map((p) => `${show((p as JsonObject).external ?? (p as JsonObject).internal)}/${show((p as JsonObject).protocol ?? "tcp")}`).join(", ");
+  return ports
+    .map((p) => `${show((p as JsonObject).external ?? (p as JsonObject).internal)}/${show((p as JsonObject).protocol ?? "tcp")}`)
+    .join(", ");
 }
 
 function summarize(type: string, inputs: JsonObject | undefined): string {
@@ -108,7 +113,9 @@ export function renderChanges(changes: readonly Change[], lockFile: string, hasL
   for (const c of changes) {
     lines.push(`  ${OP_MARK[c.op]} ${c.op.padEnd(6)} ${c.name}  ${shortType(c.type)}`);
     for (const d of c.details ?? []) {
-      lines.push(`      ${d.path}: ${d.old === undefined ? "(unset)" : JSON.stringify(d.old)} → ${d.new === undefined ? "(unset)" : JSON.stringify(d.new)}`);
+      lines.push(
+        `      ${d.path}: ${d.old === undefined ? "(unset)" : JSON.stringify(d.old)} → ${d.new === undefined ? "(unset)" : JSON.stringify(d.new)}`,
+      );
     }
   }
   lines.push(`  To deploy this, the members approve it: coop propose --stack ${stack}`);

@@ -56,7 +56,11 @@ export const BACKUP_LAYOUT = {
   timer: "/etc/systemd/system/coop-backup.timer",
   banner: "/etc/update-motd.d/90-coop-backup",
   scratchDir: `${DATA_DIR}/restore`,
-  paths: { volumesDir: `${DOCKER_DATA_ROOT}/volumes`, stateDir: "/var/lib/coop-backup", cacheDir: "/var/cache/coop-backup" } satisfies HostPaths,
+  paths: {
+    volumesDir: `${DOCKER_DATA_ROOT}/volumes`,
+    stateDir: "/var/lib/coop-backup",
+    cacheDir: "/var/cache/coop-backup",
+  } satisfies HostPaths,
   credentials: {
     configDir: "/etc/coop-backup",
     passwordFile: "/etc/coop-backup/restic-password",
@@ -90,7 +94,9 @@ export class Backup extends pulumi.ComponentResource {
   constructor(name: string, args: BackupArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coop:backup:Backup", name, {}, opts);
     if (args.sources.length === 0) {
-      throw new Error("backups are enabled but no service declared anything to back up: each service section in components/coop.ts must push its BackupSource before the backup section");
+      throw new Error(
+        "backups are enabled but no service declared anything to back up: each service section in components/coop.ts must push its BackupSource before the backup section",
+      );
     }
     const layout = BACKUP_LAYOUT;
     const creds = layout.credentials;
@@ -143,7 +149,9 @@ export class Backup extends pulumi.ComponentResource {
         create: renderCredentialsCommand(creds),
         stdin: pulumi
           .all([resticPassword.result, box.username, box.server, sshKey.privateKeyOpenssh])
-          .apply(([password, user, server, key]) => credentialsStdin({ resticPassword: password, boxUser: user, boxServer: server, privateKeyOpenssh: key })),
+          .apply(([password, user, server, key]) =>
+            credentialsStdin({ resticPassword: password, boxUser: user, boxServer: server, privateKeyOpenssh: key }),
+          ),
         triggers: [args.host.serverId],
         addPreviousOutputInEnv: false,
       },
@@ -181,13 +189,15 @@ export class Backup extends pulumi.ComponentResource {
 function resolveSources(sources: readonly BackupSource[]): pulumi.Output<BackupItem[]> {
   return pulumi.all(
     sources.map((s) =>
-      pulumi.all([pulumi.all(s.postgres.map((p) => pulumi.all([p.container, p.database, p.user]))), pulumi.all([...s.volumes])]).apply(([dbs, volumes]) => ({
-        service: s.service,
-        databases: dbs.map(([container, database, user]) => ({ container, database, user })),
-        volumes,
-        before: [...(s.before ?? [])],
-        after: [...(s.after ?? [])],
-      })),
+      pulumi
+        .all([pulumi.all(s.postgres.map((p) => pulumi.all([p.container, p.database, p.user]))), pulumi.all([...s.volumes])])
+        .apply(([dbs, volumes]) => ({
+          service: s.service,
+          databases: dbs.map(([container, database, user]) => ({ container, database, user })),
+          volumes,
+          before: [...(s.before ?? [])],
+          after: [...(s.after ?? [])],
+        })),
     ),
   );
 }
@@ -208,9 +218,20 @@ export function hostFiles(items: readonly BackupItem[], args: Pick<BackupArgs, "
     {
       path: layout.backupScript,
       mode: "0755",
-      content: renderBackupScript({ restic, paths: layout.paths, items, keep: args.keep, checkWeekday: CHECK_WEEKDAY, checkDataParts: CHECK_DATA_PARTS }),
+      content: renderBackupScript({
+        restic,
+        paths: layout.paths,
+        items,
+        keep: args.keep,
+        checkWeekday: CHECK_WEEKDAY,
+        checkDataParts: CHECK_DATA_PARTS,
+      }),
     },
-    { path: layout.restoreScript, mode: "0755", content: renderRestoreScript({ restic, paths: layout.paths, items, scratchDir: layout.scratchDir }) },
+    {
+      path: layout.restoreScript,
+      mode: "0755",
+      content: renderRestoreScript({ restic, paths: layout.paths, items, scratchDir: layout.scratchDir }),
+    },
     { path: layout.service, mode: "0644", content: renderBackupService(units) },
     { path: layout.timer, mode: "0644", content: renderBackupTimer(units) },
     { path: layout.banner, mode: "0755", content: renderLoginBanner({ stateDir: layout.paths.stateDir, staleHours: 36, drillDays: 120 }) },

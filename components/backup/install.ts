@@ -147,7 +147,9 @@ function dirOf(path: string): string {
 
 function checkedSize(command: string): string {
   if (Buffer.byteLength(command) > MAX_COMMAND_BYTES) {
-    throw new Error(`the rendered command is ${Buffer.byteLength(command)} bytes; over ${MAX_COMMAND_BYTES} it may not pass as one shell argument`);
+    throw new Error(
+      `the rendered command is ${Buffer.byteLength(command)} bytes; over ${MAX_COMMAND_BYTES} it may not pass as one shell argument`,
+    );
   }
   return command;
 }

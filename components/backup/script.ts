@@ -59,7 +59,8 @@ export const CLUSTER_DUMP_TRAILER = "-- PostgreSQL database cluster dump complet
 export function renderBackupScript(args: BackupScriptArgs): string {
   validateItems(args.items);
   const { keep } = args;
-  if (!Number.isInteger(args.checkWeekday) || args.checkWeekday < 1 || args.checkWeekday > 7) throw new Error("checkWeekday must be 1 (Monday) … 7 (Sunday)");
+  if (!Number.isInteger(args.checkWeekday) || args.checkWeekday < 1 || args.checkWeekday > 7)
+    throw new Error("checkWeekday must be 1 (Monday) … 7 (Sunday)");
   if (!Number.isInteger(args.checkDataParts) || args.checkDataParts < 1) throw new Error("checkDataParts must be a positive integer");
   for (const [k, v] of Object.entries(keep)) if (!Number.isInteger(v) || v < 0) throw new Error(`keep.${k} must be a whole number ≥ 0`);
   if (keep.daily < 1) throw new Error("keep.daily must be at least 1, or retention would delete tonight's backup");
@@ -278,16 +279,22 @@ function renderService(item: BackupItem): string {
     );
   }
   for (const c of postgresClusters(item)) {
-    lines.push(`  dump_globals ${shq(s)} ${shq(c.container)} ${shq(c.user)} || fail ${shq(`${s}: the roles of ${c.container} not saved (${globalsPath(s, c.container)})`)}`);
+    lines.push(
+      `  dump_globals ${shq(s)} ${shq(c.container)} ${shq(c.user)} || fail ${shq(`${s}: the roles of ${c.container} not saved (${globalsPath(s, c.container)})`)}`,
+    );
   }
   for (const d of item.databases) {
-    lines.push(`  dump_database ${shq(s)} ${shq(d.container)} ${shq(d.database)} ${shq(d.user)} || fail ${shq(`${s}: database ${d.database} not saved (${dumpPath(s, d.database)})`)}`);
+    lines.push(
+      `  dump_database ${shq(s)} ${shq(d.container)} ${shq(d.database)} ${shq(d.user)} || fail ${shq(`${s}: database ${d.database} not saved (${dumpPath(s, d.database)})`)}`,
+    );
   }
   if (item.volumes.length > 0) {
     lines.push(`  save_volumes ${shq(s)} ${item.volumes.map(shq).join(" ")} || fail ${shq(`${s}: volumes not saved`)}`);
   }
   if (hasWindow) {
-    lines.push(`  finish_service || fail ${shq(`${s}: the commands after the copy failed: check the service now (e.g. maintenance mode)`)}`);
+    lines.push(
+      `  finish_service || fail ${shq(`${s}: the commands after the copy failed: check the service now (e.g. maintenance mode)`)}`,
+    );
   }
   lines.push("}");
   return lines.join("\n");

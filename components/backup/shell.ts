@@ -74,7 +74,8 @@ export function validateItems(items: readonly BackupItem[]): void {
       volumes.set(v, item.service);
     }
     for (const c of [...item.before, ...item.after]) {
-      if (c.trim() === "" || /[\n\r]/.test(c)) throw new Error(`${where}: each before/after entry must be one command on one line, got ${JSON.stringify(c)}`);
+      if (c.trim() === "" || /[\n\r]/.test(c))
+        throw new Error(`${where}: each before/after entry must be one command on one line, got ${JSON.stringify(c)}`);
     }
   }
 }

@@ -70,7 +70,11 @@ export class Dns extends pulumi.ComponentResource {
     const rev = args.reverseDns;
     if (rev) {
       new hcloud.Rdns(`${name}-ptr-ipv4`, { primaryIpId: rev.ipv4Id, ipAddress: rev.ipv4, dnsPtr: rev.name }, child);
-      new hcloud.Rdns(`${name}-ptr-ipv6`, { primaryIpId: rev.ipv6Id, ipAddress: pulumi.output(rev.ipv6).apply(hostIpv6), dnsPtr: rev.name }, child);
+      new hcloud.Rdns(
+        `${name}-ptr-ipv6`,
+        { primaryIpId: rev.ipv6Id, ipAddress: pulumi.output(rev.ipv6).apply(hostIpv6), dnsPtr: rev.name },
+        child,
+      );
     }
 
     this.registerOutputs({ nameservers: this.nameservers });
@@ -81,7 +85,12 @@ export class Dns extends pulumi.ComponentResource {
  * The dns section of a stack: its records (and zone) and the host's reverse DNS. Nothing on the
  * local target, which has no public address.
  */
-export function declareDns(spec: StackSpec, host: Host, dkimTxt: pulumi.Input<string> | undefined, labels: Readonly<Record<string, string>>): Dns | undefined {
+export function declareDns(
+  spec: StackSpec,
+  host: Host,
+  dkimTxt: pulumi.Input<string> | undefined,
+  labels: Readonly<Record<string, string>>,
+): Dns | undefined {
   if (!host.ipv4 || !host.ipv6 || !host.ipv4Id || !host.ipv6Id) return undefined;
   const ptr = reverseDnsName(spec);
   return new Dns("dns", {

@@ -25,7 +25,11 @@ export function dnsPlanFor(spec: StackSpec): DnsPlan {
     ownsZone: spec.dns.manageZone,
     webHosts: (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled).map((s) => spec.services[s].hostname),
     mail: m.enabled
-      ? { hostLabel: m.hostname, spfIncludes: m.relay.host !== null && m.relay.spfInclude ? [m.relay.spfInclude] : [], policy: spec.dns.mailPolicy }
+      ? {
+          hostLabel: m.hostname,
+          spfIncludes: m.relay.host !== null && m.relay.spfInclude ? [m.relay.spfInclude] : [],
+          policy: spec.dns.mailPolicy,
+        }
       : undefined,
     ipv6: PROXY_ANSWERS_ON_IPV6,
   };

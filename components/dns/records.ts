@@ -92,11 +92,36 @@ export function dnsRecords<V>(plan: DnsPlan, values: HostValues<V>): RecordSet<V
     address(MTA_STS_LABEL, "serves the MTA-STS policy over HTTPS (RFC 8461)", plan.ipv6);
     out.push({ name: "@", type: "MX", values: [`10 ${mx}`], purpose: "mail for the domain goes to the mail server" });
     out.push({ name: "@", type: "TXT", values: [txtValue(spfRecord(mail))], purpose: "SPF: servers allowed to send mail for the domain" });
-    out.push({ name: mail.hostLabel, type: "TXT", values: [txtValue("v=spf1 a -all")], purpose: "SPF for the mail server's HELO name (RFC 7208 §2.3)" });
-    out.push({ name: `${DKIM_SELECTOR}._domainkey`, type: "TXT", values: [values.dkim], purpose: "DKIM public key the mail server signs with" });
-    out.push({ name: "_dmarc", type: "TXT", values: [txtValue(dmarcRecord(d, mail.policy))], purpose: "DMARC policy and where receivers send reports" });
-    out.push({ name: "_mta-sts", type: "TXT", values: [txtValue(mtaStsRecord(mtaStsPolicy(mail.policy, [`${mail.hostLabel}.${d}`])))], purpose: "MTA-STS: the policy's id changes whenever the policy does" });
-    out.push({ name: "_smtp._tls", type: "TXT", values: [txtValue(`v=TLSRPTv1; rua=mailto:${TLS_REPORTS_LOCAL_PART}@${d}`)], purpose: "TLS-RPT: where senders report TLS failures (RFC 8460)" });
+    out.push({
+      name: mail.hostLabel,
+      type: "TXT",
+      values: [txtValue("v=spf1 a -all")],
+      purpose: "SPF for the mail server's HELO name (RFC 7208 §2.3)",
+    });
+    out.push({
+      name: `${DKIM_SELECTOR}._domainkey`,
+      type: "TXT",
+      values: [values.dkim],
+      purpose: "DKIM public key the mail server signs with",
+    });
+    out.push({
+      name: "_dmarc",
+      type: "TXT",
+      values: [txtValue(dmarcRecord(d, mail.policy))],
+      purpose: "DMARC policy and where receivers send reports",
+    });
+    out.push({
+      name: "_mta-sts",
+      type: "TXT",
+      values: [txtValue(mtaStsRecord(mtaStsPolicy(mail.policy, [`${mail.hostLabel}.${d}`])))],
+      purpose: "MTA-STS: the policy's id changes whenever the policy does",
+    });
+    out.push({
+      name: "_smtp._tls",
+      type: "TXT",
+      values: [txtValue(`v=TLSRPTv1; rua=mailto:${TLS_REPORTS_LOCAL_PART}@${d}`)],
+      purpose: "TLS-RPT: where senders report TLS failures (RFC 8460)",
+    });
     const srv = (service: string, port: number, purpose: string) =>
       out.push({ name: `_${service}._tcp`, type: "SRV", values: [`0 1 ${port} ${mx}`], purpose });
     srv("submissions", MAIL_SERVICE_PORTS.submissions, "mail clients: submission with implicit TLS (RFC 8314)");

@@ -14,7 +14,8 @@ export interface HostAdmin {
 }
 
 /** An OpenSSH public key line: type, base64 body, optional comment, all on one line. */
-const KEY_LINE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( [^\n\r]*)?$/;
+const KEY_LINE =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( [^\n\r]*)?$/;
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const END = "COOP_ADMIN_KEYS";
 
@@ -25,7 +26,8 @@ export interface AuthorizedKeysOptions {
 
 /** The authorized_keys file: one commented line naming each admin, then their key. */
 export function renderAuthorizedKeys(admins: readonly HostAdmin[]): string {
-  if (admins.length === 0) throw new Error("renderAuthorizedKeys: at least one admin is required, or nobody (not even Pulumi) could log in again");
+  if (admins.length === 0)
+    throw new Error("renderAuthorizedKeys: at least one admin is required, or nobody (not even Pulumi) could log in again");
   const seen = new Set<string>();
   const lines = ["# Written by coop-infra from host.admins in the stack spec; changes made here are overwritten by the next `pulumi up`."];
   for (const a of admins) {

@@ -98,7 +98,15 @@ export class Host extends pulumi.ComponentResource {
     const ip = (family: "ipv4" | "ipv6") =>
       new hcloud.PrimaryIp(
         `${name}-${family}`,
-        { name: `${prefix}-${family}`, type: family, location: args.location, assigneeType: "server", autoDelete: false, deleteProtection: true, labels },
+        {
+          name: `${prefix}-${family}`,
+          type: family,
+          location: args.location,
+          assigneeType: "server",
+          autoDelete: false,
+          deleteProtection: true,
+          labels,
+        },
         stateful,
       );
     const ipv4 = ip("ipv4");
@@ -134,7 +142,15 @@ export class Host extends pulumi.ComponentResource {
 
     const volume = new hcloud.Volume(
       `${name}-volume`,
-      { name: `${prefix}-data`, size: args.volumeSizeGb, location: args.location, format: "ext4", automount: false, deleteProtection: true, labels },
+      {
+        name: `${prefix}-data`,
+        size: args.volumeSizeGb,
+        location: args.location,
+        format: "ext4",
+        automount: false,
+        deleteProtection: true,
+        labels,
+      },
       stateful,
     );
     const attachment = new hcloud.VolumeAttachment(

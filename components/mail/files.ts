@@ -58,7 +58,13 @@ export function renderAccounts(accounts: readonly MailAccount[]): string {
     if (seen.has(a.address)) throw new Error(`renderAccounts: ${a.address} is listed twice`);
     seen.add(a.address);
   }
-  return FILE_HEADER + [...accounts].sort((a, b) => cmp(a.address, b.address)).map((a) => `${accountLine(a)}\n`).join("");
+  return (
+    FILE_HEADER +
+    [...accounts]
+      .sort((a, b) => cmp(a.address, b.address))
+      .map((a) => `${accountLine(a)}\n`)
+      .join("")
+  );
 }
 
 export interface MailAlias {

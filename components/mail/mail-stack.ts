@@ -106,7 +106,14 @@ export function smtpSendersFromStack(ref: StackOutputs, spec: StackSpec): Partia
       }
       return pw;
     });
-    out[service] = { host, port: SUBMISSION_PORT, security: "starttls", username: address, password: pulumi.secret(password), fromAddress: address };
+    out[service] = {
+      host,
+      port: SUBMISSION_PORT,
+      security: "starttls",
+      username: address,
+      password: pulumi.secret(password),
+      fromAddress: address,
+    };
   }
   return out;
 }
@@ -120,7 +127,8 @@ export function declareMail(
 ): { mail?: Mail; smtpSenders: Partial<Record<SenderService, SmtpSender>> } {
   const m = spec.services.mail;
   if (m.enabled) {
-    if (certificatesVolume === undefined) throw new Error("internal: the proxy section must set certificatesVolume before the mail section runs");
+    if (certificatesVolume === undefined)
+      throw new Error("internal: the proxy section must set certificatesVolume before the mail section runs");
     const mail = new Mail("mail", mailArgsFromSpec(spec, dockerHost, certificatesVolume, secrets));
     return { mail, smtpSenders: mail.senders };
   }

@@ -20,7 +20,16 @@ import { dkimRecordValue, txtValue } from "../dns/records";
 import type { BackupSource, DockerHostRef, SmtpSender } from "../shared/interfaces";
 import type { SenderService } from "./contract";
 import { CADDY_DATA_MOUNT, type CertificateIssuer, renderMailEnv } from "./env";
-import { DKIM_KEY_BITS, DMS_CONFIG_DIR, MAIL_FILES, dkimKeyPath, renderAccounts, renderDkimSigning, renderRelayPasswords, renderVirtual } from "./files";
+import {
+  DKIM_KEY_BITS,
+  DMS_CONFIG_DIR,
+  MAIL_FILES,
+  dkimKeyPath,
+  renderAccounts,
+  renderDkimSigning,
+  renderRelayPasswords,
+  renderVirtual,
+} from "./files";
 
 export type { SenderService };
 
@@ -103,9 +112,9 @@ export class Mail extends pulumi.ComponentResource {
     const accounts = [...mailboxes, ...senders];
 
     const accountsFile = pulumi.secret(
-      pulumi.all(accounts.map((a) => pulumi.all([a.password, a.salt]))).apply((pairs) =>
-        renderAccounts(pairs.map(([password, salt], i) => ({ address: accounts[i].address, password, salt }))),
-      ),
+      pulumi
+        .all(accounts.map((a) => pulumi.all([a.password, a.salt])))
+        .apply((pairs) => renderAccounts(pairs.map(([password, salt], i) => ({ address: accounts[i].address, password, salt })))),
     );
     const virtualFile = renderVirtual(
       args.mailboxes.flatMap((m) => m.aliases.map((a) => ({ from: `${a}@${args.domain}`, to: `${m.localPart}@${args.domain}` }))),

@@ -56,7 +56,10 @@ export const MASTODON_COMMANDS = {
 
 export const MASTODON_HEALTHCHECKS = {
   web: ["CMD-SHELL", `curl -s --noproxy localhost localhost:${MASTODON_WEB_PORT}/health | grep -q 'OK' || exit 1`],
-  streaming: ["CMD-SHELL", `curl -s --noproxy localhost localhost:${MASTODON_STREAMING_PORT}/api/v1/streaming/health | grep -q 'OK' || exit 1`],
+  streaming: [
+    "CMD-SHELL",
+    `curl -s --noproxy localhost localhost:${MASTODON_STREAMING_PORT}/api/v1/streaming/health | grep -q 'OK' || exit 1`,
+  ],
   // The compose file greps for "sidekiq 6"; any major keeps the check true across Sidekiq upgrades.
   sidekiq: ["CMD-SHELL", "ps aux | grep '[s]idekiq [0-9]' || false"],
 } as const;
@@ -142,7 +145,10 @@ export class Mastodon extends pulumi.ComponentResource {
       },
       child,
     );
-    const redis = redisContainer({ resourceName: `${name}-redis`, containerName: n("redis"), volume: redisVolume, network, memoryMb: MASTODON_MEMORY_MB.redis }, child);
+    const redis = redisContainer(
+      { resourceName: `${name}-redis`, containerName: n("redis"), volume: redisVolume, network, memoryMb: MASTODON_MEMORY_MB.redis },
+      child,
+    );
 
     const smtp = args.smtp;
     const env = mastodonEnv<pulumi.Input<string>>({
@@ -176,7 +182,14 @@ export class Mastodon extends pulumi.ComponentResource {
     const mailNetwork = smtp?.network !== undefined ? [{ name: smtp.network }] : [];
     const mediaVolume = [{ volumeName: media.name, containerPath: MASTODON_MEDIA_PATH }];
 
-    const oneShot = (part: string, containerName: string, command: readonly string[], extraEnv: pulumi.Input<string>[], dependsOn: pulumi.Resource[], replace: "delete-first" | "create-first") =>
+    const oneShot = (
+      part: string,
+      containerName: string,
+      command: readonly string[],
+      extraEnv: pulumi.Input<string>[],
+      dependsOn: pulumi.Resource[],
+      replace: "delete-first" | "create-first",
+    ) =>
       new docker.Container(
         `${name}-${part}`,
         {
@@ -206,7 +219,14 @@ export class Mastodon extends pulumi.ComponentResource {
     // release the name stays, so a change to its environment alone (a rotated secret) would
     // meet the old container's name: docs/runbook/rotate-a-secret.md removes it first.
     const migrateName = migrateContainerName(host, args.version);
-    const migrate = oneShot("migrate", migrateName, MASTODON_COMMANDS.prepare, dockerEnvs([SKIP_POST_DEPLOYMENT_MIGRATIONS]), [db, redis], "create-first");
+    const migrate = oneShot(
+      "migrate",
+      migrateName,
+      MASTODON_COMMANDS.prepare,
+      dockerEnvs([SKIP_POST_DEPLOYMENT_MIGRATIONS]),
+      [db, redis],
+      "create-first",
+    );
     const migrateOk = succeeded(migrate, migrateName, "database migration", args.version);
     // A label the new containers carry: their inputs resolve only once the migration succeeded.
     const gate = [{ label: "coop-infra.migrated", value: migrateOk }];
@@ -230,13 +250,25 @@ export class Mastodon extends pulumi.ComponentResource {
       );
     // web and streaming: the deploy waits until they answer their health checks, so a release
     // that does not start fails the deploy instead of going unnoticed.
-    const web = longRunning("web", { volumes: mediaVolume, networksAdvanced: [...bothNetworks, ...mailNetwork], wait: true, waitTimeout: 300 });
+    const web = longRunning("web", {
+      volumes: mediaVolume,
+      networksAdvanced: [...bothNetworks, ...mailNetwork],
+      wait: true,
+      waitTimeout: 300,
+    });
     const streaming = longRunning("streaming", { image: streamingImage, wait: true, waitTimeout: 300 });
     // Sidekiq delivers to other servers, so it needs the proxy network's way out too.
     const sidekiq = longRunning("sidekiq", { volumes: mediaVolume, networksAdvanced: [...bothNetworks, ...mailNetwork] });
 
     // After the new release started: nothing serves from it, so a fixed name (deleted first) is fine.
-    const postMigrate = oneShot("post-migrate", n("post-migrate"), MASTODON_COMMANDS.migrate, [], [web, streaming, sidekiq], "delete-first");
+    const postMigrate = oneShot(
+      "post-migrate",
+      n("post-migrate"),
+      MASTODON_COMMANDS.migrate,
+      [],
+      [web, streaming, sidekiq],
+      "delete-first",
+    );
     this.migrated = succeeded(postMigrate, n("post-migrate"), "post-deployment migration", args.version);
 
     this.webContainer = n("web");
@@ -278,7 +310,8 @@ function generateSecrets(name: string, parent: pulumi.Resource): MastodonSecrets
   // `rails secret` prints 64 random bytes as hex.
   const hex64 = (part: string) => pulumi.secret(new random.RandomBytes(`${name}-${part}`, { length: 64 }, keep).hex);
   // `rails db:encryption:init` prints 32 random letters and digits per key.
-  const alnum32 = (part: string) => pulumi.secret(new random.RandomPassword(`${name}-${part}`, { length: 32, special: false }, keep).result);
+  const alnum32 = (part: string) =>
+    pulumi.secret(new random.RandomPassword(`${name}-${part}`, { length: 32, special: false }, keep).result);
   const vapidKey = new tls.PrivateKey(`${name}-vapid-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, keep);
   const vapid = vapidKey.privateKeyPem.apply(vapidKeysFromPem);
   return {

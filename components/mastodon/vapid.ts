@@ -18,7 +18,9 @@ export function vapidKeysFromPem(pem: string): VapidKeys {
   const key = createPrivateKey(pem);
   const details = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType !== "ec" || details?.namedCurve !== "prime256v1") {
-    throw new Error(`a VAPID key must be an EC key on P-256 (prime256v1), got ${key.asymmetricKeyType} ${details?.namedCurve ?? ""}`.trim());
+    throw new Error(
+      `a VAPID key must be an EC key on P-256 (prime256v1), got ${key.asymmetricKeyType} ${details?.namedCurve ?? ""}`.trim(),
+    );
   }
   const jwk = key.export({ format: "jwk" });
   if (!jwk.d || !jwk.x || !jwk.y) throw new Error("the EC key has no private part");

@@ -138,7 +138,10 @@ export class Nextcloud extends pulumi.ComponentResource {
       },
       child,
     );
-    const redis = redisContainer({ resourceName: `${name}-redis`, containerName: n("redis"), volume: redisVolume, network, memoryMb: NEXTCLOUD_MEMORY_MB.redis }, child);
+    const redis = redisContainer(
+      { resourceName: `${name}-redis`, containerName: n("redis"), volume: redisVolume, network, memoryMb: NEXTCLOUD_MEMORY_MB.redis },
+      child,
+    );
 
     const smtp = args.smtp;
     const from = smtp ? pulumi.output(smtp.fromAddress).apply(splitAddress) : undefined;
@@ -173,7 +176,11 @@ export class Nextcloud extends pulumi.ComponentResource {
     }
 
     // The app and cron both send mail (cron sends the activity and notification mails).
-    const networks = [{ name: args.proxyNetwork }, { name: network.name }, ...(smtp?.network !== undefined ? [{ name: smtp.network }] : [])];
+    const networks = [
+      { name: args.proxyNetwork },
+      { name: network.name },
+      ...(smtp?.network !== undefined ? [{ name: smtp.network }] : []),
+    ];
     const volumes = [{ volumeName: html.name, containerPath: NEXTCLOUD_HTML_PATH }];
     const app = new docker.Container(
       `${name}-app`,
@@ -185,7 +192,9 @@ export class Nextcloud extends pulumi.ComponentResource {
         volumes,
         restart: "unless-stopped",
         // config.php is shared with cron, so setting it from the app's start covers both.
-        ...(host.target === "local" && smtp ? { uploads: [{ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true }] } : {}),
+        ...(host.target === "local" && smtp
+          ? { uploads: [{ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true }] }
+          : {}),
         // The first start copies Nextcloud into the volume and installs it: minutes, not seconds.
         healthcheck: healthcheck([...NEXTCLOUD_HEALTHCHECKS.app], "600s"),
         memory: NEXTCLOUD_MEMORY_MB.app,

@@ -129,12 +129,7 @@ function renderSite(site: Site): string[] {
   if (proxy?.maxBodyMb !== undefined) lines.push("\trequest_body {", `\t\tmax_size ${proxy.maxBodyMb}MiB`, "\t}");
   for (const d of proxy?.redirects ?? []) lines.push(`\tredir ${d.path} ${d.to} ${d.status ?? 301}`);
   for (const s of [...site.statics].sort((a, b) => (a.path < b.path ? -1 : 1))) {
-    lines.push(
-      `\thandle ${s.path} {`,
-      `\t\theader Content-Type "${s.contentType}"`,
-      `\t\trespond \`${s.body}\` 200`,
-      "\t}",
-    );
+    lines.push(`\thandle ${s.path} {`, `\t\theader Content-Type "${s.contentType}"`, `\t\trespond \`${s.body}\` 200`, "\t}");
   }
   if (proxy) {
     (proxy.paths ?? []).forEach((p, i) => {

@@ -13,9 +13,10 @@ export function secretPathTest(raw: Record<string, unknown> | undefined): (path:
       secrets.add(path);
       return;
     }
-    if (Array.isArray(v)) v.forEach((x, i) => {
-      walk(x, `${path}[${i}]`);
-    });
+    if (Array.isArray(v))
+      v.forEach((x, i) => {
+        walk(x, `${path}[${i}]`);
+      });
     else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
   };
   if (raw) walk(raw, "");

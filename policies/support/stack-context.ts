@@ -54,7 +54,10 @@ export function parseUrn(urn: string): { stack: string; project: string; qualifi
   return { stack: m[1], project: m[2], qualifiedType: m[3], name: m[4] };
 }
 
-export type LockState = { readonly lock: Lock } | { readonly missing: true; readonly file: string } | { readonly invalid: string; readonly file: string };
+export type LockState =
+  | { readonly lock: Lock }
+  | { readonly missing: true; readonly file: string }
+  | { readonly invalid: string; readonly file: string };
 
 export function lockOf(stack: string): LockState {
   const hit = locks.get(stack);
@@ -90,7 +93,16 @@ export function lockVerdict(stack: string): Finding[] {
   const state = lockOf(stack);
   const findings =
     "invalid" in state
-      ? [{ code: "lock-invalid" as const, level: "error" as const, stack, file: state.file, message: state.invalid, remediation: `restore it from git (git checkout -- ${state.file}); a lock changes only with a decision: coop decide --stack ${stack}` }]
+      ? [
+          {
+            code: "lock-invalid" as const,
+            level: "error" as const,
+            stack,
+            file: state.file,
+            message: state.invalid,
+            remediation: `restore it from git (git checkout -- ${state.file}); a lock changes only with a decision: coop decide --stack ${stack}`,
+          },
+        ]
       : checkLockBacked(governanceRecord(), stack, "lock" in state ? state.lock : undefined, new Date());
   verdicts.set(stack, findings);
   return findings;

@@ -100,7 +100,10 @@ function releaseNameChanges(paths: ReadonlyArray<PathChange>): Set<PathChange> {
     if (p.path !== "name" || typeof p.old !== "string" || typeof p.new !== "string") continue;
     const old = p.old;
     const renamed = p.new;
-    if (images.some(({ before, after }) => old.endsWith(`-${before!.tag}`) && renamed === `${old.slice(0, -before!.tag.length)}${after!.tag}`)) out.add(p);
+    if (
+      images.some(({ before, after }) => old.endsWith(`-${before!.tag}`) && renamed === `${old.slice(0, -before!.tag.length)}${after!.tag}`)
+    )
+      out.add(p);
   }
   return out;
 }
@@ -129,7 +132,12 @@ export function checkChangeClass(cls: ChangeClass, changes: readonly Classifiabl
         continue;
       }
       const step = versionStep(before.tag, after.tag);
-      if (step.kind !== "patch") outside.push({ urn: c.urn, path: p.path, reason: `${before.tag} → ${after.tag} is ${step.kind === "other" ? "not a semantic version step" : `a ${step.kind}`}, not a patch upgrade` });
+      if (step.kind !== "patch")
+        outside.push({
+          urn: c.urn,
+          path: p.path,
+          reason: `${before.tag} → ${after.tag} is ${step.kind === "other" ? "not a semantic version step" : `a ${step.kind}`}, not a patch upgrade`,
+        });
     }
   }
   return { ok: outside.length === 0, outside };

@@ -16,7 +16,16 @@
 import type { Lock } from "../../plan/lock";
 import { checkChangeClass } from "../changes/change-classes";
 import { findPlanBindings, ratifiedNamesFor, type Expectation } from "../loomio/binding";
-import { isLockDecision, ratifiedIds, type ChangeRecord, type Decision, type EmergencyDecision, type LockDecision, type PollEvidence, type StandingDecision } from "../records/decision";
+import {
+  isLockDecision,
+  ratifiedIds,
+  type ChangeRecord,
+  type Decision,
+  type EmergencyDecision,
+  type LockDecision,
+  type PollEvidence,
+  type StandingDecision,
+} from "../records/decision";
 import { majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "../changes/majors";
 import type { Finding, FindingCode } from "../findings";
 import type { Governance, LoadedDecision } from "../ledger/load";
@@ -53,7 +62,9 @@ function expectationOf(d: Decision): Expectation | undefined {
 
 /** Where the co-op can be asked to vote again on what a decision approved. */
 function voteAgain(dec: Decision): string {
-  return "stack" in dec ? `coop propose --stack ${dec.stack} --post, then coop decide --stack ${dec.stack} --poll <key>` : "coop propose --standing … --post, then coop decide --standing … --poll <key>";
+  return "stack" in dec
+    ? `coop propose --stack ${dec.stack} --post, then coop decide --stack ${dec.stack} --poll <key>`
+    : "coop propose --standing … --post, then coop decide --standing … --poll <key>";
 }
 
 /**
@@ -70,21 +81,51 @@ export function evidenceFindings(gov: Governance, d: LoadedDecision): Finding[] 
   const result = evaluatePoll({ ...ev, details: undefined, counts: ev.counts }, ev.applied, expected, new Date(dec.recordedAt));
   const findings: Finding[] = [];
   if (mismatch.length > 0) {
-    findings.push({ ...base(d), field: "evidence.applied", code: "poll-rules-mismatch", level: "error", message: `poll ${ev.key} was evaluated under ${mismatch.join(", ")}, yet the record names the rules in force (rulesSha256 ${dec.rulesSha256.slice(0, 12)}…)`, remediation: `restore the record from git; coop decide evaluates a poll under governance/rules.yaml, so let the members vote again: ${voteAgain(dec)}` });
+    findings.push({
+      ...base(d),
+      field: "evidence.applied",
+      code: "poll-rules-mismatch",
+      level: "error",
+      message: `poll ${ev.key} was evaluated under ${mismatch.join(", ")}, yet the record names the rules in force (rulesSha256 ${dec.rulesSha256.slice(0, 12)}…)`,
+      remediation: `restore the record from git; coop decide evaluates a poll under governance/rules.yaml, so let the members vote again: ${voteAgain(dec)}`,
+    });
   }
   for (const f of result.failed) {
     let code = RULE_CODES[f.rule];
-    if (f.rule === "binding" && expected.kind === "plan" && findPlanBindings(ev.binding).some((b) => b.stack === expected.stack)) code = "digest-mismatch";
-    findings.push({ ...base(d), field: "evidence", code, level: "error", message: `poll ${ev.key}: ${f.detail} (rule ${f.rule})`, remediation: "a decision needs a poll that passes every rule: propose the change again (coop propose --post) and record the new poll (coop decide)" });
+    if (f.rule === "binding" && expected.kind === "plan" && findPlanBindings(ev.binding).some((b) => b.stack === expected.stack))
+      code = "digest-mismatch";
+    findings.push({
+      ...base(d),
+      field: "evidence",
+      code,
+      level: "error",
+      message: `poll ${ev.key}: ${f.detail} (rule ${f.rule})`,
+      remediation:
+        "a decision needs a poll that passes every rule: propose the change again (coop propose --post) and record the new poll (coop decide)",
+    });
   }
   const recordedFail = ev.outcome.filter((o) => !o.passed);
   const recomputed = new Map(result.results.map((r) => [r.rule as string, r.passed]));
   const disagree = ev.outcome.filter((o) => recomputed.has(o.rule) && recomputed.get(o.rule) !== o.passed);
   if (recordedFail.length > 0 || disagree.length > 0) {
-    findings.push({ ...base(d), field: "evidence.outcome", code: "poll-outcome", level: "error", message: `the recorded outcome (${[...recordedFail, ...disagree].map((o) => `${o.rule}: ${o.passed ? "passed" : "failed"}`).join(", ")}) does not match a passing evaluation of the recorded counts`, remediation: "the record was edited; restore it from git" });
+    findings.push({
+      ...base(d),
+      field: "evidence.outcome",
+      code: "poll-outcome",
+      level: "error",
+      message: `the recorded outcome (${[...recordedFail, ...disagree].map((o) => `${o.rule}: ${o.passed ? "passed" : "failed"}`).join(", ")}) does not match a passing evaluation of the recorded counts`,
+      remediation: "the record was edited; restore it from git",
+    });
   }
   if (ev.closedAt !== null && dec.decidedAt !== ev.closedAt) {
-    findings.push({ ...base(d), field: "decidedAt", code: "poll-outcome", level: "error", message: `decidedAt (${dec.decidedAt}) is not the poll's closing time (${ev.closedAt})`, remediation: "the record was edited; restore it from git" });
+    findings.push({
+      ...base(d),
+      field: "decidedAt",
+      code: "poll-outcome",
+      level: "error",
+      message: `decidedAt (${dec.decidedAt}) is not the poll's closing time (${ev.closedAt})`,
+      remediation: "the record was edited; restore it from git",
+    });
   }
   return findings;
 }
@@ -117,7 +158,16 @@ function pollReuseFindings(gov: Governance, d: LoadedDecision): Finding[] {
   const index = pollFirstUses(gov);
   const first = [index.get(`key:${ev.key}`), index.get(`id:${ev.pollId}`)].find((x) => x !== undefined && x !== d);
   if (!first) return [];
-  return [{ ...base(d), field: "evidence", code: "poll-reused", level: "error", message: `poll ${ev.key} (id ${ev.pollId}) was already recorded by '${first.id}'; a poll approves one decision, so this one has no vote of its own`, remediation: `the members vote on this state: ${voteAgain(dec)}` }];
+  return [
+    {
+      ...base(d),
+      field: "evidence",
+      code: "poll-reused",
+      level: "error",
+      message: `poll ${ev.key} (id ${ev.pollId}) was already recorded by '${first.id}'; a poll approves one decision, so this one has no vote of its own`,
+      remediation: `the members vote on this state: ${voteAgain(dec)}`,
+    },
+  ];
 }
 
 /**
@@ -157,13 +207,22 @@ export function decisionFindings(gov: Governance, d: LoadedDecision): Finding[] 
   findings.push(...evidenceFindings(gov, d));
   findings.push(...pollReuseFindings(gov, d));
   if (dec.kind === "routine") findings.push(...routineFindings(gov, d as L<Extract<Decision, { kind: "routine" }>>));
-  if (dec.kind === "change" || dec.kind === "routine" || dec.kind === "emergency") findings.push(...majorFindings(d, dec.changes, dec.kind === "change" ? (dec.evidence.majors ?? []) : []));
+  if (dec.kind === "change" || dec.kind === "routine" || dec.kind === "emergency")
+    findings.push(...majorFindings(d, dec.changes, dec.kind === "change" ? (dec.evidence.majors ?? []) : []));
   if (dec.kind === "ratification" || dec.kind === "change") findings.push(...ratifiesFindings(gov, d));
   if (dec.kind === "emergency" && Date.parse(dec.ratifyBy) <= Date.parse(dec.recordedAt)) {
-    findings.push({ ...base(d), field: "ratifyBy", code: "emergency-overdue", level: "error", message: "its ratification deadline is not after the time it was recorded", remediation: "the record was edited; restore it from git" });
+    findings.push({
+      ...base(d),
+      field: "ratifyBy",
+      code: "emergency-overdue",
+      level: "error",
+      message: "its ratification deadline is not after the time it was recorded",
+      remediation: "the record was edited; restore it from git",
+    });
   }
   // Rules recorded under other bylaws are unknown here; emergencyFindings bounds those still pending.
-  if (dec.kind === "emergency" && gov.rules && dec.rulesSha256 === gov.rulesSha256) findings.push(...deadlineFindings(gov.rules, d as L<EmergencyDecision>));
+  if (dec.kind === "emergency" && gov.rules && dec.rulesSha256 === gov.rulesSha256)
+    findings.push(...deadlineFindings(gov.rules, d as L<EmergencyDecision>));
   decisionCache.set(d, findings);
   return findings;
 }
@@ -176,10 +235,20 @@ export function inForceFindings(gov: Governance, d: LoadedDecision): Finding[] {
   if (!gov.rules) return [];
   const now = requirementFor(gov.rules, d.decision);
   if (!now) {
-    return [{ ...base(d), code: "standing-scope", level: "error", message: `the rules in force no longer list the change class '${(d.decision as { class?: string }).class}'`, remediation: `this state needs a vote: ${voteAgain(d.decision)}` }];
+    return [
+      {
+        ...base(d),
+        code: "standing-scope",
+        level: "error",
+        message: `the rules in force no longer list the change class '${(d.decision as { class?: string }).class}'`,
+        remediation: `this state needs a vote: ${voteAgain(d.decision)}`,
+      },
+    ];
   }
   if (sameRequirement(now, d.decision.requires)) return [];
-  return checkSignatures(gov, d, now, "the rules in force").findings.filter((f) => f.code === "signatures-insufficient" || f.code === "signature-wrong-role");
+  return checkSignatures(gov, d, now, "the rules in force").findings.filter(
+    (f) => f.code === "signatures-insufficient" || f.code === "signature-wrong-role",
+  );
 }
 
 /** decisionFindings and inForceFindings: what a decision the approved state rests on must pass. */
@@ -196,11 +265,25 @@ function majorFindings(d: LoadedDecision, changes: readonly ChangeRecord[], name
   const steps = majorSteps(changes);
   const findings: Finding[] = [];
   for (const s of nextcloudSkips(steps)) {
-    findings.push({ ...base(d), field: "changes", code: "nextcloud-major-step", level: "error", message: `${s.urn}: Nextcloud moves from major version ${s.from} to ${s.to}; it upgrades one major version at a time`, remediation: "upgrade one major version at a time (docs/runbook/upgrade-nextcloud.md)" });
+    findings.push({
+      ...base(d),
+      field: "changes",
+      code: "nextcloud-major-step",
+      level: "error",
+      message: `${s.urn}: Nextcloud moves from major version ${s.from} to ${s.to}; it upgrades one major version at a time`,
+      remediation: "upgrade one major version at a time (docs/runbook/upgrade-nextcloud.md)",
+    });
   }
   if (d.decision.kind !== "emergency") {
     for (const line of requiredMajorLines(unnamedMajors(steps, named))) {
-      findings.push({ ...base(d), field: "changes", code: "major-unnamed", level: "error", message: `it approves '${line}' without naming it`, remediation: "a major upgrade needs a vote that names it: coop propose --post (it adds the coop-major line), then coop decide" });
+      findings.push({
+        ...base(d),
+        field: "changes",
+        code: "major-unnamed",
+        level: "error",
+        message: `it approves '${line}' without naming it`,
+        remediation: "a major upgrade needs a vote that names it: coop propose --post (it adds the coop-major line), then coop decide",
+      });
     }
   }
   return findings;
@@ -211,22 +294,63 @@ function routineFindings(gov: Governance, d: L<Extract<Decision, { kind: "routin
   const findings: Finding[] = [];
   const s = gov.byId.get(dec.standing);
   if (s?.decision.kind !== "standing") {
-    findings.push({ ...base(d), field: "standing", code: "standing-missing", level: "error", message: `it cites standing decision '${dec.standing}', which ${s ? `is a ${s.decision.kind} decision` : "does not exist"}`, remediation: "routine changes need a standing decision adopted by the members (coop decide --standing …)" });
+    findings.push({
+      ...base(d),
+      field: "standing",
+      code: "standing-missing",
+      level: "error",
+      message: `it cites standing decision '${dec.standing}', which ${s ? `is a ${s.decision.kind} decision` : "does not exist"}`,
+      remediation: "routine changes need a standing decision adopted by the members (coop decide --standing …)",
+    });
   } else {
     const standing = s.decision as StandingDecision;
     if (decisionFindings(gov, s).some((f) => f.level === "error")) {
-      findings.push({ ...base(d), field: "standing", code: "standing-missing", level: "error", message: `its standing decision '${standing.id}' is not valid (see its own findings)`, remediation: `fix ${s.file} first (coop verify lists why)` });
+      findings.push({
+        ...base(d),
+        field: "standing",
+        code: "standing-missing",
+        level: "error",
+        message: `its standing decision '${standing.id}' is not valid (see its own findings)`,
+        remediation: `fix ${s.file} first (coop verify lists why)`,
+      });
     }
-    if (!standing.terms.classes.includes(dec.class) || !(standing.terms.stacks.includes("*") || standing.terms.stacks.includes(dec.stack))) {
-      findings.push({ ...base(d), field: "class", code: "standing-scope", level: "error", message: `standing decision '${standing.id}' pre-approves ${standing.terms.classes.join(", ")} on ${standing.terms.stacks.join(", ")}, not ${dec.class} on '${dec.stack}'`, remediation: "this change needs a vote: coop propose --post, then coop decide" });
+    if (
+      !standing.terms.classes.includes(dec.class) ||
+      !(standing.terms.stacks.includes("*") || standing.terms.stacks.includes(dec.stack))
+    ) {
+      findings.push({
+        ...base(d),
+        field: "class",
+        code: "standing-scope",
+        level: "error",
+        message: `standing decision '${standing.id}' pre-approves ${standing.terms.classes.join(", ")} on ${standing.terms.stacks.join(", ")}, not ${dec.class} on '${dec.stack}'`,
+        remediation: "this change needs a vote: coop propose --post, then coop decide",
+      });
     }
-    if (Date.parse(dec.recordedAt) < Date.parse(standing.recordedAt) || (standing.terms.until !== null && Date.parse(dec.recordedAt) > Date.parse(standing.terms.until))) {
-      findings.push({ ...base(d), field: "standing", code: "standing-expired", level: "error", message: `it was recorded ${dec.recordedAt}, outside the time standing decision '${standing.id}' applies (${standing.recordedAt} – ${standing.terms.until ?? "until revoked"})`, remediation: "this change needs a vote, or the members adopt a new standing decision" });
+    if (
+      Date.parse(dec.recordedAt) < Date.parse(standing.recordedAt) ||
+      (standing.terms.until !== null && Date.parse(dec.recordedAt) > Date.parse(standing.terms.until))
+    ) {
+      findings.push({
+        ...base(d),
+        field: "standing",
+        code: "standing-expired",
+        level: "error",
+        message: `it was recorded ${dec.recordedAt}, outside the time standing decision '${standing.id}' applies (${standing.recordedAt} – ${standing.terms.until ?? "until revoked"})`,
+        remediation: "this change needs a vote, or the members adopt a new standing decision",
+      });
     }
   }
   const cls = checkChangeClass(dec.class, dec.changes);
   for (const o of cls.outside) {
-    findings.push({ ...base(d), field: "changes", code: "routine-out-of-class", level: "error", message: `${o.urn}${o.path ? ` ${o.path}` : ""}: ${o.reason}`, remediation: "this change needs a vote: coop propose --post, then coop decide" });
+    findings.push({
+      ...base(d),
+      field: "changes",
+      code: "routine-out-of-class",
+      level: "error",
+      message: `${o.urn}${o.path ? ` ${o.path}` : ""}: ${o.reason}`,
+      remediation: "this change needs a vote: coop propose --post, then coop decide",
+    });
   }
   return findings;
 }
@@ -266,14 +390,36 @@ function buildChain(gov: Governance, stack: string): Chain {
     list.push(d);
     next.set(dec.previous, list);
     if (dec.previous === null) {
-      if (dec.replaces !== null) findings.push({ ...base(d), field: "replaces", code: "chain-replaces-mismatch", level: "error", message: "the first decision of a stack replaces nothing, but this one names a replaced digest", remediation: "restore the record from git" });
+      if (dec.replaces !== null)
+        findings.push({
+          ...base(d),
+          field: "replaces",
+          code: "chain-replaces-mismatch",
+          level: "error",
+          message: "the first decision of a stack replaces nothing, but this one names a replaced digest",
+          remediation: "restore the record from git",
+        });
       continue;
     }
     const prev = gov.byId.get(dec.previous);
     if (!prev || !isLockDecision(prev.decision) || prev.decision.stack !== stack) {
-      findings.push({ ...base(d), field: "previous", code: "chain-broken", level: "error", message: `it follows '${dec.previous}', which ${!prev ? "does not exist" : !isLockDecision(prev.decision) ? "sets no lock" : `is a decision for stack '${prev.decision.stack}'`}`, remediation: "restore the missing decision from git; decisions are never deleted" });
+      findings.push({
+        ...base(d),
+        field: "previous",
+        code: "chain-broken",
+        level: "error",
+        message: `it follows '${dec.previous}', which ${!prev ? "does not exist" : !isLockDecision(prev.decision) ? "sets no lock" : `is a decision for stack '${prev.decision.stack}'`}`,
+        remediation: "restore the missing decision from git; decisions are never deleted",
+      });
     } else if (dec.replaces !== prev.decision.digest) {
-      findings.push({ ...base(d), field: "replaces", code: "chain-replaces-mismatch", level: "error", message: `it replaces ${dec.replaces?.slice(0, 12)}…, but '${prev.id}' approved ${prev.decision.digest.slice(0, 12)}…`, remediation: "restore the record from git" });
+      findings.push({
+        ...base(d),
+        field: "replaces",
+        code: "chain-replaces-mismatch",
+        level: "error",
+        message: `it replaces ${dec.replaces?.slice(0, 12)}…, but '${prev.id}' approved ${prev.decision.digest.slice(0, 12)}…`,
+        remediation: "restore the record from git",
+      });
     }
     if (prev && isLockDecision(prev.decision) && prev.decision.stack === stack) findings.push(...timeOrderFindings(d, prev));
   }
@@ -285,7 +431,10 @@ function buildChain(gov: Governance, stack: string): Chain {
         decision: list[1].id,
         code: prev === null ? "chain-no-genesis" : "chain-fork",
         level: "error",
-        message: prev === null ? `the stack has ${list.length} first decisions (${list.map((d) => d.id).join(", ")})` : `the chain forks: ${list.map((d) => d.id).join(" and ")} both follow '${prev}'`,
+        message:
+          prev === null
+            ? `the stack has ${list.length} first decisions (${list.map((d) => d.id).join(", ")})`
+            : `the chain forks: ${list.map((d) => d.id).join(" and ")} both follow '${prev}'`,
         remediation: "keep one branch: the later decision must be recorded again on top of the other (coop decide after merging)",
       });
     }
@@ -293,7 +442,15 @@ function buildChain(gov: Governance, stack: string): Chain {
   findings.push(...genesisFindings(mine, stack));
   const roots = next.get(null) ?? [];
   if (roots.length === 0) {
-    findings.push({ file: mine[0].file, stack, decision: mine[0].id, code: "chain-no-genesis", level: "error", message: `no decision of stack '${stack}' is its first (previous: null)`, remediation: "restore the stack's first decision from git" });
+    findings.push({
+      file: mine[0].file,
+      stack,
+      decision: mine[0].id,
+      code: "chain-no-genesis",
+      level: "error",
+      message: `no decision of stack '${stack}' is its first (previous: null)`,
+      remediation: "restore the stack's first decision from git",
+    });
     return { order: [], findings };
   }
   if (roots.length > 1) return { order: [], findings };
@@ -310,7 +467,14 @@ function buildChain(gov: Governance, stack: string): Chain {
   }
   for (const d of mine) {
     if (!seen.has(d.id) && !findings.some((f) => f.decision === d.id)) {
-      findings.push({ ...base(d), field: "previous", code: "chain-broken", level: "error", message: "it is not reachable from the stack's first decision", remediation: "restore the records from git" });
+      findings.push({
+        ...base(d),
+        field: "previous",
+        code: "chain-broken",
+        level: "error",
+        message: "it is not reachable from the stack's first decision",
+        remediation: "restore the records from git",
+      });
     }
   }
   return { order, head: forked ? undefined : order[order.length - 1], findings };
@@ -349,9 +513,22 @@ function genesisFindings(mine: ReadonlyArray<L<LockDecision>>, stack: string): F
     const dec = d.decision;
     if (dec.previous !== null || dec.replaces !== null) {
       const after = dec.previous !== null ? `follows '${dec.previous}'` : `replaces ${dec.replaces!.slice(0, 12)}…`;
-      findings.push({ ...base(d), field: dec.previous !== null ? "previous" : "replaces", code: "genesis-misplaced", level: "error", message: `a genesis starts a stack's chain (previous: null, replaces: null), but this one ${after}`, remediation });
+      findings.push({
+        ...base(d),
+        field: dec.previous !== null ? "previous" : "replaces",
+        code: "genesis-misplaced",
+        level: "error",
+        message: `a genesis starts a stack's chain (previous: null, replaces: null), but this one ${after}`,
+        remediation,
+      });
     } else if (d !== first) {
-      findings.push({ ...base(d), code: "genesis-misplaced", level: "error", message: `stack '${stack}' already has a genesis ('${first.id}'); a stack has one`, remediation });
+      findings.push({
+        ...base(d),
+        code: "genesis-misplaced",
+        level: "error",
+        message: `stack '${stack}' already has a genesis ('${first.id}'); a stack has one`,
+        remediation,
+      });
     }
   }
   return findings;
@@ -387,23 +564,54 @@ function ratifiesFindings(gov: Governance, d: LoadedDecision): Finding[] {
   const order = chainOf(gov, dec.stack).order;
   const position = new Map(order.map((x, i) => [x.id, i]));
   // The last chain position the decision's vote saw: its ratified state, or the state its change replaces.
-  const upTo = dec.kind === "ratification" ? lastIndexWhere(order, (x) => (x.decision as LockDecision).digest === dec.digest) : (position.get(d.id) ?? 0) - 1;
+  const upTo =
+    dec.kind === "ratification"
+      ? lastIndexWhere(order, (x) => (x.decision as LockDecision).digest === dec.digest)
+      : (position.get(d.id) ?? 0) - 1;
   // A change decision outside a sound chain is reported by chainOf; nothing to place its names against.
   if (dec.kind === "change" && !position.has(d.id)) return [];
-  const named = dec.evidence.type === "loomio-poll" && (dec.kind === "change" || dec.evidence.ratifies !== undefined) ? ratifiedNamesFor(dec.evidence.ratifies, dec.stack) : undefined;
-  const target = (message: string): Finding => ({ ...base(d), field: "ratifies", code: "ratification-target", level: "error", message, remediation: `restore the records from git; to ratify an emergency change the members vote on a proposal that names it: ${voteAgain(dec)}` });
+  const named =
+    dec.evidence.type === "loomio-poll" && (dec.kind === "change" || dec.evidence.ratifies !== undefined)
+      ? ratifiedNamesFor(dec.evidence.ratifies, dec.stack)
+      : undefined;
+  const target = (message: string): Finding => ({
+    ...base(d),
+    field: "ratifies",
+    code: "ratification-target",
+    level: "error",
+    message,
+    remediation: `restore the records from git; to ratify an emergency change the members vote on a proposal that names it: ${voteAgain(dec)}`,
+  });
   const findings: Finding[] = [];
   for (const id of ids) {
     const t = gov.byId.get(id)?.decision;
     if (!t) findings.push(target(`it ratifies '${id}', which does not exist`));
     else if (t.kind !== "emergency") findings.push(target(`it ratifies '${id}', which is a ${t.kind} decision, not an emergency`));
-    else if (t.stack !== dec.stack) findings.push(target(`it ratifies '${id}', an emergency change of stack '${t.stack}', not '${dec.stack}'`));
+    else if (t.stack !== dec.stack)
+      findings.push(target(`it ratifies '${id}', an emergency change of stack '${t.stack}', not '${dec.stack}'`));
     else if (!position.has(id) || position.get(id)! > upTo) {
-      findings.push(target(dec.kind === "ratification" ? `it ratifies '${id}', which is not part of the state it ratifies (sha256 ${dec.digest.slice(0, 12)}…)` : `it ratifies '${id}', which does not come before it in the chain of stack '${dec.stack}'`));
+      findings.push(
+        target(
+          dec.kind === "ratification"
+            ? `it ratifies '${id}', which is not part of the state it ratifies (sha256 ${dec.digest.slice(0, 12)}…)`
+            : `it ratifies '${id}', which does not come before it in the chain of stack '${dec.stack}'`,
+        ),
+      );
     } else if (named && !named.includes(id)) {
-      findings.push(target(`it ratifies '${id}', but poll ${(dec.evidence as PollEvidence).key} did not name it (${(dec.evidence as PollEvidence).ratifies ?? "its details carry no coop-ratifies line"}); a vote ratifies only the emergency changes its text named`));
+      findings.push(
+        target(
+          `it ratifies '${id}', but poll ${(dec.evidence as PollEvidence).key} did not name it (${(dec.evidence as PollEvidence).ratifies ?? "its details carry no coop-ratifies line"}); a vote ratifies only the emergency changes its text named`,
+        ),
+      );
     } else if (Date.parse(dec.recordedAt) < Date.parse(t.recordedAt) || Date.parse(dec.decidedAt) < Date.parse(t.recordedAt)) {
-      findings.push({ ...base(d), field: "decidedAt", code: "recorded-out-of-order", level: "error", message: `it ratifies '${id}', recorded ${t.recordedAt}, but it was decided ${dec.decidedAt} and recorded ${dec.recordedAt}; a vote cannot ratify a change made after it`, remediation: `restore the records from git, and let the members ratify the change: ${voteAgain(dec)}` });
+      findings.push({
+        ...base(d),
+        field: "decidedAt",
+        code: "recorded-out-of-order",
+        level: "error",
+        message: `it ratifies '${id}', recorded ${t.recordedAt}, but it was decided ${dec.decidedAt} and recorded ${dec.recordedAt}; a vote cannot ratify a change made after it`,
+        remediation: `restore the records from git, and let the members ratify the change: ${voteAgain(dec)}`,
+      });
     }
   }
   return findings;
@@ -440,7 +648,12 @@ export function emergencyStatuses(gov: Governance, chain: Chain): EmergencyStatu
     const ratifications = gov.decisions.filter((r) => r.decision.kind === "ratification" && r.decision.stack === e.decision.stack);
     const naming = [...ratifications, ...laterChanges].filter((r) => ratifiedIds(r.decision).includes(e.id));
     const tried = naming.map((r) => ({ r, errors: decisionFindingsInForce(gov, r).filter((f) => f.level === "error") }));
-    out.push({ emergency: e, tried, ratified: tried.some((t) => t.errors.length === 0), awaitingVote: !tried.some((t) => !t.errors.some((f) => NOT_A_RATIFICATION.has(f.code))) });
+    out.push({
+      emergency: e,
+      tried,
+      ratified: tried.some((t) => t.errors.length === 0),
+      awaitingVote: !tried.some((t) => !t.errors.some((f) => NOT_A_RATIFICATION.has(f.code))),
+    });
   });
   return out;
 }
@@ -475,8 +688,12 @@ export function emergencyFindings(gov: Governance, chain: Chain, now: Date): Fin
       ...base(d),
       code: overdue ? "emergency-overdue" : "emergency-unratified",
       level: overdue ? "error" : "warning",
-      message: overdue ? `emergency change '${e.id}' (${e.reason}) was not ratified by ${deadline}${why}` : `emergency change '${e.id}' (${e.reason}) awaits ratification by ${deadline}${why}`,
-      remediation: tried.length ? `make ratification '${tried[0].r.id}' count: coop verify lists what it lacks; a missing signature is added with coop sign ${tried[0].r.id} --key <key>` : `the members ratify it: ${voteAgain(e)} (the proposal names every emergency change awaiting ratification)`,
+      message: overdue
+        ? `emergency change '${e.id}' (${e.reason}) was not ratified by ${deadline}${why}`
+        : `emergency change '${e.id}' (${e.reason}) awaits ratification by ${deadline}${why}`,
+      remediation: tried.length
+        ? `make ratification '${tried[0].r.id}' count: coop verify lists what it lacks; a missing signature is added with coop sign ${tried[0].r.id} --key <key>`
+        : `the members ratify it: ${voteAgain(e)} (the proposal names every emergency change awaiting ratification)`,
     });
   }
   return findings;
@@ -524,7 +741,14 @@ function standingFindings(gov: Governance, segment: readonly LoadedDecision[]): 
     const inForce = inForceFindings(gov, s);
     findings.push(...decisionFindings(gov, s), ...inForce);
     if (!own && inForce.some((f) => f.level === "error")) {
-      findings.push({ ...base(d), field: "standing", code: "standing-missing", level: "error", message: `its standing decision '${s.id}' does not meet the rules in force (see its findings)`, remediation: `the standing decision needs the signatures the rules in force require: coop sign ${s.id} --key <key>` });
+      findings.push({
+        ...base(d),
+        field: "standing",
+        code: "standing-missing",
+        level: "error",
+        message: `its standing decision '${s.id}' does not meet the rules in force (see its findings)`,
+        remediation: `the standing decision needs the signatures the rules in force require: coop sign ${s.id} --key <key>`,
+      });
     }
   }
   return findings;
@@ -536,35 +760,91 @@ function standingFindings(gov: Governance, segment: readonly LoadedDecision[]): 
  */
 export function checkLockBacked(gov: Governance, stack: string, lock: Lock | undefined, now: Date): Finding[] {
   const findings: Finding[] = [];
-  if (!gov.rules) findings.push({ file: "governance/rules.yaml", stack, code: "rules-missing", level: "error", message: "the rules cannot be read, so no decision can be checked", remediation: "fix governance/rules.yaml (coop verify shows where)" });
-  if (!gov.members) findings.push({ file: "governance/members.yaml", stack, code: "members-missing", level: "error", message: "the members cannot be read, so no signature can be checked", remediation: "fix governance/members.yaml (coop verify shows where)" });
+  if (!gov.rules)
+    findings.push({
+      file: "governance/rules.yaml",
+      stack,
+      code: "rules-missing",
+      level: "error",
+      message: "the rules cannot be read, so no decision can be checked",
+      remediation: "fix governance/rules.yaml (coop verify shows where)",
+    });
+  if (!gov.members)
+    findings.push({
+      file: "governance/members.yaml",
+      stack,
+      code: "members-missing",
+      level: "error",
+      message: "the members cannot be read, so no signature can be checked",
+      remediation: "fix governance/members.yaml (coop verify shows where)",
+    });
   const lockFileName = `governance/approved/${stack}.lock.json`;
   if (!lock) {
-    findings.push({ file: lockFileName, stack, code: "lock-missing", level: "error", message: `stack '${stack}' has no approved lock`, remediation: `the members approve the plan: coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>` });
+    findings.push({
+      file: lockFileName,
+      stack,
+      code: "lock-missing",
+      level: "error",
+      message: `stack '${stack}' has no approved lock`,
+      remediation: `the members approve the plan: coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>`,
+    });
     return findings;
   }
   if (lock.stack !== stack || (gov.project !== undefined && lock.project !== gov.project)) {
-    findings.push({ file: lockFileName, stack, code: "lock-other-stack", level: "error", message: `the lock is for ${lock.project}/${lock.stack}, not ${gov.project ?? "?"}/${stack}`, remediation: "restore the lock from git" });
+    findings.push({
+      file: lockFileName,
+      stack,
+      code: "lock-other-stack",
+      level: "error",
+      message: `the lock is for ${lock.project}/${lock.stack}, not ${gov.project ?? "?"}/${stack}`,
+      remediation: "restore the lock from git",
+    });
   }
   const chain = chainOf(gov, stack);
   findings.push(...chain.findings);
   const approving = chain.order.filter((d) => (d.decision as LockDecision).digest === lock.digest);
   const head = chain.head;
   if (!head || (head.decision as LockDecision).digest !== lock.digest) {
-    const elsewhere = gov.decisions.find((d) => "digest" in d.decision && d.decision.digest === lock.digest && isLockDecision(d.decision) && d.decision.stack !== stack);
+    const elsewhere = gov.decisions.find(
+      (d) => "digest" in d.decision && d.decision.digest === lock.digest && isLockDecision(d.decision) && d.decision.stack !== stack,
+    );
     if (elsewhere) {
-      findings.push({ file: lockFileName, stack, decision: elsewhere.id, code: "lock-other-stack", level: "error", message: `the lock's digest was approved by '${elsewhere.id}', a decision for stack '${(elsewhere.decision as LockDecision).stack}'`, remediation: "restore the lock from git" });
+      findings.push({
+        file: lockFileName,
+        stack,
+        decision: elsewhere.id,
+        code: "lock-other-stack",
+        level: "error",
+        message: `the lock's digest was approved by '${elsewhere.id}', a decision for stack '${(elsewhere.decision as LockDecision).stack}'`,
+        remediation: "restore the lock from git",
+      });
     } else if (approving.length > 0 && head) {
-      findings.push({ file: lockFileName, stack, decision: head.id, code: "lock-not-latest", level: "error", message: `the lock is the state '${approving[approving.length - 1].id}' approved, but the latest decision '${head.id}' approved ${(head.decision as LockDecision).digest.slice(0, 12)}…`, remediation: "restore the lock from git (locks are written with their decision)" });
+      findings.push({
+        file: lockFileName,
+        stack,
+        decision: head.id,
+        code: "lock-not-latest",
+        level: "error",
+        message: `the lock is the state '${approving[approving.length - 1].id}' approved, but the latest decision '${head.id}' approved ${(head.decision as LockDecision).digest.slice(0, 12)}…`,
+        remediation: "restore the lock from git (locks are written with their decision)",
+      });
     } else if (head || chain.order.length === 0) {
-      findings.push({ file: lockFileName, stack, code: "lock-unbacked", level: "error", message: `no decision approved this lock (sha256 ${lock.digest.slice(0, 12)}…)${head ? `; the latest decision '${head.id}' approved ${(head.decision as LockDecision).digest.slice(0, 12)}…` : ""}`, remediation: `restore the lock from git, or let the members approve the plan: coop propose --stack ${stack} --post` });
+      findings.push({
+        file: lockFileName,
+        stack,
+        code: "lock-unbacked",
+        level: "error",
+        message: `no decision approved this lock (sha256 ${lock.digest.slice(0, 12)}…)${head ? `; the latest decision '${head.id}' approved ${(head.decision as LockDecision).digest.slice(0, 12)}…` : ""}`,
+        remediation: `restore the lock from git, or let the members approve the plan: coop propose --stack ${stack} --post`,
+      });
     }
     return findings;
   }
   const segment = stateSegment(chain);
   for (const d of segment) findings.push(...decisionFindingsInForce(gov, d));
   // An unratified emergency before the last vote is still part of the state nobody voted on.
-  for (const st of reliedOnEmergencies(gov, chain)) if (!segment.includes(st.emergency)) findings.push(...decisionFindingsInForce(gov, st.emergency));
+  for (const st of reliedOnEmergencies(gov, chain))
+    if (!segment.includes(st.emergency)) findings.push(...decisionFindingsInForce(gov, st.emergency));
   findings.push(...standingFindings(gov, segment));
   findings.push(...emergencyFindings(gov, chain, now));
   return dedupe(findings);
@@ -584,8 +864,24 @@ function dedupe(findings: Finding[]): Finding[] {
 export function verifyLedger(gov: Governance, now: Date): Finding[] {
   const findings: Finding[] = [];
   for (const p of gov.problems) {
-    const code: FindingCode = p.file === "governance/rules.yaml" ? "rules-missing" : p.file === "governance/members.yaml" ? "members-missing" : p.field === "id" && p.message.includes("file name") ? "id-mismatch" : "schema";
-    findings.push({ file: p.file, line: p.line, col: p.col, field: p.field, code, level: "error", message: p.message, remediation: p.hint ?? "fix the file (its JSON Schema in governance/*.schema.json describes every field)" });
+    const code: FindingCode =
+      p.file === "governance/rules.yaml"
+        ? "rules-missing"
+        : p.file === "governance/members.yaml"
+          ? "members-missing"
+          : p.field === "id" && p.message.includes("file name")
+            ? "id-mismatch"
+            : "schema";
+    findings.push({
+      file: p.file,
+      line: p.line,
+      col: p.col,
+      field: p.field,
+      code,
+      level: "error",
+      message: p.message,
+      remediation: p.hint ?? "fix the file (its JSON Schema in governance/*.schema.json describes every field)",
+    });
   }
   const stacks = new Set<string>();
   for (const d of gov.decisions) if (isLockDecision(d.decision)) stacks.add(d.decision.stack);
@@ -601,7 +897,15 @@ export function verifyLedger(gov: Governance, now: Date): Finding[] {
   // Cached per decision; what checkLockBacked already reported is dropped by dedupe.
   for (const d of gov.decisions) findings.push(...decisionFindings(gov, d));
   for (const stack of gov.stacks) {
-    if (!stacks.has(stack)) findings.push({ stack, file: `stacks/${stack}.yaml`, code: "lock-missing", level: "warning", message: `stack '${stack}' has no approved lock yet; it cannot be deployed`, remediation: `coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>` });
+    if (!stacks.has(stack))
+      findings.push({
+        stack,
+        file: `stacks/${stack}.yaml`,
+        code: "lock-missing",
+        level: "warning",
+        message: `stack '${stack}' has no approved lock yet; it cannot be deployed`,
+        remediation: `coop propose --stack ${stack} --post, then coop decide --stack ${stack} --poll <key>`,
+      });
   }
   return dedupe(findings).sort((a, b) => (a.level === b.level ? 0 : a.level === "error" ? -1 : 1));
 }

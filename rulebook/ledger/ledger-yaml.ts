@@ -127,7 +127,8 @@ export function renderLedgerYaml(value: JsonObject, header: readonly string[] = 
 export function renderLedgerYamlChecked(value: JsonObject, header: readonly string[] = []): string {
   const text = renderLedgerYaml(value, header);
   const back = parseYaml(text) as unknown;
-  if (JSON.stringify(back) !== JSON.stringify(value)) throw new Error("ledger YAML: the rendered record does not read back as written (a bug in coop)");
+  if (JSON.stringify(back) !== JSON.stringify(value))
+    throw new Error("ledger YAML: the rendered record does not read back as written (a bug in coop)");
   return text;
 }
 

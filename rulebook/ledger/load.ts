@@ -105,7 +105,16 @@ export function readDecisionFile(root: string, name: string): DecisionFileResult
     const text = readFileSync(join(root, file), "utf8");
     const { decision, raw } = readDecisionText(text, file);
     if (decision.id !== id) {
-      return { problems: [{ file, field: "id", message: `the decision's id '${decision.id}' differs from its file name '${id}'`, hint: "decision files are named after their id; restore the file from git" }] };
+      return {
+        problems: [
+          {
+            file,
+            field: "id",
+            message: `the decision's id '${decision.id}' differs from its file name '${id}'`,
+            hint: "decision files are named after their id; restore the file from git",
+          },
+        ],
+      };
     }
     return { loaded: { id, file, decision, raw } };
   } catch (e) {
@@ -141,7 +150,12 @@ export function loadGovernance(root: string, options: LoadOptions = {}): Governa
 
   let rules: Rules | undefined;
   try {
-    rules = readYamlFile(join(root, RULES_FILE), RulesSchema, RULES_FILE, "create it with `coop init`, or copy governance/rules.yaml from coop-infra").value;
+    rules = readYamlFile(
+      join(root, RULES_FILE),
+      RulesSchema,
+      RULES_FILE,
+      "create it with `coop init`, or copy governance/rules.yaml from coop-infra",
+    ).value;
   } catch (e) {
     problems.push(...problemsOf(e, RULES_FILE));
   }

@@ -36,7 +36,13 @@ export function findRatifiesBindings(details: string | null | undefined): Ratifi
 
 /** The emergency ids a poll's details name as ratified for `stack` (all its lines for the stack together). */
 export function ratifiedNamesFor(details: string | null | undefined, stack: string): string[] {
-  return [...new Set(findRatifiesBindings(details).filter((b) => b.stack === stack).flatMap((b) => b.ids))];
+  return [
+    ...new Set(
+      findRatifiesBindings(details)
+        .filter((b) => b.stack === stack)
+        .flatMap((b) => b.ids),
+    ),
+  ];
 }
 
 export function planBindingLine(stack: string, digest: string): string {
@@ -73,14 +79,17 @@ export interface PlanBinding {
 
 export function findPlanBindings(details: string | null | undefined): PlanBinding[] {
   const out: PlanBinding[] = [];
-  for (const m of detailsText(details).matchAll(PLAN_RE)) out.push({ line: planBindingLine(m[1], m[2].toLowerCase()), stack: m[1], digest: m[2].toLowerCase() });
+  for (const m of detailsText(details).matchAll(PLAN_RE))
+    out.push({ line: planBindingLine(m[1], m[2].toLowerCase()), stack: m[1], digest: m[2].toLowerCase() });
   return out;
 }
 
 export function findStandingBindings(details: string | null | undefined): string[] {
   const out: string[] = [];
   for (const m of detailsText(details).matchAll(STANDING_RE)) {
-    out.push(standingBindingLine({ classes: m[1].split(","), stacks: m[2].split(","), until: m[3] === "none" ? null : `${m[3]}T00:00:00.000Z` }));
+    out.push(
+      standingBindingLine({ classes: m[1].split(","), stacks: m[2].split(","), until: m[3] === "none" ? null : `${m[3]}T00:00:00.000Z` }),
+    );
   }
   return out;
 }
@@ -107,14 +116,32 @@ export function checkBinding(details: string | null | undefined, expected: Expec
   }
   const all = findPlanBindings(details);
   const mine = all.filter((b) => b.stack === expected.stack);
-  if (all.length === 0) return { passed: false, line: null, detail: `the poll's details carry no binding line (${planBindingLine(expected.stack, "<digest>")})` };
+  if (all.length === 0)
+    return {
+      passed: false,
+      line: null,
+      detail: `the poll's details carry no binding line (${planBindingLine(expected.stack, "<digest>")})`,
+    };
   if (mine.length === 0) {
-    return { passed: false, line: null, detail: `the poll binds stack ${[...new Set(all.map((b) => `'${b.stack}'`))].join(", ")}, not '${expected.stack}'` };
+    return {
+      passed: false,
+      line: null,
+      detail: `the poll binds stack ${[...new Set(all.map((b) => `'${b.stack}'`))].join(", ")}, not '${expected.stack}'`,
+    };
   }
   const digests = [...new Set(mine.map((b) => b.digest))];
-  if (digests.length > 1) return { passed: false, line: mine[0].line, detail: `the poll binds stack '${expected.stack}' to ${digests.length} different digests` };
+  if (digests.length > 1)
+    return { passed: false, line: mine[0].line, detail: `the poll binds stack '${expected.stack}' to ${digests.length} different digests` };
   if (digests[0] !== expected.digest) {
-    return { passed: false, line: mine[0].line, detail: `the poll approved sha256 ${digests[0].slice(0, 12)}…, but the plan rendered now is ${expected.digest.slice(0, 12)}…` };
+    return {
+      passed: false,
+      line: mine[0].line,
+      detail: `the poll approved sha256 ${digests[0].slice(0, 12)}…, but the plan rendered now is ${expected.digest.slice(0, 12)}…`,
+    };
   }
-  return { passed: true, line: mine[0].line, detail: `binds stack '${expected.stack}' to the plan rendered now (sha256 ${expected.digest.slice(0, 12)}…)` };
+  return {
+    passed: true,
+    line: mine[0].line,
+    detail: `binds stack '${expected.stack}' to the plan rendered now (sha256 ${expected.digest.slice(0, 12)}…)`,
+  };
 }

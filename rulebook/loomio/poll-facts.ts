@@ -83,7 +83,10 @@ export function pollFactsFromResponse(body: unknown, wantKey?: string): PollFact
   const polls = parsed.data.polls;
   // Another poll's votes must never be recorded as this one's (a proxy or cache answering for another key).
   const poll = wantKey === undefined ? polls[0] : polls.find((p) => p.key === wantKey || String(p.id) === wantKey);
-  if (!poll) throw new MalformedPoll(`the response is for poll ${polls.map((p) => `'${p.key}' (id ${p.id})`).join(", ")}, not the poll '${wantKey}' coop asked for`);
+  if (!poll)
+    throw new MalformedPoll(
+      `the response is for poll ${polls.map((p) => `'${p.key}' (id ${p.id})`).join(", ")}, not the poll '${wantKey}' coop asked for`,
+    );
   const facts: PollFacts = {
     pollId: poll.id,
     key: poll.key,
@@ -115,7 +118,9 @@ function checkCounts(f: PollFacts): void {
   if (!f.counts) return;
   const sum = COUNTED_ICONS.reduce((n, icon) => n + f.counts![icon], 0);
   if (sum !== f.decidedVotersCount) {
-    throw new MalformedPoll(`the votes per option add up to ${sum} (${COUNTED_ICONS.map((i) => `${i} ${f.counts![i]}`).join(", ")}), but decided_voters_count is ${f.decidedVotersCount}`);
+    throw new MalformedPoll(
+      `the votes per option add up to ${sum} (${COUNTED_ICONS.map((i) => `${i} ${f.counts![i]}`).join(", ")}), but decided_voters_count is ${f.decidedVotersCount}`,
+    );
   }
 }
 
@@ -135,7 +140,9 @@ function emptyCounts(): Counts {
 
 function addByIcon(counts: Counts, icon: string, n: number, where: string): void {
   if (!(COUNTED_ICONS as readonly string[]).includes(icon)) {
-    throw new MalformedPoll(`${where} has an option with icon '${icon}', which coop cannot count (it counts agree, abstain, disagree and block)`);
+    throw new MalformedPoll(
+      `${where} has an option with icon '${icon}', which coop cannot count (it counts agree, abstain, disagree and block)`,
+    );
   }
   counts[icon as keyof Counts] += n;
 }
@@ -162,11 +169,15 @@ function tally(poll: Poll, options: PollOption[] | undefined): Counts | undefine
         addByIcon(fromStances as Counts, o.icon, poll.stance_counts![i], "poll_options");
       });
     } else if (!fromResults) {
-      throw new MalformedPoll(`stance_counts has ${poll.stance_counts.length} entries but the response lists ${own.length} options for the poll`);
+      throw new MalformedPoll(
+        `stance_counts has ${poll.stance_counts.length} entries but the response lists ${own.length} options for the poll`,
+      );
     }
   }
   if (fromResults && fromStances && COUNTED_ICONS.some((i) => fromResults![i] !== fromStances![i])) {
-    throw new MalformedPoll(`results and stance_counts disagree (results: ${JSON.stringify(fromResults)}, stance_counts: ${JSON.stringify(fromStances)})`);
+    throw new MalformedPoll(
+      `results and stance_counts disagree (results: ${JSON.stringify(fromResults)}, stance_counts: ${JSON.stringify(fromStances)})`,
+    );
   }
   return fromResults ?? fromStances;
 }

@@ -9,7 +9,18 @@ import type { Counts, PollFacts } from "./poll-facts";
 import { meets, percent, toRatio, formatRatio, type RatioInput } from "../records/ratio";
 import type { Rules } from "../records/rules";
 
-export const POLL_RULES = ["closed", "not-discarded", "poll-type", "group", "electorate", "binding", "quorum", "threshold", "blocks", "age"] as const;
+export const POLL_RULES = [
+  "closed",
+  "not-discarded",
+  "poll-type",
+  "group",
+  "electorate",
+  "binding",
+  "quorum",
+  "threshold",
+  "blocks",
+  "age",
+] as const;
 export type PollRule = (typeof POLL_RULES)[number];
 
 /** The rule parameters a poll is evaluated under (a snapshot of rules.yaml, kept in the record). */
@@ -26,7 +37,15 @@ export interface AppliedRules {
 /** The rules' poll parameters, as a decision records them. */
 export function appliedRulesOf(rules: Rules): AppliedRules {
   const { electorate: e, polls: p } = rules;
-  return { groupId: e.loomioGroupId, wholeGroup: e.wholeGroup, types: [...p.types], quorum: p.quorum, threshold: p.threshold, blocksAllowed: p.blocksAllowed, maxAgeDays: p.maxAgeDays };
+  return {
+    groupId: e.loomioGroupId,
+    wholeGroup: e.wholeGroup,
+    types: [...p.types],
+    quorum: p.quorum,
+    threshold: p.threshold,
+    blocksAllowed: p.blocksAllowed,
+    maxAgeDays: p.maxAgeDays,
+  };
 }
 
 /**
@@ -34,9 +53,12 @@ export function appliedRulesOf(rules: Rules): AppliedRules {
  * Values are compared as written: the same rules digest means the same text.
  */
 export function appliedDifferences(recorded: AppliedRules, rules: AppliedRules): string[] {
-  const show = (k: keyof AppliedRules, v: AppliedRules[keyof AppliedRules]) => (k === "quorum" || k === "threshold" ? formatRatio(v as RatioInput) : JSON.stringify(v));
+  const show = (k: keyof AppliedRules, v: AppliedRules[keyof AppliedRules]) =>
+    k === "quorum" || k === "threshold" ? formatRatio(v as RatioInput) : JSON.stringify(v);
   const keys: Array<keyof AppliedRules> = ["groupId", "wholeGroup", "types", "quorum", "threshold", "blocksAllowed", "maxAgeDays"];
-  return keys.filter((k) => JSON.stringify(recorded[k]) !== JSON.stringify(rules[k])).map((k) => `${k} ${show(k, recorded[k])} (the rules: ${show(k, rules[k])})`);
+  return keys
+    .filter((k) => JSON.stringify(recorded[k]) !== JSON.stringify(rules[k]))
+    .map((k) => `${k} ${show(k, recorded[k])} (the rules: ${show(k, rules[k])})`);
 }
 
 export interface RuleResult {
@@ -56,12 +78,25 @@ const DAY_MS = 86_400_000;
 /** Only proposal polls have the agree/abstain/disagree/block options the rules count. */
 const COUNTABLE_TYPES = new Set(["proposal"]);
 
-export function evaluatePoll(facts: Omit<PollFacts, "details"> & { details?: string | null; binding?: string | null }, applied: AppliedRules, expected: Expectation, at: Date): PollEvaluation {
+export function evaluatePoll(
+  facts: Omit<PollFacts, "details"> & { details?: string | null; binding?: string | null },
+  applied: AppliedRules,
+  expected: Expectation,
+  at: Date,
+): PollEvaluation {
   const results: RuleResult[] = [];
   const add = (rule: PollRule, passed: boolean, detail: string) => results.push({ rule, passed, detail });
 
-  add("closed", facts.closedAt !== null, facts.closedAt !== null ? `closed ${facts.closedAt}` : "the poll is open (or was reopened): closed_at is not set");
-  add("not-discarded", facts.discardedAt === null, facts.discardedAt === null ? "not discarded" : `the poll was discarded (deleted) at ${facts.discardedAt}`);
+  add(
+    "closed",
+    facts.closedAt !== null,
+    facts.closedAt !== null ? `closed ${facts.closedAt}` : "the poll is open (or was reopened): closed_at is not set",
+  );
+  add(
+    "not-discarded",
+    facts.discardedAt === null,
+    facts.discardedAt === null ? "not discarded" : `the poll was discarded (deleted) at ${facts.discardedAt}`,
+  );
 
   const typeOk = facts.pollType !== null && applied.types.includes(facts.pollType) && COUNTABLE_TYPES.has(facts.pollType);
   add(
@@ -73,10 +108,23 @@ export function evaluatePoll(facts: Omit<PollFacts, "details"> & { details?: str
   );
 
   if (applied.groupId === null) add("group", false, "governance/rules.yaml sets no electorate.loomioGroupId, so no poll can count");
-  else add("group", facts.groupId === applied.groupId, facts.groupId === applied.groupId ? `in the co-op's group ${applied.groupId}` : `the poll belongs to group ${facts.groupId ?? "unknown"}, not the co-op's group ${applied.groupId}`);
+  else
+    add(
+      "group",
+      facts.groupId === applied.groupId,
+      facts.groupId === applied.groupId
+        ? `in the co-op's group ${applied.groupId}`
+        : `the poll belongs to group ${facts.groupId ?? "unknown"}, not the co-op's group ${applied.groupId}`,
+    );
 
   const handPicked = facts.specifiedVotersOnly === true;
-  add("electorate", !applied.wholeGroup || !handPicked, !applied.wholeGroup || !handPicked ? "the whole group could vote" : "only hand-picked voters were invited (specified_voters_only), but the rules require the whole group");
+  add(
+    "electorate",
+    !applied.wholeGroup || !handPicked,
+    !applied.wholeGroup || !handPicked
+      ? "the whole group could vote"
+      : "only hand-picked voters were invited (specified_voters_only), but the rules require the whole group",
+  );
 
   // Records keep the binding line found; a fresh poll is checked against its details.
   const binding = facts.details !== undefined ? checkBinding(facts.details, expected) : checkBinding(facts.binding ?? null, expected);
@@ -94,7 +142,11 @@ export function evaluatePoll(facts: Omit<PollFacts, "details"> & { details?: str
   } else {
     const cast = counts.agree + counts.disagree;
     const thresholdOk = meets(counts.agree, cast, toRatio(applied.threshold));
-    add("threshold", thresholdOk, `${counts.agree} agree, ${counts.disagree} disagree (${percent(counts.agree, cast)} agree; needed ${formatRatio(applied.threshold)}; ${counts.abstain} abstained)`);
+    add(
+      "threshold",
+      thresholdOk,
+      `${counts.agree} agree, ${counts.disagree} disagree (${percent(counts.agree, cast)} agree; needed ${formatRatio(applied.threshold)}; ${counts.abstain} abstained)`,
+    );
     const blocksOk = counts.block <= applied.blocksAllowed;
     add("blocks", blocksOk, `${counts.block} block${counts.block === 1 ? "" : "s"} (at most ${applied.blocksAllowed} allowed)`);
   }
@@ -105,7 +157,14 @@ export function evaluatePoll(facts: Omit<PollFacts, "details"> & { details?: str
     const age = at.getTime() - closed;
     const days = Math.floor((age / DAY_MS) * 10) / 10;
     if (age < -5 * 60_000) add("age", false, `the poll closes in the future (${facts.closedAt})`);
-    else add("age", age <= applied.maxAgeDays * DAY_MS, age <= applied.maxAgeDays * DAY_MS ? `closed ${days} days before it was recorded (at most ${applied.maxAgeDays})` : `closed ${days} days before it was recorded; the rules allow at most ${applied.maxAgeDays} days: propose it again`);
+    else
+      add(
+        "age",
+        age <= applied.maxAgeDays * DAY_MS,
+        age <= applied.maxAgeDays * DAY_MS
+          ? `closed ${days} days before it was recorded (at most ${applied.maxAgeDays})`
+          : `closed ${days} days before it was recorded; the rules allow at most ${applied.maxAgeDays} days: propose it again`,
+      );
   }
 
   const failed = results.filter((r) => !r.passed);

@@ -27,14 +27,21 @@ export type DecisionKind = (typeof DECISION_KINDS)[number];
 export const LOCK_KINDS: readonly DecisionKind[] = ["genesis", "change", "routine", "emergency"];
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, { message: "expected a sha256 digest (64 lower-case hex digits)" });
-const isoTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/, { message: "expected a UTC timestamp such as 2026-03-10T12:00:03.512Z" });
+const isoTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/, { message: "expected a UTC timestamp such as 2026-03-10T12:00:03.512Z" });
 const decisionId = z.string().regex(DECISION_ID_RE, { message: "expected a decision id such as example-0002-change" });
 const stackName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/, { message: "expected a stack name" });
 
 export const SignatureEntrySchema = z
   .object({
     member: z.string().regex(MEMBER_NAME_RE).describe("Who signed (a name from governance/members.yaml)."),
-    signature: z.string().min(1).describe("OpenSSH signature (ssh-keygen -Y sign, namespace coop-infra-decision) over the canonical JSON of the record without `signatures`."),
+    signature: z
+      .string()
+      .min(1)
+      .describe(
+        "OpenSSH signature (ssh-keygen -Y sign, namespace coop-infra-decision) over the canonical JSON of the record without `signatures`.",
+      ),
   })
   .strict()
   .describe("A member's signature on the decision.");
@@ -82,12 +89,25 @@ export const PollEvidenceSchema = z
     discardedAt: isoTime.nullable(),
     specifiedVotersOnly: z.boolean().nullable(),
     binding: z.string().nullable().describe("The coop-plan line found in the poll's details."),
-    majors: z.array(z.string()).optional().describe("The coop-major lines found in the poll's details: the major upgrades the members were told they approve."),
-    ratifies: z.string().optional().describe("The coop-ratifies line found in the poll's details for this stack: the emergency changes the members were told the vote also ratifies."),
+    majors: z
+      .array(z.string())
+      .optional()
+      .describe("The coop-major lines found in the poll's details: the major upgrades the members were told they approve."),
+    ratifies: z
+      .string()
+      .optional()
+      .describe(
+        "The coop-ratifies line found in the poll's details for this stack: the emergency changes the members were told the vote also ratifies.",
+      ),
     votersCount: z.number().int().min(0),
     decidedVotersCount: z.number().int().min(0),
     counts: z
-      .object({ agree: z.number().int().min(0), abstain: z.number().int().min(0), disagree: z.number().int().min(0), block: z.number().int().min(0) })
+      .object({
+        agree: z.number().int().min(0),
+        abstain: z.number().int().min(0),
+        disagree: z.number().int().min(0),
+        block: z.number().int().min(0),
+      })
       .strict()
       .describe("Votes per option icon."),
     responseSha256: hex64.describe("sha256 of the raw HTTP response body the evidence was taken from."),
@@ -115,7 +135,10 @@ export const MeetingEvidenceSchema = z
     type: z.literal("meeting"),
     meeting: z.string().min(1).describe("Which meeting decided, e.g. 'General assembly 2026-03-01'."),
     minutes: z.string().min(1).describe("Where its minutes are (a path in the repository or an address)."),
-    majors: z.array(z.string()).optional().describe("The coop-major lines of the major upgrades the meeting approved (coop decide --major)."),
+    majors: z
+      .array(z.string())
+      .optional()
+      .describe("The coop-major lines of the major upgrades the meeting approved (coop decide --major)."),
   })
   .strict()
   .describe("A decision taken outside Loomio; its signatures are the evidence.");
@@ -155,19 +178,25 @@ const lockMove = {
   replaces: hex64.nullable().describe("The lock digest this decision replaces (the previous decision's digest); null only for the first."),
 };
 
-export const GenesisSchema = z.object({ kind: z.literal("genesis"), ...common, ...lockMove, note: z.string().describe("Why this state is the starting point.") }).strict();
+export const GenesisSchema = z
+  .object({ kind: z.literal("genesis"), ...common, ...lockMove, note: z.string().describe("Why this state is the starting point.") })
+  .strict();
 export const ChangeSchema = z
   .object({
     kind: z.literal("change"),
     ...common,
     ...lockMove,
     evidence: EvidenceSchema,
-    changes: z.array(ChangeRecordSchema).describe("What the decision approved, resource by resource (old → new), from the lock it replaces."),
+    changes: z
+      .array(ChangeRecordSchema)
+      .describe("What the decision approved, resource by resource (old → new), from the lock it replaces."),
     ratifies: z
       .array(decisionId)
       .min(1)
       .optional()
-      .describe("The emergency changes earlier in the chain that this vote also ratifies: the proposal named them (its coop-ratifies line). A vote ratifies no emergency it does not name."),
+      .describe(
+        "The emergency changes earlier in the chain that this vote also ratifies: the proposal named them (its coop-ratifies line). A vote ratifies no emergency it does not name.",
+      ),
   })
   .strict();
 export const RoutineSchema = z
@@ -197,7 +226,7 @@ export const StandingSchema = z
     terms: z
       .object({
         classes: z.array(z.enum(CHANGE_CLASSES)).min(1).describe("Classes of change pre-approved."),
-        stacks: z.array(z.string().min(1)).min(1).describe("Stacks it applies to; [\"*\"] for all."),
+        stacks: z.array(z.string().min(1)).min(1).describe('Stacks it applies to; ["*"] for all.'),
         until: isoTime.nullable().describe("When it ends; null for until revoked."),
       })
       .strict(),
@@ -212,7 +241,9 @@ export const RatificationSchema = z
     ratifies: z
       .union([decisionId, z.array(decisionId).min(1)])
       .describe("The emergency decision it ratifies, or several: every emergency change it names, up to the state it ratifies."),
-    digest: hex64.describe("The state ratified: the digest of the stack's approved state when the poll was proposed, which contains every emergency change it names."),
+    digest: hex64.describe(
+      "The state ratified: the digest of the stack's approved state when the poll was proposed, which contains every emergency change it names.",
+    ),
     evidence: EvidenceSchema,
   })
   .strict();
@@ -266,7 +297,31 @@ export const DECISION_HEADER = [
 ];
 
 /** The order fields are written in: what and where first, the evidence next, signatures last. */
-const FIELD_ORDER = ["version", "id", "kind", "stack", "project", "summary", "digest", "previous", "replaces", "ratifies", "standing", "class", "terms", "decidedAt", "recordedAt", "ratifyBy", "reason", "note", "evidence", "changes", "rulesSha256", "requires", "signatures"];
+const FIELD_ORDER = [
+  "version",
+  "id",
+  "kind",
+  "stack",
+  "project",
+  "summary",
+  "digest",
+  "previous",
+  "replaces",
+  "ratifies",
+  "standing",
+  "class",
+  "terms",
+  "decidedAt",
+  "recordedAt",
+  "ratifyBy",
+  "reason",
+  "note",
+  "evidence",
+  "changes",
+  "rulesSha256",
+  "requires",
+  "signatures",
+];
 
 /**
  * The record as it is written: fields in a fixed, readable order, undefined fields dropped.

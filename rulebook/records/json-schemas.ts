@@ -19,8 +19,21 @@ function render(schema: z.ZodType, title: string, description: string): string {
 export function governanceSchemaOutputs(): Array<[string, string]> {
   return [
     [RULES_SCHEMA_FILE, render(RulesSchema, "coop-infra rules", "The co-op's bylaws for infrastructure changes: governance/rules.yaml")],
-    [MEMBERS_SCHEMA_FILE, render(MembersSchema, "coop-infra members", "Members who take part in infrastructure decisions: governance/members.yaml")],
-    [DECISION_SCHEMA_FILE, render(DecisionSchema, "coop-infra decision", "One decision of the co-op: governance/decisions/<id>.yaml (written by coop)")],
-    [LOCK_SCHEMA_FILE, render(LockSchema, "coop-infra approved lock", "The approved desired state of a stack: governance/approved/<stack>.lock.json (written by coop)")],
+    [
+      MEMBERS_SCHEMA_FILE,
+      render(MembersSchema, "coop-infra members", "Members who take part in infrastructure decisions: governance/members.yaml"),
+    ],
+    [
+      DECISION_SCHEMA_FILE,
+      render(DecisionSchema, "coop-infra decision", "One decision of the co-op: governance/decisions/<id>.yaml (written by coop)"),
+    ],
+    [
+      LOCK_SCHEMA_FILE,
+      render(
+        LockSchema,
+        "coop-infra approved lock",
+        "The approved desired state of a stack: governance/approved/<stack>.lock.json (written by coop)",
+      ),
+    ],
   ];
 }

@@ -15,7 +15,10 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?
 
 export const MemberSchema = z
   .object({
-    name: z.string().regex(MEMBER_NAME_RE, { message: "expected a short lower-case name such as 'ada'" }).describe("Short name, used in decision records and messages."),
+    name: z
+      .string()
+      .regex(MEMBER_NAME_RE, { message: "expected a short lower-case name such as 'ada'" })
+      .describe("Short name, used in decision records and messages."),
     displayName: z.string().default("").describe("Full name, for people reading the ledger."),
     roles: z.array(role).min(1).default(["member"]).describe("Roles the rules refer to, e.g. admin, tech, member."),
     loomioUserId: z.number().int().positive().nullable().default(null).describe("The member's Loomio user id, if they vote there."),
@@ -23,18 +26,27 @@ export const MemberSchema = z
       .array(
         z
           .string()
-          .regex(KEY_LINE_RE, { message: "expected an OpenSSH public key line, e.g. 'ssh-ed25519 AAAAC3Nz… ada@laptop' (the contents of ~/.ssh/id_ed25519.pub)" })
+          .regex(KEY_LINE_RE, {
+            message: "expected an OpenSSH public key line, e.g. 'ssh-ed25519 AAAAC3Nz… ada@laptop' (the contents of ~/.ssh/id_ed25519.pub)",
+          })
           .superRefine((line, ctx) => {
             try {
               parsePublicKeyLine(line);
             } catch (e) {
-              ctx.addIssue({ code: "custom", message: `the key cannot be used: ${(e as KeyParseError).message}`, params: { hint: "paste the whole line of your .pub file" } });
+              ctx.addIssue({
+                code: "custom",
+                message: `the key cannot be used: ${(e as KeyParseError).message}`,
+                params: { hint: "paste the whole line of your .pub file" },
+              });
             }
           }),
       )
       .default([])
       .describe("Public keys the member signs decisions with."),
-    left: isoDate.nullable().default(null).describe("When the member left; their signatures count only on decisions recorded before this date."),
+    left: isoDate
+      .nullable()
+      .default(null)
+      .describe("When the member left; their signatures count only on decisions recorded before this date."),
   })
   .strict()
   .describe("A member who takes part in infrastructure decisions.");
@@ -60,7 +72,12 @@ export const MembersSchema = z
             }
             const other = keys.get(id);
             if (other !== undefined && other !== m.name) {
-              ctx.addIssue({ code: "custom", path: [i, "sshKeys", j], message: `this key also belongs to '${other}'`, params: { hint: "a key identifies one member; each member needs their own key" } });
+              ctx.addIssue({
+                code: "custom",
+                path: [i, "sshKeys", j],
+                message: `this key also belongs to '${other}'`,
+                params: { hint: "a key identifies one member; each member needs their own key" },
+              });
             }
             keys.set(id, m.name);
           });

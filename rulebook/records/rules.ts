@@ -49,28 +49,64 @@ export const RulesSchema = z
     version: z.literal(1).default(1).describe("Format version of this file."),
     electorate: z
       .object({
-        loomioGroupId: z.number().int().positive().nullable().default(null).describe("The Loomio group whose members vote: a poll counts only if it belongs to this group. Null until the co-op sets up Loomio."),
-        wholeGroup: z.boolean().default(true).describe("Refuse polls that only invite hand-picked voters (Loomio's specified_voters_only)."),
+        loomioGroupId: z
+          .number()
+          .int()
+          .positive()
+          .nullable()
+          .default(null)
+          .describe(
+            "The Loomio group whose members vote: a poll counts only if it belongs to this group. Null until the co-op sets up Loomio.",
+          ),
+        wholeGroup: z
+          .boolean()
+          .default(true)
+          .describe("Refuse polls that only invite hand-picked voters (Loomio's specified_voters_only)."),
       })
       .strict()
       .prefault({})
       .describe("Who decides."),
     polls: z
       .object({
-        types: z.array(z.enum(["proposal", "count", "poll", "score", "ranked_choice", "meeting", "dot_vote"])).min(1).default(["proposal"]).describe("Loomio poll types that may approve a change; only 'proposal' (agree/abstain/disagree/block) is evaluated today."),
-        quorum: ratio("quorum").default(0.5).describe("Share of the poll's voters that must have decided (decided_voters_count / voters_count), e.g. 0.5."),
-        threshold: ratio("threshold").default("2/3").describe("Share of cast agree+disagree votes that must agree, e.g. \"2/3\". Abstentions count for quorum, not here."),
-        blocksAllowed: z.number().int().min(0).default(0).describe("Most block votes a passing proposal may have; 0 means a single block stops it."),
-        maxAgeDays: z.number().int().min(1).max(3650).default(30).describe("A poll may be recorded only within this many days after it closed."),
+        types: z
+          .array(z.enum(["proposal", "count", "poll", "score", "ranked_choice", "meeting", "dot_vote"]))
+          .min(1)
+          .default(["proposal"])
+          .describe("Loomio poll types that may approve a change; only 'proposal' (agree/abstain/disagree/block) is evaluated today."),
+        quorum: ratio("quorum")
+          .default(0.5)
+          .describe("Share of the poll's voters that must have decided (decided_voters_count / voters_count), e.g. 0.5."),
+        threshold: ratio("threshold")
+          .default("2/3")
+          .describe('Share of cast agree+disagree votes that must agree, e.g. "2/3". Abstentions count for quorum, not here.'),
+        blocksAllowed: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe("Most block votes a passing proposal may have; 0 means a single block stops it."),
+        maxAgeDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .default(30)
+          .describe("A poll may be recorded only within this many days after it closed."),
       })
       .strict()
       .prefault({})
       .describe("What a Loomio poll needs to approve a change. Loomio has no pass/fail field: coop computes the outcome from the counts."),
     signatures: z
       .object({
-        genesis: SignatureRequirementSchema.prefault({}).describe("Signatures on a genesis decision (the first approved state of a stack when the co-op adopts coop)."),
-        decisions: SignatureRequirementSchema.prefault({}).describe("Signatures on a decision backed by a Loomio poll (changes, standing decisions, ratifications)."),
-        manual: SignatureRequirementSchema.prefault({ count: 2 }).describe("Signatures on a decision taken elsewhere (a general assembly): the signatures are all the evidence there is."),
+        genesis: SignatureRequirementSchema.prefault({}).describe(
+          "Signatures on a genesis decision (the first approved state of a stack when the co-op adopts coop).",
+        ),
+        decisions: SignatureRequirementSchema.prefault({}).describe(
+          "Signatures on a decision backed by a Loomio poll (changes, standing decisions, ratifications).",
+        ),
+        manual: SignatureRequirementSchema.prefault({ count: 2 }).describe(
+          "Signatures on a decision taken elsewhere (a general assembly): the signatures are all the evidence there is.",
+        ),
       })
       .strict()
       .prefault({})
@@ -88,15 +124,25 @@ export const RulesSchema = z
               .strict(),
           )
           .default({})
-          .describe("Change classes a standing decision may pre-approve. image-patch: every changed path is a pinned image whose version differs only in the patch number."),
+          .describe(
+            "Change classes a standing decision may pre-approve. image-patch: every changed path is a pinned image whose version differs only in the patch number.",
+          ),
       })
       .strict()
       .prefault({})
       .describe("Routine changes that members may pre-approve once, by a standing decision."),
     emergency: z
       .object({
-        signatures: SignatureRequirementSchema.prefault({ count: 2 }).describe("Signatures an emergency change needs to be applied without a vote."),
-        ratificationDays: z.number().int().min(1).max(365).default(14).describe("Days within which a poll must ratify an emergency change; afterwards the unratified state is a violation."),
+        signatures: SignatureRequirementSchema.prefault({ count: 2 }).describe(
+          "Signatures an emergency change needs to be applied without a vote.",
+        ),
+        ratificationDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(365)
+          .default(14)
+          .describe("Days within which a poll must ratify an emergency change; afterwards the unratified state is a violation."),
       })
       .strict()
       .prefault({})

@@ -53,7 +53,13 @@ export function verifySignatures(gov: Governance, d: LoadedDecision): VerifiedSi
     results = checkRecordSignatures(d.raw, d.decision.signatures);
     verified.set(d, results);
   }
-  return results.map((r, index) => ({ index, member: r.keyId ? gov.memberKeys.get(r.keyId)?.member.name : undefined, ok: r.ok, reason: r.reason, fingerprint: r.fingerprint }));
+  return results.map((r, index) => ({
+    index,
+    member: r.keyId ? gov.memberKeys.get(r.keyId)?.member.name : undefined,
+    ok: r.ok,
+    reason: r.reason,
+    fingerprint: r.fingerprint,
+  }));
 }
 
 /** The requirement the rules set for a decision of this kind and evidence. */
@@ -93,20 +99,48 @@ export function checkSignatures(gov: Governance, d: LoadedDecision, requirement:
     const entry = d.decision.signatures[v.index];
     const field = `signatures[${v.index}]`;
     if (!v.ok) {
-      findings.push({ ...base, field, code: "signature-invalid", level: "error", message: `the signature of '${entry.member}' does not verify: ${v.reason}`, remediation: `remove it and sign again: coop sign ${d.id} --key <private key>` });
+      findings.push({
+        ...base,
+        field,
+        code: "signature-invalid",
+        level: "error",
+        message: `the signature of '${entry.member}' does not verify: ${v.reason}`,
+        remediation: `remove it and sign again: coop sign ${d.id} --key <private key>`,
+      });
       continue;
     }
     if (!v.member) {
-      findings.push({ ...base, field, code: "signature-non-member", level: "error", message: `signed with key ${v.fingerprint}, which belongs to no member in governance/members.yaml`, remediation: "remove the signature, or add the signer's key to governance/members.yaml (a change the co-op approves)" });
+      findings.push({
+        ...base,
+        field,
+        code: "signature-non-member",
+        level: "error",
+        message: `signed with key ${v.fingerprint}, which belongs to no member in governance/members.yaml`,
+        remediation: "remove the signature, or add the signer's key to governance/members.yaml (a change the co-op approves)",
+      });
       continue;
     }
     if (v.member !== entry.member) {
-      findings.push({ ...base, field, code: "signature-member-mismatch", level: "error", message: `the signature says '${entry.member}' but was made with ${v.member}'s key`, remediation: `remove it; ${v.member} signs with: coop sign ${d.id} --key <their key>` });
+      findings.push({
+        ...base,
+        field,
+        code: "signature-member-mismatch",
+        level: "error",
+        message: `the signature says '${entry.member}' but was made with ${v.member}'s key`,
+        remediation: `remove it; ${v.member} signs with: coop sign ${d.id} --key <their key>`,
+      });
       continue;
     }
     const member = gov.members!.members.find((m) => m.name === v.member)!;
     if (!wasMemberAt(member, d.decision.recordedAt)) {
-      findings.push({ ...base, field, code: "signature-former-member", level: "error", message: `${member.name} had left (${member.left}) before the decision was recorded (${d.decision.recordedAt})`, remediation: "remove the signature; a current member signs instead" });
+      findings.push({
+        ...base,
+        field,
+        code: "signature-former-member",
+        level: "error",
+        message: `${member.name} had left (${member.left}) before the decision was recorded (${d.decision.recordedAt})`,
+        remediation: "remove the signature; a current member signs instead",
+      });
       continue;
     }
     if (!hasAnyRole(member, requirement.roles)) {

@@ -82,9 +82,15 @@ export function verifySshsig(armored: string, message: Buffer | string, namespac
   } catch (e) {
     return { ok: false, reason: `the signature carries an unusable key: ${(e as KeyParseError).message}` };
   }
-  if (sig.namespace !== namespace) return { ok: false, key, reason: `it was made for the namespace '${sig.namespace}', not '${namespace}'` };
+  if (sig.namespace !== namespace)
+    return { ok: false, key, reason: `it was made for the namespace '${sig.namespace}', not '${namespace}'` };
   if (!HASHES.has(sig.hashAlgorithm)) return { ok: false, key, reason: `unsupported hash algorithm '${sig.hashAlgorithm}'` };
-  if (!key.key) return { ok: false, key, reason: `signatures by ${key.type} keys (security keys) cannot be verified by coop yet; sign with an ed25519, RSA or ECDSA key` };
+  if (!key.key)
+    return {
+      ok: false,
+      key,
+      reason: `signatures by ${key.type} keys (security keys) cannot be verified by coop yet; sign with an ed25519, RSA or ECDSA key`,
+    };
   const data = signedData(namespace, sig.hashAlgorithm, message, sig.reserved);
   let valid: boolean;
   try {
@@ -92,7 +98,9 @@ export function verifySshsig(armored: string, message: Buffer | string, namespac
   } catch (e) {
     return { ok: false, key, reason: (e as Error).message };
   }
-  return valid ? { ok: true, key } : { ok: false, key, reason: "the signature does not match the record (the record or the signature was changed after signing)" };
+  return valid
+    ? { ok: true, key }
+    : { ok: false, key, reason: "the signature does not match the record (the record or the signature was changed after signing)" };
 }
 
 function verifyRaw(key: SshPublicKey, signatureType: string, signature: Buffer, data: Buffer): boolean {
@@ -126,7 +134,13 @@ function verifyRaw(key: SshPublicKey, signatureType: string, signature: Buffer, 
  * ssh-keygen (so agents, passphrases and hardware keys work); this is for generated ledgers
  * (benchmarks, tests) where thousands of signatures are needed quickly.
  */
-export function signSshsig(privateKey: KeyObject, publicBlob: Buffer, message: Buffer | string, namespace: string = DECISION_NAMESPACE, hashAlgorithm = "sha512"): string {
+export function signSshsig(
+  privateKey: KeyObject,
+  publicBlob: Buffer,
+  message: Buffer | string,
+  namespace: string = DECISION_NAMESPACE,
+  hashAlgorithm = "sha512",
+): string {
   const key = parsePublicKeyBlob(publicBlob);
   const data = signedData(namespace, hashAlgorithm, message);
   let sigBlob: Buffer;
@@ -140,7 +154,18 @@ export function signSshsig(privateKey: KeyObject, publicBlob: Buffer, message: B
   } else {
     throw new Error(`signSshsig: ${key.type} keys are not supported here`);
   }
-  const blob = Buffer.concat([MAGIC, wireUint32(1), wireString(publicBlob), wireString(namespace), wireString(Buffer.alloc(0)), wireString(hashAlgorithm), wireString(sigBlob)]);
-  const b64 = blob.toString("base64").replace(/(.{70})/g, "$1\n").replace(/\n$/, "");
+  const blob = Buffer.concat([
+    MAGIC,
+    wireUint32(1),
+    wireString(publicBlob),
+    wireString(namespace),
+    wireString(Buffer.alloc(0)),
+    wireString(hashAlgorithm),
+    wireString(sigBlob),
+  ]);
+  const b64 = blob
+    .toString("base64")
+    .replace(/(.{70})/g, "$1\n")
+    .replace(/\n$/, "");
   return `${BEGIN}\n${b64}\n${END}\n`;
 }

@@ -35,7 +35,15 @@ afterAll(async () => {
 });
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, LOOMIO_URL: fake.url, LOOMIO_API_KEY: KEY, LOOMIO_GROUP_ID: "42", COOP_NOW: "2026-03-11T09:00:00Z", COOP_LOOMIO_BACKOFF_MS: "1", ...extra };
+  return {
+    ...process.env,
+    LOOMIO_URL: fake.url,
+    LOOMIO_API_KEY: KEY,
+    LOOMIO_GROUP_ID: "42",
+    COOP_NOW: "2026-03-11T09:00:00Z",
+    COOP_LOOMIO_BACKOFF_MS: "1",
+    ...extra,
+  };
 }
 
 function passing(digest: string, overrides: Record<string, unknown> = {}) {
@@ -99,7 +107,10 @@ describe("coop decide --poll: a passing poll", () => {
     const r0 = await changedRepo();
     try {
       fake.answers = [json(200, passing(r0.digest))];
-      const r = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`, "--key", fixtureKey("ada")], { root: r0.root, env: env() });
+      const r = await coop(
+        ["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`, "--key", fixtureKey("ada")],
+        { root: r0.root, env: env() },
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/has the signatures it needs/);
       expect((await coop(["verify"], { root: r0.root, env: env() })).code).toBe(0);
@@ -114,10 +125,16 @@ describe("coop decide --poll: a passing poll", () => {
       fake.answers = [json(200, passing(r0.digest))];
       const seen = fake.requests.length;
       const before = snapshot(r0.root);
-      const unset = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`], { root: r0.root, env: env({ LOOMIO_URL: "" }) });
+      const unset = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`], {
+        root: r0.root,
+        env: env({ LOOMIO_URL: "" }),
+      });
       expect(unset.code).toBe(2);
       expect(unset.stderr).toMatch(/LOOMIO_URL is not set/);
-      const elsewhere = await coop(["decide", "--stack", "example", "--poll", "https://loomio.evil.example/p/AbC123xy/approve-mastodon"], { root: r0.root, env: env() });
+      const elsewhere = await coop(["decide", "--stack", "example", "--poll", "https://loomio.evil.example/p/AbC123xy/approve-mastodon"], {
+        root: r0.root,
+        env: env(),
+      });
       expect(elsewhere.code).toBe(2);
       expect(elsewhere.stderr).toMatch(/the poll is on https:\/\/loomio\.evil\.example, but LOOMIO_URL is/);
       expect(fake.requests.length).toBe(seen);
@@ -168,14 +185,30 @@ describe("coop decide --poll: a poll failing a rule is refused and nothing is wr
 describe("coop decide --poll: Loomio errors exit 2 with a clear message", () => {
   const cases: Array<[string, () => ReturnType<typeof json>[], RegExp]> = [
     ["401", () => [json(401, { error: "unauthorized" })], /rejected the API key \(HTTP 401/],
-    ["403", () => [json(403, { exception: "CanCan::AccessDenied", error: "You are not authorized to access this page." })], /refused access \(HTTP 403/],
+    [
+      "403",
+      () => [json(403, { exception: "CanCan::AccessDenied", error: "You are not authorized to access this page." })],
+      /refused access \(HTTP 403/,
+    ],
     ["404", () => [json(404, { exception: "ActiveRecord::RecordNotFound", error: "not found" })], /no poll 'AbC123xy' \(HTTP 404/],
     ["500 every time", () => [json(500, `internal error near ${KEY}`)], /HTTP 500 .* after 4 attempts/],
     ["not JSON", () => [{ status: 200, body: "<html>login</html>" }], /is not JSON/],
     ["JSON of another shape", () => [json(200, { polls: [] })], /cannot be used: the response is not a Loomio poll/],
-    ["an answer for another poll", () => [json(200, passing(repo.digest, { key: "Other123" }))], /cannot be used: the response is for poll 'Other123' \(id 555\), not the poll 'AbC123xy' coop asked for/],
-    ["votes that do not add up to the decided voters", () => [json(200, passing(repo.digest, { decided_voters_count: 6 }))], /cannot be used: the votes per option add up to 5 .*but decided_voters_count is 6/],
-    ["more decided voters than voters", () => [json(200, passing(repo.digest, { ...withVotes({ agree: 6, abstain: 1, disagree: 1, block: 0 }, 8), voters_count: 7 }))], /cannot be used: decided_voters_count \(8\) is larger than voters_count \(7\)/],
+    [
+      "an answer for another poll",
+      () => [json(200, passing(repo.digest, { key: "Other123" }))],
+      /cannot be used: the response is for poll 'Other123' \(id 555\), not the poll 'AbC123xy' coop asked for/,
+    ],
+    [
+      "votes that do not add up to the decided voters",
+      () => [json(200, passing(repo.digest, { decided_voters_count: 6 }))],
+      /cannot be used: the votes per option add up to 5 .*but decided_voters_count is 6/,
+    ],
+    [
+      "more decided voters than voters",
+      () => [json(200, passing(repo.digest, { ...withVotes({ agree: 6, abstain: 1, disagree: 1, block: 0 }, 8), voters_count: 7 }))],
+      /cannot be used: decided_voters_count \(8\) is larger than voters_count \(7\)/,
+    ],
   ];
   for (const [name, answers, message] of cases) {
     it(name, async () => {
@@ -190,10 +223,16 @@ describe("coop decide --poll: Loomio errors exit 2 with a clear message", () => 
   }
 
   it("refuses to send the key to another host than LOOMIO_URL, or over plain http", async () => {
-    const other = await coop(["decide", "--stack", "example", "--poll", "https://elsewhere.example/p/AbC123xy"], { root: repo.root, env: env() });
+    const other = await coop(["decide", "--stack", "example", "--poll", "https://elsewhere.example/p/AbC123xy"], {
+      root: repo.root,
+      env: env(),
+    });
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/coop sends the API key only to LOOMIO_URL/);
-    const http = await coop(["decide", "--stack", "example", "--poll", "AbC123xy"], { root: repo.root, env: env({ LOOMIO_URL: "http://loomio.example" }) });
+    const http = await coop(["decide", "--stack", "example", "--poll", "AbC123xy"], {
+      root: repo.root,
+      env: env({ LOOMIO_URL: "http://loomio.example" }),
+    });
     expect(http.code).toBe(2);
     expect(http.stderr).toMatch(/must use https/);
     const nokey = await coop(["decide", "--stack", "example", "--poll", "AbC123xy"], { root: repo.root, env: env({ LOOMIO_API_KEY: "" }) });
@@ -207,14 +246,35 @@ describe("coop decide --manual", () => {
     const r0 = await changedRepo();
     try {
       const before = snapshot(r0.root);
-      const r = await coop(["decide", "--stack", "example", "--manual", "--meeting", "General assembly 2026-03-01", "--minutes", "docs/minutes/2026-03-01.md", "--decided-on", "2026-03-01"], { root: r0.root, env: env() });
+      const r = await coop(
+        [
+          "decide",
+          "--stack",
+          "example",
+          "--manual",
+          "--meeting",
+          "General assembly 2026-03-01",
+          "--minutes",
+          "docs/minutes/2026-03-01.md",
+          "--decided-on",
+          "2026-03-01",
+        ],
+        { root: r0.root, env: env() },
+      );
       expect(r.code, r.stderr).toBe(0);
-      expect(changedFiles(before, snapshot(r0.root))).toEqual(["governance/approved/example.lock.json", "governance/decisions/example-0002-change.yaml"]);
+      expect(changedFiles(before, snapshot(r0.root))).toEqual([
+        "governance/approved/example.lock.json",
+        "governance/decisions/example-0002-change.yaml",
+      ]);
       expect(r.stdout).toMatch(/needs 2 more signatures by admin/);
-      expect((await coop(["sign", "example-0002-change", "--key", fixtureKey("ada")], { root: r0.root, env: env() })).stdout).toMatch(/1 of 2 signatures/);
+      expect((await coop(["sign", "example-0002-change", "--key", fixtureKey("ada")], { root: r0.root, env: env() })).stdout).toMatch(
+        /1 of 2 signatures/,
+      );
       const still = await coop(["verify", "--json"], { root: r0.root, env: env() });
       expect(still.code).toBe(1);
-      expect((JSON.parse(still.stdout) as { findings: Array<{ code: string }> }).findings.map((f) => f.code)).toEqual(["signatures-insufficient"]);
+      expect((JSON.parse(still.stdout) as { findings: Array<{ code: string }> }).findings.map((f) => f.code)).toEqual([
+        "signatures-insufficient",
+      ]);
       expect((await coop(["sign", "example-0002-change", "--key", fixtureKey("grace")], { root: r0.root, env: env() })).code).toBe(0);
       expect((await coop(["verify"], { root: r0.root, env: env() })).code).toBe(0);
     } finally {
@@ -234,7 +294,10 @@ describe("coop decide --poll: what is recorded of the poll's address", () => {
     const r0 = await changedRepo();
     try {
       fake.answers = [json(200, passing(r0.digest))];
-      const r = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon#comments`], { root: r0.root, env: env() });
+      const r = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon#comments`], {
+        root: r0.root,
+        env: env(),
+      });
       expect(r.code, r.stderr).toBe(0);
       const record = readFileSync(join(r0.root, "governance/decisions/example-0002-change.yaml"), "utf8");
       const url = /\n {2}url: "?([^"\n]*)"?\n/.exec(record)?.[1];
@@ -246,9 +309,17 @@ describe("coop decide --poll: what is recorded of the poll's address", () => {
   });
 
   const refused: Array<[string, (url: string) => string, RegExp]> = [
-    ["a query string (an API key in the address)", (url) => `${url}/p/AbC123xy?api_key=${KEY}`, /the poll address must not contain a query/],
+    [
+      "a query string (an API key in the address)",
+      (url) => `${url}/p/AbC123xy?api_key=${KEY}`,
+      /the poll address must not contain a query/,
+    ],
     ["an empty query", (url) => `${url}/p/AbC123xy?`, /the poll address must not contain a query/],
-    ["a user name and password", (url) => `${url.replace("http://", `http://bot:${KEY}@`)}/p/AbC123xy`, /the poll address must not contain a user name or password/],
+    [
+      "a user name and password",
+      (url) => `${url.replace("http://", `http://bot:${KEY}@`)}/p/AbC123xy`,
+      /the poll address must not contain a user name or password/,
+    ],
   ];
   for (const [name, address, message] of refused) {
     it(`refuses an address with ${name}: exit 2, no request, nothing written`, async () => {
@@ -286,7 +357,9 @@ describe("coop decide --poll: a poll approves one decision", () => {
       for (const ref of ["AbC123xy", "555", `${fake.url}/p/AbC123xy`]) {
         const again = await decide(r0.root, ["--poll", ref]);
         expect(again.code, again.stderr).toBe(1);
-        expect(again.stderr).toMatch(/poll (AbC123xy|555) was already recorded by decision example-0002-change; a poll approves one decision, so it cannot approve this one\. Nothing was written\./);
+        expect(again.stderr).toMatch(
+          /poll (AbC123xy|555) was already recorded by decision example-0002-change; a poll approves one decision, so it cannot approve this one\. Nothing was written\./,
+        );
         expect(again.stderr).toMatch(/hint: let the members vote on this: coop propose --stack example --post/);
       }
       expect(fake.requests.length).toBe(seen);
@@ -295,7 +368,11 @@ describe("coop decide --poll: a poll approves one decision", () => {
       fake.answers = [json(200, passing(r0.digest, { key: "NewKey55" }))];
       const byId = await decide(r0.root, ["--poll", "NewKey55", "--json"]);
       expect(byId.code).toBe(1);
-      expect(JSON.parse(byId.stdout)).toMatchObject({ passed: false, poll: "NewKey55", failed: [{ rule: "unused", detail: "poll NewKey55 was already recorded by decision example-0002-change" }] });
+      expect(JSON.parse(byId.stdout)).toMatchObject({
+        passed: false,
+        poll: "NewKey55",
+        failed: [{ rule: "unused", detail: "poll NewKey55 was already recorded by decision example-0002-change" }],
+      });
       expect(changedFiles(before, snapshot(r0.root))).toEqual([]);
     } finally {
       r0.cleanup();

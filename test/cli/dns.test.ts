@@ -11,7 +11,11 @@ import { withTool } from "../helpers/tools";
 const repo = tempRepo();
 afterAll(repo.cleanup);
 
-const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+const { publicKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+});
 const DKIM = dkimRecordValue(publicKey);
 /** What `pulumi stack output --json` prints for the example after `pulumi up` (no --show-secrets). */
 const OUTPUTS = {
@@ -46,7 +50,14 @@ describe("coop dns", () => {
     const r = await coop(["dns", "--stack", "example", "--json"], { root: repo.root });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ stack: "example", zone: "example.coop", ttl: 3600, provider: "hetzner", complete: false, missing: ["ipv4", "ipv6", "mailDkimRecord"] });
+    expect(doc).toMatchObject({
+      stack: "example",
+      zone: "example.coop",
+      ttl: 3600,
+      provider: "hetzner",
+      complete: false,
+      missing: ["ipv4", "ipv6", "mailDkimRecord"],
+    });
     expect(doc.reverseDns).toEqual({ name: "mail.example.coop", setBy: "Pulumi (hcloud.Rdns)" });
     const mx = doc.records.find((x: { type: string }) => x.type === "MX");
     expect(mx).toMatchObject({ name: "@", fqdn: "example.coop.", values: ["10 mail.example.coop."], ttl: 3600 });
@@ -72,10 +83,17 @@ describe("coop dns", () => {
   withNamedCheckzone("prints a zone that named-checkzone accepts (with the provider's SOA and NS added)", async () => {
     const r = await coop(["dns", "--stack", "example", "--outputs", outputsFile("outputs-zone.json", OUTPUTS)], { root: repo.root });
     expect(r.code).toBe(0);
-    const zone = r.stdout.replace(/^(\$TTL \d+\n)/m, "$1@ IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ IN NS ns1\nns1 IN A 192.0.2.53\n");
+    const zone = r.stdout.replace(
+      /^(\$TTL \d+\n)/m,
+      "$1@ IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ IN NS ns1\nns1 IN A 192.0.2.53\n",
+    );
     const file = join(repo.root, "example.zone");
     writeFileSync(file, zone);
-    expect(execFileSync("named-checkzone", ["-k", "fail", "-m", "fail", "-S", "fail", "-i", "local", "example.coop", file], { encoding: "utf8" })).toMatch(/OK/);
+    expect(
+      execFileSync("named-checkzone", ["-k", "fail", "-m", "fail", "-S", "fail", "-i", "local", "example.coop", file], {
+        encoding: "utf8",
+      }),
+    ).toMatch(/OK/);
   });
 
   it("reads the outputs from stdin with --outputs - (a real process, --json prints only JSON)", () => {

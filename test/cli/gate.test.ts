@@ -55,7 +55,13 @@ describe("coop gate (the reviewers' check), as a process", () => {
       const doc = JSON.parse(r.stdout) as { passed: boolean; stacks: GateJson[] };
       const failed = doc.stacks.filter((s) => !s.passed);
       expect(failed.map((s) => s.stack)).toEqual(["split-mail"]);
-      expect(failed[0].violations).toContainEqual(expect.objectContaining({ policy: "governance-lock-approved", level: "mandatory", message: expect.stringMatching(/split-mail\.lock\.json digest: does not match the lock's content .*\[lock-invalid\]/) }));
+      expect(failed[0].violations).toContainEqual(
+        expect.objectContaining({
+          policy: "governance-lock-approved",
+          level: "mandatory",
+          message: expect.stringMatching(/split-mail\.lock\.json digest: does not match the lock's content .*\[lock-invalid\]/),
+        }),
+      );
     } finally {
       repo.cleanup();
     }
@@ -67,13 +73,27 @@ describe("coop gate (the reviewers' check), as a process", () => {
     const r = spawnCoop(["gate", "--stack", "example", "--policy-config", config, "--json"]);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as GateJson;
-    expect(doc.violations).toContainEqual(expect.objectContaining({ policy: "governance-policy-config-locked", level: "mandatory", message: expect.stringMatching(/governance-lock-approved as 'advisory'/) }));
+    expect(doc.violations).toContainEqual(
+      expect.objectContaining({
+        policy: "governance-policy-config-locked",
+        level: "mandatory",
+        message: expect.stringMatching(/governance-lock-approved as 'advisory'/),
+      }),
+    );
   });
 
   it("reads the config as pulumi does: `all` and the string form lower governance policies too", () => {
     const dir = mkdtempSync(join(tmpdir(), "coop-config-"));
     const cases: Array<[unknown, RegExp[]]> = [
-      [{ all: "disabled" }, [/governance-resource-matches-lock as 'disabled'/, /governance-lock-approved as 'disabled'/, /governance-stack-no-unapproved-deletions as 'disabled'/, /governance-policy-config-locked as 'disabled'/]],
+      [
+        { all: "disabled" },
+        [
+          /governance-resource-matches-lock as 'disabled'/,
+          /governance-lock-approved as 'disabled'/,
+          /governance-stack-no-unapproved-deletions as 'disabled'/,
+          /governance-policy-config-locked as 'disabled'/,
+        ],
+      ],
       [{ "governance-resource-matches-lock": "disabled" }, [/governance-resource-matches-lock as 'disabled'/]],
     ];
     for (const [i, [content, messages]] of cases.entries()) {
@@ -82,7 +102,9 @@ describe("coop gate (the reviewers' check), as a process", () => {
       const r = spawnCoop(["gate", "--stack", "example", "--policy-config", config, "--json"]);
       expect(r.code, `${JSON.stringify(content)}: ${r.stderr}`).toBe(1);
       const doc = JSON.parse(r.stdout) as GateJson;
-      const locked = doc.violations.filter((v) => v.policy === "governance-policy-config-locked" && v.level === "mandatory").map((v) => v.message);
+      const locked = doc.violations
+        .filter((v) => v.policy === "governance-policy-config-locked" && v.level === "mandatory")
+        .map((v) => v.message);
       for (const m of messages) expect(locked, JSON.stringify(content)).toContainEqual(expect.stringMatching(m));
     }
   });
@@ -91,7 +113,10 @@ describe("coop gate (the reviewers' check), as a process", () => {
     const dir = mkdtempSync(join(tmpdir(), "coop-config-"));
     const cases: Array<[unknown, RegExp]> = [
       [{ all: "off" }, /entry "all": "off" is not an enforcement level/],
-      [{ "governance-lock-approved": { enforcementLevel: "warn" } }, /entry "governance-lock-approved": enforcementLevel "warn" is not an enforcement level/],
+      [
+        { "governance-lock-approved": { enforcementLevel: "warn" } },
+        /entry "governance-lock-approved": enforcementLevel "warn" is not an enforcement level/,
+      ],
       [{ "governance-lock-approved": 1 }, /entry "governance-lock-approved": 1 is not a valid value/],
       [{ "no-such-policy": { limit: 1 } }, /entry "no-such-policy" names no policy of the pack and sets no enforcement level/],
     ];

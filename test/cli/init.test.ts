@@ -30,7 +30,23 @@ function forkedRepo(): { root: string; keys: Record<string, string> } {
 }
 
 function initArgs(keys: Record<string, string>): string[] {
-  return ["init", "--name", "River Co-op", "--domain", "river.coop", "--member", `rosa:admin+tech:${keys.rosa}.pub`, "--member", `lin:admin:${keys.lin}.pub`, "--member", `sam:member:${keys.sam}.pub`, "--loomio-group", "77", "--ssh-source", "203.0.113.7/32"];
+  return [
+    "init",
+    "--name",
+    "River Co-op",
+    "--domain",
+    "river.coop",
+    "--member",
+    `rosa:admin+tech:${keys.rosa}.pub`,
+    "--member",
+    `lin:admin:${keys.lin}.pub`,
+    "--member",
+    `sam:member:${keys.sam}.pub`,
+    "--loomio-group",
+    "77",
+    "--ssh-source",
+    "203.0.113.7/32",
+  ];
 }
 
 describe("coop init for a co-op that forked the repository", () => {
@@ -54,7 +70,11 @@ describe("coop init for a co-op that forked the repository", () => {
     const rules = parse(readFileSync(join(root, "governance/rules.yaml"), "utf8"));
     expect(rules.electorate.loomioGroupId).toBe(77);
     const members = parse(readFileSync(join(root, "governance/members.yaml"), "utf8"));
-    expect(members.members.map((m: { name: string; roles: string[] }) => `${m.name}:${m.roles.join("+")}`)).toEqual(["rosa:admin+tech", "lin:admin", "sam:member"]);
+    expect(members.members.map((m: { name: string; roles: string[] }) => `${m.name}:${m.roles.join("+")}`)).toEqual([
+      "rosa:admin+tech",
+      "lin:admin",
+      "sam:member",
+    ]);
 
     const everything = [...snapshot(root, "governance").values(), ...snapshot(root, "stacks").values()].join("\n");
     for (const old of ["ada", "grace"]) expect(everything).not.toContain(fixturePublicKey(old as "ada" | "grace").split(" ")[1]);
@@ -94,7 +114,10 @@ describe("coop init for a co-op that forked the repository", () => {
       [["init", "--name", "R", "--domain", "river.coop", "--member", `sam:member:${keys.sam}.pub`], /no member has the admin role/],
       [["init", "--name", "R", "--domain", "river.coop", "--member", `rosa:admin:${keys.rosa}`], /not a public key file/],
       [["init", "--name", "R", "--domain", "river.coop", "--member", "rosa-admin"], /must be NAME:ROLES:KEY/],
-      [["init", "--name", "R", "--domain", "river.coop", "--member", `rosa:admin:${keys.rosa}.pub`, "--ssh-source", "0.0.0.0/0"], /would not be valid for the new co-op: .*opens SSH to the whole internet/],
+      [
+        ["init", "--name", "R", "--domain", "river.coop", "--member", `rosa:admin:${keys.rosa}.pub`, "--ssh-source", "0.0.0.0/0"],
+        /would not be valid for the new co-op: .*opens SSH to the whole internet/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await coop(args, { root });

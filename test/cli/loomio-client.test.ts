@@ -14,7 +14,10 @@ afterAll(() => fake.close());
 function client(opts: ConstructorParameters<typeof LoomioClient>[1] = {}, baseUrl = fake.url) {
   const log: string[] = [];
   const sleeps: number[] = [];
-  const c = new LoomioClient({ baseUrl, apiKey: KEY }, { backoffMs: 1, sleep: async (ms) => void sleeps.push(ms), log: (m) => log.push(m), ...opts });
+  const c = new LoomioClient(
+    { baseUrl, apiKey: KEY },
+    { backoffMs: 1, sleep: async (ms) => void sleeps.push(ms), log: (m) => log.push(m), ...opts },
+  );
   return { c, log, sleeps };
 }
 
@@ -82,20 +85,33 @@ describe("the Loomio client", () => {
 
 describe("Loomio settings and poll references", () => {
   it("reads the environment; the key goes nowhere but the header", () => {
-    expect(loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example/", LOOMIO_API_KEY: "k", LOOMIO_GROUP_ID: "42" })).toEqual({ baseUrl: "https://loomio.example", apiKey: "k", groupId: 42 });
+    expect(loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example/", LOOMIO_API_KEY: "k", LOOMIO_GROUP_ID: "42" })).toEqual({
+      baseUrl: "https://loomio.example",
+      apiKey: "k",
+      groupId: 42,
+    });
     expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://k@loomio.example", LOOMIO_API_KEY: "k" })).toThrow(/user name or password/);
     expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example/?api_key=k", LOOMIO_API_KEY: "k" })).toThrow(/query/);
-    expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example", LOOMIO_API_KEY: "k", LOOMIO_GROUP_ID: "x" })).toThrow(/must be a number/);
+    expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example", LOOMIO_API_KEY: "k", LOOMIO_GROUP_ID: "x" })).toThrow(
+      /must be a number/,
+    );
   });
 
   it("takes a key or an address", () => {
     expect(parsePollRef("AbC123xy")).toEqual({ key: "AbC123xy" });
-    expect(parsePollRef("https://www.loomio.com/p/AbC123xy/approve-mastodon")).toEqual({ key: "AbC123xy", origin: "https://www.loomio.com" });
+    expect(parsePollRef("https://www.loomio.com/p/AbC123xy/approve-mastodon")).toEqual({
+      key: "AbC123xy",
+      origin: "https://www.loomio.com",
+    });
     expect(() => parsePollRef("https://www.loomio.com/d/abc")).toThrow(/cannot find a poll key/);
   });
 
   it("refuses an address carrying a query or user info, without echoing it", () => {
-    for (const address of ["https://www.loomio.com/p/AbC123xy?api_key=s3cret", "https://www.loomio.com/p/AbC123xy/title?", "https://www.loomio.com/p/AbC123xy?x=1#frag"]) {
+    for (const address of [
+      "https://www.loomio.com/p/AbC123xy?api_key=s3cret",
+      "https://www.loomio.com/p/AbC123xy/title?",
+      "https://www.loomio.com/p/AbC123xy?x=1#frag",
+    ]) {
       const e = (() => {
         try {
           parsePollRef(address);

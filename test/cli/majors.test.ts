@@ -20,7 +20,14 @@ beforeAll(async () => {
 afterAll(() => fake.close());
 
 function env(): NodeJS.ProcessEnv {
-  return { ...process.env, LOOMIO_URL: fake.url, LOOMIO_API_KEY: KEY, LOOMIO_GROUP_ID: "42", COOP_NOW: "2026-03-11T09:00:00Z", COOP_LOOMIO_BACKOFF_MS: "1" };
+  return {
+    ...process.env,
+    LOOMIO_URL: fake.url,
+    LOOMIO_API_KEY: KEY,
+    LOOMIO_GROUP_ID: "42",
+    COOP_NOW: "2026-03-11T09:00:00Z",
+    COOP_LOOMIO_BACKOFF_MS: "1",
+  };
 }
 
 /** A copy of the repository whose example spec was edited. */
@@ -65,7 +72,9 @@ describe("a Mastodon major upgrade", () => {
     const repo = await edited(toV5);
     try {
       const { digest } = await makePlan(repo.root, "example");
-      fake.answers = [json(200, closedPoll({ details: `Upgrade.\n\ncoop-major: mastodon 4 -> 5\n${planBindingLine("example", digest)}\n` }))];
+      fake.answers = [
+        json(200, closedPoll({ details: `Upgrade.\n\ncoop-major: mastodon 4 -> 5\n${planBindingLine("example", digest)}\n` })),
+      ];
       const r = await coop(["decide", "--stack", "example", "--poll", "AbC123xy"], { root: repo.root, env: env() });
       expect(r.code, r.stderr).toBe(0);
       const record = readFileSync(join(repo.root, "governance/decisions/example-0002-change.yaml"), "utf8");

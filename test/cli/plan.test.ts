@@ -22,8 +22,12 @@ describe("coop plan --json on the bundled examples", () => {
       expect(plan.resources.length).toBeGreaterThan(0);
       for (const r of plan.resources) {
         // Every custom resource but a provider records the provider it is deployed with; computed values, what they are made of.
-        const keys = Object.keys(r).filter((k) => k !== "sources").sort();
-        expect(keys).toEqual(r.type.startsWith("pulumi:providers:") ? ["inputs", "name", "type", "urn"] : ["inputs", "name", "provider", "type", "urn"]);
+        const keys = Object.keys(r)
+          .filter((k) => k !== "sources")
+          .sort();
+        expect(keys).toEqual(
+          r.type.startsWith("pulumi:providers:") ? ["inputs", "name", "type", "urn"] : ["inputs", "name", "provider", "type", "urn"],
+        );
         expect(r.urn.startsWith(`urn:pulumi:${stack}::coop-infra::`)).toBe(true);
       }
       const urns = plan.resources.map((r) => r.urn);
@@ -37,7 +41,13 @@ describe("coop plan --json on the bundled examples", () => {
   it("example: declares the Hetzner host", async () => {
     const plan = JSON.parse((await coop(["plan", "--stack", "example", "--json"])).stdout) as PlanJson;
     const types = new Set(plan.resources.map((r) => r.type));
-    for (const t of ["hcloud:index/server:Server", "hcloud:index/firewall:Firewall", "hcloud:index/volume:Volume", "pulumi:providers:docker"]) expect(types).toContain(t);
+    for (const t of [
+      "hcloud:index/server:Server",
+      "hcloud:index/firewall:Firewall",
+      "hcloud:index/volume:Volume",
+      "pulumi:providers:docker",
+    ])
+      expect(types).toContain(t);
   });
 
   it("local: declares nothing at Hetzner", async () => {
@@ -65,10 +75,15 @@ describe("coop plan as a process", () => {
   afterAll(repo.cleanup);
 
   it("exits 2 with the file, line and field for a bad spec, and writes a JSON error document with --json", () => {
-    writeFileSync(join(repo.root, "stacks", "broken.yaml"), "coop:\n  name: X\ndomain: x.coop\nhost:\n  target: hetzner\n  serverTyp: cx33\n");
+    writeFileSync(
+      join(repo.root, "stacks", "broken.yaml"),
+      "coop:\n  name: X\ndomain: x.coop\nhost:\n  target: hetzner\n  serverTyp: cx33\n",
+    );
     const human = spawnCoop(["plan", "--stack", "broken"], { root: repo.root });
     expect(human.code).toBe(2);
-    expect(human.stderr).toMatch(/stacks\/broken\.yaml:6:3 host\.serverTyp: unknown field 'serverTyp'\n\s+hint: did you mean 'serverType'\?/);
+    expect(human.stderr).toMatch(
+      /stacks\/broken\.yaml:6:3 host\.serverTyp: unknown field 'serverTyp'\n\s+hint: did you mean 'serverType'\?/,
+    );
     expect(human.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const json = spawnCoop(["plan", "--stack", "broken", "--json"], { root: repo.root });
     expect(json.code).toBe(2);
@@ -91,7 +106,16 @@ describe("coop plan as a process", () => {
 
 describe("coop plan --set (what if)", () => {
   it("plans as if the spec said so, without touching the file, and shows the change from the lock", async () => {
-    const r = await coop(["plan", "--stack", "example", "--set", "host.serverType=cx43", "--set", "services.mastodon.version=v4.6.4", "--json"]);
+    const r = await coop([
+      "plan",
+      "--stack",
+      "example",
+      "--set",
+      "host.serverType=cx43",
+      "--set",
+      "services.mastodon.version=v4.6.4",
+      "--json",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const plan = JSON.parse(r.stdout) as PlanJson;
     const server = plan.changes.find((c) => c.urn.endsWith("::host-server"));

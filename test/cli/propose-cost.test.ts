@@ -13,14 +13,27 @@ beforeAll(async () => {
   fake = await startLoomio();
   repo = tempRepo();
   const spec = join(repo.root, "stacks", "example.yaml");
-  writeFileSync(spec, readFileSync(spec, "utf8").replace(/version: v4\.6\.3/, "version: v4.6.4").replace(/serverType: cx33/, "serverType: cx43"));
+  writeFileSync(
+    spec,
+    readFileSync(spec, "utf8")
+      .replace(/version: v4\.6\.3/, "version: v4.6.4")
+      .replace(/serverType: cx33/, "serverType: cx43"),
+  );
 });
 afterAll(async () => {
   await fake.close();
   repo.cleanup();
 });
 
-const env = (extra: Record<string, string> = {}) => ({ ...process.env, LOOMIO_URL: fake.url, LOOMIO_API_KEY: KEY, LOOMIO_GROUP_ID: "42", COOP_NOW: "2026-09-01T10:00:00Z", COOP_LOOMIO_BACKOFF_MS: "1", ...extra });
+const env = (extra: Record<string, string> = {}) => ({
+  ...process.env,
+  LOOMIO_URL: fake.url,
+  LOOMIO_API_KEY: KEY,
+  LOOMIO_GROUP_ID: "42",
+  COOP_NOW: "2026-09-01T10:00:00Z",
+  COOP_LOOMIO_BACKOFF_MS: "1",
+  ...extra,
+});
 
 describe("coop propose", () => {
   it("writes Markdown a member understands: plain words per service, cost before → after, the binding line", async () => {
@@ -29,8 +42,12 @@ describe("coop propose", () => {
     const md = r.stdout;
     expect(md).toMatch(/^# Infrastructure change on example: /);
     expect(md).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4.");
-    expect(md).toContain("- The server that runs Mastodon, Nextcloud and mail moves to a bigger type: cx33 (4 vCPU, 8 GB RAM) → cx43 (8 vCPU, 16 GB RAM).");
-    expect(md).toMatch(/\*\*Monthly cost:\*\* €\d+\.\d\d → €\d+\.\d\d per month \(\+€7\.50\/month; Hetzner prices as of 2026-08-02, VAT excluded\)/);
+    expect(md).toContain(
+      "- The server that runs Mastodon, Nextcloud and mail moves to a bigger type: cx33 (4 vCPU, 8 GB RAM) → cx43 (8 vCPU, 16 GB RAM).",
+    );
+    expect(md).toMatch(
+      /\*\*Monthly cost:\*\* €\d+\.\d\d → €\d+\.\d\d per month \(\+€7\.50\/month; Hetzner prices as of 2026-08-02, VAT excluded\)/,
+    );
     const plan = JSON.parse((await coop(["plan", "--stack", "example", "--json"], { root: repo.root })).stdout) as { digest: string };
     expect(md).toContain(`\ncoop-plan: stack=example sha256=${plan.digest}\n`);
     expect(md).not.toMatch(/urn:pulumi|hcloud:index/);
@@ -47,8 +64,29 @@ describe("coop propose", () => {
     expect(req.headers.authorization).toBe(`Bearer ${KEY}`);
     expect(req.headers["content-type"]).toBe("application/json");
     const body = JSON.parse(req.body) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(["anonymous", "closing_at", "details", "details_format", "group_id", "hide_results", "notify_on_closing_soon", "notify_recipients", "options", "poll_type", "recipient_audience", "specified_voters_only", "title"]);
-    expect(body).toMatchObject({ group_id: 42, poll_type: "proposal", details_format: "md", options: ["agree", "abstain", "disagree", "block"], closing_at: "2026-09-06T10:00:00.000Z", specified_voters_only: false });
+    expect(Object.keys(body).sort()).toEqual([
+      "anonymous",
+      "closing_at",
+      "details",
+      "details_format",
+      "group_id",
+      "hide_results",
+      "notify_on_closing_soon",
+      "notify_recipients",
+      "options",
+      "poll_type",
+      "recipient_audience",
+      "specified_voters_only",
+      "title",
+    ]);
+    expect(body).toMatchObject({
+      group_id: 42,
+      poll_type: "proposal",
+      details_format: "md",
+      options: ["agree", "abstain", "disagree", "block"],
+      closing_at: "2026-09-06T10:00:00.000Z",
+      specified_voters_only: false,
+    });
     expect(body).not.toHaveProperty("poll");
     expect(body).not.toHaveProperty("api_key");
     expect(String(body.details)).toMatch(/coop-plan: stack=example sha256=[0-9a-f]{64}/);
@@ -73,7 +111,9 @@ describe("coop propose", () => {
     before = fake.requests.length;
     const other = await coop(["propose", "--stack", "example", "--post"], { root: repo.root, env: env({ LOOMIO_GROUP_ID: "7" }) });
     expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/LOOMIO_GROUP_ID is 7, but the members vote in group 42 \(governance\/rules\.yaml electorate\.loomioGroupId\): a poll in group 7 could never approve this\. Nothing was posted/);
+    expect(other.stderr).toMatch(
+      /LOOMIO_GROUP_ID is 7, but the members vote in group 42 \(governance\/rules\.yaml electorate\.loomioGroupId\): a poll in group 7 could never approve this\. Nothing was posted/,
+    );
     expect(other.stderr).toMatch(/hint: unset LOOMIO_GROUP_ID \(coop posts to group 42\)/);
     expect(fake.requests.length).toBe(before);
 
@@ -95,9 +135,17 @@ describe("coop propose", () => {
     const rules = readFileSync(rulesFile, "utf8");
     const example = await coop(["propose", "--stack", "example"], { root: repo.root, env: env() });
     expect(example.stdout).toContain("under our rules a single block stops the proposal.");
-    expect(example.stdout).toContain("**When it passes** (the co-op's rules): at least half of the members invited must vote (abstaining counts as voting), and at least two thirds of the agree and disagree votes must be agree (abstentions do not count here); a single block stops the proposal.");
+    expect(example.stdout).toContain(
+      "**When it passes** (the co-op's rules): at least half of the members invited must vote (abstaining counts as voting), and at least two thirds of the agree and disagree votes must be agree (abstentions do not count here); a single block stops the proposal.",
+    );
     try {
-      writeFileSync(rulesFile, rules.replace("blocksAllowed: 0", "blocksAllowed: 2").replace("quorum: 0.5 ", "quorum: 0.6 ").replace('threshold: "2/3"', 'threshold: "3/4"'));
+      writeFileSync(
+        rulesFile,
+        rules
+          .replace("blocksAllowed: 0", "blocksAllowed: 2")
+          .replace("quorum: 0.5 ", "quorum: 0.6 ")
+          .replace('threshold: "2/3"', 'threshold: "3/4"'),
+      );
       const r = await coop(["propose", "--stack", "example"], { root: repo.root, env: env() });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).not.toContain("a single block stops");
@@ -105,7 +153,9 @@ describe("coop propose", () => {
       expect(r.stdout).toContain("at least three fifths of the members invited must vote");
       expect(r.stdout).toContain("at least three quarters of the agree and disagree votes must be agree");
       const standing = await coop(["propose", "--standing", "--classes", "image-patch"], { root: repo.root, env: env() });
-      expect(standing.stdout).toContain("*Block* if you believe it would seriously harm the co-op: under our rules up to 2 blocks are allowed; 3 or more stop the proposal.");
+      expect(standing.stdout).toContain(
+        "*Block* if you believe it would seriously harm the co-op: under our rules up to 2 blocks are allowed; 3 or more stop the proposal.",
+      );
       expect(standing.stdout).toContain("at least three quarters of the agree and disagree votes must be agree");
     } finally {
       writeFileSync(rulesFile, rules);
@@ -122,7 +172,10 @@ describe("coop propose", () => {
   });
 
   it("--standing writes the standing proposal with its binding line", async () => {
-    const r = await coop(["propose", "--standing", "--classes", "image-patch", "--stacks", "example", "--until", "2027-01-31"], { root: repo.root, env: env() });
+    const r = await coop(["propose", "--standing", "--classes", "image-patch", "--stacks", "example", "--until", "2027-01-31"], {
+      root: repo.root,
+      env: env(),
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("coop-standing: classes=image-patch stacks=example until=2027-01-31");
     const bad = await coop(["propose", "--standing", "--classes", "image-pach"], { root: repo.root, env: env() });
@@ -135,7 +188,13 @@ describe("coop cost", () => {
   it("prices each resource and the total from the dated table, and shows the approved state's cost", async () => {
     const r = await coop(["cost", "--stack", "example", "--json"], { root: repo.root, env: env() });
     expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout) as { asOf: string; total: number; approvedTotal: number; lines: Array<{ what: string; monthly: number }>; staleTable: string | null };
+    const doc = JSON.parse(r.stdout) as {
+      asOf: string;
+      total: number;
+      approvedTotal: number;
+      lines: Array<{ what: string; monthly: number }>;
+      staleTable: string | null;
+    };
     expect(doc.asOf).toBe("2026-08-02");
     expect(doc.lines.find((l) => l.what === "server cx43 in fsn1")?.monthly).toBe(15.99);
     expect(doc.lines.find((l) => l.what === "primary IPv4 address")?.monthly).toBe(0.5);

@@ -19,7 +19,14 @@ describe("the coop process defers SDK modules it does not use", () => {
     })().catch((e) => { console.error(e); process.exit(1); });`;
     const r = spawnSync(process.execPath, ["-e", script], { cwd: REPO_ROOT, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { before: number; version: string; after: number; arborist: string; automation: string; closure: string };
+    const out = JSON.parse(r.stdout) as {
+      before: number;
+      version: string;
+      after: number;
+      arborist: string;
+      automation: string;
+      closure: string;
+    };
     expect(out.before).toBe(0);
     expect(out.version).toMatch(/^\d+\.\d+/);
     expect(out.after).toBeGreaterThan(0);

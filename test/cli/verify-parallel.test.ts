@@ -19,7 +19,12 @@ afterAll(() => rmSync(ledger.root, { recursive: true, force: true }));
 function verify(threads: string) {
   const r = spawnCoop(["verify", "--json"], { root: ledger.root, env: { COOP_THREADS: threads } });
   const doc = JSON.parse(r.stdout) as { passed: boolean; decisions: number; findings: Array<{ code: string; decision?: string }> };
-  return { code: r.code, passed: doc.passed, decisions: doc.decisions, findings: doc.findings.map((f) => `${f.code} ${f.decision ?? ""}`).sort() };
+  return {
+    code: r.code,
+    passed: doc.passed,
+    decisions: doc.decisions,
+    findings: doc.findings.map((f) => `${f.code} ${f.decision ?? ""}`).sort(),
+  };
 }
 
 describe("coop verify on one thread and on several", () => {
@@ -36,7 +41,9 @@ describe("coop verify on one thread and on several", () => {
     // A changed summary, and a changed vote count where the record has one.
     for (const v of victims) {
       const text = readFileSync(join(dir, v), "utf8");
-      const tampered = /agree: \d+/.test(text) ? text.replace(/agree: (\d+)/, (_m, n: string) => `agree: ${Number(n) + 1}`) : text.replace(/summary: (.*)\n/, 'summary: "tampered"\n');
+      const tampered = /agree: \d+/.test(text)
+        ? text.replace(/agree: (\d+)/, (_m, n: string) => `agree: ${Number(n) + 1}`)
+        : text.replace(/summary: (.*)\n/, 'summary: "tampered"\n');
       expect(tampered, v).not.toBe(text);
       writeFileSync(join(dir, v), tampered);
     }

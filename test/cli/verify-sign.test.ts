@@ -97,13 +97,20 @@ describe("coop verify", () => {
   it("a signature by a non-member, or by a member without the role, fails", async () => {
     const root = repo();
     // grace loses her admin role: her key still verifies but she may not sign.
-    edit(root, "governance/members.yaml", (t) => t.replace(/- name: ada\n(\s+)displayName: Ada Lovelace\n\s+roles: \[admin, tech\]/, "- name: ada\n$1displayName: Ada Lovelace\n$1roles: [tech]"));
+    edit(root, "governance/members.yaml", (t) =>
+      t.replace(
+        /- name: ada\n(\s+)displayName: Ada Lovelace\n\s+roles: \[admin, tech\]/,
+        "- name: ada\n$1displayName: Ada Lovelace\n$1roles: [tech]",
+      ),
+    );
     const wrongRole = await verify(root);
     expect(wrongRole.code).toBe(1);
     expect(wrongRole.doc.findings.map((f) => f.code)).toContain("signature-wrong-role");
 
     const root2 = repo();
-    edit(root2, "governance/members.yaml", (t) => t.replace(fixturePublicKey("ada"), fixturePublicKey("grace").replace("grace@", "x@")).replace(/ {2}- name: grace[\s\S]*$/, ""));
+    edit(root2, "governance/members.yaml", (t) =>
+      t.replace(fixturePublicKey("ada"), fixturePublicKey("grace").replace("grace@", "x@")).replace(/ {2}- name: grace[\s\S]*$/, ""),
+    );
     const nonMember = await verify(root2);
     expect(nonMember.doc.findings.map((f) => f.code)).toContain("signature-non-member");
   });

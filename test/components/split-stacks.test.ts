@@ -31,7 +31,9 @@ interface Read {
  */
 function withReferences(reads: Read[], outputs?: (stack: string) => { values: Record<string, unknown>; secret: string[] } | undefined) {
   return (args: CoopArgs) => {
-    const monitor = settings.getMonitor() as unknown as { mocks: { newResource(a: Read & { custom: boolean; id?: string }): unknown; call(a: unknown): unknown } };
+    const monitor = settings.getMonitor() as unknown as {
+      mocks: { newResource(a: Read & { custom: boolean; id?: string }): unknown; call(a: unknown): unknown };
+    };
     const mocks = monitor.mocks;
     monitor.mocks = {
       call: (a) => mocks.call(a),
@@ -39,14 +41,20 @@ function withReferences(reads: Read[], outputs?: (stack: string) => { values: Re
         if (a.type !== REFERENCE) return mocks.newResource(a);
         reads.push({ type: a.type, name: a.name, inputs: a.inputs });
         const o = outputs?.(String(a.inputs.name));
-        return { id: String(a.inputs.name), state: o ? { name: a.inputs.name, outputs: o.values, secretOutputNames: o.secret } : { name: a.inputs.name } };
+        return {
+          id: String(a.inputs.name),
+          state: o ? { name: a.inputs.name, outputs: o.values, secretOutputNames: o.secret } : { name: a.inputs.name },
+        };
       },
     };
     return declareCoop(args);
   };
 }
 
-async function plan(stack: string, declare?: (args: CoopArgs) => unknown): Promise<{ spec: StackSpec; view: DesiredStateView; resources: Awaited<ReturnType<typeof runProgramOffline>>["resources"] }> {
+async function plan(
+  stack: string,
+  declare?: (args: CoopArgs) => unknown,
+): Promise<{ spec: StackSpec; view: DesiredStateView; resources: Awaited<ReturnType<typeof runProgramOffline>>["resources"] }> {
   const spec = bundledSpec(stack);
   const run = await runProgramOffline({ project: PROJECT, stack, spec, declare });
   return { spec, view: buildView(PROJECT, stack, run.resources, run.secretPlaceholders), resources: run.resources };
@@ -54,7 +62,9 @@ async function plan(stack: string, declare?: (args: CoopArgs) => unknown): Promi
 
 const envOf = (view: DesiredStateView, name: string) => governed(view, name).inputs.envs as string[];
 const smtpContainers = (view: DesiredStateView) =>
-  view.resources.filter((r) => (r.inputs.envs as string[] | undefined)?.some((e) => e === "SMTP_SERVER=mail.example.coop" || e === "SMTP_HOST=mail.example.coop"));
+  view.resources.filter((r) =>
+    (r.inputs.envs as string[] | undefined)?.some((e) => e === "SMTP_SERVER=mail.example.coop" || e === "SMTP_HOST=mail.example.coop"),
+  );
 
 describe("the three-stack example", async () => {
   // What the mail stack exports, from its own program.
@@ -67,13 +77,17 @@ describe("the three-stack example", async () => {
       expect(spec.host.target, stack).toBe("hetzner");
       if (spec.host.target !== "hetzner") continue;
       const needed = memoryNeededMb(enabledServices(spec));
-      expect(needed, `${stack} on ${spec.host.serverType} (${SERVER_TYPES[spec.host.serverType].memoryGb} GB)`).toBeLessThanOrEqual(usableMemoryMb(spec.host.serverType));
+      expect(needed, `${stack} on ${spec.host.serverType} (${SERVER_TYPES[spec.host.serverType].memoryGb} GB)`).toBeLessThanOrEqual(
+        usableMemoryMb(spec.host.serverType),
+      );
     }
     expect(STACKS.map((s) => enabledServices(bundledSpec(s)))).toEqual([["mail"], ["mastodon"], ["nextcloud"]]);
   });
 
   it("gives the mail stack SMTP accounts for the other stacks' services and exports them", async () => {
-    expect(mail.resources.map((r) => r.name)).toEqual(expect.arrayContaining(["mail-sender-mastodon-password", "mail-sender-nextcloud-password"]));
+    expect(mail.resources.map((r) => r.name)).toEqual(
+      expect.arrayContaining(["mail-sender-mastodon-password", "mail-sender-nextcloud-password"]),
+    );
     for (const s of ["mastodon", "nextcloud"] as const) {
       expect(mailOutputs[MAIL_OUTPUTS.username(s)]).toBe(`${s}@example.coop`);
       expect(await pulumi.isSecret(mailOutputs[MAIL_OUTPUTS.password(s)] as pulumi.Output<string>), s).toBe(true);
@@ -88,11 +102,13 @@ describe("the three-stack example", async () => {
     expect(ofType(mail.resources, "hcloud:index/zone:Zone")).toHaveLength(1);
     expect(ofType(social.resources, "hcloud:index/zone:Zone")).toHaveLength(0);
     expect(ofType(cloud.resources, "hcloud:index/zone:Zone")).toHaveLength(0);
-    const rrsets = (p: { view: DesiredStateView }) => p.view.resources.filter((r) => r.type === "hcloud:index/zoneRrset:ZoneRrset").map((r) => `${r.inputs.name} ${r.inputs.type}`);
+    const rrsets = (p: { view: DesiredStateView }) =>
+      p.view.resources.filter((r) => r.type === "hcloud:index/zoneRrset:ZoneRrset").map((r) => `${r.inputs.name} ${r.inputs.type}`);
     expect(rrsets(social)).toEqual(["social A", "social AAAA"]);
     expect(rrsets(cloud)).toEqual(["cloud A", "cloud AAAA"]);
     for (const p of [social, cloud]) {
-      for (const r of p.view.resources.filter((x) => x.type === "hcloud:index/zoneRrset:ZoneRrset")) expect(r.inputs.zone).toBe("example.coop");
+      for (const r of p.view.resources.filter((x) => x.type === "hcloud:index/zoneRrset:ZoneRrset"))
+        expect(r.inputs.zone).toBe("example.coop");
     }
     // No record set is declared by two stacks, and together they publish what the one-stack example does.
     const all = [...rrsets(mail), ...rrsets(social), ...rrsets(cloud)];
@@ -102,7 +118,11 @@ describe("the three-stack example", async () => {
   });
 
   it("points each host's reverse DNS at its own name", async () => {
-    for (const [stack, ptr] of [["split-mail", "mail.example.coop"], ["split-social", "social.example.coop"], ["split-cloud", "cloud.example.coop"]] as const) {
+    for (const [stack, ptr] of [
+      ["split-mail", "mail.example.coop"],
+      ["split-social", "social.example.coop"],
+      ["split-cloud", "cloud.example.coop"],
+    ] as const) {
       const p = stack === "split-mail" ? mail : await plan(stack);
       const ptrs = p.view.resources.filter((r) => r.type === "hcloud:index/rdns:Rdns").map((r) => r.inputs.dnsPtr);
       expect(ptrs, stack).toEqual([ptr, ptr]);
@@ -113,7 +133,10 @@ describe("the three-stack example", async () => {
     for (const stack of ["split-social", "split-cloud"]) {
       const reads: Read[] = [];
       const p = await plan(stack, withReferences(reads));
-      expect(p.resources.some((r) => r.type === "coop:mail:Mail"), stack).toBe(false);
+      expect(
+        p.resources.some((r) => r.type === "coop:mail:Mail"),
+        stack,
+      ).toBe(false);
       expect(reads, stack).toEqual([{ type: REFERENCE, name: "mail-stack", inputs: { name: MAIL_STACK } }]);
       // Unknown at preview: the password is computed; host, port and account come from the spec.
       const [container] = smtpContainers(p.view);
@@ -152,10 +175,19 @@ describe("the three-stack example", async () => {
   });
 
   it("fails the deployment with what to change when the mail stack does not match", async () => {
-    const base = { [MAIL_OUTPUTS.host]: "mail.example.coop", [MAIL_OUTPUTS.port]: 587, [MAIL_OUTPUTS.username("mastodon")]: "mastodon@example.coop", [MAIL_OUTPUTS.password("mastodon")]: "pw" };
+    const base = {
+      [MAIL_OUTPUTS.host]: "mail.example.coop",
+      [MAIL_OUTPUTS.port]: 587,
+      [MAIL_OUTPUTS.username("mastodon")]: "mastodon@example.coop",
+      [MAIL_OUTPUTS.password("mastodon")]: "pw",
+    };
     const wrongHost = () => ({ values: { ...base, [MAIL_OUTPUTS.host]: "mx.example.coop" }, secret: [] });
-    await expect(plan("split-social", withReferences([], wrongHost))).rejects.toThrow(/serves mail at mx\.example\.coop.*services\.mail\.hostname/);
+    await expect(plan("split-social", withReferences([], wrongHost))).rejects.toThrow(
+      /serves mail at mx\.example\.coop.*services\.mail\.hostname/,
+    );
     const noSender = () => ({ values: { [MAIL_OUTPUTS.host]: "mail.example.coop", [MAIL_OUTPUTS.port]: 587 }, secret: [] });
-    await expect(plan("split-social", withReferences([], noSender))).rejects.toThrow(/no SMTP account mastodon@example\.coop.*services\.mail\.senders/);
+    await expect(plan("split-social", withReferences([], noSender))).rejects.toThrow(
+      /no SMTP account mastodon@example\.coop.*services\.mail\.senders/,
+    );
   });
 });

@@ -65,7 +65,8 @@ for (const stack of ["example", "local"] as const) {
         expect(v.options.protect, v.name).toBe(true);
         expect(v.options.retainOnDelete, v.name).toBe(true);
       }
-      for (const c of containers) for (const m of (c.inputs.volumes ?? []) as Array<{ hostPath?: string }>) expect(m.hostPath, c.name).toBeUndefined();
+      for (const c of containers)
+        for (const m of (c.inputs.volumes ?? []) as Array<{ hostPath?: string }>) expect(m.hostPath, c.name).toBeUndefined();
     });
 
     it("give every long-running container a restart policy and a health check", () => {
@@ -91,10 +92,15 @@ for (const stack of ["example", "local"] as const) {
 
     it("name every container, network and volume explicitly, with the stack's prefix", () => {
       const prefix = stack === "example" ? "example-co-op-example-" : "example-co-op-local-";
-      const mine = run.resources.filter((r) => /^docker:index\/(container|network|volume):/.test(r.type) && /^(proxy|mastodon|nextcloud)-/.test(r.name));
+      const mine = run.resources.filter(
+        (r) => /^docker:index\/(container|network|volume):/.test(r.type) && /^(proxy|mastodon|nextcloud)-/.test(r.name),
+      );
       expect(mine.length).toBeGreaterThan(20);
       // Dots only in a release (the pre-deployment migration is named after it: mastodon-migrate-v4.6.3).
-      for (const r of mine) expect(String(r.inputs.name), r.name).toMatch(new RegExp(`^${prefix}(proxy|mastodon|nextcloud)-[a-z0-9-]+(-v\\d+\\.\\d+\\.\\d+)?$`));
+      for (const r of mine)
+        expect(String(r.inputs.name), r.name).toMatch(
+          new RegExp(`^${prefix}(proxy|mastodon|nextcloud)-[a-z0-9-]+(-v\\d+\\.\\d+\\.\\d+)?$`),
+        );
     });
   });
 }

@@ -56,7 +56,8 @@ describe("the workflows a fork uses", () => {
   it("always preview with the policy pack, and never skip the preview", () => {
     const commands = allJobs.flatMap(([, job]) => job.steps.map((s) => s.run ?? "")).join("\n");
     expect(commands).not.toMatch(/--skip-preview/);
-    for (const line of commands.split("\n").filter((l) => /^\s*pulumi (preview|up)\b/.test(l))) expect(line).toMatch(/--policy-pack policies --policy-pack-config policies\/config\.json/);
+    for (const line of commands.split("\n").filter((l) => /^\s*pulumi (preview|up)\b/.test(l)))
+      expect(line).toMatch(/--policy-pack policies --policy-pack-config policies\/config\.json/);
     const deployRun = deploy.jobs.deploy.steps.map((s) => s.run ?? "").join("\n");
     expect(deployRun.indexOf("pulumi preview")).toBeGreaterThan(-1);
     expect(deployRun.indexOf("pulumi preview")).toBeLessThan(deployRun.indexOf("pulumi up"));
@@ -77,8 +78,20 @@ describe("the pull-request guards, run as CI runs them", () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  const step = (name: string) => governance.jobs.gate.steps.find((s) => s.name === name)!.run!.replace(/\$\{\{ github\.base_ref \}\}/g, "main");
-  const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, stdio: "pipe", env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.coop", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.coop" } });
+  const step = (name: string) =>
+    governance.jobs.gate.steps.find((s) => s.name === name)!.run!.replace(/\$\{\{ github\.base_ref \}\}/g, "main");
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync("git", args, {
+      cwd,
+      stdio: "pipe",
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.coop",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.coop",
+      },
+    });
 
   /** Runs the gate job's step `name` in a clone whose origin/main holds two decisions, on a pull-request branch made by `change`. */
   function pullRequest(name: string, change: (dir: string) => void): { code: number; out: string } {
@@ -87,7 +100,8 @@ describe("the pull-request guards, run as CI runs them", () => {
     dirs.push(origin, clone);
     git(origin, "init", "-q", "-b", "main");
     mkdirSync(join(origin, "governance", "decisions"), { recursive: true });
-    for (const id of ["prod-0001-genesis", "prod-0002-change"]) writeFileSync(join(origin, "governance", "decisions", `${id}.yaml`), `id: ${id}\n`);
+    for (const id of ["prod-0001-genesis", "prod-0002-change"])
+      writeFileSync(join(origin, "governance", "decisions", `${id}.yaml`), `id: ${id}\n`);
     writeFileSync(join(origin, "Pulumi.yaml"), "name: coop-infra\n");
     git(origin, "add", "-A");
     git(origin, "commit", "-qm", "base");
@@ -104,15 +118,21 @@ describe("the pull-request guards, run as CI runs them", () => {
     const removed = pullRequest("no decision removed", (dir) => rmSync(join(dir, "governance", "decisions", "prod-0002-change.yaml")));
     expect(removed.code).toBe(1);
     expect(removed.out).toMatch(/may not remove or rename decision records: governance\/decisions\/prod-0002-change\.yaml/);
-    const added = pullRequest("no decision removed", (dir) => writeFileSync(join(dir, "governance", "decisions", "prod-0003-change.yaml"), "id: prod-0003-change\n"));
+    const added = pullRequest("no decision removed", (dir) =>
+      writeFileSync(join(dir, "governance", "decisions", "prod-0003-change.yaml"), "id: prod-0003-change\n"),
+    );
     expect(added.code, added.out).toBe(0);
   });
 
   it("refuse a Hetzner token in stack config, and accept stack config without one", () => {
-    const withToken = pullRequest("no Hetzner token in stack config", (dir) => writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  hcloud:token:\n    secure: v1:abc\n"));
+    const withToken = pullRequest("no Hetzner token in stack config", (dir) =>
+      writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  hcloud:token:\n    secure: v1:abc\n"),
+    );
     expect(withToken.code).toBe(1);
     expect(withToken.out).toMatch(/pulumi config rm hcloud:token/);
-    const clean = pullRequest("no Hetzner token in stack config", (dir) => writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  coop-infra:mailRelayPassword:\n    secure: v1:abc\n"));
+    const clean = pullRequest("no Hetzner token in stack config", (dir) =>
+      writeFileSync(join(dir, "Pulumi.prod.yaml"), "config:\n  coop-infra:mailRelayPassword:\n    secure: v1:abc\n"),
+    );
     expect(clean.code, clean.out).toBe(0);
   });
 });

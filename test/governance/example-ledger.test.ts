@@ -24,7 +24,10 @@ describe("the example co-op's ledger", () => {
     it(`approves exactly what stack ${stack} plans now (else: npm run ledger:example)`, async () => {
       const plan = await makePlan(REPO_ROOT, stack);
       expect(plan.lock, `governance/approved/${stack}.lock.json is missing`).toBeDefined();
-      expect(plan.changes.map((c) => `${c.op} ${c.name} ${(c.paths ?? []).join(",")}`), "the bundled ledger is stale: run npm run ledger:example").toEqual([]);
+      expect(
+        plan.changes.map((c) => `${c.op} ${c.name} ${(c.paths ?? []).join(",")}`),
+        "the bundled ledger is stale: run npm run ledger:example",
+      ).toEqual([]);
       expect(plan.digest).toBe(plan.lock!.digest);
     });
   }

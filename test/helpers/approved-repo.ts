@@ -42,7 +42,14 @@ export async function approvedRepo(stacks: string[] = ["example"]): Promise<Appr
   }
   const gov = loadGovernance(repo.root);
   const specs = stacks.map((stack) => ({ stack, spec: loadStackSpec(repo.root, stack).spec }));
-  const entries = await planGenesis({ project: readProjectName(repo.root), coopName: specs[0].spec.coop.name, rules: gov.rules!, stacks: specs, at: AT, note: () => "test" });
+  const entries = await planGenesis({
+    project: readProjectName(repo.root),
+    coopName: specs[0].spec.coop.name,
+    rules: gov.rules!,
+    stacks: specs,
+    at: AT,
+    note: () => "test",
+  });
   const signed = entries.map((e) => ({ ...e, decision: signWith(e.decision, "ada", keys.ada) }));
   for (const [path, text] of genesisFiles(repo.root, signed)) {
     mkdirSync(dirname(path), { recursive: true });
@@ -64,7 +71,17 @@ export async function approvedRepo(stacks: string[] = ["example"]): Promise<Appr
 /** A change decision recorded from a passing Loomio poll for `lock` (unsigned). */
 export function pollDecision(
   repo: ApprovedRepo,
-  args: { stack: string; id: string; previous: Decision & { digest: string }; lock: Lock; changes?: ChangeRecord[]; closedAt?: string | null; recordedAt?: string; binding?: string; evidence?: Partial<PollEvidence> },
+  args: {
+    stack: string;
+    id: string;
+    previous: Decision & { digest: string };
+    lock: Lock;
+    changes?: ChangeRecord[];
+    closedAt?: string | null;
+    recordedAt?: string;
+    binding?: string;
+    evidence?: Partial<PollEvidence>;
+  },
 ): Decision {
   const recordedAt = args.recordedAt ?? "2026-03-11T09:00:00.000Z";
   const closedAt = args.closedAt === undefined ? "2026-03-10T12:00:03.512Z" : args.closedAt;
@@ -90,7 +107,12 @@ export function pollDecision(
     applied,
     ...args.evidence,
   };
-  const e = evaluatePoll({ ...base, details: undefined }, applied, { kind: "plan", stack: args.stack, digest: args.lock.digest }, new Date(recordedAt));
+  const e = evaluatePoll(
+    { ...base, details: undefined },
+    applied,
+    { kind: "plan", stack: args.stack, digest: args.lock.digest },
+    new Date(recordedAt),
+  );
   const evidence: PollEvidence = { ...base, outcome: e.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: r.detail })) };
   return {
     kind: "change",

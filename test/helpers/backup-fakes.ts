@@ -29,14 +29,15 @@ export const ITEMS: BackupItem[] = [
 ];
 
 /** A dump as pg_dump (≥ 17.6 / 16.10 / 15.14) writes it: the trailer, then \unrestrict. */
-export const COMPLETE_DUMP = "CREATE TABLE t (id int);\nCOPY t (id) FROM stdin;\n1\n\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Zx9\n\n";
+export const COMPLETE_DUMP =
+  "CREATE TABLE t (id int);\nCOPY t (id) FROM stdin;\n1\n\\.\n\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Zx9\n\n";
 
 /** What `pg_dumpall --globals-only` writes (Postgres 15+): every role, the superuser included, then the trailer. */
 export const COMPLETE_GLOBALS = [
   "--\n-- PostgreSQL database cluster dump\n--\n\n\\restrict Ab1\n\nSET default_transaction_read_only = off;\n\n",
   "CREATE ROLE nextcloud;\nALTER ROLE nextcloud WITH SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN REPLICATION BYPASSRLS PASSWORD 'SCRAM-SHA-256$4096:aa==$bb=:cc=';\n",
   "CREATE ROLE oc_admin;\nALTER ROLE oc_admin WITH NOSUPERUSER INHERIT NOCREATEROLE CREATEDB LOGIN NOREPLICATION NOBYPASSRLS PASSWORD 'SCRAM-SHA-256$4096:dd==$ee=:ff=';\n",
-  "CREATE ROLE \"oc_ada.b\";\n",
+  'CREATE ROLE "oc_ada.b";\n',
   "\n\\unrestrict Ab1\n\n--\n-- PostgreSQL database cluster dump complete\n--\n\n",
 ].join("");
 
@@ -132,7 +133,13 @@ exec "$@"
 `;
 
 export type Fake = "docker" | "restic" | "date" | "systemctl" | "sudo";
-const FAKES: Record<Fake, string> = { docker: FAKE_DOCKER, restic: FAKE_RESTIC, date: FAKE_DATE, systemctl: FAKE_SYSTEMCTL, sudo: FAKE_SUDO };
+const FAKES: Record<Fake, string> = {
+  docker: FAKE_DOCKER,
+  restic: FAKE_RESTIC,
+  date: FAKE_DATE,
+  systemctl: FAKE_SYSTEMCTL,
+  sudo: FAKE_SUDO,
+};
 
 export interface Sandbox {
   readonly dir: string;

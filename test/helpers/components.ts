@@ -45,7 +45,10 @@ interface RequestLike {
 
 let busy = false;
 
-export async function runComponents(declare: (host: DockerHostRef) => void, opts: { preview: boolean; state?: FakeState }): Promise<ComponentRun> {
+export async function runComponents(
+  declare: (host: DockerHostRef) => void,
+  opts: { preview: boolean; state?: FakeState },
+): Promise<ComponentRun> {
   if (busy) throw new Error("runComponents: one run at a time (the Pulumi runtime is process-global)");
   busy = true;
   const registrations: Registration[] = [];
@@ -54,7 +57,10 @@ export async function runComponents(declare: (host: DockerHostRef) => void, opts
     pulumi.runtime.setAllConfig({}, []);
     await pulumi.runtime.setMocks(
       {
-        newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...(opts.state?.(args.type, args.name, args.inputs) ?? {}) } }),
+        newResource: (args) => ({
+          id: `${args.name}-id`,
+          state: { ...args.inputs, ...(opts.state?.(args.type, args.name, args.inputs) ?? {}) },
+        }),
         call: (args) => {
           throw new Error(`unexpected provider function call ${args.token}`);
         },

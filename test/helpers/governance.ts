@@ -62,12 +62,25 @@ export function writeLockFile(root: string, lock: Lock): void {
 
 export function writeMembers(root: string, members: Array<{ name: string; roles: string[]; keys: string[]; left?: string }>): void {
   mkdirSync(join(root, "governance"), { recursive: true });
-  writeFileSync(join(root, "governance", "members.yaml"), stringify({ version: 1, members: members.map((m) => ({ name: m.name, roles: m.roles, sshKeys: m.keys, ...(m.left ? { left: m.left } : {}) })) }));
+  writeFileSync(
+    join(root, "governance", "members.yaml"),
+    stringify({
+      version: 1,
+      members: members.map((m) => ({ name: m.name, roles: m.roles, sshKeys: m.keys, ...(m.left ? { left: m.left } : {}) })),
+    }),
+  );
 }
 
 /** A small lock with one resource whose content is derived from `seed` (digest consistent). */
 export function syntheticLock(stack: string, seed: string, project = "coop-infra"): Lock {
-  const resources = [{ urn: `urn:pulumi:${stack}::${project}::coop:host:Host$hcloud:index/server:Server::host-server`, type: "hcloud:index/server:Server", name: "host-server", inputs: { serverType: "cx33", labels: { seed } } }];
+  const resources = [
+    {
+      urn: `urn:pulumi:${stack}::${project}::coop:host:Host$hcloud:index/server:Server::host-server`,
+      type: "hcloud:index/server:Server",
+      name: "host-server",
+      inputs: { serverType: "cx33", labels: { seed } },
+    },
+  ];
   const view = { version: 1, project, stack, resources };
   return { version: 1, project, stack, digest: sha256Hex(canonicalJson(view)), resources } as Lock;
 }
@@ -97,9 +110,22 @@ export async function refreshGenesis(root: string, stacks: string[] = ["example"
   const { parse: parseYaml } = await import("yaml");
   const rules = RulesSchema.parse(parseYaml(readFileSync(join(root, "governance", "rules.yaml"), "utf8")));
   const specs = stacks.map((stack) => ({ stack, spec: loadStackSpec(root, stack).spec }));
-  const entries = await planGenesis({ project: readProjectName(root), coopName: specs[0].spec.coop.name, rules, stacks: specs, at: "2026-01-01T00:00:00.000Z", note: () => "test" });
+  const entries = await planGenesis({
+    project: readProjectName(root),
+    coopName: specs[0].spec.coop.name,
+    rules,
+    stacks: specs,
+    at: "2026-01-01T00:00:00.000Z",
+    note: () => "test",
+  });
   const key = fixtureKey("ada");
-  const signed = entries.map((e) => ({ ...e, decision: { ...e.decision, signatures: [{ member: "ada", signature: signWithSshKeygen(key, signaturePayload(e.decision), publicKeyOf(`${key}.pub`)) }] } as Decision }));
+  const signed = entries.map((e) => ({
+    ...e,
+    decision: {
+      ...e.decision,
+      signatures: [{ member: "ada", signature: signWithSshKeygen(key, signaturePayload(e.decision), publicKeyOf(`${key}.pub`)) }],
+    } as Decision,
+  }));
   for (const [path, text] of genesisFiles(root, signed)) {
     mkdirSync(join(path, ".."), { recursive: true });
     writeFileSync(path, text);

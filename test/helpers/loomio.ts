@@ -84,9 +84,19 @@ export function createdPoll(): Json {
 /** The oracle poll's results with the given votes per icon (keeping Loomio's shape and the undecided row). */
 export function withVotes(votes: { agree: number; abstain: number; disagree: number; block: number }, voters: number): Json {
   const base = closedPoll() as { polls: Array<{ results: Array<Json & { icon?: string }> }> };
-  const results = base.polls[0].results.map((r) => (r.icon ? { ...r, voter_count: votes[r.icon as keyof typeof votes], score: votes[r.icon as keyof typeof votes] } : { ...r, voter_count: voters - (votes.agree + votes.abstain + votes.disagree + votes.block) }));
+  const results = base.polls[0].results.map((r) =>
+    r.icon
+      ? { ...r, voter_count: votes[r.icon as keyof typeof votes], score: votes[r.icon as keyof typeof votes] }
+      : { ...r, voter_count: voters - (votes.agree + votes.abstain + votes.disagree + votes.block) },
+  );
   const decided = votes.agree + votes.abstain + votes.disagree + votes.block;
-  return { results, stance_counts: [votes.agree, votes.abstain, votes.disagree, votes.block], voters_count: voters, decided_voters_count: decided, undecided_voters_count: voters - decided };
+  return {
+    results,
+    stance_counts: [votes.agree, votes.abstain, votes.disagree, votes.block],
+    voters_count: voters,
+    decided_voters_count: decided,
+    undecided_voters_count: voters - decided,
+  };
 }
 
 export function json(status: number, body: unknown, headers?: Record<string, string>): Answer {

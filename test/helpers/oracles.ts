@@ -20,10 +20,18 @@ export function mailserverEnvOracle(): { defaults: Map<string, string>; document
     const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
     if (m) defaults.set(m[1], m[2]);
   }
-  const header = text.split("\n").filter((l) => l.startsWith("#")).join(" ");
+  const header = text
+    .split("\n")
+    .filter((l) => l.startsWith("#"))
+    .join(" ");
   const listed = /documented-only vars not in mailserver\.env:([A-Z0-9_#\s]+?)\)/.exec(header);
   if (!listed) throw new Error("mailserver-env.txt: the documented-only list was not found in its header");
-  const documentedOnly = new Set(listed[1].replace(/#/g, " ").split(/\s+/).filter((w) => /^[A-Z][A-Z0-9_]+$/.test(w)));
+  const documentedOnly = new Set(
+    listed[1]
+      .replace(/#/g, " ")
+      .split(/\s+/)
+      .filter((w) => /^[A-Z][A-Z0-9_]+$/.test(w)),
+  );
   return { defaults, documentedOnly };
 }
 

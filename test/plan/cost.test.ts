@@ -32,20 +32,37 @@ describe("monthly cost from the price table", () => {
 
   it("prices the server, IPs, volume and Storage Box; the rest is free", () => {
     const e = estimateMonthlyCost(resources, table);
-    expect(e.lines.map((l) => [l.name, l.monthly])).toEqual([["host-server", 8.49], ["host-ipv4", 0.5], ["host-ipv6", 0], ["host-volume", 2.86], ["backup-box", 3.2]]);
+    expect(e.lines.map((l) => [l.name, l.monthly])).toEqual([
+      ["host-server", 8.49],
+      ["host-ipv4", 0.5],
+      ["host-ipv6", 0],
+      ["host-volume", 2.86],
+      ["backup-box", 3.2],
+    ]);
     expect(e.total).toBe(15.05);
     expect(e.unpriced).toEqual([]);
   });
 
   it("before → after, e.g. a bigger server", () => {
     const before = estimateMonthlyCost(resources, table).total;
-    const after = estimateMonthlyCost([r("hcloud:index/server:Server", "host-server", { serverType: "cx43", location: "fsn1", backups: true }), ...resources.slice(1)], table).total;
+    const after = estimateMonthlyCost(
+      [r("hcloud:index/server:Server", "host-server", { serverType: "cx43", location: "fsn1", backups: true }), ...resources.slice(1)],
+      table,
+    ).total;
     expect(after).toBe(cents(15.99 * 1.2 + 0.5 + 2.86 + 3.2));
     expect(formatDelta(before, after)).toBe(`+€${(after - before).toFixed(2)}/month`);
   });
 
   it("lists what it cannot price instead of counting it as free", () => {
-    const e = estimateMonthlyCost([r("hcloud:index/server:Server", "s1", { serverType: "cax41", location: "fsn1" }), r("hcloud:index/server:Server", "s2", { serverType: "cx33", location: "ash" }), r("hcloud:index/loadBalancer:LoadBalancer", "lb", {}), r("hcloud:index/server:Server", "s3", { serverType: "<computed>" })], table);
+    const e = estimateMonthlyCost(
+      [
+        r("hcloud:index/server:Server", "s1", { serverType: "cax41", location: "fsn1" }),
+        r("hcloud:index/server:Server", "s2", { serverType: "cx33", location: "ash" }),
+        r("hcloud:index/loadBalancer:LoadBalancer", "lb", {}),
+        r("hcloud:index/server:Server", "s3", { serverType: "<computed>" }),
+      ],
+      table,
+    );
     expect(e.unpriced.map((l) => l.name)).toEqual(["s1", "s2", "lb", "s3"]);
     expect(e.total).toBe(0);
   });

@@ -3,7 +3,12 @@ import { PROVIDER_PATH, diffJson, diffResources } from "../../plan/diff";
 import { describeChanges } from "../../cli/render/plain-words";
 import type { GovernedResource } from "../../plan/view";
 
-const r = (name: string, inputs: GovernedResource["inputs"]): GovernedResource => ({ urn: `urn:pulumi:s::p::t::${name}`, type: "t", name, inputs });
+const r = (name: string, inputs: GovernedResource["inputs"]): GovernedResource => ({
+  urn: `urn:pulumi:s::p::t::${name}`,
+  type: "t",
+  name,
+  inputs,
+});
 
 describe("the change between two views", () => {
   it("lists deletions, updates with old → new per path, then creations", () => {
@@ -38,15 +43,21 @@ describe("the change between two views", () => {
     const host = "urn:pulumi:s::p::coop:host:Host$pulumi:providers:docker::host-docker";
     const other = "urn:pulumi:s::p::pulumi:providers:docker::default_1_0_0";
     const changes = diffResources([{ ...r("web", { image: "x" }), provider: host }], [{ ...r("web", { image: "x" }), provider: other }]);
-    expect(changes).toEqual([expect.objectContaining({ op: "update", paths: [PROVIDER_PATH], details: [{ path: PROVIDER_PATH, old: host, new: other }] })]);
-    expect(describeChanges(changes).flatMap((s) => s.sentences)).toContain("⚠ web is deployed through another provider: host-docker → default_1_0_0.");
+    expect(changes).toEqual([
+      expect.objectContaining({ op: "update", paths: [PROVIDER_PATH], details: [{ path: PROVIDER_PATH, old: host, new: other }] }),
+    ]);
+    expect(describeChanges(changes).flatMap((s) => s.sentences)).toContain(
+      "⚠ web is deployed through another provider: host-docker → default_1_0_0.",
+    );
   });
 
   it("shows a computed value now made of something else, although both views say <computed>", () => {
     const ip = { urn: "urn:pulumi:s::p::hcloud:index/primaryIp:PrimaryIp::host-ipv4", output: "ipAddress" };
     const before = { ...r("docker", { host: "<computed>" }), sources: { host: { parts: ["ssh://coop@", ip] } } };
     const after = { ...r("docker", { host: "<computed>" }), sources: { host: { parts: ["ssh://root@", ip] } } };
-    expect(diffResources([before], [after])[0].details).toEqual([{ path: "host (computed from)", old: "ssh://coop@${host-ipv4.ipAddress}", new: "ssh://root@${host-ipv4.ipAddress}" }]);
+    expect(diffResources([before], [after])[0].details).toEqual([
+      { path: "host (computed from)", old: "ssh://coop@${host-ipv4.ipAddress}", new: "ssh://root@${host-ipv4.ipAddress}" },
+    ]);
     expect(diffResources([before], [before])).toEqual([]);
   });
 });

@@ -28,7 +28,9 @@ describe("comparing inputs with the approved lock", () => {
   });
 
   it("refuses an unknown value where the lock records a literal", () => {
-    expect(compareWithLock({ serverType: "cx33" }, { serverType: UNKNOWN })).toEqual([{ path: "serverType", kind: "unknown", approved: "cx33" }]);
+    expect(compareWithLock({ serverType: "cx33" }, { serverType: UNKNOWN })).toEqual([
+      { path: "serverType", kind: "unknown", approved: "cx33" },
+    ]);
   });
 
   it("accepts any value for a secret, but keeps an env entry's name governed, without echoing the value", () => {
@@ -69,7 +71,10 @@ describe("comparing inputs with the approved lock", () => {
   });
 
   it("refuses a changed entry built around a secret, and never echoes the value", () => {
-    const [m] = compareWithLock({ envs: [`DB_PASS=${GENERATED}`] }, { envs: ["DATABASE_URL=postgres://mastodon:hunter2@203.0.113.66/mastodon"] });
+    const [m] = compareWithLock(
+      { envs: [`DB_PASS=${GENERATED}`] },
+      { envs: ["DATABASE_URL=postgres://mastodon:hunter2@203.0.113.66/mastodon"] },
+    );
     expect(m).toMatchObject({ path: "envs[0]", kind: "changed", approved: `DB_PASS=${GENERATED}`, proposed: "DATABASE_URL=…" });
     expect(JSON.stringify(m)).not.toContain("hunter2");
     expect(compareWithLock({ envs: [`DB_PASS=${GENERATED}`] }, { envs: ["DB_PASS=hunter2"] })).toEqual([]);
@@ -80,15 +85,21 @@ describe("comparing inputs with the approved lock", () => {
     expect(compareWithLock({ envs: [`DB_PASS=${GENERATED}`] }, { envs: [UNKNOWN] })).toEqual([]);
     // A config secret is known at every preview, and the offline gate knows generated ones too.
     expect(compareWithLock({ f: `co:${SECRET}` }, { f: UNKNOWN })).toEqual([{ path: "f", kind: "unknown", approved: `co:${SECRET}` }]);
-    expect(compareWithLock({ envs: [`DB_PASS=${GENERATED}`] }, { envs: [UNKNOWN] }, { strictComputed: true })).toEqual([{ path: "envs[0]", kind: "unknown", approved: `DB_PASS=${GENERATED}` }]);
-    expect(compareWithLock({ envs: ["PLAIN=1"] }, { envs: [UNKNOWN] })).toEqual([{ path: "envs[0]", kind: "unknown", approved: "PLAIN=1" }]);
+    expect(compareWithLock({ envs: [`DB_PASS=${GENERATED}`] }, { envs: [UNKNOWN] }, { strictComputed: true })).toEqual([
+      { path: "envs[0]", kind: "unknown", approved: `DB_PASS=${GENERATED}` },
+    ]);
+    expect(compareWithLock({ envs: ["PLAIN=1"] }, { envs: [UNKNOWN] })).toEqual([
+      { path: "envs[0]", kind: "unknown", approved: "PLAIN=1" },
+    ]);
   });
 
   it("refuses a value approved as a secret that arrives without any secret wrapper", () => {
     const wire = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
     const approved = { password: GENERATED, envs: [`PW=${SECRET}`, "PLAIN=1"] };
     expect(secretsArrivingPlain(approved, { password: wire("x"), envs: wire(["PW=x", "PLAIN=1"]) })).toEqual([]);
-    expect(secretsArrivingPlain(approved, { password: "hunter2", envs: ["PW=hunter2", "PLAIN=1"] }).map((m) => `${m.kind} ${m.path}`)).toEqual(["plaintext-at-secret password", "plaintext-at-secret envs[0]"]);
+    expect(
+      secretsArrivingPlain(approved, { password: "hunter2", envs: ["PW=hunter2", "PLAIN=1"] }).map((m) => `${m.kind} ${m.path}`),
+    ).toEqual(["plaintext-at-secret password", "plaintext-at-secret envs[0]"]);
     expect(describeMismatch(secretsArrivingPlain(approved, { password: "hunter2" })[0])).not.toContain("hunter2");
   });
 });

@@ -4,7 +4,17 @@ import * as random from "@pulumi/random";
 import { describe, expect, it } from "vitest";
 import { runProgramOffline } from "../../cli/offline/run-program";
 import { renderTree } from "../../cli/render/tree";
-import { COMPUTED, GENERATED, SECRET, buildView, computedPaths, deriveTemplate, governedValue, viewDigest, type DesiredStateView } from "../../plan/view";
+import {
+  COMPUTED,
+  GENERATED,
+  SECRET,
+  buildView,
+  computedPaths,
+  deriveTemplate,
+  governedValue,
+  viewDigest,
+  type DesiredStateView,
+} from "../../plan/view";
 import { canonicalJson } from "../../kernel/json";
 import { StackSpecSchema } from "../../stacks/schema";
 import { bundledSpec } from "../helpers/program";
@@ -25,16 +35,21 @@ describe("governed values", () => {
   it("mask generated secrets as their own marker, which records that a first preview may not know them", () => {
     const G = "Zq8v1Lr3Xy5Wb7Nc9Md2Kf4Hg6Ja0Ps";
     expect(governedValue(`DB_PASS=${G}`, { config: [PH], generated: [G] })).toBe(`DB_PASS=${GENERATED}`);
-    expect(governedValue(`postgres://mastodon:${G}@203.0.113.66/mastodon`, { config: [], generated: [G] })).toBe(`postgres://mastodon:${GENERATED}@203.0.113.66/mastodon`);
+    expect(governedValue(`postgres://mastodon:${G}@203.0.113.66/mastodon`, { config: [], generated: [G] })).toBe(
+      `postgres://mastodon:${GENERATED}@203.0.113.66/mastodon`,
+    );
   });
 
   it("mask text derived from a secret where a twin run with other placeholders differs, keeping the rest", () => {
-    const line = (salt: string, hash: string) => `# header\nada@x|{SHA512-CRYPT}$6$${salt}$${hash}\ngrace@x|{SHA512-CRYPT}$6$${salt}x$${hash}y\n`;
+    const line = (salt: string, hash: string) =>
+      `# header\nada@x|{SHA512-CRYPT}$6$${salt}$${hash}\ngrace@x|{SHA512-CRYPT}$6$${salt}x$${hash}y\n`;
     const a = line("AAAAAAAAAAAAAAAA", "h1/Zx.9qwe");
     const b = line("BBBBBBBBBBBBBBBB", "k7.Yy/2rty");
     const ph = (salt: string) => ({ config: [], generated: [salt] });
     const v = governedValue({ f: a }, ph("AAAAAAAAAAAAAAAA"), "", { value: { f: b }, placeholders: ph("BBBBBBBBBBBBBBBB") });
-    expect(v).toEqual({ f: `# header\nada@x|{SHA512-CRYPT}$6$${GENERATED}$${GENERATED}\ngrace@x|{SHA512-CRYPT}$6$${GENERATED}x$${GENERATED}\n` });
+    expect(v).toEqual({
+      f: `# header\nada@x|{SHA512-CRYPT}$6$${GENERATED}$${GENERATED}\ngrace@x|{SHA512-CRYPT}$6$${GENERATED}x$${GENERATED}\n`,
+    });
     expect(deriveTemplate("K=abc=", "K=xyz=")).toBe(`K=${GENERATED}=`);
     expect(deriveTemplate("same", "same")).toBe("same");
   });
@@ -51,7 +66,8 @@ describe("governed values", () => {
 
   it("refuse literal text that would pass for a mask", () => {
     // Templates match markers anywhere, so program text may not hold one anywhere either.
-    for (const literal of [SECRET, COMPUTED, GENERATED, `TOKEN=${SECRET}`, "a <secret> inside", `url://u:${GENERATED}@h`]) expect(() => governedValue({ env: [literal] }, [])).toThrow(/reserves for masked values/);
+    for (const literal of [SECRET, COMPUTED, GENERATED, `TOKEN=${SECRET}`, "a <secret> inside", `url://u:${GENERATED}@h`])
+      expect(() => governedValue({ env: [literal] }, [])).toThrow(/reserves for masked values/);
   });
 });
 
@@ -60,7 +76,9 @@ describe("the plan digest", () => {
   it("is the sha256 of RFC 8785 canonical JSON, so key order does not matter", () => {
     const a = view([{ urn: "u", type: "t", name: "n", inputs: { b: 1, a: [true, "x"] } }]);
     const b = view([{ name: "n", inputs: { a: [true, "x"], b: 1 }, type: "t", urn: "u" }]);
-    expect(canonicalJson(a)).toBe('{"project":"p","resources":[{"inputs":{"a":[true,"x"],"b":1},"name":"n","type":"t","urn":"u"}],"stack":"s","version":1}');
+    expect(canonicalJson(a)).toBe(
+      '{"project":"p","resources":[{"inputs":{"a":[true,"x"],"b":1},"name":"n","type":"t","urn":"u"}],"stack":"s","version":1}',
+    );
     expect(viewDigest(a)).toBe(viewDigest(b));
     expect(viewDigest(a)).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -72,17 +90,25 @@ describe("the plan digest", () => {
   });
 
   it("covers custom resources only, sorted by URN", () => {
-    const v = buildView("p", "s", [
-      { urn: "urn:b", type: "t", name: "b", custom: true, inputs: {} },
-      { urn: "urn:c", type: "coop:x:X", name: "c", custom: false, inputs: {} },
-      { urn: "urn:a", type: "t", name: "a", custom: true, inputs: {} },
-    ], []);
+    const v = buildView(
+      "p",
+      "s",
+      [
+        { urn: "urn:b", type: "t", name: "b", custom: true, inputs: {} },
+        { urn: "urn:c", type: "coop:x:X", name: "c", custom: false, inputs: {} },
+        { urn: "urn:a", type: "t", name: "a", custom: true, inputs: {} },
+      ],
+      [],
+    );
     expect(v.resources.map((r) => r.urn)).toEqual(["urn:a", "urn:b"]);
   });
 });
 
 describe("a real program with a config secret and a generated secret, run offline", async () => {
-  const spec = StackSpecSchema.parse({ ...bundledSpec("local"), services: { mail: { relay: { host: "relay.example", username: "co", spfInclude: "spf.relay.example" } } } });
+  const spec = StackSpecSchema.parse({
+    ...bundledSpec("local"),
+    services: { mail: { relay: { host: "relay.example", username: "co", spfInclude: "spf.relay.example" } } },
+  });
   // A stand-in program: the same kinds of inputs the services give a container.
   const run = await runProgramOffline({
     project: "coop-infra",
@@ -100,7 +126,13 @@ describe("a real program with a config secret and a generated secret, run offlin
   });
   const view = buildView("coop-infra", "masking", run.resources, run.secretPlaceholders);
   const json = JSON.stringify(view);
-  const tree = renderTree({ stack: "masking", digest: viewDigest(view), registrations: run.resources, governed: view.resources, stackUrn: run.stackUrn });
+  const tree = renderTree({
+    stack: "masking",
+    digest: viewDigest(view),
+    registrations: run.resources,
+    governed: view.resources,
+    stackUrn: run.stackUrn,
+  });
 
   it("injects a placeholder for the config secret and masks it, keeping the entry's name", () => {
     expect(run.secretPlaceholders).toHaveLength(1);
@@ -147,7 +179,19 @@ describe("a program that derives text from generated secrets (a hash, a key pars
       name: "app",
       image: "example/app:1.2.3",
       envs: [pulumi.secret(pulumi.interpolate`KEY=${jwk}`), "PLAIN=1"],
-      uploads: [{ file: "/etc/accounts", content: pulumi.secret(pulumi.all([pw.result, salt.result]).apply(([p, s]) => `ada@x|$6$${s}$${createHash("sha256").update(p + s).digest("base64")}\n`)) }],
+      uploads: [
+        {
+          file: "/etc/accounts",
+          content: pulumi.secret(
+            pulumi.all([pw.result, salt.result]).apply(
+              ([p, s]) =>
+                `ada@x|$6$${s}$${createHash("sha256")
+                  .update(p + s)
+                  .digest("base64")}\n`,
+            ),
+          ),
+        },
+      ],
     });
   };
   const plan = async () => {

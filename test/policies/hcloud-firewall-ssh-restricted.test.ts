@@ -38,7 +38,9 @@ describe("worldExposure", () => {
   it("flags the world however it is spelled", () => {
     expect(worldExposure(["0.0.0.0/0"])).toBe("0.0.0.0/0");
     expect(worldExposure(["0.0.0.0/0", "::/0"])).toBe("0.0.0.0/0 and ::/0");
-    expect(worldExposure(["0.0.0.0/1", "128.0.0.0/1"])).toMatch(/0\.0\.0\.0\/1 and 128\.0\.0\.0\/1, which together cover the whole IPv4 internet/);
+    expect(worldExposure(["0.0.0.0/1", "128.0.0.0/1"])).toMatch(
+      /0\.0\.0\.0\/1 and 128\.0\.0\.0\/1, which together cover the whole IPv4 internet/,
+    );
     expect(worldExposure(["::/1", "8000::/1"])).toMatch(/together cover the whole IPv6 internet/);
     expect(worldExposure(["::ffff:0.0.0.0/96"])).toBe("::ffff:0.0.0.0/96");
   });

@@ -10,7 +10,16 @@ const db = (ref: string) => isDatabaseImage(parseImage(ref));
 
 describe("isDatabaseImage", () => {
   it("knows the official images, as before", () => {
-    for (const ref of ["postgres:18-alpine", "library/postgres:17", "docker.io/library/redis:7.4", "valkey/valkey:8", "mariadb:11", "mysql:8", "mongo:7"]) expect(db(ref), ref).toBe(true);
+    for (const ref of [
+      "postgres:18-alpine",
+      "library/postgres:17",
+      "docker.io/library/redis:7.4",
+      "valkey/valkey:8",
+      "mariadb:11",
+      "mysql:8",
+      "mongo:7",
+    ])
+      expect(db(ref), ref).toBe(true);
   });
 
   it("knows Postgres and Redis distributions", () => {
@@ -33,7 +42,14 @@ describe("isDatabaseImage", () => {
   });
 
   it("does not take tools around a database, or other services, for one", () => {
-    for (const ref of ["rediscommander/redis-commander:latest", "prometheuscommunity/postgres-exporter:v0.16.0", "oliver006/redis_exporter:v1.66.0", "nextcloud:34", "caddy:2"]) expect(db(ref), ref).toBe(false);
+    for (const ref of [
+      "rediscommander/redis-commander:latest",
+      "prometheuscommunity/postgres-exporter:v0.16.0",
+      "oliver006/redis_exporter:v1.66.0",
+      "nextcloud:34",
+      "caddy:2",
+    ])
+      expect(db(ref), ref).toBe(false);
   });
 });
 

@@ -4,7 +4,14 @@
  * lowers a governance policy, governance-policy-config-locked refuses it — on every run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePolicyConfig, PolicyConfigError, reconcilePolicyConfig, runGate, type GateResult, type PolicyConfig } from "../../cli/gate/run-gate";
+import {
+  parsePolicyConfig,
+  PolicyConfigError,
+  reconcilePolicyConfig,
+  runGate,
+  type GateResult,
+  type PolicyConfig,
+} from "../../cli/gate/run-gate";
 import { makePlan } from "../../cli/plan/planning";
 import { GOVERNANCE_POLICY_NAMES } from "../../policies/pack";
 import { approvedRepo, type ApprovedRepo } from "../helpers/approved-repo";
@@ -26,9 +33,15 @@ describe("parsePolicyConfig", () => {
   });
 
   it("refuses invalid levels and values that are neither a level nor an object, naming the entry", () => {
-    const refuses = (data: unknown, message: RegExp) => expect(() => parsePolicyConfig(data)).toThrow(expect.objectContaining({ constructor: PolicyConfigError, message: expect.stringMatching(message) }));
+    const refuses = (data: unknown, message: RegExp) =>
+      expect(() => parsePolicyConfig(data)).toThrow(
+        expect.objectContaining({ constructor: PolicyConfigError, message: expect.stringMatching(message) }),
+      );
     refuses({ all: "off" }, /entry "all": "off" is not an enforcement level/);
-    refuses({ "governance-lock-approved": { enforcementLevel: "warn" } }, /entry "governance-lock-approved": enforcementLevel "warn" is not an enforcement level/);
+    refuses(
+      { "governance-lock-approved": { enforcementLevel: "warn" } },
+      /entry "governance-lock-approved": enforcementLevel "warn" is not an enforcement level/,
+    );
     refuses({ a: { enforcementLevel: null } }, /entry "a": enforcementLevel null/);
     refuses({ a: 1 }, /entry "a": 1 is not a valid value/);
     refuses({ a: ["disabled"] }, /entry "a": \["disabled"\] is not a valid value/);
@@ -45,7 +58,11 @@ describe("reconcilePolicyConfig", () => {
   const levels = (m: Map<string, { level: string }>) => Object.fromEntries([...m].map(([k, v]) => [k, v.level]));
 
   it("applies `all` to every policy first, then the named entries over it, in any order", () => {
-    expect(levels(reconcilePolicyConfig(policies, [parsePolicyConfig({ q: "mandatory", all: "disabled" })]))).toEqual({ p: "disabled", q: "mandatory", all: "disabled" });
+    expect(levels(reconcilePolicyConfig(policies, [parsePolicyConfig({ q: "mandatory", all: "disabled" })]))).toEqual({
+      p: "disabled",
+      q: "mandatory",
+      all: "disabled",
+    });
   });
 
   it("keeps schema defaults under the given properties", () => {
@@ -54,7 +71,9 @@ describe("reconcilePolicyConfig", () => {
   });
 
   it("refuses an entry that names no policy and sets no level, as the CLI does", () => {
-    expect(() => reconcilePolicyConfig(policies, [parsePolicyConfig({ typo: { limit: 2 } })])).toThrow(/entry "typo" names no policy of the pack and sets no enforcement level/);
+    expect(() => reconcilePolicyConfig(policies, [parsePolicyConfig({ typo: { limit: 2 } })])).toThrow(
+      /entry "typo" names no policy of the pack and sets no enforcement level/,
+    );
   });
 });
 
@@ -70,7 +89,8 @@ describe("the gate refuses config lowering a governance policy, in every form", 
   });
   afterAll(() => repo.cleanup());
 
-  const locked = (r: GateResult) => r.violations.filter((v) => v.policy === "governance-policy-config-locked" && v.level === "mandatory").map((v) => v.message);
+  const locked = (r: GateResult) =>
+    r.violations.filter((v) => v.policy === "governance-policy-config-locked" && v.level === "mandatory").map((v) => v.message);
 
   // Whether the example otherwise passes is the lock's business (test/cli/gate/baseline.test.ts).
   it("no config, or one lowering only baseline policies, is not refused", async () => {
@@ -88,8 +108,12 @@ describe("the gate refuses config lowering a governance policy, in every form", 
   });
 
   it("the string form names the level: governance-resource-matches-lock as 'disabled', or 'remediate'", async () => {
-    expect(locked(await gate({ "governance-resource-matches-lock": "disabled" }))).toEqual([expect.stringMatching(/run governance-resource-matches-lock as 'disabled'/)]);
-    expect(locked(await gate({ "governance-lock-approved": "remediate" }))).toEqual([expect.stringMatching(/run governance-lock-approved as 'remediate'/)]);
+    expect(locked(await gate({ "governance-resource-matches-lock": "disabled" }))).toEqual([
+      expect.stringMatching(/run governance-resource-matches-lock as 'disabled'/),
+    ]);
+    expect(locked(await gate({ "governance-lock-approved": "remediate" }))).toEqual([
+      expect.stringMatching(/run governance-lock-approved as 'remediate'/),
+    ]);
   });
 
   it("a named entry over `all` decides: all mandatory but one governance policy advisory", async () => {

@@ -4,10 +4,28 @@ import { describe, expect, it } from "vitest";
 import { SPEC_SCHEMA_FILE, renderSpecJsonSchema } from "../../stacks/json-schema";
 import { REPO_ROOT } from "../helpers/repo";
 
-type Schema = { type?: string; description?: string; default?: unknown; properties?: Record<string, Schema>; items?: Schema; oneOf?: Schema[]; anyOf?: Schema[]; const?: unknown };
+type Schema = {
+  type?: string;
+  description?: string;
+  default?: unknown;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  oneOf?: Schema[];
+  anyOf?: Schema[];
+  const?: unknown;
+};
 
 /** Fields that name the co-op itself: a default would deploy someone else's identity. */
-const NO_DEFAULT_ON_PURPOSE = new Set(["coop", "coop.name", "domain", "host.target", "host.admins[].name", "host.admins[].sshPublicKey", "mailboxes[].localPart", "mailboxes[].name"]);
+const NO_DEFAULT_ON_PURPOSE = new Set([
+  "coop",
+  "coop.name",
+  "domain",
+  "host.target",
+  "host.admins[].name",
+  "host.admins[].sshPublicKey",
+  "mailboxes[].localPart",
+  "mailboxes[].name",
+]);
 
 function fields(s: Schema, path: string, out: Array<{ path: string; schema: Schema }>): void {
   for (const variant of [...(s.oneOf ?? []), ...(s.anyOf ?? [])]) fields(variant, path, out);
@@ -33,7 +51,9 @@ describe("the spec's JSON Schema", () => {
   });
 
   it("gives every field a default, except those naming the co-op", () => {
-    const missing = all.filter(({ path, schema }) => schema.default === undefined && schema.const === undefined && !NO_DEFAULT_ON_PURPOSE.has(path)).map((f) => f.path);
+    const missing = all
+      .filter(({ path, schema }) => schema.default === undefined && schema.const === undefined && !NO_DEFAULT_ON_PURPOSE.has(path))
+      .map((f) => f.path);
     expect(missing).toEqual([]);
   });
 
@@ -41,7 +61,9 @@ describe("the spec's JSON Schema", () => {
     const specs = readdirSync(join(REPO_ROOT, "stacks")).filter((f) => f.endsWith(".yaml"));
     expect(specs.length).toBeGreaterThanOrEqual(2);
     for (const f of specs) {
-      expect(readFileSync(join(REPO_ROOT, "stacks", f), "utf8").split("\n")[0], f).toBe("# yaml-language-server: $schema=./spec.schema.json");
+      expect(readFileSync(join(REPO_ROOT, "stacks", f), "utf8").split("\n")[0], f).toBe(
+        "# yaml-language-server: $schema=./spec.schema.json",
+      );
     }
   });
 });

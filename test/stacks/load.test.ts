@@ -99,7 +99,8 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     text: VALID.replace("serverType: cx33", "serverType: cx23"),
     field: "host.serverType",
     line: 6,
-    message: /need 5\.8 GB of memory \(mastodon 2\.5 GB, nextcloud 1\.5 GB, mail 1 GB, system and proxy 0\.8 GB\), but cx23 has 4 GB \(3\.6 GB usable\)/,
+    message:
+      /need 5\.8 GB of memory \(mastodon 2\.5 GB, nextcloud 1\.5 GB, mail 1 GB, system and proxy 0\.8 GB\), but cx23 has 4 GB \(3\.6 GB usable\)/,
     hint: /choose cx33 or ccx13, or disable a service/,
   },
   {
@@ -112,7 +113,10 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
   },
   {
     case: "a type sold elsewhere",
-    text: VALID.replace("location: fsn1", "location: ash").replace("mastodon:\n    enabled: true", "mastodon:\n    enabled: true\n  nextcloud:\n    enabled: false\n  mail:\n    enabled: false"),
+    text: VALID.replace("location: fsn1", "location: ash").replace(
+      "mastodon:\n    enabled: true",
+      "mastodon:\n    enabled: true\n  nextcloud:\n    enabled: false\n  mail:\n    enabled: false",
+    ),
     field: "host.location",
     line: 7,
     message: /does not sell cx33 in ash/,

@@ -20,7 +20,11 @@ const base = (extra: Partial<StackSpecInput> = {}): StackSpecInput => ({
 function issues(input: StackSpecInput): Array<{ path: string; message: string; hint?: string }> {
   const r = StackSpecSchema.safeParse(input);
   if (r.success) return [];
-  return r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message, hint: (i as { params?: { hint?: string } }).params?.hint }));
+  return r.error.issues.map((i) => ({
+    path: i.path.join("."),
+    message: i.message,
+    hint: (i as { params?: { hint?: string } }).params?.hint,
+  }));
 }
 
 describe("mail and DNS fields of the spec", () => {
@@ -35,8 +39,13 @@ describe("mail and DNS fields of the spec", () => {
     const got = issues(base({ services: { mail: { relay: { host: "smtp.relay.example" } } } }));
     expect(got.map((i) => i.path).sort()).toEqual(["services.mail.relay.spfInclude", "services.mail.relay.username"]);
     expect(got.find((i) => i.path.endsWith("spfInclude"))!.hint).toMatch(/include:/);
-    expect(issues(base({ services: { mail: { relay: { host: "smtp.relay.example", username: "u", spfInclude: "spf.relay.example" } } } }))).toEqual([]);
-    expect(issues(base({ services: { mail: { relay: { host: "smtp.relay.example", username: "a:b", spfInclude: "spf.relay.example" } } } }))[0].path).toBe("services.mail.relay.username");
+    expect(
+      issues(base({ services: { mail: { relay: { host: "smtp.relay.example", username: "u", spfInclude: "spf.relay.example" } } } })),
+    ).toEqual([]);
+    expect(
+      issues(base({ services: { mail: { relay: { host: "smtp.relay.example", username: "a:b", spfInclude: "spf.relay.example" } } } }))[0]
+        .path,
+    ).toBe("services.mail.relay.username");
   });
 
   it("require someone to receive postmaster, DMARC and TLS reports when there are mailboxes", () => {
@@ -71,18 +80,39 @@ describe("mail and DNS fields of the spec", () => {
   it("check the mail stack's name and that something uses it", () => {
     const short = issues(base({ mailboxes: [], services: { mail: { enabled: false, fromStack: "mail" } } }));
     expect(short[0].message).toMatch(/<organization>\/<project>\/<stack>/);
-    const unused = issues(base({ mailboxes: [], services: { mastodon: { enabled: false }, nextcloud: { enabled: false }, mail: { enabled: false, fromStack: "org/p/mail" } } }));
+    const unused = issues(
+      base({
+        mailboxes: [],
+        services: { mastodon: { enabled: false }, nextcloud: { enabled: false }, mail: { enabled: false, fromStack: "org/p/mail" } },
+      }),
+    );
     expect(unused.map((i) => i.path)).toContain("services.mail.fromStack");
   });
 
   it("use the listed senders on a mail stack that serves other stacks", () => {
-    const spec = StackSpecSchema.parse(base({ services: { mastodon: { enabled: false }, nextcloud: { enabled: false }, mail: { senders: ["nextcloud", "mastodon", "nextcloud"] } } }));
+    const spec = StackSpecSchema.parse(
+      base({
+        services: {
+          mastodon: { enabled: false },
+          nextcloud: { enabled: false },
+          mail: { senders: ["nextcloud", "mastodon", "nextcloud"] },
+        },
+      }),
+    );
     expect(mailSenders(spec)).toEqual(["mastodon", "nextcloud"]);
-    expect(issues(base({ mailboxes: [], services: { mail: { enabled: false, senders: ["mastodon"], fromStack: "o/p/s" } } })).map((i) => i.path)).toContain("services.mail.senders");
+    expect(
+      issues(base({ mailboxes: [], services: { mail: { enabled: false, senders: ["mastodon"], fromStack: "o/p/s" } } })).map((i) => i.path),
+    ).toContain("services.mail.senders");
   });
 
   it("refuse Hetzner DNS for a local stack", () => {
-    const got = issues({ coop: { name: "T" }, domain: "t.localhost", host: { target: "local" }, dns: { provider: "hetzner" }, backups: { enabled: false } });
+    const got = issues({
+      coop: { name: "T" },
+      domain: "t.localhost",
+      host: { target: "local" },
+      dns: { provider: "hetzner" },
+      backups: { enabled: false },
+    });
     expect(got.map((i) => i.path)).toEqual(["dns.provider"]);
   });
 

@@ -36,7 +36,8 @@ afterAll(() => repo.cleanup());
 function restore(): void {
   writeFileSync(join(repo.root, "stacks", `${STACK}.yaml`), specText);
   writeFileSync(lockPath(repo.root, STACK), lockText);
-  for (const f of readdirSync(join(repo.root, "governance", "decisions"))) if (!decisions.includes(f)) rmSync(join(repo.root, "governance", "decisions", f));
+  for (const f of readdirSync(join(repo.root, "governance", "decisions")))
+    if (!decisions.includes(f)) rmSync(join(repo.root, "governance", "decisions", f));
 }
 
 interface Edit {
@@ -88,14 +89,19 @@ function rewrapped(original: unknown, value: unknown): unknown {
 
 /** Changes a container's env list (the engine sends it wholly secret once one entry is). */
 function editEnvs(name: string, edit: (envs: string[]) => string[]) {
-  return (r: EngineResource) => (r.name === name ? { ...r, checked: { ...r.checked, envs: rewrapped(r.checked.envs, edit(unwrapped<string[]>(r.checked.envs))) } } : undefined);
+  return (r: EngineResource) =>
+    r.name === name
+      ? { ...r, checked: { ...r.checked, envs: rewrapped(r.checked.envs, edit(unwrapped<string[]>(r.checked.envs))) } }
+      : undefined;
 }
 
 /** Changes the content of the file a container upload writes. */
 function editUpload(name: string, file: RegExp, edit: (content: string) => string) {
   return (r: EngineResource) => {
     if (r.name !== name) return undefined;
-    const uploads = unwrapped<Array<{ file: string; content: string }>>(r.checked.uploads).map((u) => (file.test(u.file) ? { ...u, content: edit(u.content) } : u));
+    const uploads = unwrapped<Array<{ file: string; content: string }>>(r.checked.uploads).map((u) =>
+      file.test(u.file) ? { ...u, content: edit(u.content) } : u,
+    );
     expect(uploads.some((u) => file.test(u.file))).toBe(true);
     return { ...r, checked: { ...r.checked, uploads: rewrapped(r.checked.uploads, uploads) } };
   };
@@ -105,9 +111,19 @@ function editUpload(name: string, file: RegExp, edit: (content: string) => strin
 function atGenerated(approved: Json, actual: unknown, to: (v: unknown) => unknown): unknown {
   if (typeof approved === "string") return approved.includes(GENERATED) ? to(actual) : actual;
   if (isWireSecret(actual)) return { ...WIRE_SECRET, value: atGenerated(approved, actual.value, to) };
-  if (Array.isArray(approved) && Array.isArray(actual)) return actual.map((x, i) => (i < approved.length ? atGenerated(approved[i], x, to) : x));
-  if (approved && typeof approved === "object" && !Array.isArray(approved) && actual && typeof actual === "object" && !Array.isArray(actual)) {
-    return Object.fromEntries(Object.entries(actual).map(([k, x]) => [k, k in approved ? atGenerated((approved as Record<string, Json>)[k], x, to) : x]));
+  if (Array.isArray(approved) && Array.isArray(actual))
+    return actual.map((x, i) => (i < approved.length ? atGenerated(approved[i], x, to) : x));
+  if (
+    approved &&
+    typeof approved === "object" &&
+    !Array.isArray(approved) &&
+    actual &&
+    typeof actual === "object" &&
+    !Array.isArray(actual)
+  ) {
+    return Object.fromEntries(
+      Object.entries(actual).map(([k, x]) => [k, k in approved ? atGenerated((approved as Record<string, Json>)[k], x, to) : x]),
+    );
   }
   return actual;
 }
@@ -124,7 +140,9 @@ function withOutputs(r: EngineResource): EngineResource | undefined {
 
 function refusedBy(result: GateResult, policy: string, message: RegExp, resource?: string): void {
   expect(result.passed, JSON.stringify(result.violations, null, 2)).toBe(false);
-  const hit = result.violations.find((v) => v.policy === policy && v.level === "mandatory" && message.test(v.message) && (!resource || v.urn?.endsWith(`::${resource}`)));
+  const hit = result.violations.find(
+    (v) => v.policy === policy && v.level === "mandatory" && message.test(v.message) && (!resource || v.urn?.endsWith(`::${resource}`)),
+  );
   expect(hit, `no mandatory ${policy} violation matching ${message}; got:\n${JSON.stringify(result.violations, null, 2)}`).toBeDefined();
 }
 
@@ -132,7 +150,10 @@ const server = (r: EngineResource) => r.name === "host-server";
 const bigger = (s: string) => s.replace("serverType: cx33", "serverType: cx43");
 
 /** The server moves to cx43, approved by the decision `make` returns (signed by ada unless `sign` says otherwise). */
-function approvedBy(make: (lock: Lock, changes: ReturnType<typeof changeRecords>) => Decision, sign: (d: Decision) => Decision = (d) => repo.sign(d, "ada")): Edit {
+function approvedBy(
+  make: (lock: Lock, changes: ReturnType<typeof changeRecords>) => Decision,
+  sign: (d: Decision) => Decision = (d) => repo.sign(d, "ada"),
+): Edit {
   return {
     spec: bigger,
     ledger: ({ lock, changes }) => {
@@ -168,7 +189,10 @@ describe("green rows", () => {
   });
 
   it("a value computed at preview but known at update passes both times", async () => {
-    const known = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, firewallIds: [4711], publicNets: [{ ipv4: 1, ipv4Enabled: true, ipv6: 2, ipv6Enabled: true }] } } : withOutputs(r));
+    const known = (r: EngineResource) =>
+      server(r)
+        ? { ...r, checked: { ...r.checked, firewallIds: [4711], publicNets: [{ ipv4: 1, ipv4Enabled: true, ipv6: 2, ipv6Enabled: true }] } }
+        : withOutputs(r);
     expect((await gatePreview(() => undefined, true)).passed).toBe(true);
     const atUpdate = await gatePreview(known, false);
     expect(atUpdate.violations.filter((v) => v.level === "mandatory")).toEqual([]);
@@ -177,22 +201,41 @@ describe("green rows", () => {
 
 describe("red-team rows: each is refused", () => {
   it("an unapproved change to a governed input", async () => {
-    refusedBy(await gate({ spec: (s) => s.replace("serverType: cx33", "serverType: cx43") }), "governance-resource-matches-lock", /serverType: "cx33" → "cx43"/, "host-server");
+    refusedBy(
+      await gate({ spec: (s) => s.replace("serverType: cx33", "serverType: cx43") }),
+      "governance-resource-matches-lock",
+      /serverType: "cx33" → "cx43"/,
+      "host-server",
+    );
   });
 
   it("a new resource", async () => {
     const carol = "  - localPart: carol\n    name: Carol Shaw\n";
-    refusedBy(await gate({ spec: (s) => s.replace("\nmailboxes:\n", `\nmailboxes:\n${carol}`) }), "governance-resource-matches-lock", /not in the approved lock/, "mail-mailbox-carol-password");
+    refusedBy(
+      await gate({ spec: (s) => s.replace("\nmailboxes:\n", `\nmailboxes:\n${carol}`) }),
+      "governance-resource-matches-lock",
+      /not in the approved lock/,
+      "mail-mailbox-carol-password",
+    );
   });
 
   it("a deleted resource", async () => {
     const withoutGrace = (s: string) => s.replace(/ {2}- localPart: grace\n {4}name: Grace Hopper\n {4}aliases: \[hello\]\n/, "");
-    refusedBy(await gate({ spec: withoutGrace }), "governance-stack-no-unapproved-deletions", /no longer declared and would be deleted[\s\S]*mail-mailbox-grace-password/);
+    refusedBy(
+      await gate({ spec: withoutGrace }),
+      "governance-stack-no-unapproved-deletions",
+      /no longer declared and would be deleted[\s\S]*mail-mailbox-grace-password/,
+    );
   });
 
   it("a change hidden at a path the lock marks computed but that is a literal now", async () => {
     const literal = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, firewallIds: [4711] } } : undefined);
-    refusedBy(await gatePreview(literal), "governance-resource-matches-lock", /firewallIds\[0\]: approved as computed from another resource → now set by the program to 4711/, "host-server");
+    refusedBy(
+      await gatePreview(literal),
+      "governance-resource-matches-lock",
+      /firewallIds\[0\]: approved as computed from another resource → now set by the program to 4711/,
+      "host-server",
+    );
   });
 
   it("an unknown value at a path the lock does not record as computed", async () => {
@@ -203,7 +246,14 @@ describe("red-team rows: each is refused", () => {
   });
 
   it("a lock edited by hand", async () => {
-    refusedBy(await gate({ lock: (l) => l.replace('"serverType": "cx33"', '"serverType": "cx43"'), spec: (s) => s.replace("serverType: cx33", "serverType: cx43") }), "governance-resource-matches-lock", /cannot be trusted: .*does not match the lock's content/);
+    refusedBy(
+      await gate({
+        lock: (l) => l.replace('"serverType": "cx33"', '"serverType": "cx43"'),
+        spec: (s) => s.replace("serverType: cx33", "serverType: cx43"),
+      }),
+      "governance-resource-matches-lock",
+      /cannot be trusted: .*does not match the lock's content/,
+    );
   });
 
   it("a lock edited without a decision (its digest recomputed to match)", async () => {
@@ -217,7 +267,18 @@ describe("red-team rows: each is refused", () => {
       spec: bigger,
       ledger: ({ lock }) => {
         // The poll and decision were for stack 'local'; its digest is pasted into example's lock.
-        repo.write(repo.sign(pollDecision(repo, { stack: "local", id: "local-0002-change", previous: repo.genesis.local, lock: { ...lock, stack: "local" }, binding: `coop-plan: stack=local sha256=${lock.digest}` }), "ada"));
+        repo.write(
+          repo.sign(
+            pollDecision(repo, {
+              stack: "local",
+              id: "local-0002-change",
+              previous: repo.genesis.local,
+              lock: { ...lock, stack: "local" },
+              binding: `coop-plan: stack=local sha256=${lock.digest}`,
+            }),
+            "ada",
+          ),
+        );
         repo.writeLock(lock);
       },
     });
@@ -225,21 +286,47 @@ describe("red-team rows: each is refused", () => {
   });
 
   it("a stale decision (the poll closed longer ago than the bylaws allow when it was recorded)", async () => {
-    refusedBy(await gate(approvedBy((lock, changes) => pollDecision(repo, { ...change(lock, changes), closedAt: "2026-01-20T12:00:00.000Z" }))), "governance-lock-approved", /\[decision-stale\]/);
+    refusedBy(
+      await gate(approvedBy((lock, changes) => pollDecision(repo, { ...change(lock, changes), closedAt: "2026-01-20T12:00:00.000Z" }))),
+      "governance-lock-approved",
+      /\[decision-stale\]/,
+    );
   });
 
   it("a poll reopened after the decision (its evidence is not a closed poll)", async () => {
-    refusedBy(await gate(approvedBy((lock, changes) => pollDecision(repo, { ...change(lock, changes), closedAt: null }))), "governance-lock-approved", /\[poll-not-closed\]/);
+    refusedBy(
+      await gate(approvedBy((lock, changes) => pollDecision(repo, { ...change(lock, changes), closedAt: null }))),
+      "governance-lock-approved",
+      /\[poll-not-closed\]/,
+    );
   });
 
   it("a signature by a non-member", async () => {
     const mallory = nodeKey("mallory");
-    refusedBy(await gate(approvedBy((lock, changes) => pollDecision(repo, change(lock, changes)), (d) => signWith(d, "ada", mallory))), "governance-lock-approved", /\[signature-(non-member|member-mismatch)\]/);
+    refusedBy(
+      await gate(
+        approvedBy(
+          (lock, changes) => pollDecision(repo, change(lock, changes)),
+          (d) => signWith(d, "ada", mallory),
+        ),
+      ),
+      "governance-lock-approved",
+      /\[signature-(non-member|member-mismatch)\]/,
+    );
   });
 
   it("a signature over other content", async () => {
     const borrowed = repo.genesis.example.signatures[0];
-    refusedBy(await gate(approvedBy((lock, changes) => pollDecision(repo, change(lock, changes)), (d) => ({ ...d, signatures: [borrowed] }) as Decision)), "governance-lock-approved", /\[signature-invalid\]/);
+    refusedBy(
+      await gate(
+        approvedBy(
+          (lock, changes) => pollDecision(repo, change(lock, changes)),
+          (d) => ({ ...d, signatures: [borrowed] }) as Decision,
+        ),
+      ),
+      "governance-lock-approved",
+      /\[signature-invalid\]/,
+    );
   });
 
   it("an emergency change past its ratification deadline (and only a warning before it)", async () => {
@@ -267,23 +354,50 @@ describe("red-team rows: each is refused", () => {
           }) as Decision,
         (d) => repo.sign(d, "ada", "grace"),
       );
-    refusedBy(await gate(emergency("2026-03-15T00:00:00.000Z")), "governance-lock-approved", /was not ratified by 2026-03-15.*\[emergency-overdue\]/);
+    refusedBy(
+      await gate(emergency("2026-03-15T00:00:00.000Z")),
+      "governance-lock-approved",
+      /was not ratified by 2026-03-15.*\[emergency-overdue\]/,
+    );
     // Recorded yesterday, to be ratified within the rules' 14 days: pending, not overdue.
     const yesterday = Date.now() - 86_400_000;
     const pending = await gate(emergency(new Date(yesterday + 14 * 86_400_000).toISOString(), new Date(yesterday).toISOString()));
     expect(pending.passed, JSON.stringify(pending.violations, null, 2)).toBe(true);
-    expect(pending.violations).toContainEqual(expect.objectContaining({ policy: "governance-lock-approved", level: "advisory", message: expect.stringMatching(/awaits ratification.*\[emergency-unratified\]/) }));
+    expect(pending.violations).toContainEqual(
+      expect.objectContaining({
+        policy: "governance-lock-approved",
+        level: "advisory",
+        message: expect.stringMatching(/awaits ratification.*\[emergency-unratified\]/),
+      }),
+    );
     // A deadline beyond the rules' ratificationDays would let two admins stand in for a vote indefinitely.
-    refusedBy(await gate(emergency("2999-01-01T00:00:00.000Z", new Date(yesterday).toISOString())), "governance-lock-approved", /the rules allow at most 14 days .*\[emergency-deadline\]/);
+    refusedBy(
+      await gate(emergency("2999-01-01T00:00:00.000Z", new Date(yesterday).toISOString())),
+      "governance-lock-approved",
+      /the rules allow at most 14 days .*\[emergency-deadline\]/,
+    );
   });
 
   it("__defaults listing a key the lock sets explicitly", async () => {
-    const hidden = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, deleteProtection: false, __defaults: [...((r.checked.__defaults as string[]) ?? []), "deleteProtection"] } } : undefined);
+    const hidden = (r: EngineResource) =>
+      server(r)
+        ? {
+            ...r,
+            checked: {
+              ...r.checked,
+              deleteProtection: false,
+              __defaults: [...((r.checked.__defaults as string[]) ?? []), "deleteProtection"],
+            },
+          }
+        : undefined;
     refusedBy(await gatePreview(hidden), "governance-resource-matches-lock", /deleteProtection: true → false/, "host-server");
   });
 
   it("policy config trying to lower a governance policy", async () => {
-    const config: PolicyConfig = { "governance-resource-matches-lock": { enforcementLevel: "disabled" }, "governance-stack-no-unapproved-deletions": { enforcementLevel: "advisory" } };
+    const config: PolicyConfig = {
+      "governance-resource-matches-lock": { enforcementLevel: "disabled" },
+      "governance-stack-no-unapproved-deletions": { enforcementLevel: "advisory" },
+    };
     const r = await gate({ spec: (s) => s.replace("serverType: cx33", "serverType: cx43"), config });
     refusedBy(r, "governance-resource-matches-lock", /serverType: "cx33" → "cx43"/);
     refusedBy(r, "governance-policy-config-locked", /asked to run governance-resource-matches-lock as 'disabled'/);
@@ -312,7 +426,12 @@ describe("red-team rows: each is refused", () => {
 
   it("an account added to postfix-accounts.cf, at its end or between two lines", async () => {
     const intruder = "intruder@example.coop|{SHA512-CRYPT}$6$abcdefgh$0123456789\n";
-    refusedBy(await gatePreview(editUpload("mail-server", /postfix-accounts\.cf$/, (c) => c + intruder)), "governance-resource-matches-lock", /uploads\[\d+\]\.content: .* → "…"/, "mail-server");
+    refusedBy(
+      await gatePreview(editUpload("mail-server", /postfix-accounts\.cf$/, (c) => c + intruder)),
+      "governance-resource-matches-lock",
+      /uploads\[\d+\]\.content: .* → "…"/,
+      "mail-server",
+    );
     const between = editUpload("mail-server", /postfix-accounts\.cf$/, (c) => c.replace(/(\|\{SHA512-CRYPT\}[^\n]*\n)/, `$1${intruder}`));
     refusedBy(await gatePreview(between, false), "governance-resource-matches-lock", /uploads\[\d+\]\.content/, "mail-server");
   });
@@ -326,12 +445,22 @@ describe("red-team rows: each is refused", () => {
 
   it("a config secret's template unknown at preview (config is always known: only generated secrets may be)", async () => {
     const unknown = editUpload("mail-server", /postfix-sasl-password\.cf$/, () => UNKNOWN);
-    refusedBy(await gatePreview(unknown, false), "governance-resource-matches-lock", /uploads\[\d+\]\.content: .* → a value computed at deploy time, which the lock does not record as computed/, "mail-server");
+    refusedBy(
+      await gatePreview(unknown, false),
+      "governance-resource-matches-lock",
+      /uploads\[\d+\]\.content: .* → a value computed at deploy time, which the lock does not record as computed/,
+      "mail-server",
+    );
   });
 
   it("a generated secret unknown in the offline gate, where it is always known", async () => {
     const unknown = editEnvs("mastodon-web", (envs) => envs.map((e) => (e.startsWith("DB_PASS=") ? UNKNOWN : e)));
-    refusedBy(await gatePreview(unknown, true), "governance-resource-matches-lock", /envs\[\d+\]: "DB_PASS=<generated-secret>" → a value computed at deploy time/, "mastodon-web");
+    refusedBy(
+      await gatePreview(unknown, true),
+      "governance-resource-matches-lock",
+      /envs\[\d+\]: "DB_PASS=<generated-secret>" → a value computed at deploy time/,
+      "mastodon-web",
+    );
   });
 
   it("a secret-looking env entry added in clear to a list the engine delivers wholly secret", async () => {
@@ -344,23 +473,39 @@ describe("red-team rows: each is refused", () => {
   it("a secret-looking env entry the members approved in clear (the lock shows it unmasked)", async () => {
     restore();
     const plan = await makePlan(repo.root, STACK);
-    const addClear = <R extends { inputs: { [k: string]: Json } }>(r: R): R => ({ ...r, inputs: { ...r.inputs, envs: [...(r.inputs.envs as Json[]), "SMTP_TOKEN=hunter2"] } });
-    repo.writeLock(lockFromView({ ...plan.view, resources: plan.view.resources.map((r) => (r.name === "nextcloud-app" ? addClear(r) : r)) }));
+    const addClear = <R extends { inputs: { [k: string]: Json } }>(r: R): R => ({
+      ...r,
+      inputs: { ...r.inputs, envs: [...(r.inputs.envs as Json[]), "SMTP_TOKEN=hunter2"] },
+    });
+    repo.writeLock(
+      lockFromView({ ...plan.view, resources: plan.view.resources.map((r) => (r.name === "nextcloud-app" ? addClear(r) : r)) }),
+    );
     const preview = enginePreview(plan.run);
-    const changed = { resources: preview.resources.map((r) => editEnvs("nextcloud-app", (envs) => [...envs, "SMTP_TOKEN=hunter2"])(r) ?? r) };
+    const changed = {
+      resources: preview.resources.map((r) => editEnvs("nextcloud-app", (envs) => [...envs, "SMTP_TOKEN=hunter2"])(r) ?? r),
+    };
     const r = await analyzePreview(repo.root, STACK, changed, {}, { offlinePlan: true });
     refusedBy(r, "docker-container-env-secrets-not-plaintext", /nextcloud-app sets SMTP_TOKEN to a plaintext value/, "nextcloud-app");
   });
 
   it("a value approved as a secret that the engine delivers without any secret wrapper", async () => {
-    const plain = (r: EngineResource) => (r.name === "backup-box" ? { ...r, checked: { ...r.checked, password: "known-to-mallory" } } : undefined);
+    const plain = (r: EngineResource) =>
+      r.name === "backup-box" ? { ...r, checked: { ...r.checked, password: "known-to-mallory" } } : undefined;
     const r = await gatePreview(plain, false);
-    refusedBy(r, "governance-resource-matches-lock", /password: approved as "<generated-secret>", a secret → now a plaintext value written in the program/, "backup-box");
+    refusedBy(
+      r,
+      "governance-resource-matches-lock",
+      /password: approved as "<generated-secret>", a secret → now a plaintext value written in the program/,
+      "backup-box",
+    );
     expect(JSON.stringify(r.violations)).not.toContain("known-to-mallory");
   });
 
   it("a secret below a changed compound value is never printed", async () => {
-    const nested = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, extra: [{ name: "x", value: { ...WIRE_SECRET, value: "hunter2-SECRET" } }] } } : undefined);
+    const nested = (r: EngineResource) =>
+      server(r)
+        ? { ...r, checked: { ...r.checked, extra: [{ name: "x", value: { ...WIRE_SECRET, value: "hunter2-SECRET" } }] } }
+        : undefined;
     const r = await gatePreview(nested);
     refusedBy(r, "governance-resource-matches-lock", /extra: not in the approved lock → "\(secret value\)"/, "host-server");
     expect(JSON.stringify(r.violations)).not.toContain("hunter2-SECRET");
@@ -373,10 +518,25 @@ describe("red-team rows: each is refused", () => {
     const fake = `urn:pulumi:${STACK}::coop-infra::pulumi:providers:docker::default_1_0_0`;
     const r = await gateResources((rs) => {
       const web = rs.find((x) => x.name === "mastodon-web")!;
-      const provider: EngineResource = { ...web, urn: fake, type: "pulumi:providers:docker", name: "default_1_0_0", parent: stackUrn, checked: { host: "ssh://root@203.0.113.66", version: "1.0.0" }, providerUrn: undefined, dependencies: [], propertyDependencies: {} };
+      const provider: EngineResource = {
+        ...web,
+        urn: fake,
+        type: "pulumi:providers:docker",
+        name: "default_1_0_0",
+        parent: stackUrn,
+        checked: { host: "ssh://root@203.0.113.66", version: "1.0.0" },
+        providerUrn: undefined,
+        dependencies: [],
+        propertyDependencies: {},
+      };
       return [provider, ...rs.map((x) => (x === web ? { ...x, providerUrn: fake } : x))];
     });
-    refusedBy(r, "governance-resource-matches-lock", /pulumi:providers:docker 'default_1_0_0' is not in the approved lock/, "default_1_0_0");
+    refusedBy(
+      r,
+      "governance-resource-matches-lock",
+      /pulumi:providers:docker 'default_1_0_0' is not in the approved lock/,
+      "default_1_0_0",
+    );
     refusedBy(r, "governance-resource-matches-lock", /\(provider\): '.*::host-docker' → '.*::default_1_0_0'/, "mastodon-web");
   });
 
@@ -384,7 +544,17 @@ describe("red-team rows: each is refused", () => {
     const pulumiDefault = `urn:pulumi:${STACK}::coop-infra::pulumi:providers:docker::default_5_0_0`;
     const r = await gateResources((rs) => {
       const web = rs.find((x) => x.name === "mastodon-web")!;
-      const provider: EngineResource = { ...web, urn: pulumiDefault, type: "pulumi:providers:docker", name: "default_5_0_0", parent: "", checked: { version: "5.0.0" }, providerUrn: undefined, dependencies: [], propertyDependencies: {} };
+      const provider: EngineResource = {
+        ...web,
+        urn: pulumiDefault,
+        type: "pulumi:providers:docker",
+        name: "default_5_0_0",
+        parent: "",
+        checked: { version: "5.0.0" },
+        providerUrn: undefined,
+        dependencies: [],
+        propertyDependencies: {},
+      };
       return [provider, ...rs.map((x) => (x === web ? { ...x, providerUrn: pulumiDefault } : x))];
     }, false);
     expect(r.violations.filter((v) => v.urn === pulumiDefault)).toEqual([]); // the engine's own provider is not the program's
@@ -427,29 +597,53 @@ describe("green rows: the engine's view of secrets and providers", () => {
   });
 
   it("an update's preview, where the real secrets are known, passes under the real engine", async () => {
-    const real = (r: EngineResource) => (r.name === "mastodon-web" ? editEnvs("mastodon-web", (envs) => envs.map((e) => (e.startsWith("DB_PASS=") ? "DB_PASS=the-real-one-from-state" : e)))(r) : undefined);
+    const real = (r: EngineResource) =>
+      r.name === "mastodon-web"
+        ? editEnvs("mastodon-web", (envs) => envs.map((e) => (e.startsWith("DB_PASS=") ? "DB_PASS=the-real-one-from-state" : e)))(r)
+        : undefined;
     const r = await gatePreview(real, false);
     expect(r.violations.filter((v) => v.level === "mandatory")).toEqual([]);
   });
 
   it("an ID the lock records as computed from another resource, set to another resource's under the real engine", async () => {
-    const other = (r: EngineResource) => (server(r) ? { ...r, checked: { ...r.checked, firewallIds: [4712], publicNets: [{ ipv4: 1, ipv4Enabled: true, ipv6: 2, ipv6Enabled: true }] } } : withOutputs(r));
+    const other = (r: EngineResource) =>
+      server(r)
+        ? { ...r, checked: { ...r.checked, firewallIds: [4712], publicNets: [{ ipv4: 1, ipv4Enabled: true, ipv6: 2, ipv6Enabled: true }] } }
+        : withOutputs(r);
     const r = await gatePreview(other, false);
     expect(r.violations.filter((v) => v.policy === "governance-resource-matches-lock" && v.level === "mandatory")).toEqual([]); // any value passes there
-    refusedBy(r, "governance-stack-computed-values-match-sources", /firewallIds\[0\]: approved as computed from number\(\$\{host-firewall\.id\}\); must be 4711, but is another value/, "host-server");
+    refusedBy(
+      r,
+      "governance-stack-computed-values-match-sources",
+      /firewallIds\[0\]: approved as computed from number\(\$\{host-firewall\.id\}\); must be 4711, but is another value/,
+      "host-server",
+    );
   });
 
   it("the Docker host, computed from the server's address, pointed at another machine under the real engine", async () => {
-    const elsewhere = (r: EngineResource) => (r.name === "host-docker" ? { ...r, checked: { ...r.checked, host: "ssh://root@203.0.113.66" } } : withOutputs(r));
+    const elsewhere = (r: EngineResource) =>
+      r.name === "host-docker" ? { ...r, checked: { ...r.checked, host: "ssh://root@203.0.113.66" } } : withOutputs(r);
     const r = await gatePreview(elsewhere, false);
-    refusedBy(r, "governance-stack-computed-values-match-sources", /host: approved as computed from ssh:\/\/coop@\$\{host-ipv4\.ipAddress\}; must be "ssh:\/\/coop@203\.0\.113\.10"/, "host-docker");
+    refusedBy(
+      r,
+      "governance-stack-computed-values-match-sources",
+      /host: approved as computed from ssh:\/\/coop@\$\{host-ipv4\.ipAddress\}; must be "ssh:\/\/coop@203\.0\.113\.10"/,
+      "host-docker",
+    );
     expect(JSON.stringify(r.violations)).not.toContain("203.0.113.66");
-    const right = (x: EngineResource) => (x.name === "host-docker" ? { ...x, checked: { ...x.checked, host: "ssh://coop@203.0.113.10" } } : withOutputs(x));
+    const right = (x: EngineResource) =>
+      x.name === "host-docker" ? { ...x, checked: { ...x.checked, host: "ssh://coop@203.0.113.10" } } : withOutputs(x);
     expect((await gatePreview(right, false)).violations.filter((v) => v.level === "mandatory")).toEqual([]);
   });
 
   it("a value known while the output it is computed from is not (nothing can vouch for it)", async () => {
-    const orphan = (r: EngineResource) => (r.name === "host-docker" ? { ...r, checked: { ...r.checked, host: "ssh://coop@203.0.113.10" } } : undefined);
-    refusedBy(await gatePreview(orphan, false), "governance-stack-computed-values-match-sources", /host-ipv4\.ipAddress is not known, so the value cannot be checked/, "host-docker");
+    const orphan = (r: EngineResource) =>
+      r.name === "host-docker" ? { ...r, checked: { ...r.checked, host: "ssh://coop@203.0.113.10" } } : undefined;
+    refusedBy(
+      await gatePreview(orphan, false),
+      "governance-stack-computed-values-match-sources",
+      /host-ipv4\.ipAddress is not known, so the value cannot be checked/,
+      "host-docker",
+    );
   });
 });

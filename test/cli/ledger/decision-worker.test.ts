@@ -13,7 +13,10 @@ beforeAll(() => {
   const dir = join(ledger.root, "governance", "decisions");
   names = readdirSync(dir).sort();
   // One record changed after signing, one no longer YAML.
-  writeFileSync(join(dir, names[2]), readFileSync(join(dir, names[2]), "utf8").replace(/summary: (.*)\n/, 'summary: "Größer – tampered"\n'));
+  writeFileSync(
+    join(dir, names[2]),
+    readFileSync(join(dir, names[2]), "utf8").replace(/summary: (.*)\n/, 'summary: "Größer – tampered"\n'),
+  );
   writeFileSync(join(dir, names[4]), "id: [unclosed\n");
 });
 afterAll(() => rmSync(ledger.root, { recursive: true, force: true }));

@@ -32,8 +32,14 @@ describe("sharing the decision files between threads", () => {
       expect(answers).toHaveLength(3);
       // The worker takes the first two batches, this thread the third.
       expect(answers[0].map((f) => ("problems" in f.result ? f.result.problems[0].file : ""))).toEqual(batches[0]);
-      expect(answers[1].map((f) => ("problems" in f.result ? f.result.problems[0].message : ""))).toEqual(["seen by the worker", "seen by the worker", "seen by the worker"]);
-      expect(answers[2].map((f) => ("loaded" in f.result ? f.result.loaded.id : ""))).toEqual(batches[2].map((n) => n.slice(0, -".yaml".length)));
+      expect(answers[1].map((f) => ("problems" in f.result ? f.result.problems[0].message : ""))).toEqual([
+        "seen by the worker",
+        "seen by the worker",
+        "seen by the worker",
+      ]);
+      expect(answers[2].map((f) => ("loaded" in f.result ? f.result.loaded.id : ""))).toEqual(
+        batches[2].map((n) => n.slice(0, -".yaml".length)),
+      );
     } finally {
       await w.terminate();
     }

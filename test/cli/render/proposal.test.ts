@@ -16,14 +16,21 @@ const TERMS = { classes: ["image-patch"], stacks: ["*"], until: null };
 describe("the proposal states the voting rules it will be counted by", () => {
   it("the example's rules: half must vote, two thirds must agree, a single block stops it", () => {
     const md = renderProposal(BASE).markdown;
-    expect(md).toContain("*Block* only if you believe it would seriously harm the co-op: under our rules a single block stops the proposal.");
-    expect(md).toContain("**When it passes** (the co-op's rules): at least half of the members invited must vote (abstaining counts as voting), and at least two thirds of the agree and disagree votes must be agree (abstentions do not count here); a single block stops the proposal.");
+    expect(md).toContain(
+      "*Block* only if you believe it would seriously harm the co-op: under our rules a single block stops the proposal.",
+    );
+    expect(md).toContain(
+      "**When it passes** (the co-op's rules): at least half of the members invited must vote (abstaining counts as voting), and at least two thirds of the agree and disagree votes must be agree (abstentions do not count here); a single block stops the proposal.",
+    );
   });
 
   it("rules that allow blocks never claim a single block stops the proposal", () => {
     for (const blocksAllowed of [1, 3]) {
       const voting = { ...BASE.voting, blocksAllowed };
-      for (const md of [renderProposal({ ...BASE, voting }).markdown, renderStandingProposal("Example Co-op", TERMS, {}, voting).markdown]) {
+      for (const md of [
+        renderProposal({ ...BASE, voting }).markdown,
+        renderStandingProposal("Example Co-op", TERMS, {}, voting).markdown,
+      ]) {
         expect(md).not.toMatch(/a (single )?block stops/);
         expect(md).toContain(blocksInWords(blocksAllowed));
       }

@@ -121,15 +121,24 @@ describe("Backup in the example stack (under mocks)", async () => {
 
     const containers = ofType(run.resources, T.container).map((r) => governed(view, r.name).inputs);
     const postgres = containers.filter((c) => String(c.image).startsWith("postgres:"));
-    const dumped = [...script.matchAll(/^ {2}dump_database '([^']+)' '([^']+)' '([^']+)' '([^']+)'/gm)].map((m) => ({ service: m[1], container: m[2] }));
+    const dumped = [...script.matchAll(/^ {2}dump_database '([^']+)' '([^']+)' '([^']+)' '([^']+)'/gm)].map((m) => ({
+      service: m[1],
+      container: m[2],
+    }));
     // No database of the stack is left out, and nothing else is "dumped".
     expect(dumped.map((d) => d.container).sort()).toEqual(postgres.map((c) => String(c.name)).sort());
 
     const volumeNames = new Set(ofType(run.resources, T.volume).map((r) => String(governed(view, r.name).inputs.name)));
     const postgresData = new Set(
-      postgres.flatMap((c) => (c.volumes as Array<{ containerPath: string; volumeName: string }>).filter((v) => v.containerPath.startsWith("/var/lib/postgresql")).map((v) => v.volumeName)),
+      postgres.flatMap((c) =>
+        (c.volumes as Array<{ containerPath: string; volumeName: string }>)
+          .filter((v) => v.containerPath.startsWith("/var/lib/postgresql"))
+          .map((v) => v.volumeName),
+      ),
     );
-    const copied = [...script.matchAll(/^ {2}save_volumes '[^']+' (.+) \|\| fail/gm)].flatMap((m) => m[1].split(" ").map((v) => v.replace(/'/g, "")));
+    const copied = [...script.matchAll(/^ {2}save_volumes '[^']+' (.+) \|\| fail/gm)].flatMap((m) =>
+      m[1].split(" ").map((v) => v.replace(/'/g, "")),
+    );
     expect(copied.length).toBeGreaterThan(0);
     for (const v of copied) {
       expect(volumeNames, v).toContain(v);
@@ -154,7 +163,9 @@ describe("Backup in the example stack (under mocks)", async () => {
     const parsed = [...installed].map(([path, content]) => ({ path, content, mode: modeOf(String(files.create), path) }));
     expect(String(files.create)).toBe(renderInstallFilesCommand(parsed, { timer: "coop-backup.timer" }));
     expect(parsed.map((f) => `${f.path} ${f.mode}`).sort()).toEqual(
-      hostFiles([], { keep: { daily: 7, weekly: 4, monthly: 6 }, time: "03:30" }, { repository: "r", passwordFile: "/p", host: "h" }).map((f) => `${f.path} ${f.mode}`).sort(),
+      hostFiles([], { keep: { daily: 7, weekly: 4, monthly: 6 }, time: "03:30" }, { repository: "r", passwordFile: "/p", host: "h" })
+        .map((f) => `${f.path} ${f.mode}`)
+        .sort(),
     );
   });
 });
@@ -182,7 +193,10 @@ describe("Backup on a local stack", async () => {
 
 describe("Backup with a chosen Box location, type and no Box snapshots", async () => {
   const base = bundledSpec("example");
-  const { view } = await planSpec({ ...base, backups: { ...base.backups, storageBoxType: "bx21", storageBoxLocation: "fsn1", storageBoxSnapshots: 0, time: "22:45" } }, "example");
+  const { view } = await planSpec(
+    { ...base, backups: { ...base.backups, storageBoxType: "bx21", storageBoxLocation: "fsn1", storageBoxSnapshots: 0, time: "22:45" } },
+    "example",
+  );
 
   it("follows the spec", () => {
     const box = governed(view, "backup-box").inputs;

@@ -16,7 +16,8 @@ import { withTool } from "../../helpers/tools";
 // The paths the Backup component really installs to (the sandbox maps them into a scratch root).
 const CREDS: CredentialPaths = BACKUP_LAYOUT.credentials;
 const PASSWORD = "Vq3t9XzLk2Pw8RmN4bHc7JdF6gYs5AeU1oTi0QrWxZvKnMlB";
-const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBfakefakefakefakefakefakefakefakefakefakefakefakeAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+const KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBfakefakefakefakefakefakefakefakefakefakefakefakeAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 
 const FILES: HostFile[] = [
   { path: "/usr/local/sbin/coop-backup", mode: "0755", content: "#!/bin/bash\necho \"$HOME\" `date` '${x}'\nCOOP_EOF\n" },
@@ -31,7 +32,11 @@ afterEach(() => {
 
 /** Runs a rendered command the way the SSH session does: as the admin user's `bash -c`. */
 function runCommand(b: Sandbox, command: string, stdin = "") {
-  const r = spawnSync("bash", ["-c", command], { input: stdin, encoding: "utf8", env: { ...process.env, PATH: `${b.bin}:${process.env.PATH}`, FAKE_LOG: b.log } });
+  const r = spawnSync("bash", ["-c", command], {
+    input: stdin,
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${b.bin}:${process.env.PATH}`, FAKE_LOG: b.log },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -39,7 +44,10 @@ const mode = (p: string) => (statSync(p).mode & 0o777).toString(8).padStart(4, "
 
 describe("the files command", () => {
   withTool("shellcheck", "shellcheck")("passes shellcheck", () => {
-    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: renderInstallFilesCommand(FILES, { timer: "coop-backup.timer" }), encoding: "utf8" });
+    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
+      input: renderInstallFilesCommand(FILES, { timer: "coop-backup.timer" }),
+      encoding: "utf8",
+    });
     expect(r.stdout + r.stderr).toBe("");
   });
 
@@ -59,7 +67,11 @@ describe("the files command", () => {
     // No temporary files left beside them.
     expect(readdirSync(join(root, "usr/local/sbin"))).toEqual(["coop-backup"]);
     const systemctl = box.calls().filter((c) => c.startsWith("systemctl "));
-    expect(systemctl.slice(0, 3)).toEqual(["systemctl daemon-reload", "systemctl enable coop-backup.timer", "systemctl restart coop-backup.timer"]);
+    expect(systemctl.slice(0, 3)).toEqual([
+      "systemctl daemon-reload",
+      "systemctl enable coop-backup.timer",
+      "systemctl restart coop-backup.timer",
+    ]);
   });
 
   it("shows every line of the scripts in the command text (what reviewers approve)", () => {
@@ -75,10 +87,18 @@ describe("the files command", () => {
 });
 
 describe("the credentials command", () => {
-  const stdin = credentialsStdin({ resticPassword: PASSWORD, boxUser: "u123456", boxServer: "u123456.your-storagebox.de", privateKeyOpenssh: KEY });
+  const stdin = credentialsStdin({
+    resticPassword: PASSWORD,
+    boxUser: "u123456",
+    boxServer: "u123456.your-storagebox.de",
+    privateKeyOpenssh: KEY,
+  });
 
   withTool("shellcheck", "shellcheck")("passes shellcheck", () => {
-    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: renderCredentialsCommand(CREDS), encoding: "utf8" });
+    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
+      input: renderCredentialsCommand(CREDS),
+      encoding: "utf8",
+    });
     expect(r.stdout + r.stderr).toBe("");
   });
 
@@ -124,7 +144,12 @@ describe("the credentials command", () => {
   it("refuses values that would change the SSH config, and writes nothing", () => {
     const bad = [
       credentialsStdin({ resticPassword: PASSWORD, boxUser: "u1", boxServer: "evil.example ProxyCommand=sh", privateKeyOpenssh: KEY }),
-      credentialsStdin({ resticPassword: PASSWORD, boxUser: "u1 -oProxyCommand=sh", boxServer: "u1.your-storagebox.de", privateKeyOpenssh: KEY }),
+      credentialsStdin({
+        resticPassword: PASSWORD,
+        boxUser: "u1 -oProxyCommand=sh",
+        boxServer: "u1.your-storagebox.de",
+        privateKeyOpenssh: KEY,
+      }),
       credentialsStdin({ resticPassword: "short", boxUser: "u1", boxServer: "u1.your-storagebox.de", privateKeyOpenssh: KEY }),
       credentialsStdin({ resticPassword: PASSWORD, boxUser: "u1", boxServer: "u1.your-storagebox.de", privateKeyOpenssh: "not a key" }),
     ];

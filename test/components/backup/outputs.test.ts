@@ -22,8 +22,10 @@ pulumi.runtime.setMocks(
       const state: Record<string, unknown> = { ...args.inputs };
       if (args.name === "backup-restic-password") state.result = GENERATED.restic;
       if (args.name === "backup-box-password") state.result = GENERATED.box;
-      if (args.type === "tls:index/privateKey:PrivateKey") Object.assign(state, { privateKeyOpenssh: GENERATED.key, publicKeyOpenssh: "ssh-ed25519 AAAAC3Nzafake backup\n" });
-      if (args.type === "hcloud:index/storageBox:StorageBox") Object.assign(state, { username: "u424242", server: "u424242.your-storagebox.de" });
+      if (args.type === "tls:index/privateKey:PrivateKey")
+        Object.assign(state, { privateKeyOpenssh: GENERATED.key, publicKeyOpenssh: "ssh-ed25519 AAAAC3Nzafake backup\n" });
+      if (args.type === "hcloud:index/storageBox:StorageBox")
+        Object.assign(state, { username: "u424242", server: "u424242.your-storagebox.de" });
       return { id: `${args.name}-id`, state };
     },
     call: () => {
@@ -70,8 +72,19 @@ describe("Backup with known values", async () => {
 
   it("sends the credentials on stdin, and nowhere else", () => {
     const creds = byName("backup-credentials").inputs;
-    expect(creds.stdin).toBe(credentialsStdin({ resticPassword: GENERATED.restic, boxUser: "u424242", boxServer: "u424242.your-storagebox.de", privateKeyOpenssh: GENERATED.key }));
-    const elsewhere = JSON.stringify(registered.filter((r) => r.name !== "backup-credentials" && !r.name.endsWith("-password") && r.type !== "hcloud:index/storageBox:StorageBox").map((r) => r.inputs));
+    expect(creds.stdin).toBe(
+      credentialsStdin({
+        resticPassword: GENERATED.restic,
+        boxUser: "u424242",
+        boxServer: "u424242.your-storagebox.de",
+        privateKeyOpenssh: GENERATED.key,
+      }),
+    );
+    const elsewhere = JSON.stringify(
+      registered
+        .filter((r) => r.name !== "backup-credentials" && !r.name.endsWith("-password") && r.type !== "hcloud:index/storageBox:StorageBox")
+        .map((r) => r.inputs),
+    );
     for (const s of [GENERATED.restic, GENERATED.box, "AAAAfake"]) expect(elsewhere).not.toContain(s);
     expect(JSON.stringify(creds.create)).not.toContain(GENERATED.restic);
   });
@@ -84,7 +97,10 @@ describe("Backup with known values", async () => {
     }
     expect(byName("backup-box").inputs.sshKeys).toEqual(["ssh-ed25519 AAAAC3Nzafake backup"]);
     // The provider schema marks the Box password secret: it travels wrapped.
-    expect(byName("backup-box").inputs.password).toEqual({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: GENERATED.box });
+    expect(byName("backup-box").inputs.password).toEqual({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      value: GENERATED.box,
+    });
   });
 
   it("refuses to back up nothing", () => {

@@ -16,7 +16,11 @@ import { withTool } from "../../helpers/tools";
 
 // Debian keeps the server programs off PATH, under /usr/lib/postgresql/<major>/bin.
 const PG_LIB = "/usr/lib/postgresql";
-const pgBin = existsSync(PG_LIB) ? readdirSync(PG_LIB).map((v) => join(PG_LIB, v, "bin")).find((d) => existsSync(join(d, "pg_ctl"))) : undefined;
+const pgBin = existsSync(PG_LIB)
+  ? readdirSync(PG_LIB)
+      .map((v) => join(PG_LIB, v, "bin"))
+      .find((d) => existsSync(join(d, "pg_ctl")))
+  : undefined;
 if (pgBin && !(process.env.PATH ?? "").includes(pgBin)) process.env.PATH = `${pgBin}:${process.env.PATH}`;
 const withPostgres = withTool("pg_ctl", "postgresql");
 
@@ -36,12 +40,25 @@ const withoutRoles = /\nwithout_roles\(\) \{\n[\s\S]*?\n\}\n/.exec(restoreText)?
 describe("roles and databases through a real Postgres", () => {
   let dir = "";
   const sh = (script: string, input?: string): SpawnSyncReturns<string> =>
-    spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], { ...asUser, cwd: dir, input, encoding: "utf8", env: { ...process.env, PGHOST: dir } });
+    spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], {
+      ...asUser,
+      cwd: dir,
+      input,
+      encoding: "utf8",
+      env: { ...process.env, PGHOST: dir },
+    });
   const cluster = (name: string, port: number) => ({
-    start: () => sh(`initdb -D ${name} -U nextcloud --auth=trust >/dev/null && pg_ctl -D ${name} -w -o "-k ${dir} -p ${port} -c listen_addresses=''" -l ${name}.log start >/dev/null`),
+    start: () =>
+      sh(
+        `initdb -D ${name} -U nextcloud --auth=trust >/dev/null && pg_ctl -D ${name} -w -o "-k ${dir} -p ${port} -c listen_addresses=''" -l ${name}.log start >/dev/null`,
+      ),
     stop: () => sh(`pg_ctl -D ${name} -m fast stop >/dev/null`),
     /** As the restore script loads: ON_ERROR_STOP, one transaction. */
-    psql: (db: string, sql: string, input?: string) => sh(`psql -p ${port} -U nextcloud -d ${db} -v ON_ERROR_STOP=1 --single-transaction -qAt ${sql ? `-c ${JSON.stringify(sql)}` : ""}`, input),
+    psql: (db: string, sql: string, input?: string) =>
+      sh(
+        `psql -p ${port} -U nextcloud -d ${db} -v ON_ERROR_STOP=1 --single-transaction -qAt ${sql ? `-c ${JSON.stringify(sql)}` : ""}`,
+        input,
+      ),
     /** Outside a transaction (CREATE DATABASE). */
     run: (sql: string) => sh(`psql -p ${port} -U nextcloud -d postgres -v ON_ERROR_STOP=1 -qAt -c ${JSON.stringify(sql)}`),
   });
@@ -60,7 +77,12 @@ describe("roles and databases through a real Postgres", () => {
     // tables owned by the installer's own role, whose password is in config.php.
     expect(live.run("create database nextcloud").stderr).toBe("");
     expect(live.psql("postgres", "create role oc_admin login createdb password 'from-config-php'").status).toBe(0);
-    expect(live.psql("nextcloud", "create table oc_filecache (id int); insert into oc_filecache values (1), (2); alter table oc_filecache owner to oc_admin").status).toBe(0);
+    expect(
+      live.psql(
+        "nextcloud",
+        "create table oc_filecache (id int); insert into oc_filecache values (1), (2); alter table oc_filecache owner to oc_admin",
+      ).status,
+    ).toBe(0);
     const g = sh("pg_dumpall -p 54391 -U nextcloud --no-password --globals-only");
     const d = sh("pg_dump -p 54391 -U nextcloud --no-password --clean --if-exists nextcloud");
     expect(g.status).toBe(0);
@@ -102,7 +124,14 @@ describe("roles and databases through a real Postgres", () => {
     const loadDump = fresh.psql("nextcloud", "", dump);
     expect(loadDump.stderr).toBe("");
     expect(loadDump.status).toBe(0);
-    expect(fresh.psql("nextcloud", "select tableowner || ' ' || (select count(*) from oc_filecache) from pg_tables where tablename = 'oc_filecache'").stdout.trim()).toBe("oc_admin 2");
+    expect(
+      fresh
+        .psql(
+          "nextcloud",
+          "select tableowner || ' ' || (select count(*) from oc_filecache) from pg_tables where tablename = 'oc_filecache'",
+        )
+        .stdout.trim(),
+    ).toBe("oc_admin 2");
     const hash = (c: typeof live) => c.psql("postgres", "select rolpassword from pg_authid where rolname = 'oc_admin'").stdout.trim();
     expect(hash(fresh)).toMatch(/^SCRAM-SHA-256\$/);
     expect(hash(fresh)).toBe(hash(live));

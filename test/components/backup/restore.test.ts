@@ -8,7 +8,12 @@ import { COMPLETE_DUMP, COMPLETE_GLOBALS, ITEMS, type Sandbox, sandbox } from ".
 import { withTool } from "../../helpers/tools";
 
 const HOST_TEXT = renderRestoreScript({
-  restic: { repository: "sftp:coop-storagebox:restic", sftpCommand: "ssh -F /etc/coop-backup/ssh/config coop-storagebox -s sftp", passwordFile: "/etc/coop-backup/restic-password", host: "example" },
+  restic: {
+    repository: "sftp:coop-storagebox:restic",
+    sftpCommand: "ssh -F /etc/coop-backup/ssh/config coop-storagebox -s sftp",
+    passwordFile: "/etc/coop-backup/restic-password",
+    host: "example",
+  },
   paths: { volumesDir: "/srv/coop/docker/volumes", stateDir: "/var/lib/coop-backup", cacheDir: "/var/cache/coop-backup" },
   items: ITEMS,
   scratchDir: "/srv/coop/restore",
@@ -36,7 +41,10 @@ describe("coop-restore, refusing what it must not do", () => {
   let script: string;
   beforeAll(() => {
     box = sandbox(["docker", "restic", "systemctl"]);
-    script = box.script("coop-restore", renderRestoreScript({ restic: box.restic(false), paths: box.paths, items: ITEMS, scratchDir: box.scratchDir }));
+    script = box.script(
+      "coop-restore",
+      renderRestoreScript({ restic: box.restic(false), paths: box.paths, items: ITEMS, scratchDir: box.scratchDir }),
+    );
   });
   afterAll(() => box.cleanup());
   afterEach(() => box.clearCalls());
@@ -70,7 +78,15 @@ describe("coop-restore, refusing what it must not do", () => {
   it("needs the root-only password file (sudo)", () => {
     const other = sandbox(["docker", "restic"]);
     try {
-      const s = other.script("coop-restore", renderRestoreScript({ restic: { ...other.restic(false), passwordFile: join(other.dir, "missing") }, paths: other.paths, items: ITEMS, scratchDir: other.scratchDir }));
+      const s = other.script(
+        "coop-restore",
+        renderRestoreScript({
+          restic: { ...other.restic(false), passwordFile: join(other.dir, "missing") },
+          paths: other.paths,
+          items: ITEMS,
+          scratchDir: other.scratchDir,
+        }),
+      );
       const r = other.run(s, ["snapshots"]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("run this with sudo");
@@ -101,10 +117,23 @@ describe("coop-restore with the real restic, after a real backup run", () => {
   beforeAll(() => {
     box = sandbox(["docker", "date", "systemctl"]);
     if (spawnSync("sh", ["-c", "command -v restic"]).status !== 0) return;
-    const backup = box.script("coop-backup", renderBackupScript({ restic: box.restic(true), paths: box.paths, items: ITEMS, keep: { daily: 7, weekly: 4, monthly: 6 }, checkWeekday: 7, checkDataParts: 12 }));
+    const backup = box.script(
+      "coop-backup",
+      renderBackupScript({
+        restic: box.restic(true),
+        paths: box.paths,
+        items: ITEMS,
+        keep: { daily: 7, weekly: 4, monthly: 6 },
+        checkWeekday: 7,
+        checkDataParts: 12,
+      }),
+    );
     const r = box.run(backup);
     if (r.code !== 0) throw new Error(`the backup run failed: ${r.stderr}`);
-    restore = box.script("coop-restore", renderRestoreScript({ restic: box.restic(true), paths: box.paths, items: ITEMS, scratchDir: box.scratchDir }));
+    restore = box.script(
+      "coop-restore",
+      renderRestoreScript({ restic: box.restic(true), paths: box.paths, items: ITEMS, scratchDir: box.scratchDir }),
+    );
   });
   afterAll(() => box.cleanup());
   afterEach(() => box.clearCalls());
@@ -144,12 +173,16 @@ describe("coop-restore with the real restic, after a real backup run", () => {
     expect(calls).toContainEqual(
       "docker run -d --rm --name coop-restore-drill-nextcloud-nextcloud --network none -e POSTGRES_USER=nextcloud -e POSTGRES_DB=nextcloud -e POSTGRES_HOST_AUTH_METHOD=trust postgres:18-alpine",
     );
-    expect(calls).toContainEqual(expect.stringMatching(/^docker exec -i coop-restore-drill-nextcloud-nextcloud psql .*--set ON_ERROR_STOP=1 --single-transaction$/));
-    // The roles load before the dump that names them as owners.
-    expect(indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=postgres")).toBeGreaterThan(-1);
-    expect(indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=postgres")).toBeLessThan(
-      indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=nextcloud"),
+    expect(calls).toContainEqual(
+      expect.stringMatching(/^docker exec -i coop-restore-drill-nextcloud-nextcloud psql .*--set ON_ERROR_STOP=1 --single-transaction$/),
     );
+    // The roles load before the dump that names them as owners.
+    expect(
+      indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=postgres"),
+    ).toBeGreaterThan(-1);
+    expect(
+      indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=postgres"),
+    ).toBeLessThan(indexOf(calls, "docker exec -i coop-restore-drill-nextcloud-nextcloud psql --username=nextcloud --dbname=nextcloud"));
     expect(calls).toContainEqual("docker rm -f coop-restore-drill-nextcloud-nextcloud");
     expect(indexOf(calls, "docker stop")).toBe(-1);
     expect(existsSync(join(box.paths.stateDir, "last-drill"))).toBe(true);
@@ -175,7 +208,9 @@ describe("coop-restore with the real restic, after a real backup run", () => {
     expect(kept).toBeDefined();
     expect(readFileSync(join(box.paths.volumesDir, "t-nextcloud-html", kept!, "new.txt"), "utf8")).toBe("created after the backup\n");
     // The roles first (without CREATE ROLE for those that exist: ON_ERROR_STOP would stop there), then the dump.
-    expect(readFileSync(join(box.dir, "loaded-t-nextcloud-db.sql"), "utf8")).toBe(COMPLETE_GLOBALS.replace("CREATE ROLE nextcloud;\n", "") + COMPLETE_DUMP);
+    expect(readFileSync(join(box.dir, "loaded-t-nextcloud-db.sql"), "utf8")).toBe(
+      COMPLETE_GLOBALS.replace("CREATE ROLE nextcloud;\n", "") + COMPLETE_DUMP,
+    );
 
     const calls = box.calls();
     const order = [

@@ -11,7 +11,12 @@ const KEEP = { daily: 7, weekly: 4, monthly: 6 };
 
 /** As on a Hetzner host. */
 const HOST_ARGS: BackupScriptArgs = {
-  restic: { repository: "sftp:coop-storagebox:restic", sftpCommand: "ssh -F /etc/coop-backup/ssh/config coop-storagebox -s sftp", passwordFile: "/etc/coop-backup/restic-password", host: "example" },
+  restic: {
+    repository: "sftp:coop-storagebox:restic",
+    sftpCommand: "ssh -F /etc/coop-backup/ssh/config coop-storagebox -s sftp",
+    passwordFile: "/etc/coop-backup/restic-password",
+    host: "example",
+  },
   paths: { volumesDir: "/srv/coop/docker/volumes", stateDir: "/var/lib/coop-backup", cacheDir: "/var/cache/coop-backup" },
   items: ITEMS,
   keep: KEEP,
@@ -101,7 +106,8 @@ describe("running the backup script with fake docker and restic", () => {
       "postgres/nextcloud/t-nextcloud-db.globals.sql",
       "postgres/nextcloud/nextcloud.sql",
     ]);
-    for (const c of dumps) expect(c).toMatch(/--host test-host --tag coop --tag service:(mastodon|nextcloud) --tag run:\d{8}T\d{6}Z --json/);
+    for (const c of dumps)
+      expect(c).toMatch(/--host test-host --tag coop --tag service:(mastodon|nextcloud) --tag run:\d{8}T\d{6}Z --json/);
     expect(readFileSync(join(box.dir, "stdin-0.txt"), "utf8")).toBe(COMPLETE_GLOBALS);
     expect(readFileSync(join(box.dir, "stdin-1.txt"), "utf8")).toBe(COMPLETE_DUMP);
     expect(box.calls()).toContainEqual("docker exec t-nextcloud-db pg_dumpall --username=nextcloud --no-password --globals-only");
@@ -116,7 +122,9 @@ describe("running the backup script with fake docker and restic", () => {
 
     const forget = restic.filter((c) => c.includes(" forget "));
     expect(forget).toHaveLength(1);
-    expect(forget[0]).toMatch(/ forget --host test-host --tag coop --group-by host,paths --compact --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --prune$/);
+    expect(forget[0]).toMatch(
+      / forget --host test-host --tag coop --group-by host,paths --compact --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --prune$/,
+    );
     expect(restic.some((c) => c.includes(" check"))).toBe(false);
     expect(existsSync(join(box.paths.stateDir, "last-success"))).toBe(true);
   });
@@ -173,7 +181,9 @@ describe("running the backup script with fake docker and restic", () => {
   it("fails the backup when the roles cannot be dumped, and still saves the rest", () => {
     const { box, result } = run({ FAKE_GLOBALS_FAIL: "t-nextcloud-db" });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/nextcloud: the roles of t-nextcloud-db was not saved \(pg_dumpall exit 1, complete dump check 1, restic exit 0\)/);
+    expect(result.stderr).toMatch(
+      /nextcloud: the roles of t-nextcloud-db was not saved \(pg_dumpall exit 1, complete dump check 1, restic exit 0\)/,
+    );
     expect(result.stderr).toContain("nextcloud: the roles of t-nextcloud-db not saved (/postgres/nextcloud/t-nextcloud-db.globals.sql)");
     const calls = box.calls();
     // Its snapshot (the third --stdin backup) holds an incomplete stream: forgotten.
@@ -190,7 +200,9 @@ describe("running the backup script with fake docker and restic", () => {
     const script = box.script("coop-backup", renderBackupScript(args(box, false)));
     const result = box.run(script);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/mastodon: the roles of t-mastodon-db was not saved \(pg_dumpall exit 0, complete dump check 1, restic exit 0\)/);
+    expect(result.stderr).toMatch(
+      /mastodon: the roles of t-mastodon-db was not saved \(pg_dumpall exit 0, complete dump check 1, restic exit 0\)/,
+    );
   });
 
   it("skips a service whose 'before' commands fail, but still runs its 'after' commands", () => {
@@ -221,9 +233,13 @@ describe("running the backup script with fake docker and restic", () => {
   it("ends maintenance mode when systemd stops it in the middle of the copy", async () => {
     box = sandbox(["docker", "restic", "date"]);
     const script = box.script("coop-backup", renderBackupScript(args(box, false)));
-    const result = await box.runAndStop(script, (calls) => calls.some((c) => c.startsWith("restic ") && c.includes("t-nextcloud-html/_data")), {
-      FAKE_RESTIC_HANG_ON: "t-nextcloud-html",
-    });
+    const result = await box.runAndStop(
+      script,
+      (calls) => calls.some((c) => c.startsWith("restic ") && c.includes("t-nextcloud-html/_data")),
+      {
+        FAKE_RESTIC_HANG_ON: "t-nextcloud-html",
+      },
+    );
     expect(result.stopped).toBe(true);
     expect(result.code).toBe(143);
     const calls = box.calls();
@@ -241,7 +257,12 @@ describe("the backup script with the real restic (Debian's, into a local reposit
     const first = box.run(script, [], { FAKE_WEEKDAY: "7" });
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
-    const env = { ...process.env, RESTIC_REPOSITORY: join(box.dir, "repo"), RESTIC_PASSWORD_FILE: box.passwordFile, RESTIC_CACHE_DIR: box.paths.cacheDir };
+    const env = {
+      ...process.env,
+      RESTIC_REPOSITORY: join(box.dir, "repo"),
+      RESTIC_PASSWORD_FILE: box.passwordFile,
+      RESTIC_CACHE_DIR: box.paths.cacheDir,
+    };
     const restic = (...a: string[]) => spawnSync("restic", a, { env, encoding: "utf8" });
     const nextcloudDump = "/postgres/nextcloud/nextcloud.sql";
 

@@ -39,7 +39,16 @@ describe("the backups part of the spec", () => {
   it("defaults to nightly backups to a bx11 box, 7/4/6 retention and 7 Box snapshots", () => {
     const { spec, problems } = load(HETZNER);
     expect(problems).toEqual([]);
-    expect(spec!.backups).toEqual({ enabled: true, storageBoxType: "bx11", storageBoxLocation: null, storageBoxSnapshots: 7, time: "03:30", keepDaily: 7, keepWeekly: 4, keepMonthly: 6 });
+    expect(spec!.backups).toEqual({
+      enabled: true,
+      storageBoxType: "bx11",
+      storageBoxLocation: null,
+      storageBoxSnapshots: 7,
+      time: "03:30",
+      keepDaily: 7,
+      keepWeekly: 4,
+      keepMonthly: 6,
+    });
   });
 
   it("refuses backups on a local stack, at the field, saying what to write instead", () => {
@@ -54,7 +63,9 @@ describe("the backups part of the spec", () => {
   it("points at the line of a Box snapshot count the product does not include", () => {
     const { problems } = load(`${HETZNER}backups:\n  storageBoxSnapshots: 11\n`);
     const line = HETZNER.split("\n").length + 1;
-    expect(problems).toEqual([expect.objectContaining({ field: "backups.storageBoxSnapshots", line, message: "a bx11 Storage Box includes at most 10 snapshots" })]);
+    expect(problems).toEqual([
+      expect.objectContaining({ field: "backups.storageBoxSnapshots", line, message: "a bx11 Storage Box includes at most 10 snapshots" }),
+    ]);
     expect(load(`${HETZNER}backups:\n  storageBoxType: bx21\n  storageBoxSnapshots: 20\n`).problems).toEqual([]);
   });
 
@@ -82,9 +93,18 @@ describe("the backups part of the spec", () => {
 
 describe("the stack outputs of the example", () => {
   it("exports the repository and both generated passwords, the passwords as secrets", async () => {
-    await pulumi.runtime.setMocks({ newResource: (a) => ({ id: undefined as unknown as string, state: a.inputs }), call: () => ({}) }, "coop-infra", "example", true);
+    await pulumi.runtime.setMocks(
+      { newResource: (a) => ({ id: undefined as unknown as string, state: a.inputs }), call: () => ({}) },
+      "coop-infra",
+      "example",
+      true,
+    );
     const { declareCoop } = await import("../../../components/coop");
-    const { outputs } = declareCoop({ stack: "example", spec: bundledSpec("example"), secrets: { mailRelayPassword: pulumi.secret("relay") } });
+    const { outputs } = declareCoop({
+      stack: "example",
+      spec: bundledSpec("example"),
+      secrets: { mailRelayPassword: pulumi.secret("relay") },
+    });
     const isSecret = (o: unknown) => (o as { isSecret: Promise<boolean> }).isSecret;
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["backupRepository", "backupResticPassword", "backupStorageBoxPassword"]));
     expect(await isSecret(outputs.backupResticPassword)).toBe(true);

@@ -49,7 +49,9 @@ describe("the systemd units", () => {
     chmodSync(UNITS.scriptPath, 0o755);
     writeFileSync(join(dir, "coop-backup.service"), service);
     writeFileSync(join(dir, "coop-backup.timer"), timer);
-    const r = spawnSync("systemd-analyze", ["verify", join(dir, "coop-backup.service"), join(dir, "coop-backup.timer")], { encoding: "utf8" });
+    const r = spawnSync("systemd-analyze", ["verify", join(dir, "coop-backup.service"), join(dir, "coop-backup.timer")], {
+      encoding: "utf8",
+    });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
   });
@@ -63,7 +65,12 @@ describe("the systemd units", () => {
 
   it("runs the script once, after the data volume and Docker, with a deadline", () => {
     const u = parseUnit(service);
-    expect(u.Service).toMatchObject({ Type: ["oneshot"], ExecStart: [UNITS.scriptPath], TimeoutStartSec: ["20h"], SyslogIdentifier: ["coop-backup"] });
+    expect(u.Service).toMatchObject({
+      Type: ["oneshot"],
+      ExecStart: [UNITS.scriptPath],
+      TimeoutStartSec: ["20h"],
+      SyslogIdentifier: ["coop-backup"],
+    });
     expect(u.Unit.RequiresMountsFor).toEqual(["/srv/coop"]);
     expect(u.Unit.After[0].split(" ")).toEqual(expect.arrayContaining(["docker.service", "network-online.target"]));
     // ssh records the Storage Box's host key on first contact: that directory must stay writable.

@@ -55,8 +55,21 @@ describe("Dns in the example stack (Hetzner DNS, under mocks)", async () => {
   });
 
   it("has no record set that is not the DKIM key or an address derived from other resources", () => {
-    const computed = view.resources.filter((r) => r.type === RRSET && JSON.stringify(r.inputs.records).includes("<computed>")).map((r) => r.name);
-    expect(computed.sort()).toEqual(["dns-a-cloud", "dns-a-mail", "dns-a-mta-sts", "dns-a-social", "dns-aaaa-cloud", "dns-aaaa-mta-sts", "dns-aaaa-social", "dns-txt-mail._domainkey"].sort());
+    const computed = view.resources
+      .filter((r) => r.type === RRSET && JSON.stringify(r.inputs.records).includes("<computed>"))
+      .map((r) => r.name);
+    expect(computed.sort()).toEqual(
+      [
+        "dns-a-cloud",
+        "dns-a-mail",
+        "dns-a-mta-sts",
+        "dns-a-social",
+        "dns-aaaa-cloud",
+        "dns-aaaa-mta-sts",
+        "dns-aaaa-social",
+        "dns-txt-mail._domainkey",
+      ].sort(),
+    );
   });
 });
 
@@ -67,7 +80,10 @@ describe("Dns with provider manual", async () => {
   it("creates no zone and no record, but still sets reverse DNS at Hetzner", () => {
     expect(ofType(run.resources, ZONE)).toEqual([]);
     expect(ofType(run.resources, RRSET)).toEqual([]);
-    expect(ofType(run.resources, RDNS).map((r) => governed(view, r.name).inputs.dnsPtr)).toEqual(["mail.example.coop", "mail.example.coop"]);
+    expect(ofType(run.resources, RDNS).map((r) => governed(view, r.name).inputs.dnsPtr)).toEqual([
+      "mail.example.coop",
+      "mail.example.coop",
+    ]);
   });
 });
 

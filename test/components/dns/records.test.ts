@@ -25,7 +25,11 @@ import { withTool } from "../../helpers/tools";
 // The oracle's placeholders (../shared/oracles/mail-dns-records.md).
 const IPV4 = "203.0.113.10";
 const IPV6 = "2001:db8::1";
-const { publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+const { publicKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs8", format: "pem" },
+});
 const DKIM = dkimRecordValue(publicKey);
 
 const allInOne: DnsPlan = {
@@ -49,7 +53,10 @@ function oracleRows(): Map<string, string[]> {
   for (const line of readOracle("mail-dns-records.md").split("\n")) {
     const cols = line.split("|").map((c) => c.trim());
     if (cols.length < 7 || !/^\d+a?$/.test(cols[1])) continue;
-    rows.set(cols[1], [...cols[4].matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+    rows.set(
+      cols[1],
+      [...cols[4].matchAll(/`([^`]+)`/g)].map((m) => m[1]),
+    );
   }
   return rows;
 }
@@ -207,8 +214,15 @@ describe("the records as a zone file", () => {
   const check = (zone: string, text: string) => {
     const file = join(dir, `${zone}.zone`);
     // A standalone zone needs SOA and NS, which the DNS provider adds in real life.
-    writeFileSync(file, text.replace(/^(\$TTL \d+\n)/m, `$1@ IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ IN NS ns1\nns1 IN A 192.0.2.53\n`));
-    return execFileSync("named-checkzone", ["-k", "fail", "-n", "fail", "-m", "fail", "-M", "fail", "-S", "fail", "-i", "local", "-D", "-o", "-", zone, file], { encoding: "utf8" });
+    writeFileSync(
+      file,
+      text.replace(/^(\$TTL \d+\n)/m, `$1@ IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n@ IN NS ns1\nns1 IN A 192.0.2.53\n`),
+    );
+    return execFileSync(
+      "named-checkzone",
+      ["-k", "fail", "-n", "fail", "-m", "fail", "-M", "fail", "-S", "fail", "-i", "local", "-D", "-o", "-", zone, file],
+      { encoding: "utf8" },
+    );
   };
 
   withNamedCheckzone("passes named-checkzone, and BIND reads the DKIM key back unchanged from ≤255-byte strings", () => {
@@ -227,7 +241,10 @@ describe("the records as a zone file", () => {
   withNamedCheckzone("passes named-checkzone for a stack without mail, and with enforcing policies and a relay", () => {
     const social = dnsRecords({ domain: "example.coop", ownsZone: false, webHosts: ["social"], ipv6: true }, { ipv4: IPV4, ipv6: IPV6 });
     check("example.coop", renderZoneFile(social, { origin: "example.coop", ttl: 300 }));
-    const strict = dnsRecords({ ...allInOne, mail: { hostLabel: "mail", spfIncludes: ["spf.relay.example"], policy: "reject" } }, { ipv4: IPV4, ipv6: IPV6, dkim: txtValue(DKIM) });
+    const strict = dnsRecords(
+      { ...allInOne, mail: { hostLabel: "mail", spfIncludes: ["spf.relay.example"], policy: "reject" } },
+      { ipv4: IPV4, ipv6: IPV6, dkim: txtValue(DKIM) },
+    );
     const canonical = check("example.coop", renderZoneFile(strict, { origin: "example.coop", ttl: 3600 }));
     expect(canonical).toContain('"v=spf1 mx include:spf.relay.example -all"');
   });

@@ -7,8 +7,14 @@ import { renderAuthorizedKeys, renderAuthorizedKeysCommand } from "../../../comp
 import { GROW_DATA_COMMAND } from "../../../components/host/host";
 import { withTool } from "../../helpers/tools";
 
-const ADA = { name: "ada", sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBUmaEom/dyJsFsg4UY4YEMHSsvd+QwimnV1Eer/B01 ada@example.coop" };
-const GRACE = { name: "grace", sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDHryPENADbTg2YR6ZivslSjolTP6LAvZpn3vdzv9Ma0 grace@example.coop" };
+const ADA = {
+  name: "ada",
+  sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBUmaEom/dyJsFsg4UY4YEMHSsvd+QwimnV1Eer/B01 ada@example.coop",
+};
+const GRACE = {
+  name: "grace",
+  sshPublicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDHryPENADbTg2YR6ZivslSjolTP6LAvZpn3vdzv9Ma0 grace@example.coop",
+};
 
 function runIn(home: string, command: string) {
   return spawnSync("bash", ["-c", command], { env: { ...process.env, HOME: home }, encoding: "utf8" });
@@ -21,13 +27,18 @@ describe("the admins' authorized_keys", () => {
 
   it("refuses what would lock everyone out or inject lines", () => {
     expect(() => renderAuthorizedKeys([])).toThrow(/at least one admin/);
-    expect(() => renderAuthorizedKeys([{ ...ADA, sshPublicKey: `${ADA.sshPublicKey}\ncommand="reboot" ssh-rsa AAAA` }])).toThrow(/not one OpenSSH public key line/);
+    expect(() => renderAuthorizedKeys([{ ...ADA, sshPublicKey: `${ADA.sshPublicKey}\ncommand="reboot" ssh-rsa AAAA` }])).toThrow(
+      /not one OpenSSH public key line/,
+    );
     expect(() => renderAuthorizedKeys([{ ...ADA, sshPublicKey: "ssh-ed25519 AAAA COOP_ADMIN_KEYS" }])).toThrow(/not one OpenSSH/);
     expect(() => renderAuthorizedKeys([ADA, ADA])).toThrow(/listed twice/);
   });
 
   withTool("shellcheck", "shellcheck")("the command passes shellcheck", () => {
-    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: renderAuthorizedKeysCommand([ADA, GRACE]), encoding: "utf8" });
+    const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
+      input: renderAuthorizedKeysCommand([ADA, GRACE]),
+      encoding: "utf8",
+    });
     expect(r.stdout + r.stderr).toBe("");
   });
 

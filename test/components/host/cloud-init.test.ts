@@ -22,11 +22,14 @@ describe("the host's cloud-init", () => {
   });
 
   it("lets only the admins' keys log in, as a non-root user, never with a password", () => {
-    expect(config.users).toEqual([expect.objectContaining({ name: ADMIN_USER, lock_passwd: true, ssh_authorized_keys: KEYS, groups: ["docker", "sudo"] })]);
+    expect(config.users).toEqual([
+      expect.objectContaining({ name: ADMIN_USER, lock_passwd: true, ssh_authorized_keys: KEYS, groups: ["docker", "sudo"] }),
+    ]);
     expect(config.disable_root).toBe(true);
     expect(config.ssh_pwauth).toBe(false);
     const sshd = file("/etc/ssh/sshd_config.d/10-coop-hardening.conf");
-    for (const line of ["PermitRootLogin no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", `AllowUsers ${ADMIN_USER}`]) expect(sshd).toContain(line);
+    for (const line of ["PermitRootLogin no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", `AllowUsers ${ADMIN_USER}`])
+      expect(sshd).toContain(line);
   });
 
   it("installs Docker from Docker's apt repository, signed by Docker's key fetched over HTTPS (no gpg, no keyserver)", () => {
@@ -44,7 +47,9 @@ describe("the host's cloud-init", () => {
     expect(config.packages).toContain("curl");
     expect(config.runcmd).toContainEqual(["/usr/local/sbin/coop-install-docker"]);
     const ubuntu = parse(renderCloudInit({ hostname: "h", image: "ubuntu-24.04", adminKeys: KEYS })) as Record<string, any>;
-    const ubuntuScript = (ubuntu.write_files as Array<{ path: string; content: string }>).find((f) => f.path === "/usr/local/sbin/coop-install-docker")!.content;
+    const ubuntuScript = (ubuntu.write_files as Array<{ path: string; content: string }>).find(
+      (f) => f.path === "/usr/local/sbin/coop-install-docker",
+    )!.content;
     expect(ubuntuScript).toContain("https://download.docker.com/linux/ubuntu/gpg");
   });
 

@@ -105,8 +105,12 @@ describe("Host on Hetzner (example spec, under mocks)", async () => {
   });
 
   it("names every resource explicitly (no provider autonaming)", () => {
-    const named = ofType(run.resources, HCLOUD.server)
-      .concat(ofType(run.resources, HCLOUD.key), ofType(run.resources, HCLOUD.firewall), ofType(run.resources, HCLOUD.ip), ofType(run.resources, HCLOUD.volume));
+    const named = ofType(run.resources, HCLOUD.server).concat(
+      ofType(run.resources, HCLOUD.key),
+      ofType(run.resources, HCLOUD.firewall),
+      ofType(run.resources, HCLOUD.ip),
+      ofType(run.resources, HCLOUD.volume),
+    );
     for (const r of named) expect(typeof r.inputs.name, r.name).toBe("string");
   });
 
@@ -114,7 +118,12 @@ describe("Host on Hetzner (example spec, under mocks)", async () => {
     const provider = byName(run.resources, "host-docker");
     expect(provider.inputs.host).toBe("04da6b54-80e4-46f7-96ec-b56ff0331ba9"); // the IP is computed
     // Provider config travels JSON-encoded on the wire, as the engine sees it.
-    expect(JSON.parse(String(governed(view, "host-docker").inputs.sshOpts))).toEqual(["-o", "StrictHostKeyChecking=accept-new", "-o", "ServerAliveInterval=30"]);
+    expect(JSON.parse(String(governed(view, "host-docker").inputs.sshOpts))).toEqual([
+      "-o",
+      "StrictHostKeyChecking=accept-new",
+      "-o",
+      "ServerAliveInterval=30",
+    ]);
     expect(provider.options.dependencies).toContain(byName(run.resources, "host-ready").urn);
   });
 });

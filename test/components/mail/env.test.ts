@@ -7,7 +7,12 @@ const asMap = (env: string[]) => new Map(env.map((e) => [e.slice(0, e.indexOf("=
 describe("docker-mailserver environment", () => {
   const known = mailserverEnvOracle();
   const recommended = mailserverRecommendedOracle();
-  const withRelay = renderMailEnv({ domain: "example.coop", hostname: "mail.example.coop", issuer: "acme", relay: { host: "smtp.relay.example", port: 587 } });
+  const withRelay = renderMailEnv({
+    domain: "example.coop",
+    hostname: "mail.example.coop",
+    issuer: "acme",
+    relay: { host: "smtp.relay.example", port: 587 },
+  });
   const direct = renderMailEnv({ domain: "example.coop", hostname: "mail.example.coop", issuer: "acme" });
 
   it("reads the oracle (sanity: the lists are what they claim)", () => {
@@ -26,7 +31,16 @@ describe("docker-mailserver environment", () => {
   it("applies every recommended override, except the documented deviations", () => {
     const env = asMap(withRelay);
     // Values that depend on the co-op, and the reasons the others differ (see components/mail/env.ts).
-    const deviations = new Set(["POSTMASTER_ADDRESS", "SSL_CERT_PATH", "SSL_KEY_PATH", "DEFAULT_RELAY_HOST", "RELAY_USER", "RELAY_PASSWORD", "TZ", "ENABLE_MANAGESIEVE"]);
+    const deviations = new Set([
+      "POSTMASTER_ADDRESS",
+      "SSL_CERT_PATH",
+      "SSL_KEY_PATH",
+      "DEFAULT_RELAY_HOST",
+      "RELAY_USER",
+      "RELAY_PASSWORD",
+      "TZ",
+      "ENABLE_MANAGESIEVE",
+    ]);
     for (const [name, value] of recommended) {
       if (deviations.has(name)) continue;
       expect(env.get(name), name).toBe(value);

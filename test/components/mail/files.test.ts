@@ -19,11 +19,36 @@ const dataLines = (text: string) => text.split("\n").filter((l) => l.trim() !== 
 describe("sha512Crypt", () => {
   // Test vectors from the specification "Unix crypt using SHA-256 and SHA-512" (U. Drepper).
   it.each([
-    ["Hello world!", "saltstring", 5000, "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1"],
-    ["Hello world!", "saltstringsaltstring", 10000, "$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v."],
-    ["This is just a test", "toolongsaltstring", 5000, "$6$toolongsaltstrin$lQ8jolhgVRVhY4b5pZKaysCLi0QBxGoNeKQzQ3glMhwllF7oGDZxUhx1yxdYcz/e1JSbq3y6JMxxl8audkUEm0"],
-    ["a very much longer text to encrypt.  This one even stretches over morethan one line.", "anotherlongsaltstring", 1400, "$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1"],
-    ["we have a short salt string but not a short password", "short", 77777, "$6$rounds=77777$short$WuQyW2YR.hBNpjjRhpYD/ifIw05xdfeEyQoMxIXbkvr0gge1a1x3yRULJ5CCaUeOxFmtlcGZelFl5CxtgfiAc0"],
+    [
+      "Hello world!",
+      "saltstring",
+      5000,
+      "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1",
+    ],
+    [
+      "Hello world!",
+      "saltstringsaltstring",
+      10000,
+      "$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.",
+    ],
+    [
+      "This is just a test",
+      "toolongsaltstring",
+      5000,
+      "$6$toolongsaltstrin$lQ8jolhgVRVhY4b5pZKaysCLi0QBxGoNeKQzQ3glMhwllF7oGDZxUhx1yxdYcz/e1JSbq3y6JMxxl8audkUEm0",
+    ],
+    [
+      "a very much longer text to encrypt.  This one even stretches over morethan one line.",
+      "anotherlongsaltstring",
+      1400,
+      "$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1",
+    ],
+    [
+      "we have a short salt string but not a short password",
+      "short",
+      77777,
+      "$6$rounds=77777$short$WuQyW2YR.hBNpjjRhpYD/ifIw05xdfeEyQoMxIXbkvr0gge1a1x3yRULJ5CCaUeOxFmtlcGZelFl5CxtgfiAc0",
+    ],
   ])("matches the specification's vector for %j", (password, salt, rounds, expected) => {
     expect(sha512Crypt(password, salt, rounds)).toBe(expected);
   });
@@ -121,7 +146,9 @@ describe("Rspamd DKIM signing", () => {
     const conf = renderDkimSigning("example.coop");
     expect(conf).toContain("sign_authenticated = true;");
     expect(conf).toContain('use_domain = "header";');
-    expect(conf).toMatch(/domain \{\n {2}example\.coop \{\n {4}path = "\/tmp\/docker-mailserver\/rspamd\/dkim\/rsa-2048-mail-example\.coop\.private\.txt";\n {4}selector = "mail";\n {2}\}\n\}/);
+    expect(conf).toMatch(
+      /domain \{\n {2}example\.coop \{\n {4}path = "\/tmp\/docker-mailserver\/rspamd\/dkim\/rsa-2048-mail-example\.coop\.private\.txt";\n {4}selector = "mail";\n {2}\}\n\}/,
+    );
     // Balanced braces: a syntax error would disable signing silently.
     expect((conf.match(/\{/g) ?? []).length).toBe((conf.match(/\}/g) ?? []).length);
   });

@@ -51,7 +51,14 @@ describe("Mail in the example stack (under mocks)", async () => {
 
   it("has the recommended environment, with only documented names and no secret", () => {
     const env = server.envs as string[];
-    expect(env).toEqual(renderMailEnv({ domain: "example.coop", hostname: "mail.example.coop", issuer: "acme", relay: { host: "smtp.relay.example", port: 587 } }));
+    expect(env).toEqual(
+      renderMailEnv({
+        domain: "example.coop",
+        hostname: "mail.example.coop",
+        issuer: "acme",
+        relay: { host: "smtp.relay.example", port: 587 },
+      }),
+    );
     const known = mailserverEnvOracle();
     for (const e of env) {
       const name = e.slice(0, e.indexOf("="));
@@ -63,13 +70,17 @@ describe("Mail in the example stack (under mocks)", async () => {
   it("publishes 25, 465, 587 and 993 on the host, the ports the firewall opens for mail", () => {
     const ports = server.ports as Array<{ internal: number; external: number; protocol: string; ip: string }>;
     expect(ports.map((p) => `${p.external}:${p.internal}/${p.protocol}@${p.ip}`)).toEqual(MAIL_PORTS.map((p) => `${p}:${p}/tcp@0.0.0.0`));
-    const firewallMail = publicPorts(["mail"]).filter((p) => !publicPorts(["mastodon"]).some((q) => q.port === p.port && q.protocol === p.protocol));
+    const firewallMail = publicPorts(["mail"]).filter(
+      (p) => !publicPorts(["mastodon"]).some((q) => q.port === p.port && q.protocol === p.protocol),
+    );
     expect(firewallMail.map((p) => p.port).sort((a, b) => a - b)).toEqual([...MAIL_PORTS]);
   });
 
   it("keeps every path docker-mailserver declares in a named volume, mail and state protected", () => {
     const mounts = server.volumes as Array<{ containerPath: string; volumeName: string; readOnly?: boolean }>;
-    const dmsPaths = imageVolumesOracle().filter((v) => v.image.startsWith(DMS_IMAGE)).map((v) => v.path);
+    const dmsPaths = imageVolumesOracle()
+      .filter((v) => v.image.startsWith(DMS_IMAGE))
+      .map((v) => v.path);
     expect(dmsPaths.length).toBe(4);
     for (const path of dmsPaths) {
       const m = mounts.find((x) => x.containerPath === path);
@@ -95,7 +106,7 @@ describe("Mail in the example stack (under mocks)", async () => {
   });
 
   it("asks the proxy for the mail host's certificate and serves the MTA-STS policy", () => {
-    const caddyfile = ((governed(view, "proxy-caddy").inputs.uploads as Upload[])[0]).content;
+    const caddyfile = (governed(view, "proxy-caddy").inputs.uploads as Upload[])[0].content;
     expect(caddyfile).toMatch(/^mail\.example\.coop \{$/m);
     expect(caddyfile).toMatch(/^mta-sts\.example\.coop \{$/m);
     expect(caddyfile).toContain("handle /.well-known/mta-sts.txt {");
@@ -113,7 +124,10 @@ describe("Mail in the example stack (under mocks)", async () => {
   it("can ban (NET_ADMIN for fail2ban), restarts, has a health check, and lets postdrop work", () => {
     expect(server.capabilities).toEqual({ adds: ["NET_ADMIN"] });
     expect(server.restart).toBe("always");
-    expect((server.healthcheck as { tests: string[] }).tests).toEqual(["CMD-SHELL", "ss --listening --ipv4 --tcp | grep --silent ':smtp' || exit 1"]);
+    expect((server.healthcheck as { tests: string[] }).tests).toEqual([
+      "CMD-SHELL",
+      "ss --listening --ipv4 --tcp | grep --silent ':smtp' || exit 1",
+    ]);
     expect(server.securityOpts).toEqual(["no-new-privileges=false"]);
     expect(server.stopTimeout).toBe(60);
   });
@@ -137,12 +151,20 @@ describe("Mail in the example stack (under mocks)", async () => {
     // are masked, so every account line stays governed.
     const accounts = byFile.get("/tmp/docker-mailserver/postfix-accounts.cf")!;
     expect(accounts).toMatchObject({ permissions: "0600" });
-    const lines = String(accounts.content).split("\n").filter((l) => l && !l.startsWith("#"));
+    const lines = String(accounts.content)
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"));
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) expect(l).toMatch(/^[^|@\s]+@example\.coop\|\{SHA512-CRYPT\}\$6\$<generated-secret>\$<generated-secret>$/);
-    expect(byFile.get("/tmp/docker-mailserver/rspamd/dkim/rsa-2048-mail-example.coop.private.txt")).toMatchObject({ content: "<generated-secret>", permissions: "0600" });
+    expect(byFile.get("/tmp/docker-mailserver/rspamd/dkim/rsa-2048-mail-example.coop.private.txt")).toMatchObject({
+      content: "<generated-secret>",
+      permissions: "0600",
+    });
     // From the config secret: only the password is masked, the relay and the user stay governed.
-    expect(byFile.get("/tmp/docker-mailserver/postfix-sasl-password.cf")).toMatchObject({ content: expect.stringMatching(/\n\[smtp\.relay\.example\]:587 example-coop:<secret>\n$/), permissions: "0600" });
+    expect(byFile.get("/tmp/docker-mailserver/postfix-sasl-password.cf")).toMatchObject({
+      content: expect.stringMatching(/\n\[smtp\.relay\.example\]:587 example-coop:<secret>\n$/),
+      permissions: "0600",
+    });
     const virtual = byFile.get("/tmp/docker-mailserver/postfix-virtual.cf")!.content;
     expect(virtual.split("\n").filter((l) => l && !l.startsWith("#"))).toEqual([
       "abuse@example.coop ada@example.coop",
@@ -169,10 +191,21 @@ describe("Mail in the example stack (under mocks)", async () => {
   it("gives Mastodon and Nextcloud their own SMTP account on 587 with STARTTLS", () => {
     const envOf = (name: string) => governed(view, name).inputs.envs as string[];
     const mastodon = envOf("mastodon-web");
-    expect(mastodon).toEqual(expect.arrayContaining(["SMTP_SERVER=mail.example.coop", "SMTP_PORT=587", "SMTP_LOGIN=mastodon@example.coop", "SMTP_FROM_ADDRESS=mastodon@example.coop"]));
-    const nextcloudApp = view.resources.find((r) => r.name.startsWith("nextcloud-") && (r.inputs.envs as string[] | undefined)?.some((e) => e.startsWith("SMTP_HOST=")));
+    expect(mastodon).toEqual(
+      expect.arrayContaining([
+        "SMTP_SERVER=mail.example.coop",
+        "SMTP_PORT=587",
+        "SMTP_LOGIN=mastodon@example.coop",
+        "SMTP_FROM_ADDRESS=mastodon@example.coop",
+      ]),
+    );
+    const nextcloudApp = view.resources.find(
+      (r) => r.name.startsWith("nextcloud-") && (r.inputs.envs as string[] | undefined)?.some((e) => e.startsWith("SMTP_HOST=")),
+    );
     expect(nextcloudApp, "a Nextcloud container with SMTP settings").toBeDefined();
-    expect(nextcloudApp!.inputs.envs).toEqual(expect.arrayContaining(["SMTP_HOST=mail.example.coop", "SMTP_PORT=587", "SMTP_NAME=nextcloud@example.coop"]));
+    expect(nextcloudApp!.inputs.envs).toEqual(
+      expect.arrayContaining(["SMTP_HOST=mail.example.coop", "SMTP_PORT=587", "SMTP_NAME=nextcloud@example.coop"]),
+    );
   });
 
   it("lets the containers that send mail reach the mail server under its certificate's name", () => {
@@ -225,7 +258,11 @@ describe("Mail on the local target", async () => {
 
 describe("no secret in `coop plan`", () => {
   it("prints neither the relay password's placeholder nor any generated secret, in text or JSON", async () => {
-    for (const args of [["plan", "--stack", "example"], ["plan", "--stack", "example", "--json"], ["plan", "--stack", "split-mail", "--json"]]) {
+    for (const args of [
+      ["plan", "--stack", "example"],
+      ["plan", "--stack", "example", "--json"],
+      ["plan", "--stack", "split-mail", "--json"],
+    ]) {
       const r = await coop(args);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).not.toContain("coop-config-secret:");

@@ -16,7 +16,8 @@ const PEM = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey.e
 /** What the providers would return: distinct fake values, a real P-256 key, migration exit codes. */
 function fakes(exitCodes: Record<string, number> = {}): FakeState {
   return (type, name, inputs) => {
-    if (type === "random:index/randomPassword:RandomPassword") return { result: `pw${name.replace(/[^a-z0-9]/g, "")}`.padEnd(32, "x").slice(0, 32) };
+    if (type === "random:index/randomPassword:RandomPassword")
+      return { result: `pw${name.replace(/[^a-z0-9]/g, "")}`.padEnd(32, "x").slice(0, 32) };
     if (type === "random:index/randomBytes:RandomBytes") return { hex: Buffer.from(name.padEnd(64, "#")).toString("hex") };
     if (type === "tls:index/privateKey:PrivateKey") return { privateKeyPem: PEM };
     if (type === "docker:index/container:Container" && inputs.attach) return { exitCode: exitCodes[name] ?? 0 };
@@ -49,7 +50,15 @@ describe("Mastodon's environment (renderer, with known fake secrets)", () => {
       activeRecordDeterministicKey: fake("ard"),
       activeRecordKeyDerivationSalt: fake("ars"),
     },
-    smtp: { server: "mail.example.coop", port: 465, security: "tls", login: "m@example.coop", password: fake("smtp"), fromAddress: "m@example.coop", verifyCertificate: true },
+    smtp: {
+      server: "mail.example.coop",
+      port: 465,
+      security: "tls",
+      login: "m@example.coop",
+      password: fake("smtp"),
+      fromAddress: "m@example.coop",
+      verifyCertificate: true,
+    },
   });
   const names = envNames(entries);
 
@@ -78,7 +87,10 @@ describe("Mastodon's environment (renderer, with known fake secrets)", () => {
     expect(env.get("SMTP_TLS")).toBe("true");
     expect(env.get("SMTP_ENABLE_STARTTLS")).toBe("never");
     expect(env.get("SMTP_OPENSSL_VERIFY_MODE")).toBe("peer");
-    const starttls = mastodonEnv<string>({ ...entriesInput(), smtp: { server: "m", port: 587, security: "starttls", login: "l", password: "p", fromAddress: "f@x.y", verifyCertificate: false } });
+    const starttls = mastodonEnv<string>({
+      ...entriesInput(),
+      smtp: { server: "m", port: 587, security: "starttls", login: "l", password: "p", fromAddress: "f@x.y", verifyCertificate: false },
+    });
     const e2 = new Map(starttls.map((e) => [e.name, e.value]));
     expect(e2.get("SMTP_ENABLE_STARTTLS")).toBe("always");
     expect(e2.has("SMTP_TLS")).toBe(false);
@@ -90,7 +102,15 @@ describe("Mastodon's environment (renderer, with known fake secrets)", () => {
       localDomain: "s.example.coop",
       db: { host: "db", port: 5432, name: "n", user: "u", password: "p" },
       redis: { host: "r", port: 6379 },
-      secrets: { secretKeyBase: "a", otpSecret: "b", vapidPrivateKey: "c", vapidPublicKey: "d", activeRecordPrimaryKey: "e", activeRecordDeterministicKey: "f", activeRecordKeyDerivationSalt: "g" },
+      secrets: {
+        secretKeyBase: "a",
+        otpSecret: "b",
+        vapidPrivateKey: "c",
+        vapidPublicKey: "d",
+        activeRecordPrimaryKey: "e",
+        activeRecordDeterministicKey: "f",
+        activeRecordKeyDerivationSalt: "g",
+      },
     };
   }
 });
@@ -99,7 +119,14 @@ describe("Mastodon with a mail server, after the first deploy", async () => {
   let mastodon: Mastodon | undefined;
   const run = await runComponents(
     (host) => {
-      mastodon = new Mastodon("mastodon", { host, version: "v4.6.3", hostname: "social.example.coop", postgresMajor: 18, proxyNetwork: "co-test-proxy-network", smtp: SMTP });
+      mastodon = new Mastodon("mastodon", {
+        host,
+        version: "v4.6.3",
+        hostname: "social.example.coop",
+        postgresMajor: 18,
+        proxyNetwork: "co-test-proxy-network",
+        smtp: SMTP,
+      });
     },
     { preview: false, state: fakes() },
   );
@@ -125,7 +152,11 @@ describe("Mastodon with a mail server, after the first deploy", async () => {
     expect(web.get("SECRET_KEY_BASE")).toMatch(/^[0-9a-f]{128}$/);
     expect(web.get("OTP_SECRET")).toMatch(/^[0-9a-f]{128}$/);
     expect(web.get("SECRET_KEY_BASE")).not.toBe(web.get("OTP_SECRET"));
-    for (const n of ["ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY", "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT"]) {
+    for (const n of [
+      "ACTIVE_RECORD_ENCRYPTION_PRIMARY_KEY",
+      "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY",
+      "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT",
+    ]) {
       expect(web.get(n), n).toMatch(/^[A-Za-z0-9]{32}$/);
     }
     expect(new Set(MASTODON_SECRET_NAMES.map((n) => web.get(n))).size).toBe(MASTODON_SECRET_NAMES.length);
@@ -196,7 +227,13 @@ describe("a failed migration stops the deploy before the release starts", async 
 describe("a failed post-deployment migration fails the deploy", async () => {
   const run = await runComponents(
     (host) => {
-      const m = new Mastodon("mastodon", { host, version: "v4.6.4", hostname: "social.example.coop", postgresMajor: 18, proxyNetwork: "net" });
+      const m = new Mastodon("mastodon", {
+        host,
+        version: "v4.6.4",
+        hostname: "social.example.coop",
+        postgresMajor: 18,
+        proxyNetwork: "net",
+      });
       // The stack exports it; a failed output fails the update.
       m.migrated.apply(() => undefined);
     },
@@ -204,7 +241,9 @@ describe("a failed post-deployment migration fails the deploy", async () => {
   );
 
   it("says which step failed", () => {
-    expect(run.failures.map(messageOf).join("\n")).toContain("post-deployment migration (container co-test-mastodon-post-migrate) exited with code 3");
+    expect(run.failures.map(messageOf).join("\n")).toContain(
+      "post-deployment migration (container co-test-mastodon-post-migrate) exited with code 3",
+    );
   });
 });
 
@@ -214,7 +253,13 @@ describe("Mastodon without a mail server", async () => {
   const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
   const run = await runComponents(
     (host) => {
-      mastodon = new Mastodon("mastodon", { host, version: "v4.6.3", hostname: "social.example.coop", postgresMajor: 18, proxyNetwork: "net" });
+      mastodon = new Mastodon("mastodon", {
+        host,
+        version: "v4.6.3",
+        hostname: "social.example.coop",
+        postgresMajor: 18,
+        proxyNetwork: "net",
+      });
     },
     { preview: true },
   );

@@ -30,7 +30,9 @@ function envList(r: RegisteredResource): unknown[] {
 
 /** The plain (not secret) entries as strings. */
 function plainEntries(r: RegisteredResource): string[] {
-  return envList(r).filter((x) => !isWireSecret(x) && !isUnknown(x)).map(String);
+  return envList(r)
+    .filter((x) => !isWireSecret(x) && !isUnknown(x))
+    .map(String);
 }
 
 describe("Mastodon in the example stack (under mocks)", async () => {
@@ -64,13 +66,24 @@ describe("Mastodon in the example stack (under mocks)", async () => {
   it("names every Docker object <prefix>-mastodon-<part>", () => {
     for (const r of mine.filter((x) => x.type.startsWith("docker:"))) {
       // The pre-deployment migration is named after its release (see "replaces the release's migration" below).
-      expect(String(r.inputs.name), r.name).toBe(`${PREFIX}-${r.name}`.replace("-postgres-data", "-postgres18").replace("-redis-data", "-redis").replace(/-migrate$/, r.name === "mastodon-migrate" ? `-migrate-${version}` : "-migrate"));
+      expect(String(r.inputs.name), r.name).toBe(
+        `${PREFIX}-${r.name}`
+          .replace("-postgres-data", "-postgres18")
+          .replace("-redis-data", "-redis")
+          .replace(/-migrate$/, r.name === "mastodon-migrate" ? `-migrate-${version}` : "-migrate"),
+      );
     }
   });
 
   it("runs every Mastodon container on the one pinned release", () => {
     const mastodonImages = containers.filter((r) => String(r.inputs.image).startsWith("ghcr.io/mastodon/"));
-    expect(mastodonImages.map((r) => r.name).sort()).toEqual(["mastodon-migrate", "mastodon-post-migrate", "mastodon-sidekiq", "mastodon-streaming", "mastodon-web"]);
+    expect(mastodonImages.map((r) => r.name).sort()).toEqual([
+      "mastodon-migrate",
+      "mastodon-post-migrate",
+      "mastodon-sidekiq",
+      "mastodon-streaming",
+      "mastodon-web",
+    ]);
     const tags = new Set(mastodonImages.map((r) => String(r.inputs.image).split(":")[1]));
     expect([...tags]).toEqual([version]);
     expect(c("streaming").inputs.image).toBe(`${MASTODON_STREAMING_IMAGE}:${version}`);
@@ -88,7 +101,8 @@ describe("Mastodon in the example stack (under mocks)", async () => {
     // The process title is "sidekiq <version> …": the check must match Sidekiq 6, 7 and 8.
     const pattern = /grep '(.*)'/.exec(test("sidekiq"))?.[1] ?? "";
     const asRegex = new RegExp(pattern.replace("[s]", "s"));
-    for (const title of ["sidekiq 6.5.12 mastodon [0 of 5 busy]", "sidekiq 7.3.9 mastodon [0 of 5 busy]", "sidekiq 8.0.1 mastodon"]) expect(title).toMatch(asRegex);
+    for (const title of ["sidekiq 6.5.12 mastodon [0 of 5 busy]", "sidekiq 7.3.9 mastodon [0 of 5 busy]", "sidekiq 8.0.1 mastodon"])
+      expect(title).toMatch(asRegex);
     expect("grep sidekiq").not.toMatch(asRegex);
     expect(MASTODON_HEALTHCHECKS.web[0]).toBe("CMD-SHELL");
   });
@@ -134,7 +148,8 @@ describe("Mastodon in the example stack (under mocks)", async () => {
     expect(c("db").inputs.image).toBe("postgres:18-alpine");
     expect(c("db").inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-postgres18`, containerPath: "/var/lib/postgresql" }]);
     expect(c("redis").inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-redis`, containerPath: "/data" }]);
-    for (const p of ["web", "sidekiq"]) expect(c(p).inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-media`, containerPath: MASTODON_MEDIA_PATH }]);
+    for (const p of ["web", "sidekiq"])
+      expect(c(p).inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-media`, containerPath: MASTODON_MEDIA_PATH }]);
     for (const v of ["postgres-data", "redis-data", "media"]) {
       const r = c(v);
       expect(r.options.protect, v).toBe(true);
@@ -143,7 +158,15 @@ describe("Mastodon in the example stack (under mocks)", async () => {
   });
 
   it("generates the seven secrets and the database password once, protected against replacement", () => {
-    for (const n of ["secret-key-base", "otp-secret", "vapid-key", "ar-primary-key", "ar-deterministic-key", "ar-key-derivation-salt", "db-password"]) {
+    for (const n of [
+      "secret-key-base",
+      "otp-secret",
+      "vapid-key",
+      "ar-primary-key",
+      "ar-deterministic-key",
+      "ar-key-derivation-salt",
+      "db-password",
+    ]) {
       expect(c(n).options.protect, n).toBe(true);
     }
     expect(c("secret-key-base").inputs).toEqual({ length: 64 });
@@ -191,7 +214,8 @@ describe("Mastodon in the example stack (under mocks)", async () => {
     expect(migrate.inputs.name).toBe(`${PREFIX}-mastodon-migrate-v4.6.3`);
     expect(migrate.options.deleteBeforeReplace ?? false).toBe(false);
     // Nothing that serves depends on a delete-first resource that an upgrade replaces before them.
-    for (const p of ["web", "streaming", "sidekiq"]) expect(byName(run.resources, `mastodon-${p}`).options.dependencies).toContain(migrate.urn);
+    for (const p of ["web", "streaming", "sidekiq"])
+      expect(byName(run.resources, `mastodon-${p}`).options.dependencies).toContain(migrate.urn);
   });
 
   it("restarts long-running containers, replaces containers delete-first (fixed names) and limits memory within the budget", () => {
@@ -211,7 +235,10 @@ describe("Mastodon in the example stack (under mocks)", async () => {
 
 describe("Mastodon on Postgres 17", async () => {
   const spec = bundledSpec("example");
-  const { run } = await planSpec({ ...spec, services: { ...spec.services, mastodon: { ...spec.services.mastodon, postgresMajor: 17 } } }, "example");
+  const { run } = await planSpec(
+    { ...spec, services: { ...spec.services, mastodon: { ...spec.services.mastodon, postgresMajor: 17 } } },
+    "example",
+  );
 
   it("mounts the volume at Postgres 17's PGDATA, under a name that says 17", () => {
     const db = byName(run.resources, "mastodon-db");

@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../../cli/offline/run-program";
 import { envNames } from "../../../components/shared/env";
 import type { SmtpSender } from "../../../components/shared/interfaces";
-import { LOCAL_SMTP_HOOK, LOCAL_SMTP_HOOK_PATH, NEXTCLOUD_HTML_PATH, NEXTCLOUD_MEMORY_MB, Nextcloud } from "../../../components/nextcloud/nextcloud";
+import {
+  LOCAL_SMTP_HOOK,
+  LOCAL_SMTP_HOOK_PATH,
+  NEXTCLOUD_HTML_PATH,
+  NEXTCLOUD_MEMORY_MB,
+  Nextcloud,
+} from "../../../components/nextcloud/nextcloud";
 import { nextcloudEnv, runtimeOnly } from "../../../components/nextcloud/env";
 import { PROXY_ADDRESS } from "../../../components/proxy/proxy";
 import { SERVICE_MEMORY_MB } from "../../../stacks/catalog";
@@ -23,7 +29,15 @@ describe("Nextcloud's environment (renderer, with known fake secrets)", () => {
     admin: { user: "admin", password: "fake-admin" },
     trustedProxy: "10.213.0.2",
     uploadLimit: "1G",
-    smtp: { host: "mail.example.coop", port: 465, security: "tls" as const, username: "nc@example.coop", password: "fake-smtp", fromLocalPart: "nc", fromDomain: "example.coop" },
+    smtp: {
+      host: "mail.example.coop",
+      port: 465,
+      security: "tls" as const,
+      username: "nc@example.coop",
+      password: "fake-smtp",
+      fromLocalPart: "nc",
+      fromDomain: "example.coop",
+    },
   };
   const entries = nextcloudEnv<string>(input);
   const env = new Map(entries.map((e) => [e.name, e.value]));
@@ -53,14 +67,21 @@ describe("Nextcloud's environment (renderer, with known fake secrets)", () => {
 
   it("sends mail through the co-op's server with the README's TLS words", () => {
     expect(env.get("SMTP_SECURE")).toBe("ssl"); // implicit TLS on 465
-    const starttls = new Map(nextcloudEnv<string>({ ...input, smtp: { ...input.smtp, port: 587, security: "starttls" } }).map((e) => [e.name, e.value]));
+    const starttls = new Map(
+      nextcloudEnv<string>({ ...input, smtp: { ...input.smtp, port: 587, security: "starttls" } }).map((e) => [e.name, e.value]),
+    );
     expect(starttls.get("SMTP_SECURE")).toBe("tls");
     expect(env.get("MAIL_FROM_ADDRESS")).toBe("nc");
     expect(env.get("MAIL_DOMAIN")).toBe("example.coop");
   });
 
   it("marks exactly the credentials as secret, and keeps install-only credentials away from cron", () => {
-    expect(entries.filter((e) => e.secret).map((e) => e.name).sort()).toEqual(["NEXTCLOUD_ADMIN_PASSWORD", "POSTGRES_PASSWORD", "SMTP_PASSWORD"]);
+    expect(
+      entries
+        .filter((e) => e.secret)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(["NEXTCLOUD_ADMIN_PASSWORD", "POSTGRES_PASSWORD", "SMTP_PASSWORD"]);
     const cron = envNames(runtimeOnly(entries));
     for (const n of ["NEXTCLOUD_ADMIN_PASSWORD", "NEXTCLOUD_ADMIN_USER", "POSTGRES_PASSWORD"]) expect(cron, n).not.toContain(n);
     for (const n of ["REDIS_HOST", "SMTP_HOST", "SMTP_PASSWORD", "OVERWRITECLIURL", "TRUSTED_PROXIES"]) expect(cron, n).toContain(n);
@@ -116,7 +137,11 @@ describe("Nextcloud in the example stack (under mocks)", async () => {
   });
 
   it("trusts only the proxy's fixed address, and knows its public name", () => {
-    const plain = (envs: unknown) => (unwrap(envs) as unknown[]).map(unwrap).filter((x) => !isUnknown(x)).map(String);
+    const plain = (envs: unknown) =>
+      (unwrap(envs) as unknown[])
+        .map(unwrap)
+        .filter((x) => !isUnknown(x))
+        .map(String);
     const app = plain(c("app").inputs.envs);
     expect(app).toContain(`TRUSTED_PROXIES=${PROXY_ADDRESS}`);
     expect(app).toContain("NEXTCLOUD_TRUSTED_DOMAINS=cloud.example.coop");
@@ -130,7 +155,9 @@ describe("Nextcloud in the example stack (under mocks)", async () => {
     const generated = (unwrap(c("app").inputs.envs) as unknown[]).filter((e) => /PASSWORD=/.test(String(unwrap(e))));
     expect(generated.length).toBeGreaterThanOrEqual(2);
     for (const e of generated) expect(isSecretOrUnknown(e)).toBe(true);
-    expect((governed(view, "nextcloud-app").inputs.envs as string[]).some((e) => /PASSWORD=(?!<generated-secret>$|<secret>$)/.test(e))).toBe(false);
+    expect(
+      (governed(view, "nextcloud-app").inputs.envs as string[]).some((e) => /PASSWORD=(?!<generated-secret>$|<secret>$)/.test(e)),
+    ).toBe(false);
   });
 
   it("keeps Postgres and Redis internal, data on named volumes, passwords protected", () => {
@@ -165,7 +192,16 @@ describe("Nextcloud with a mail server (component, known values)", async () => {
   let nc: Nextcloud | undefined;
   const run = await runComponents(
     (host) => {
-      nc = new Nextcloud("nextcloud", { host, version: "34.0.2", hostname: "cloud.example.coop", adminUser: "admin", postgresMajor: 17, proxyNetwork: "p", proxyAddress: "10.213.0.2", smtp });
+      nc = new Nextcloud("nextcloud", {
+        host,
+        version: "34.0.2",
+        hostname: "cloud.example.coop",
+        adminUser: "admin",
+        postgresMajor: 17,
+        proxyNetwork: "p",
+        proxyAddress: "10.213.0.2",
+        smtp,
+      });
     },
     { preview: false, state: (type, name) => (type.startsWith("random:") ? { result: `generated-${name}` } : {}) },
   );
@@ -186,7 +222,9 @@ describe("Nextcloud with a mail server (component, known values)", async () => {
   });
 
   it("mounts Postgres 17's data path", () => {
-    expect(named(run, "nextcloud-db").inputs.volumes).toEqual([{ volumeName: "co-test-nextcloud-postgres17", containerPath: "/var/lib/postgresql/data" }]);
+    expect(named(run, "nextcloud-db").inputs.volumes).toEqual([
+      { volumeName: "co-test-nextcloud-postgres17", containerPath: "/var/lib/postgresql/data" },
+    ]);
   });
 
   it("tells the backup to copy the files in maintenance mode", () => {
@@ -201,11 +239,28 @@ describe("Nextcloud with a mail server (component, known values)", async () => {
 });
 
 describe("Nextcloud sending mail on the local target", async () => {
-  const smtp = { host: "mail.example.localhost", port: 587, security: "starttls" as const, username: "nextcloud@example.localhost", password: "fake-smtp", fromAddress: "nextcloud@example.localhost", network: "co-test-mail" };
+  const smtp = {
+    host: "mail.example.localhost",
+    port: 587,
+    security: "starttls" as const,
+    username: "nextcloud@example.localhost",
+    password: "fake-smtp",
+    fromAddress: "nextcloud@example.localhost",
+    network: "co-test-mail",
+  };
   const declare = (target: "local" | "hetzner") =>
     runComponents(
       (host) => {
-        new Nextcloud("nextcloud", { host: { ...host, target }, version: "34.0.2", hostname: "cloud.example.localhost", adminUser: "admin", postgresMajor: 18, proxyNetwork: "p", proxyAddress: "10.213.0.2", smtp });
+        new Nextcloud("nextcloud", {
+          host: { ...host, target },
+          version: "34.0.2",
+          hostname: "cloud.example.localhost",
+          adminUser: "admin",
+          postgresMajor: 18,
+          proxyNetwork: "p",
+          proxyAddress: "10.213.0.2",
+          smtp,
+        });
       },
       { preview: false, state: (type, name) => (type.startsWith("random:") ? { result: `generated-${name}` } : {}) },
     );
@@ -217,7 +272,8 @@ describe("Nextcloud sending mail on the local target", async () => {
     const uploads = named(local, "nextcloud-app").inputs.uploads as Array<{ file: string; content: string; executable: boolean }>;
     expect(uploads).toEqual([{ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true }]);
     expect(LOCAL_SMTP_HOOK_PATH).toMatch(/^\/docker-entrypoint-hooks\.d\/before-starting\/.+\.sh$/);
-    for (const k of ["verify_peer", "verify_peer_name"]) expect(LOCAL_SMTP_HOOK).toContain(`config:system:set mail_smtpstreamoptions ssl ${k} --type=boolean --value=false`);
+    for (const k of ["verify_peer", "verify_peer_name"])
+      expect(LOCAL_SMTP_HOOK).toContain(`config:system:set mail_smtpstreamoptions ssl ${k} --type=boolean --value=false`);
   });
 
   it("verifies it everywhere else", () => {

@@ -15,7 +15,7 @@ const MTA_STS: WebRoute = {
   hostname: "mta-sts.example.coop",
   path: "/.well-known/mta-sts.txt",
   // RFC 8461 lines end in CRLF, as the mail component writes them.
-  body: 'version: STSv1\r\nmode: enforce\r\nmx: mail.example.coop\r\nmax_age: 604800\r\n',
+  body: "version: STSv1\r\nmode: enforce\r\nmx: mail.example.coop\r\nmax_age: 604800\r\n",
   contentType: "text/plain; charset=utf-8",
 };
 const ALL: WebRoute[] = [
@@ -108,7 +108,10 @@ describe("renderCaddyfile", () => {
       [[{ kind: "proxy", hostname: "a.example.coop", upstream: "web:80 {\n}" }], /container:port/],
       [[{ kind: "proxy", hostname: "a.example.coop", upstream: "web:80", paths: [{ path: "api", upstream: "x:1" }] }], /absolute path/],
       [[{ kind: "proxy", hostname: "a.example.coop", upstream: "web:80", maxBodyMb: 0 }], /maxBodyMb/],
-      [[{ kind: "proxy", hostname: "a.example.coop", upstream: "web:80", redirects: [{ path: "/x", to: "http://evil.example/" }] }], /redirect target/],
+      [
+        [{ kind: "proxy", hostname: "a.example.coop", upstream: "web:80", redirects: [{ path: "/x", to: "http://evil.example/" }] }],
+        /redirect target/,
+      ],
       [[{ ...MTA_STS, body: "a ` b" } as WebRoute], /backtick/],
       [[{ ...MTA_STS, contentType: 'text/plain"' } as WebRoute], /media type/],
       [[MTA_STS, MTA_STS], /declared twice/],
@@ -129,7 +132,11 @@ describe("the rendered Caddyfiles pass `caddy validate`", () => {
     writeFileSync(file, text);
     // Caddy provisions its storage while validating: keep it in the temporary directory.
     const env = { ...process.env, XDG_DATA_HOME: join(dir, "data"), XDG_CONFIG_HOME: join(dir, "config"), HOME: dir };
-    return execFileSync("caddy", ["validate", "--adapter", "caddyfile", "--config", file], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync("caddy", ["validate", "--adapter", "caddyfile", "--config", file], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   };
 
   itCaddy("for a server (Let's Encrypt) with every kind of route", () => {
@@ -138,7 +145,9 @@ describe("the rendered Caddyfiles pass `caddy validate`", () => {
 
   itCaddy("for the local target (internal authority, other ports)", () => {
     const routes = ALL.map((r) => ({ ...r, hostname: r.hostname.replace(/\.coop$/, ".localhost") }));
-    expect(validate("local", renderCaddyfile({ routes, internalCa: true, httpPort: 8080, httpsPort: 8443 }))).toContain("Valid configuration");
+    expect(validate("local", renderCaddyfile({ routes, internalCa: true, httpPort: 8080, httpsPort: 8443 }))).toContain(
+      "Valid configuration",
+    );
   });
 
   itCaddy("and `caddy validate` really rejects a broken file (the check can fail)", () => {

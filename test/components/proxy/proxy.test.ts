@@ -16,7 +16,11 @@ function caddyValidate(name: string, text: string): string {
   const file = join(dir, `${name}.Caddyfile`);
   writeFileSync(file, text);
   const env = { ...process.env, XDG_DATA_HOME: join(dir, "data"), XDG_CONFIG_HOME: join(dir, "config"), HOME: dir };
-  return execFileSync("caddy", ["validate", "--adapter", "caddyfile", "--config", file], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return execFileSync("caddy", ["validate", "--adapter", "caddyfile", "--config", file], {
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
 }
 
 function caddyfileOf(inputs: Record<string, unknown>): string {
@@ -33,11 +37,19 @@ describe("the proxy on a Hetzner host (example spec)", async () => {
   it("is a component with a network, two named volumes and the Caddy container", () => {
     const urn = byName(run.resources, "proxy").urn;
     expect(byName(run.resources, "proxy").type).toBe("coop:proxy:Proxy");
-    expect(run.resources.filter((r) => r.parent === urn).map((r) => r.name).sort()).toEqual(["proxy-caddy", "proxy-config", "proxy-data", "proxy-network"]);
+    expect(
+      run.resources
+        .filter((r) => r.parent === urn)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["proxy-caddy", "proxy-config", "proxy-data", "proxy-network"]);
   });
 
   it("publishes exactly the oracle's proxy ports, 80/tcp 443/tcp 443/udp, on IPv4 and IPv6", () => {
-    const expected = publishedPorts().filter((p) => p.container === "caddy").map((p) => p.port).sort();
+    const expected = publishedPorts()
+      .filter((p) => p.container === "caddy")
+      .map((p) => p.port)
+      .sort();
     expect(expected).toEqual(["443/tcp", "443/udp", "80/tcp"]);
     const ports = (caddy.inputs.ports as Array<{ internal: number; external: number; protocol: string; ip?: string }>).map((p) => {
       expect(p.internal).toBe(p.external);
@@ -104,17 +116,28 @@ describe("the proxy on the local target (local spec)", async () => {
     expect(text).toContain("\tlocal_certs\n");
     expect(text).toContain("social.example.localhost {");
     const host = spec.host.target === "local" ? spec.host : undefined;
-    const ports = (caddy.inputs.ports as Array<{ external: number; protocol: string; ip?: string }>).map((p) => `${p.ip}:${p.external}/${p.protocol}`).sort();
+    const ports = (caddy.inputs.ports as Array<{ external: number; protocol: string; ip?: string }>)
+      .map((p) => `${p.ip}:${p.external}/${p.protocol}`)
+      .sort();
     // Only this machine may connect.
-    expect(ports).toEqual([`127.0.0.1:${host?.httpPort}/tcp`, `127.0.0.1:${host?.httpsPort}/tcp`, `127.0.0.1:${host?.httpsPort}/udp`].sort());
+    expect(ports).toEqual(
+      [`127.0.0.1:${host?.httpPort}/tcp`, `127.0.0.1:${host?.httpsPort}/tcp`, `127.0.0.1:${host?.httpsPort}/udp`].sort(),
+    );
   });
 
   it("follows other host ports when the admin picks them", async () => {
-    const other = await planSpec({ ...spec, host: { ...spec.host, target: "local", httpPort: 8080, httpsPort: 8443 } } as typeof spec, "local");
+    const other = await planSpec(
+      { ...spec, host: { ...spec.host, target: "local", httpPort: 8080, httpsPort: 8443 } } as typeof spec,
+      "local",
+    );
     const c = byName(other.run.resources, "proxy-caddy");
     const text = caddyfileOf(c.inputs);
     expect(text).toContain("\thttps_port 8443\n");
-    expect((c.inputs.ports as Array<{ internal: number; external: number }>).map((p) => `${p.internal}:${p.external}`).sort()).toEqual(["8080:8080", "8443:8443", "8443:8443"]);
+    expect((c.inputs.ports as Array<{ internal: number; external: number }>).map((p) => `${p.internal}:${p.external}`).sort()).toEqual([
+      "8080:8080",
+      "8443:8443",
+      "8443:8443",
+    ]);
   });
 
   itCaddy("uploads a Caddyfile that `caddy validate` accepts", () => {

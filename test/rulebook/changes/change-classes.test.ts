@@ -7,7 +7,10 @@ const update = (old: string, next: string, path = "image") => ({ urn, op: "updat
 describe("change classes", () => {
   it("parses image references, not other strings", () => {
     expect(parseImageRef("ghcr.io/mastodon/mastodon:v4.6.3")).toEqual({ repository: "ghcr.io/mastodon/mastodon", tag: "v4.6.3" });
-    expect(parseImageRef("localhost:5000/nextcloud:34.0.2-apache")).toEqual({ repository: "localhost:5000/nextcloud", tag: "34.0.2-apache" });
+    expect(parseImageRef("localhost:5000/nextcloud:34.0.2-apache")).toEqual({
+      repository: "localhost:5000/nextcloud",
+      tag: "34.0.2-apache",
+    });
     for (const s of ["v4.6.3", "MASTODON=v4.6.3", "nextcloud@sha256:abc", "a b:c", "ghcr.io/x"]) expect(parseImageRef(s)).toBeUndefined();
   });
 
@@ -51,6 +54,8 @@ describe("change classes", () => {
     ]) {
       expect(checkChangeClass("image-patch", [c]).ok, JSON.stringify(c.details)).toBe(false);
     }
-    expect(checkChangeClass("image-patch", [update("coop-mastodon-migrate-v4.6.3", "coop-mastodon-migrate-v4.6.4", "name")]).ok).toBe(false);
+    expect(checkChangeClass("image-patch", [update("coop-mastodon-migrate-v4.6.3", "coop-mastodon-migrate-v4.6.4", "name")]).ok).toBe(
+      false,
+    );
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { findMajorLines, majorLine, majorOf, majorSteps, nextcloudSkips, requiredMajorLines, unnamedMajors } from "../../../rulebook/changes/majors";
+import {
+  findMajorLines,
+  majorLine,
+  majorOf,
+  majorSteps,
+  nextcloudSkips,
+  requiredMajorLines,
+  unnamedMajors,
+} from "../../../rulebook/changes/majors";
 
 const change = (urn: string, old: string, now: string) => ({ urn, op: "update" as const, paths: [{ path: "image", old, new: now }] });
 
@@ -20,12 +28,21 @@ describe("major upgrades in a decision's changes", () => {
       change("u:caddy", "caddy:2.10", "caddy:3.0"),
       change("u:minor", "ghcr.io/mastodon/mastodon:v4.6.3", "ghcr.io/mastodon/mastodon:v4.7.0"),
     ]);
-    expect(steps.map((s) => `${s.family} ${s.from}->${s.to}`)).toEqual(["mastodon 4->5", "mastodon 4->5", "postgres 17->18", "nextcloud 33->34"]);
+    expect(steps.map((s) => `${s.family} ${s.from}->${s.to}`)).toEqual([
+      "mastodon 4->5",
+      "mastodon 4->5",
+      "postgres 17->18",
+      "nextcloud 33->34",
+    ]);
     expect(requiredMajorLines(steps)).toEqual(["coop-major: mastodon 4 -> 5", "coop-major: postgres 17 -> 18"]);
   });
 
   it("requires every Mastodon and Postgres step to be named, Nextcloud's need not be", () => {
-    const steps = majorSteps([change("u:web", "ghcr.io/mastodon/mastodon:v4.6.3", "ghcr.io/mastodon/mastodon:v5.0.0"), change("u:pg", "postgres:17", "postgres:18"), change("u:nc", "nextcloud:33.0.0", "nextcloud:34.0.0")]);
+    const steps = majorSteps([
+      change("u:web", "ghcr.io/mastodon/mastodon:v4.6.3", "ghcr.io/mastodon/mastodon:v5.0.0"),
+      change("u:pg", "postgres:17", "postgres:18"),
+      change("u:nc", "nextcloud:33.0.0", "nextcloud:34.0.0"),
+    ]);
     expect(unnamedMajors(steps, []).map(majorLine)).toEqual(["coop-major: mastodon 4 -> 5", "coop-major: postgres 17 -> 18"]);
     expect(unnamedMajors(steps, findMajorLines("We upgrade.\ncoop-major: mastodon 4 → 5\ncoop-major: postgres 17 -> 18"))).toEqual([]);
   });

@@ -6,10 +6,33 @@ import { planBindingLine } from "../../../rulebook/loomio/binding";
 import type { Decision, PollEvidence } from "../../../rulebook/records/decision";
 import { evaluatePoll, type AppliedRules } from "../../../rulebook/loomio/poll-rules";
 import type { Lock } from "../../../plan/lock";
-import { emptyRepo, nodeKey, signWith, syntheticLock, writeDecisionFile, writeLockFile, writeMembers, type NodeKey } from "../../helpers/governance";
+import {
+  emptyRepo,
+  nodeKey,
+  signWith,
+  syntheticLock,
+  writeDecisionFile,
+  writeLockFile,
+  writeMembers,
+  type NodeKey,
+} from "../../helpers/governance";
 
-const KEYS: Record<string, NodeKey> = { ada: nodeKey("ada"), grace: nodeKey("grace"), tom: nodeKey("tom"), eve: nodeKey("eve"), old: nodeKey("old") };
-const APPLIED: AppliedRules = { groupId: 42, wholeGroup: true, types: ["proposal"], quorum: 0.5, threshold: "2/3", blocksAllowed: 0, maxAgeDays: 30 };
+const KEYS: Record<string, NodeKey> = {
+  ada: nodeKey("ada"),
+  grace: nodeKey("grace"),
+  tom: nodeKey("tom"),
+  eve: nodeKey("eve"),
+  old: nodeKey("old"),
+};
+const APPLIED: AppliedRules = {
+  groupId: 42,
+  wholeGroup: true,
+  types: ["proposal"],
+  quorum: 0.5,
+  threshold: "2/3",
+  blocksAllowed: 0,
+  maxAgeDays: 30,
+};
 const NOW = new Date("2026-06-01T00:00:00Z");
 
 function repo(): string {
@@ -24,27 +47,79 @@ function repo(): string {
 }
 
 function common(id: string, at: string) {
-  return { version: 1 as const, id, project: "coop-infra", decidedAt: at, recordedAt: at, summary: "", rulesSha256: "0".repeat(64), requires: { count: 1, roles: ["admin"] }, signatures: [] };
+  return {
+    version: 1 as const,
+    id,
+    project: "coop-infra",
+    decidedAt: at,
+    recordedAt: at,
+    summary: "",
+    rulesSha256: "0".repeat(64),
+    requires: { count: 1, roles: ["admin"] },
+    signatures: [],
+  };
 }
 
 function genesis(stack: string, lock: Lock, at = "2026-01-01T00:00:00.000Z"): Decision {
-  return { kind: "genesis", ...common(`${stack}-0001-genesis`, at), stack, digest: lock.digest, previous: null, replaces: null, note: "start" };
+  return {
+    kind: "genesis",
+    ...common(`${stack}-0001-genesis`, at),
+    stack,
+    digest: lock.digest,
+    previous: null,
+    replaces: null,
+    note: "start",
+  };
 }
 
 function evidence(stack: string, digest: string, closedAt: string, recordedAt: string, over: Partial<PollEvidence> = {}): PollEvidence {
   const base = {
     // One poll per approved state: a poll approves one decision only.
-    type: "loomio-poll" as const, url: `https://loomio.example/p/P${digest.slice(0, 8)}`, key: `P${digest.slice(0, 8)}`, pollId: parseInt(digest.slice(0, 6), 16), groupId: 42, title: "t", pollType: "proposal", closingAt: closedAt, closedAt, discardedAt: null, specifiedVotersOnly: false,
-    binding: planBindingLine(stack, digest), votersCount: 7, decidedVotersCount: 5, counts: { agree: 4, abstain: 0, disagree: 1, block: 0 }, responseSha256: "f".repeat(64), fetchedAt: recordedAt, applied: { ...APPLIED, types: [...APPLIED.types] }, outcome: [] as PollEvidence["outcome"],
+    type: "loomio-poll" as const,
+    url: `https://loomio.example/p/P${digest.slice(0, 8)}`,
+    key: `P${digest.slice(0, 8)}`,
+    pollId: parseInt(digest.slice(0, 6), 16),
+    groupId: 42,
+    title: "t",
+    pollType: "proposal",
+    closingAt: closedAt,
+    closedAt,
+    discardedAt: null,
+    specifiedVotersOnly: false,
+    binding: planBindingLine(stack, digest),
+    votersCount: 7,
+    decidedVotersCount: 5,
+    counts: { agree: 4, abstain: 0, disagree: 1, block: 0 },
+    responseSha256: "f".repeat(64),
+    fetchedAt: recordedAt,
+    applied: { ...APPLIED, types: [...APPLIED.types] },
+    outcome: [] as PollEvidence["outcome"],
     ...over,
   };
   const e = evaluatePoll({ ...base, details: undefined }, base.applied, { kind: "plan", stack, digest }, new Date(recordedAt));
   return { ...base, outcome: over.outcome ?? e.results.map((r) => ({ rule: r.rule, passed: r.passed, detail: r.detail })) };
 }
 
-function change(stack: string, n: number, prev: Decision & { digest: string }, lock: Lock, at: string, ev?: Partial<PollEvidence>): Decision {
+function change(
+  stack: string,
+  n: number,
+  prev: Decision & { digest: string },
+  lock: Lock,
+  at: string,
+  ev?: Partial<PollEvidence>,
+): Decision {
   const closedAt = ev?.closedAt !== undefined ? ev.closedAt : at;
-  return { kind: "change", ...common(`${stack}-${String(n).padStart(4, "0")}-change`, at), decidedAt: closedAt ?? at, stack, digest: lock.digest, previous: prev.id, replaces: prev.digest, evidence: evidence(stack, lock.digest, closedAt as string, at, ev), changes: [] };
+  return {
+    kind: "change",
+    ...common(`${stack}-${String(n).padStart(4, "0")}-change`, at),
+    decidedAt: closedAt ?? at,
+    stack,
+    digest: lock.digest,
+    previous: prev.id,
+    replaces: prev.digest,
+    evidence: evidence(stack, lock.digest, closedAt as string, at, ev),
+    changes: [],
+  };
 }
 
 function signed(d: Decision, ...who: string[]): Decision {
@@ -108,17 +183,28 @@ describe("tampering and broken chains", () => {
 
   it("two decisions following the same one are a fork", () => {
     const { root, g } = soundLedger();
-    const other = signed(change("example", 3, g as never, syntheticLock("example", "three"), "2026-03-12T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z" }), "ada");
+    const other = signed(
+      change("example", 3, g as never, syntheticLock("example", "three"), "2026-03-12T09:00:00.000Z", {
+        closedAt: "2026-03-10T12:00:03.512Z",
+      }),
+      "ada",
+    );
     writeDecisionFile(root, other);
     expect(codes(check(root).lock)).toContain("chain-fork");
   });
 
   it("a decision following a missing one, or replacing another digest, breaks the chain", () => {
     const { root, c } = soundLedger();
-    writeDecisionFile(root, signed({ ...(c as never as Record<string, unknown>), signatures: [], previous: "example-0009-change" } as unknown as Decision, "ada"));
+    writeDecisionFile(
+      root,
+      signed({ ...(c as never as Record<string, unknown>), signatures: [], previous: "example-0009-change" } as unknown as Decision, "ada"),
+    );
     expect(codes(check(root).lock)).toContain("chain-broken");
     const s2 = soundLedger();
-    writeDecisionFile(s2.root, signed({ ...(s2.c as never as Record<string, unknown>), signatures: [], replaces: "e".repeat(64) } as unknown as Decision, "ada"));
+    writeDecisionFile(
+      s2.root,
+      signed({ ...(s2.c as never as Record<string, unknown>), signatures: [], replaces: "e".repeat(64) } as unknown as Decision, "ada"),
+    );
     expect(codes(check(s2.root).lock)).toContain("chain-replaces-mismatch");
   });
 
@@ -136,7 +222,11 @@ describe("tampering and broken chains", () => {
     writeFileSync(join(root, "governance/decisions/broken.yaml"), "kind: change\n  bad: [\n");
     const all = check(root).all;
     expect(all.find((f) => f.file === "governance/decisions/renamed.yaml")?.code).toBe("id-mismatch");
-    expect(all.find((f) => f.file === "governance/decisions/broken.yaml")).toMatchObject({ code: "schema", line: 1, col: expect.any(Number) });
+    expect(all.find((f) => f.file === "governance/decisions/broken.yaml")).toMatchObject({
+      code: "schema",
+      line: 1,
+      col: expect.any(Number),
+    });
   });
 });
 
@@ -146,9 +236,21 @@ describe("signatures", () => {
     ["by a non-member", (d) => signWith(d, "eve", KEYS.eve), ["signature-non-member", "signatures-insufficient"]],
     ["by a member without the role", (d) => signWith(d, "tom", KEYS.tom), ["signature-wrong-role", "signatures-insufficient"]],
     ["by a member who had left", (d) => signWith(d, "old", KEYS.old), ["signature-former-member", "signatures-insufficient"]],
-    ["naming another member than the key's owner", (d) => signWith(d, "grace", KEYS.ada), ["signature-member-mismatch", "signatures-insufficient"]],
-    ["a wrong-role signature beside a valid one still fails", (d) => signWith(signWith(d, "ada", KEYS.ada), "tom", KEYS.tom), ["signature-wrong-role"]],
-    ["twice by the same member counts once", (d) => signWith(signWith({ ...d, requires: { count: 2, roles: ["admin"] } }, "ada", KEYS.ada), "ada", KEYS.ada), ["signatures-insufficient"]],
+    [
+      "naming another member than the key's owner",
+      (d) => signWith(d, "grace", KEYS.ada),
+      ["signature-member-mismatch", "signatures-insufficient"],
+    ],
+    [
+      "a wrong-role signature beside a valid one still fails",
+      (d) => signWith(signWith(d, "ada", KEYS.ada), "tom", KEYS.tom),
+      ["signature-wrong-role"],
+    ],
+    [
+      "twice by the same member counts once",
+      (d) => signWith(signWith({ ...d, requires: { count: 2, roles: ["admin"] } }, "ada", KEYS.ada), "ada", KEYS.ada),
+      ["signatures-insufficient"],
+    ],
   ];
   for (const [name, sign, expected] of cases) {
     it(name, () => {
@@ -162,7 +264,9 @@ describe("signatures", () => {
 
   it("the decision backing a lock needs today's signatures; older decisions keep the bar they were recorded under", () => {
     const { root } = soundLedger();
-    const rules = readFileSync(join(root, "governance/rules.yaml"), "utf8").replace(/ {2}decisions: .*\n {4}count: 1/, (m) => m.replace("count: 1", "count: 2"));
+    const rules = readFileSync(join(root, "governance/rules.yaml"), "utf8").replace(/ {2}decisions: .*\n {4}count: 1/, (m) =>
+      m.replace("count: 1", "count: 2"),
+    );
     writeFileSync(join(root, "governance/rules.yaml"), rules);
     const { lock, all } = check(root);
     expect(codes(lock)).toEqual(["signatures-insufficient"]);
@@ -174,9 +278,24 @@ describe("poll evidence, re-checked offline at the time it was recorded", () => 
   const cases: Array<[string, Partial<PollEvidence>, string, string[]]> = [
     ["reopened (closed_at null)", { closedAt: null }, "2026-03-11T09:00:00.000Z", ["decision-stale", "poll-not-closed", "poll-outcome"]],
     ["discarded", { discardedAt: "2026-03-10T13:00:00.000Z" }, "2026-03-11T09:00:00.000Z", ["poll-discarded", "poll-outcome"]],
-    ["stale: closed 40 days before it was recorded", { closedAt: "2026-01-30T12:00:00.000Z" }, "2026-03-11T09:00:00.000Z", ["decision-stale", "poll-outcome"]],
-    ["bound to another digest", { binding: planBindingLine("example", "d".repeat(64)) }, "2026-03-11T09:00:00.000Z", ["digest-mismatch", "poll-outcome"]],
-    ["blocked, with an outcome edited to say it passed", { counts: { agree: 4, abstain: 0, disagree: 0, block: 1 } }, "2026-03-11T09:00:00.000Z", ["poll-blocks", "poll-outcome"]],
+    [
+      "stale: closed 40 days before it was recorded",
+      { closedAt: "2026-01-30T12:00:00.000Z" },
+      "2026-03-11T09:00:00.000Z",
+      ["decision-stale", "poll-outcome"],
+    ],
+    [
+      "bound to another digest",
+      { binding: planBindingLine("example", "d".repeat(64)) },
+      "2026-03-11T09:00:00.000Z",
+      ["digest-mismatch", "poll-outcome"],
+    ],
+    [
+      "blocked, with an outcome edited to say it passed",
+      { counts: { agree: 4, abstain: 0, disagree: 0, block: 1 } },
+      "2026-03-11T09:00:00.000Z",
+      ["poll-blocks", "poll-outcome"],
+    ],
   ];
   for (const [name, over, at, expected] of cases) {
     it(name, () => {
@@ -198,11 +317,30 @@ describe("emergency changes", () => {
   function emergencyLedger(ratify: boolean) {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "hotfix");
-    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "security fix", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    const e: Decision = {
+      kind: "emergency",
+      ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      reason: "security fix",
+      ratifyBy: "2026-06-03T00:00:00.000Z",
+      changes: [],
+    };
     writeDecisionFile(root, signed(e, "ada", "grace"));
     writeLockFile(root, l3);
     if (ratify) {
-      const r: Decision = { kind: "ratification", ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"), decidedAt: "2026-05-29T00:00:00.000Z", stack: "example", ratifies: e.id, digest: l3.digest, evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z") };
+      const r: Decision = {
+        kind: "ratification",
+        ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"),
+        decidedAt: "2026-05-29T00:00:00.000Z",
+        stack: "example",
+        ratifies: e.id,
+        digest: l3.digest,
+        evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z"),
+      };
       writeDecisionFile(root, signed(r, "ada"));
     }
     return root;
@@ -227,7 +365,18 @@ describe("emergency changes", () => {
   it("needs the emergency signatures: one admin is not enough", () => {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "hotfix");
-    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "fix", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    const e: Decision = {
+      kind: "emergency",
+      ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      reason: "fix",
+      ratifyBy: "2026-06-03T00:00:00.000Z",
+      changes: [],
+    };
     writeDecisionFile(root, signed(e, "ada"));
     writeLockFile(root, l3);
     expect(codes(check(root).lock)).toEqual(["signatures-insufficient"]);
@@ -238,13 +387,33 @@ describe("routine changes under a standing decision", () => {
   const img = (v: string) => `ghcr.io/mastodon/mastodon:${v}`;
   function routineLedger(opts: { until?: string | null; stacks?: string[]; changes?: unknown[]; signer?: string } = {}) {
     const { root, c, l2 } = soundLedger();
-    const terms = { classes: ["image-patch" as const], stacks: opts.stacks ?? ["example"], until: opts.until === undefined ? null : opts.until };
-    const standing: Decision = { kind: "standing", ...common("standing-0001-image-patch", "2026-04-01T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, terms, evidence: { type: "meeting", meeting: "General assembly 2026-04-01", minutes: "docs/minutes/2026-04-01.md" } };
+    const terms = {
+      classes: ["image-patch" as const],
+      stacks: opts.stacks ?? ["example"],
+      until: opts.until === undefined ? null : opts.until,
+    };
+    const standing: Decision = {
+      kind: "standing",
+      ...common("standing-0001-image-patch", "2026-04-01T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      terms,
+      evidence: { type: "meeting", meeting: "General assembly 2026-04-01", minutes: "docs/minutes/2026-04-01.md" },
+    };
     writeDecisionFile(root, signed(standing, "ada", "grace"));
     const l3 = syntheticLock("example", "patched");
     const routine: Decision = {
-      kind: "routine", ...common("example-0003-routine", "2026-05-01T00:00:00.000Z"), requires: { count: 1, roles: ["tech", "admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, standing: standing.id, class: "image-patch",
-      changes: (opts.changes ?? [{ urn: "urn:x", op: "update", paths: [{ path: "image", old: img("v4.6.3"), new: img("v4.6.4") }] }]) as never,
+      kind: "routine",
+      ...common("example-0003-routine", "2026-05-01T00:00:00.000Z"),
+      requires: { count: 1, roles: ["tech", "admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      standing: standing.id,
+      class: "image-patch",
+      changes: (opts.changes ?? [
+        { urn: "urn:x", op: "update", paths: [{ path: "image", old: img("v4.6.3"), new: img("v4.6.4") }] },
+      ]) as never,
     };
     writeDecisionFile(root, signed(routine, opts.signer ?? "tom"));
     writeLockFile(root, l3);
@@ -255,7 +424,11 @@ describe("routine changes under a standing decision", () => {
     expect(check(routineLedger()).lock).toEqual([]);
   });
   it("a change outside the class is refused", () => {
-    expect(codes(check(routineLedger({ changes: [{ urn: "urn:x", op: "update", paths: [{ path: "serverType", old: "cx33", new: "cx43" }] }] })).lock)).toEqual(["routine-out-of-class"]);
+    expect(
+      codes(
+        check(routineLedger({ changes: [{ urn: "urn:x", op: "update", paths: [{ path: "serverType", old: "cx33", new: "cx43" }] }] })).lock,
+      ),
+    ).toEqual(["routine-out-of-class"]);
   });
   it("a standing decision that ended, or does not cover the stack, backs nothing", () => {
     expect(codes(check(routineLedger({ until: "2026-04-15T00:00:00.000Z" })).lock)).toEqual(["standing-expired"]);
@@ -273,10 +446,29 @@ describe("decisions the approved state depends on meet the rules in force, not o
   function ratifiedLedger(ratify: (r: Decision) => Decision) {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "hotfix");
-    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "security fix", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    const e: Decision = {
+      kind: "emergency",
+      ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      reason: "security fix",
+      ratifyBy: "2026-06-03T00:00:00.000Z",
+      changes: [],
+    };
     writeDecisionFile(root, signed(e, "ada", "grace"));
     writeLockFile(root, l3);
-    const r: Decision = { kind: "ratification", ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"), decidedAt: "2026-05-29T00:00:00.000Z", stack: "example", ratifies: e.id, digest: l3.digest, evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z") };
+    const r: Decision = {
+      kind: "ratification",
+      ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"),
+      decidedAt: "2026-05-29T00:00:00.000Z",
+      stack: "example",
+      ratifies: e.id,
+      digest: l3.digest,
+      evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z"),
+    };
     const file = writeDecisionFile(root, ratify(r));
     return { root, file: `governance/decisions/${file.split("/").pop()}` };
   }
@@ -293,7 +485,9 @@ describe("decisions the approved state depends on meet the rules in force, not o
     const { root, file } = ratifiedLedger((r) => signed({ ...r, requires: { count: 1, roles: ["member"] } }, "tom"));
     const { lock, all } = check(root, "example", AFTER_DEADLINE);
     expect(codes(lock)).toEqual(["emergency-overdue"]);
-    expect(lock[0].message).toMatch(/its ratification 'example-0004-ratification' does not count: .*needs signers with role admin \(the rules in force\)/);
+    expect(lock[0].message).toMatch(
+      /its ratification 'example-0004-ratification' does not count: .*needs signers with role admin \(the rules in force\)/,
+    );
     const mine = all.filter((f) => f.file === file);
     expect(codes(mine)).toEqual(["signature-wrong-role", "signatures-insufficient"]);
     expect(mine.find((f) => f.code === "signatures-insufficient")?.message).toMatch(/the rules in force require 1 by admin/);
@@ -310,12 +504,32 @@ describe("decisions the approved state depends on meet the rules in force, not o
   function standingLedger(standingOf: (s: Decision) => Decision) {
     const { root, c, l2 } = soundLedger();
     const terms = { classes: ["image-patch" as const], stacks: ["example"], until: null };
-    const standing: Decision = { kind: "standing", ...common("standing-0001-image-patch", "2026-04-01T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, terms, evidence: { type: "meeting", meeting: "General assembly 2026-04-01", minutes: "docs/minutes/2026-04-01.md" } };
+    const standing: Decision = {
+      kind: "standing",
+      ...common("standing-0001-image-patch", "2026-04-01T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      terms,
+      evidence: { type: "meeting", meeting: "General assembly 2026-04-01", minutes: "docs/minutes/2026-04-01.md" },
+    };
     writeDecisionFile(root, standingOf(standing));
     const l3 = syntheticLock("example", "patched");
     const routine: Decision = {
-      kind: "routine", ...common("example-0003-routine", "2026-05-01T00:00:00.000Z"), requires: { count: 1, roles: ["tech", "admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, standing: standing.id, class: "image-patch",
-      changes: [{ urn: "urn:x", op: "update", paths: [{ path: "image", old: "ghcr.io/mastodon/mastodon:v4.6.3", new: "ghcr.io/mastodon/mastodon:v4.6.4" }] }],
+      kind: "routine",
+      ...common("example-0003-routine", "2026-05-01T00:00:00.000Z"),
+      requires: { count: 1, roles: ["tech", "admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      standing: standing.id,
+      class: "image-patch",
+      changes: [
+        {
+          urn: "urn:x",
+          op: "update",
+          paths: [{ path: "image", old: "ghcr.io/mastodon/mastodon:v4.6.3", new: "ghcr.io/mastodon/mastodon:v4.6.4" }],
+        },
+      ],
     };
     writeDecisionFile(root, signed(routine, "tom"));
     writeLockFile(root, l3);
@@ -326,7 +540,9 @@ describe("decisions the approved state depends on meet the rules in force, not o
     const root = standingLedger((s) => signed({ ...s, requires: { count: 1, roles: ["tech"] } }, "tom"));
     const { lock, all } = check(root);
     expect(codes(lock)).toEqual(["signature-wrong-role", "signatures-insufficient", "standing-missing"]);
-    expect(lock.find((f) => f.code === "standing-missing")?.message).toMatch(/standing decision 'standing-0001-image-patch' does not meet the rules in force/);
+    expect(lock.find((f) => f.code === "standing-missing")?.message).toMatch(
+      /standing decision 'standing-0001-image-patch' does not meet the rules in force/,
+    );
     expect(lock.find((f) => f.code === "signatures-insufficient")).toMatchObject({ decision: "standing-0001-image-patch" });
     expect(codes(all)).toEqual(["signature-wrong-role", "signatures-insufficient", "standing-missing"]);
   });
@@ -350,8 +566,18 @@ describe("decisions the approved state depends on meet the rules in force, not o
     const l1 = syntheticLock("example", "one");
     const l2 = syntheticLock("example", "two");
     const g = signed(genesis("example", l1), "ada");
-    const lax = { applied: { ...APPLIED, types: [...APPLIED.types], quorum: 0.1, threshold: "1/3" }, decidedVotersCount: 1, counts: { agree: 1, abstain: 0, disagree: 0, block: 0 } };
-    const c = signed({ ...change("example", 2, g as never, l2, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z", ...lax }), rulesSha256 }, "ada");
+    const lax = {
+      applied: { ...APPLIED, types: [...APPLIED.types], quorum: 0.1, threshold: "1/3" },
+      decidedVotersCount: 1,
+      counts: { agree: 1, abstain: 0, disagree: 0, block: 0 },
+    };
+    const c = signed(
+      {
+        ...change("example", 2, g as never, l2, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z", ...lax }),
+        rulesSha256,
+      },
+      "ada",
+    );
     writeDecisionFile(root, g);
     writeDecisionFile(root, c);
     writeLockFile(root, l2);
@@ -365,7 +591,10 @@ describe("decisions the approved state depends on meet the rules in force, not o
     // Recorded under other rules (another digest), the record keeps the rules it names.
     const other = repo();
     writeDecisionFile(other, g);
-    writeDecisionFile(other, signed(change("example", 2, g as never, l2, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z", ...lax }), "ada"));
+    writeDecisionFile(
+      other,
+      signed(change("example", 2, g as never, l2, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z", ...lax }), "ada"),
+    );
     writeLockFile(other, l2);
     expect(check(other).all).toEqual([]);
   });
@@ -385,13 +614,27 @@ describe("a genesis is only ever a stack's first decision", () => {
   it("a genesis in the middle of a chain approves nothing", () => {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "anything");
-    const g2: Decision = { kind: "genesis", ...common("example-0003-genesis", "2026-04-01T00:00:00.000Z"), stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, note: "a fresh start" };
+    const g2: Decision = {
+      kind: "genesis",
+      ...common("example-0003-genesis", "2026-04-01T00:00:00.000Z"),
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      note: "a fresh start",
+    };
     writeDecisionFile(root, signed(g2, "ada"));
     writeLockFile(root, l3);
     const { lock, all } = check(root);
     expect(codes(lock)).toEqual(["genesis-misplaced"]);
-    expect(lock[0]).toMatchObject({ decision: "example-0003-genesis", field: "previous", file: "governance/decisions/example-0003-genesis.yaml" });
-    expect(lock[0].message).toMatch(/a genesis starts a stack's chain \(previous: null, replaces: null\), but this one follows 'example-0002-change'/);
+    expect(lock[0]).toMatchObject({
+      decision: "example-0003-genesis",
+      field: "previous",
+      file: "governance/decisions/example-0003-genesis.yaml",
+    });
+    expect(lock[0].message).toMatch(
+      /a genesis starts a stack's chain \(previous: null, replaces: null\), but this one follows 'example-0002-change'/,
+    );
     expect(lock[0].remediation).toMatch(/coop propose --stack example --post/);
     expect(codes(all)).toEqual(["genesis-misplaced"]);
   });
@@ -399,10 +642,35 @@ describe("a genesis is only ever a stack's first decision", () => {
   it("a genesis after an unratified emergency does not approve it", () => {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "hotfix");
-    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "fix", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    const e: Decision = {
+      kind: "emergency",
+      ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      reason: "fix",
+      ratifyBy: "2026-06-03T00:00:00.000Z",
+      changes: [],
+    };
     writeDecisionFile(root, signed(e, "ada", "grace"));
     const l4 = syntheticLock("example", "after");
-    writeDecisionFile(root, signed({ kind: "genesis", ...common("example-0004-genesis", "2026-05-21T00:00:00.000Z"), stack: "example", digest: l4.digest, previous: e.id, replaces: l3.digest, note: "x" }, "ada"));
+    writeDecisionFile(
+      root,
+      signed(
+        {
+          kind: "genesis",
+          ...common("example-0004-genesis", "2026-05-21T00:00:00.000Z"),
+          stack: "example",
+          digest: l4.digest,
+          previous: e.id,
+          replaces: l3.digest,
+          note: "x",
+        },
+        "ada",
+      ),
+    );
     writeLockFile(root, l4);
     const lock = check(root, "example", new Date("2026-07-01T00:00:00Z")).lock;
     expect(codes(lock)).toEqual(["emergency-overdue", "genesis-misplaced"]);
@@ -415,7 +683,10 @@ describe("a genesis is only ever a stack's first decision", () => {
     writeDecisionFile(root, signed({ ...genesis("example", syntheticLock("example", "two")), id: "example-0002-genesis" }, "ada"));
     writeLockFile(root, l1);
     const { all } = check(root);
-    expect(all.find((f) => f.code === "genesis-misplaced")).toMatchObject({ decision: "example-0002-genesis", message: expect.stringMatching(/stack 'example' already has a genesis \('example-0001-genesis'\)/) });
+    expect(all.find((f) => f.code === "genesis-misplaced")).toMatchObject({
+      decision: "example-0002-genesis",
+      message: expect.stringMatching(/stack 'example' already has a genesis \('example-0001-genesis'\)/),
+    });
   });
 });
 
@@ -425,7 +696,19 @@ describe("an emergency's ratification deadline is bounded by the rules", () => {
     const l3 = syntheticLock("example", "hotfix");
     const at = "2026-05-20T00:00:00.000Z";
     const ratifyBy = new Date(Date.parse(at) + days * 86_400_000).toISOString();
-    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", at), ...(rulesSha256 ? { rulesSha256 } : {}), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "fix", ratifyBy, changes: [] };
+    const e: Decision = {
+      kind: "emergency",
+      ...common("example-0003-emergency", at),
+      ...(rulesSha256 ? { rulesSha256 } : {}),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      reason: "fix",
+      ratifyBy,
+      changes: [],
+    };
     writeDecisionFile(root, signed(e, "ada", "grace"));
     writeLockFile(root, l3);
     return root;
@@ -452,9 +735,28 @@ describe("an emergency's ratification deadline is bounded by the rules", () => {
   it("an emergency ratified long ago is not judged by a shorter deadline adopted since", () => {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "hotfix");
-    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "fix", ratifyBy: "2026-06-19T00:00:00.000Z", changes: [] };
+    const e: Decision = {
+      kind: "emergency",
+      ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      reason: "fix",
+      ratifyBy: "2026-06-19T00:00:00.000Z",
+      changes: [],
+    };
     writeDecisionFile(root, signed(e, "ada", "grace"));
-    const r: Decision = { kind: "ratification", ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"), decidedAt: "2026-05-29T00:00:00.000Z", stack: "example", ratifies: e.id, digest: l3.digest, evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z") };
+    const r: Decision = {
+      kind: "ratification",
+      ...common("example-0004-ratification", "2026-05-30T00:00:00.000Z"),
+      decidedAt: "2026-05-29T00:00:00.000Z",
+      stack: "example",
+      ratifies: e.id,
+      digest: l3.digest,
+      evidence: evidence("example", l3.digest, "2026-05-29T00:00:00.000Z", "2026-05-30T00:00:00.000Z"),
+    };
     writeDecisionFile(root, signed(r, "ada"));
     writeLockFile(root, l3);
     const { lock, all } = check(root, "example", new Date("2026-07-01T00:00:00Z"));
@@ -470,7 +772,13 @@ describe("a poll approves one decision", () => {
     const c3 = signed(change("example", 3, c as never, l3, "2026-03-20T09:00:00.000Z", { closedAt: "2026-03-19T12:00:00.000Z" }), "ada");
     writeDecisionFile(root, c3);
     // Back to l2 with the poll that approved l2 the first time (still young enough to record).
-    const again = signed({ ...change("example", 4, c3 as never, l2, "2026-04-05T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z" }), evidence: { ...(c as Extract<Decision, { kind: "change" }>).evidence } } as Decision, "ada");
+    const again = signed(
+      {
+        ...change("example", 4, c3 as never, l2, "2026-04-05T09:00:00.000Z", { closedAt: "2026-03-10T12:00:03.512Z" }),
+        evidence: { ...(c as Extract<Decision, { kind: "change" }>).evidence },
+      } as Decision,
+      "ada",
+    );
     writeDecisionFile(root, again);
     writeLockFile(root, l2);
     expect(g.kind).toBe("genesis");
@@ -486,7 +794,10 @@ describe("a poll approves one decision", () => {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "three");
     const ev = (c as Extract<Decision, { kind: "change" }>).evidence as PollEvidence;
-    const c3 = signed(change("example", 3, c as never, l3, "2026-04-11T09:00:00.000Z", { closedAt: "2026-04-10T12:00:00.000Z", pollId: ev.pollId }), "ada");
+    const c3 = signed(
+      change("example", 3, c as never, l3, "2026-04-11T09:00:00.000Z", { closedAt: "2026-04-10T12:00:00.000Z", pollId: ev.pollId }),
+      "ada",
+    );
     writeDecisionFile(root, c3);
     writeLockFile(root, l3);
     void l2;
@@ -500,15 +811,33 @@ describe("a vote ratifies an emergency change only if it names it", () => {
   function laterVote(over: (c: Extract<Decision, { kind: "change" }>, e: Decision) => Decision = (c) => c) {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "hotfix");
-    const e: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "cx33 → cx53, out of memory", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
+    const e: Decision = {
+      kind: "emergency",
+      ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      reason: "cx33 → cx53, out of memory",
+      ratifyBy: "2026-06-03T00:00:00.000Z",
+      changes: [],
+    };
     writeDecisionFile(root, signed(e, "ada", "grace"));
     const l4 = syntheticLock("example", "mastodon patch");
-    const patch = change("example", 4, e as never, l4, "2026-05-26T09:00:00.000Z", { closedAt: "2026-05-25T12:00:00.000Z" }) as Extract<Decision, { kind: "change" }>;
+    const patch = change("example", 4, e as never, l4, "2026-05-26T09:00:00.000Z", { closedAt: "2026-05-25T12:00:00.000Z" }) as Extract<
+      Decision,
+      { kind: "change" }
+    >;
     writeDecisionFile(root, signed(over(patch, e), "ada"));
     writeLockFile(root, l4);
     return root;
   }
-  const naming = (c: Extract<Decision, { kind: "change" }>, e: Decision): Decision => ({ ...c, ratifies: [e.id], evidence: { ...(c.evidence as PollEvidence), ratifies: `coop-ratifies: stack=example ids=${e.id}` } });
+  const naming = (c: Extract<Decision, { kind: "change" }>, e: Decision): Decision => ({
+    ...c,
+    ratifies: [e.id],
+    evidence: { ...(c.evidence as PollEvidence), ratifies: `coop-ratifies: stack=example ids=${e.id}` },
+  });
 
   it("a later vote on something else leaves it pending, then overdue", () => {
     const root = laterVote();
@@ -517,8 +846,13 @@ describe("a vote ratifies an emergency change only if it names it", () => {
     expect(codes(before, "warning")).toEqual(["emergency-unratified"]);
     const { lock, all } = check(root, "example", AFTER_DEADLINE);
     expect(codes(lock)).toEqual(["emergency-overdue"]);
-    expect(lock[0]).toMatchObject({ decision: "example-0003-emergency", message: "emergency change 'example-0003-emergency' (cx33 → cx53, out of memory) was not ratified by 2026-06-03T00:00:00.000Z" });
-    expect(lock[0].remediation).toMatch(/coop propose --stack example --post, then coop decide --stack example --poll <key> \(the proposal names every emergency change awaiting ratification\)/);
+    expect(lock[0]).toMatchObject({
+      decision: "example-0003-emergency",
+      message: "emergency change 'example-0003-emergency' (cx33 → cx53, out of memory) was not ratified by 2026-06-03T00:00:00.000Z",
+    });
+    expect(lock[0].remediation).toMatch(
+      /coop propose --stack example --post, then coop decide --stack example --poll <key> \(the proposal names every emergency change awaiting ratification\)/,
+    );
     expect(codes(all)).toEqual(["emergency-overdue"]);
   });
 
@@ -532,14 +866,26 @@ describe("a vote ratifies an emergency change only if it names it", () => {
     const root = laterVote((c, e) => ({ ...c, ratifies: [e.id] }));
     const { lock } = check(root, "example", AFTER_DEADLINE);
     expect(codes(lock)).toEqual(["emergency-overdue", "ratification-target"]);
-    expect(lock.find((f) => f.code === "ratification-target")).toMatchObject({ decision: "example-0004-change", field: "ratifies", message: expect.stringMatching(/it ratifies 'example-0003-emergency', but poll P[0-9a-f]{8} did not name it \(its details carry no coop-ratifies line\)/) });
+    expect(lock.find((f) => f.code === "ratification-target")).toMatchObject({
+      decision: "example-0004-change",
+      field: "ratifies",
+      message: expect.stringMatching(
+        /it ratifies 'example-0003-emergency', but poll P[0-9a-f]{8} did not name it \(its details carry no coop-ratifies line\)/,
+      ),
+    });
     expect(lock.find((f) => f.code === "emergency-overdue")?.message).toMatch(/its ratification 'example-0004-change' does not count/);
   });
 
   it("a change can only ratify emergencies of its own stack before it", () => {
-    const root = laterVote((c) => ({ ...c, ratifies: ["example-0002-change"], evidence: { ...(c.evidence as PollEvidence), ratifies: "coop-ratifies: stack=example ids=example-0002-change" } }));
+    const root = laterVote((c) => ({
+      ...c,
+      ratifies: ["example-0002-change"],
+      evidence: { ...(c.evidence as PollEvidence), ratifies: "coop-ratifies: stack=example ids=example-0002-change" },
+    }));
     const lock = check(root, "example", AFTER_DEADLINE).lock;
-    expect(lock.find((f) => f.code === "ratification-target")?.message).toBe("it ratifies 'example-0002-change', which is a change decision, not an emergency");
+    expect(lock.find((f) => f.code === "ratification-target")?.message).toBe(
+      "it ratifies 'example-0002-change', which is a change decision, not an emergency",
+    );
   });
 });
 
@@ -549,14 +895,40 @@ describe("two emergencies: ratifying the latest state covers the earlier ones it
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "hotfix 1");
     const l4 = syntheticLock("example", "hotfix 2");
-    const e1: Decision = { kind: "emergency", ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l3.digest, previous: c.id, replaces: l2.digest, reason: "first", ratifyBy: "2026-06-03T00:00:00.000Z", changes: [] };
-    const e2: Decision = { kind: "emergency", ...common("example-0004-emergency", "2026-05-22T00:00:00.000Z"), requires: { count: 2, roles: ["admin"] }, stack: "example", digest: l4.digest, previous: e1.id, replaces: l3.digest, reason: "second", ratifyBy: "2026-06-05T00:00:00.000Z", changes: [] };
+    const e1: Decision = {
+      kind: "emergency",
+      ...common("example-0003-emergency", "2026-05-20T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l3.digest,
+      previous: c.id,
+      replaces: l2.digest,
+      reason: "first",
+      ratifyBy: "2026-06-03T00:00:00.000Z",
+      changes: [],
+    };
+    const e2: Decision = {
+      kind: "emergency",
+      ...common("example-0004-emergency", "2026-05-22T00:00:00.000Z"),
+      requires: { count: 2, roles: ["admin"] },
+      stack: "example",
+      digest: l4.digest,
+      previous: e1.id,
+      replaces: l3.digest,
+      reason: "second",
+      ratifyBy: "2026-06-05T00:00:00.000Z",
+      changes: [],
+    };
     writeDecisionFile(root, signed(e1, "ada", "grace"));
     writeDecisionFile(root, signed(e2, "ada", "grace"));
     writeLockFile(root, l4);
     const ratification = (id: string, ratifies: string | string[], at: string, digest = l4.digest): Decision => {
       const names = typeof ratifies === "string" ? [ratifies] : ratifies;
-      const ev = evidence("example", digest, at, at, { key: `R${id.slice(-16)}`, pollId: Date.parse(at) % 1_000_000, ratifies: `coop-ratifies: stack=example ids=${names.join(",")}` });
+      const ev = evidence("example", digest, at, at, {
+        key: `R${id.slice(-16)}`,
+        pollId: Date.parse(at) % 1_000_000,
+        ratifies: `coop-ratifies: stack=example ids=${names.join(",")}`,
+      });
       return signed({ kind: "ratification", ...common(id, at), stack: "example", ratifies, digest, evidence: ev }, "ada");
     };
     return { root, e1, e2, l3, ratification };
@@ -576,29 +948,55 @@ describe("two emergencies: ratifying the latest state covers the earlier ones it
 
   it("one ratification naming both covers both", () => {
     const { root, ratification } = twoEmergencies();
-    writeDecisionFile(root, ratification("example-0005-ratification", ["example-0003-emergency", "example-0004-emergency"], "2026-05-25T00:00:00.000Z"));
+    writeDecisionFile(
+      root,
+      ratification("example-0005-ratification", ["example-0003-emergency", "example-0004-emergency"], "2026-05-25T00:00:00.000Z"),
+    );
     expect(check(root, "example", AFTER_DEADLINES).all).toEqual([]);
   });
 
   it("a ratification of the first state cannot name the later emergency, which it did not contain", () => {
     const { root, l3, ratification } = twoEmergencies();
-    writeDecisionFile(root, ratification("example-0005-ratification", ["example-0003-emergency", "example-0004-emergency"], "2026-05-25T00:00:00.000Z", l3.digest));
+    writeDecisionFile(
+      root,
+      ratification(
+        "example-0005-ratification",
+        ["example-0003-emergency", "example-0004-emergency"],
+        "2026-05-25T00:00:00.000Z",
+        l3.digest,
+      ),
+    );
     const { lock, all } = check(root, "example", AFTER_DEADLINES);
     expect(codes(lock)).toEqual(["emergency-overdue"]);
     expect(lock.map((f) => f.decision)).toEqual(["example-0003-emergency", "example-0004-emergency"]);
-    expect(lock[0].message).toMatch(/its ratification 'example-0005-ratification' does not count: it ratifies 'example-0004-emergency', which is not part of the state it ratifies/);
+    expect(lock[0].message).toMatch(
+      /its ratification 'example-0005-ratification' does not count: it ratifies 'example-0004-emergency', which is not part of the state it ratifies/,
+    );
     expect(codes(all)).toEqual(["emergency-overdue", "ratification-target"]);
-    expect(all.find((f) => f.code === "ratification-target")?.message).toMatch(/it ratifies 'example-0004-emergency', which is not part of the state it ratifies \(sha256 [0-9a-f]{12}…\)/);
+    expect(all.find((f) => f.code === "ratification-target")?.message).toMatch(
+      /it ratifies 'example-0004-emergency', which is not part of the state it ratifies \(sha256 [0-9a-f]{12}…\)/,
+    );
   });
 
   it("a ratification decided before the emergency was recorded ratifies nothing", () => {
     const { root, ratification } = twoEmergencies();
-    writeDecisionFile(root, ratification("example-0005-ratification", ["example-0003-emergency", "example-0004-emergency"], "2026-05-21T00:00:00.000Z"));
+    writeDecisionFile(
+      root,
+      ratification("example-0005-ratification", ["example-0003-emergency", "example-0004-emergency"], "2026-05-21T00:00:00.000Z"),
+    );
     const { lock, all } = check(root, "example", AFTER_DEADLINES);
     expect(codes(lock)).toEqual(["emergency-overdue"]);
-    expect(lock[0].message).toMatch(/its ratification 'example-0005-ratification' does not count: it ratifies 'example-0004-emergency', recorded/);
+    expect(lock[0].message).toMatch(
+      /its ratification 'example-0005-ratification' does not count: it ratifies 'example-0004-emergency', recorded/,
+    );
     expect(codes(all)).toEqual(["emergency-overdue", "recorded-out-of-order"]);
-    expect(all.find((f) => f.code === "recorded-out-of-order")).toMatchObject({ decision: "example-0005-ratification", field: "decidedAt", message: expect.stringMatching(/it ratifies 'example-0004-emergency', recorded 2026-05-22T00:00:00.000Z, but it was decided 2026-05-21T00:00:00.000Z .*a vote cannot ratify a change made after it/) });
+    expect(all.find((f) => f.code === "recorded-out-of-order")).toMatchObject({
+      decision: "example-0005-ratification",
+      field: "decidedAt",
+      message: expect.stringMatching(
+        /it ratifies 'example-0004-emergency', recorded 2026-05-22T00:00:00.000Z, but it was decided 2026-05-21T00:00:00.000Z .*a vote cannot ratify a change made after it/,
+      ),
+    });
   });
 });
 
@@ -607,14 +1005,23 @@ describe("decisions are recorded in the order of their chain", () => {
     const { root, c, l2 } = soundLedger();
     const l3 = syntheticLock("example", "backdated");
     // `old` left on 2026-02-01; this record claims 2026-01-20, though it follows a decision of 2026-03-11.
-    const b = signed({ ...change("example", 3, c as never, l3, "2026-01-20T09:00:00.000Z", { closedAt: "2026-01-19T12:00:00.000Z" }) }, "old");
+    const b = signed(
+      { ...change("example", 3, c as never, l3, "2026-01-20T09:00:00.000Z", { closedAt: "2026-01-19T12:00:00.000Z" }) },
+      "old",
+    );
     writeDecisionFile(root, b);
     writeLockFile(root, l3);
     void l2;
     const { lock, all } = check(root);
     expect(codes(lock)).toEqual(["recorded-out-of-order"]);
-    expect(lock[0]).toMatchObject({ decision: "example-0003-change", field: "recordedAt", file: "governance/decisions/example-0003-change.yaml" });
-    expect(lock[0].message).toMatch(/it was recorded 2026-01-20T09:00:00.000Z, before 'example-0002-change' \(recorded 2026-03-11T09:00:00.000Z\), which it follows in the chain/);
+    expect(lock[0]).toMatchObject({
+      decision: "example-0003-change",
+      field: "recordedAt",
+      file: "governance/decisions/example-0003-change.yaml",
+    });
+    expect(lock[0].message).toMatch(
+      /it was recorded 2026-01-20T09:00:00.000Z, before 'example-0002-change' \(recorded 2026-03-11T09:00:00.000Z\), which it follows in the chain/,
+    );
     expect(lock[0].remediation).toMatch(/restore it from git.*coop propose --stack example --post/);
     expect(codes(all)).toEqual(["recorded-out-of-order"]);
   });
@@ -622,7 +1029,10 @@ describe("decisions are recorded in the order of their chain", () => {
   it("the same time as the previous decision is in order", () => {
     const { root, c } = soundLedger();
     const l3 = syntheticLock("example", "same time");
-    writeDecisionFile(root, signed(change("example", 3, c as never, l3, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-11T08:00:00.000Z" }), "ada"));
+    writeDecisionFile(
+      root,
+      signed(change("example", 3, c as never, l3, "2026-03-11T09:00:00.000Z", { closedAt: "2026-03-11T08:00:00.000Z" }), "ada"),
+    );
     writeLockFile(root, l3);
     expect(check(root).all).toEqual([]);
   });

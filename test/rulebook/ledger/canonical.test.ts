@@ -10,7 +10,35 @@ function rng(seed: number): () => number {
   };
 }
 
-const LEAVES: Json[] = [null, true, false, 0, -0, 1, -1, 0.1, 1e21, 1e-7, 5e-324, 2 ** 53, 123456789.125, "", "a", "é", "😀", "\u0000\u001f", '"\\', "\u2028\u2029", "\ud7ff", "z", "Z", "10", "9", "ä", "aa"];
+const LEAVES: Json[] = [
+  null,
+  true,
+  false,
+  0,
+  -0,
+  1,
+  -1,
+  0.1,
+  1e21,
+  1e-7,
+  5e-324,
+  2 ** 53,
+  123456789.125,
+  "",
+  "a",
+  "é",
+  "😀",
+  "\u0000\u001f",
+  '"\\',
+  "\u2028\u2029",
+  "\ud7ff",
+  "z",
+  "Z",
+  "10",
+  "9",
+  "ä",
+  "aa",
+];
 
 function value(r: () => number, depth: number): Json {
   const p = r();

@@ -12,7 +12,49 @@ function rng(seed: number): () => number {
   };
 }
 
-const TRICKY_STRINGS = ["", "true", "null", "yes", "No", "~", "0x1f", "1e5", "0.5", "-3", "2026-03-10", "2026-03-10T12:00:03.512Z", "a: b", "# not a comment", "- item", "[x]", "{y}", "'quoted'", '"dq"', "ünïcödé – ok", "tab\there", "line\nbreak", "trail\n", "two\n\n", " lead", "trail ", "*anchor", "&ref", "!tag", "%dir", "@at", "`tick`", "a,b", "x|y", ">fold", "\u2028", "back\\slash", "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n", "plain-value", "urn:pulumi:a::b::c::d", "ghcr.io/mastodon/mastodon:v4.6.3"];
+const TRICKY_STRINGS = [
+  "",
+  "true",
+  "null",
+  "yes",
+  "No",
+  "~",
+  "0x1f",
+  "1e5",
+  "0.5",
+  "-3",
+  "2026-03-10",
+  "2026-03-10T12:00:03.512Z",
+  "a: b",
+  "# not a comment",
+  "- item",
+  "[x]",
+  "{y}",
+  "'quoted'",
+  '"dq"',
+  "ünïcödé – ok",
+  "tab\there",
+  "line\nbreak",
+  "trail\n",
+  "two\n\n",
+  " lead",
+  "trail ",
+  "*anchor",
+  "&ref",
+  "!tag",
+  "%dir",
+  "@at",
+  "`tick`",
+  "a,b",
+  "x|y",
+  ">fold",
+  "\u2028",
+  "back\\slash",
+  "-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n-----END SSH SIGNATURE-----\n",
+  "plain-value",
+  "urn:pulumi:a::b::c::d",
+  "ghcr.io/mastodon/mastodon:v4.6.3",
+];
 
 function value(r: () => number, depth: number): Json {
   const pick = r();
@@ -56,7 +98,12 @@ describe("the ledger's YAML", () => {
       const at = Math.floor(r() * text.length);
       const op = Math.floor(r() * 3);
       const ch = alphabet[Math.floor(r() * alphabet.length)];
-      const mutated = op === 0 ? text.slice(0, at) + ch + text.slice(at) : op === 1 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + ch + text.slice(at + 1);
+      const mutated =
+        op === 0
+          ? text.slice(0, at) + ch + text.slice(at)
+          : op === 1
+            ? text.slice(0, at) + text.slice(at + 1)
+            : text.slice(0, at) + ch + text.slice(at + 1);
       const fast = readLedgerYamlFast(mutated);
       if (fast === undefined) continue;
       accepted++;
@@ -92,7 +139,23 @@ describe("the ledger's YAML", () => {
   });
 
   it("writes signatures as literal blocks and keeps plain words plain", () => {
-    const text = renderLedgerYaml({ kind: "change", signature: "-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n", digest: "0123abc", flag: "true" });
-    expect(text).toBe(['kind: change', 'signature: |', '  -----BEGIN SSH SIGNATURE-----', '  AAAA', '  -----END SSH SIGNATURE-----', 'digest: "0123abc"', 'flag: "true"', ""].join("\n"));
+    const text = renderLedgerYaml({
+      kind: "change",
+      signature: "-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n",
+      digest: "0123abc",
+      flag: "true",
+    });
+    expect(text).toBe(
+      [
+        "kind: change",
+        "signature: |",
+        "  -----BEGIN SSH SIGNATURE-----",
+        "  AAAA",
+        "  -----END SSH SIGNATURE-----",
+        'digest: "0123abc"',
+        'flag: "true"',
+        "",
+      ].join("\n"),
+    );
   });
 });

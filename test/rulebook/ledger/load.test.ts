@@ -12,7 +12,23 @@ function repoWithRequires(requires: unknown): string {
   const root = emptyRepo();
   writeMembers(root, [{ name: "ada", roles: ["admin"], keys: [ada.line] }]);
   const lock = syntheticLock("example", "x");
-  const g = { kind: "genesis", version: 1, id: "example-0001-genesis", project: "coop-infra", decidedAt: "2026-01-01T00:00:00.000Z", recordedAt: "2026-01-01T00:00:00.000Z", summary: "", rulesSha256: "0".repeat(64), requires, signatures: [], stack: "example", digest: lock.digest, previous: null, replaces: null, note: "start" } as unknown as Decision;
+  const g = {
+    kind: "genesis",
+    version: 1,
+    id: "example-0001-genesis",
+    project: "coop-infra",
+    decidedAt: "2026-01-01T00:00:00.000Z",
+    recordedAt: "2026-01-01T00:00:00.000Z",
+    summary: "",
+    rulesSha256: "0".repeat(64),
+    requires,
+    signatures: [],
+    stack: "example",
+    digest: lock.digest,
+    previous: null,
+    replaces: null,
+    note: "start",
+  } as unknown as Decision;
   writeDecisionFile(root, signWith(g, "ada", ada));
   writeLockFile(root, lock);
   return root;
@@ -37,7 +53,9 @@ describe("decision records are read as written", () => {
       expect(gov.decisions).toEqual([]);
       expect(gov.problems).toEqual([expect.objectContaining({ file: FILE, field })]);
       expect(verifyLedger(gov, new Date())).toContainEqual(expect.objectContaining({ code: "schema", level: "error", file: FILE, field }));
-      expect(checkLockBacked(gov, "example", gov.locks.get("example")?.lock, new Date())).toContainEqual(expect.objectContaining({ code: "lock-unbacked", level: "error" }));
+      expect(checkLockBacked(gov, "example", gov.locks.get("example")?.lock, new Date())).toContainEqual(
+        expect.objectContaining({ code: "lock-unbacked", level: "error" }),
+      );
 
       const r = await coop(["verify"], { root });
       expect(r.code).toBe(1);

@@ -6,7 +6,15 @@ import { closedPoll, withVotes } from "../../helpers/loomio";
 
 const DIGEST = "a".repeat(64);
 const LINE = planBindingLine("example", DIGEST);
-const RULES: AppliedRules = { groupId: 42, wholeGroup: true, types: ["proposal"], quorum: 0.5, threshold: "2/3", blocksAllowed: 0, maxAgeDays: 30 };
+const RULES: AppliedRules = {
+  groupId: 42,
+  wholeGroup: true,
+  types: ["proposal"],
+  quorum: 0.5,
+  threshold: "2/3",
+  blocksAllowed: 0,
+  maxAgeDays: 30,
+};
 const CLOSED_AT = "2026-03-10T12:00:03.512Z";
 const SOON = new Date("2026-03-11T09:00:00Z");
 const expected = { kind: "plan" as const, stack: "example", digest: DIGEST };
@@ -22,7 +30,16 @@ function failed(overrides: Record<string, unknown>, at = SOON, rules = RULES) {
 describe("reading Loomio's poll", () => {
   it("takes the oracle's closed proposal: counts by icon, 5 of 7 decided", () => {
     const f = facts();
-    expect(f).toMatchObject({ pollId: 555, key: "AbC123xy", groupId: 42, pollType: "proposal", closedAt: CLOSED_AT, discardedAt: null, votersCount: 7, decidedVotersCount: 5 });
+    expect(f).toMatchObject({
+      pollId: 555,
+      key: "AbC123xy",
+      groupId: 42,
+      pollType: "proposal",
+      closedAt: CLOSED_AT,
+      discardedAt: null,
+      votersCount: 7,
+      decidedVotersCount: 5,
+    });
     expect(f.counts).toEqual({ agree: 4, abstain: 0, disagree: 1, block: 0 });
   });
 
@@ -60,17 +77,25 @@ describe("reading Loomio's poll", () => {
 
   it("refuses an answer for another poll than the one asked for", () => {
     expect(() => pollFactsFromResponse(closedPoll(), "XyZ98765")).toThrow(MalformedPoll);
-    expect(() => pollFactsFromResponse(closedPoll(), "XyZ98765")).toThrow(/the response is for poll 'AbC123xy' \(id 555\), not the poll 'XyZ98765' coop asked for/);
+    expect(() => pollFactsFromResponse(closedPoll(), "XyZ98765")).toThrow(
+      /the response is for poll 'AbC123xy' \(id 555\), not the poll 'XyZ98765' coop asked for/,
+    );
     expect(() => pollFactsFromResponse(closedPoll(), "556")).toThrow(/not the poll '556'/);
   });
 
   it("refuses counts that do not add up: votes by icon must sum to decided_voters_count, decided ≤ voters", () => {
-    expect(() => pollFactsFromResponse(closedPoll({ decided_voters_count: 6 }), "AbC123xy")).toThrow(/the votes per option add up to 5 \(agree 4, abstain 0, disagree 1, block 0\), but decided_voters_count is 6/);
+    expect(() => pollFactsFromResponse(closedPoll({ decided_voters_count: 6 }), "AbC123xy")).toThrow(
+      /the votes per option add up to 5 \(agree 4, abstain 0, disagree 1, block 0\), but decided_voters_count is 6/,
+    );
     expect(() => pollFactsFromResponse(closedPoll({ decided_voters_count: 4 }), "AbC123xy")).toThrow(MalformedPoll);
     // 8 decided of 7 invited: the counts agree with each other but not with the electorate.
-    expect(() => pollFactsFromResponse(closedPoll({ ...withVotes({ agree: 5, abstain: 1, disagree: 1, block: 1 }, 8), voters_count: 7 }), "AbC123xy")).toThrow(/decided_voters_count \(8\) is larger than voters_count \(7\)/);
+    expect(() =>
+      pollFactsFromResponse(closedPoll({ ...withVotes({ agree: 5, abstain: 1, disagree: 1, block: 1 }, 8), voters_count: 7 }), "AbC123xy"),
+    ).toThrow(/decided_voters_count \(8\) is larger than voters_count \(7\)/);
     // Hidden results: no counts to add up, the voter numbers are still checked.
-    expect(() => pollFactsFromResponse(closedPoll({ results: null, stance_counts: null, decided_voters_count: 9 }))).toThrow(/larger than voters_count/);
+    expect(() => pollFactsFromResponse(closedPoll({ results: null, stance_counts: null, decided_voters_count: 9 }))).toThrow(
+      /larger than voters_count/,
+    );
     expect(pollFactsFromResponse(closedPoll({ results: null, stance_counts: null }), "AbC123xy").counts).toBeUndefined();
   });
 
@@ -83,7 +108,18 @@ describe("the rules, one by one", () => {
   it("the oracle poll with the binding line passes every rule", () => {
     const e = evaluatePoll(facts(), RULES, expected, SOON);
     expect(e.failed).toEqual([]);
-    expect(e.results.map((r) => r.rule)).toEqual(["closed", "not-discarded", "poll-type", "group", "electorate", "binding", "quorum", "threshold", "blocks", "age"]);
+    expect(e.results.map((r) => r.rule)).toEqual([
+      "closed",
+      "not-discarded",
+      "poll-type",
+      "group",
+      "electorate",
+      "binding",
+      "quorum",
+      "threshold",
+      "blocks",
+      "age",
+    ]);
     expect(e.binding).toBe(LINE);
   });
 

@@ -5,7 +5,15 @@ import { governanceSchemaOutputs } from "../../../rulebook/records/json-schemas"
 import { PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema } from "../../../plan/prices";
 import { REPO_ROOT } from "../../helpers/repo";
 
-type Schema = { description?: string; properties?: Record<string, Schema>; items?: Schema; anyOf?: Schema[]; oneOf?: Schema[]; $defs?: Record<string, Schema>; $ref?: string };
+type Schema = {
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  anyOf?: Schema[];
+  oneOf?: Schema[];
+  $defs?: Record<string, Schema>;
+  $ref?: string;
+};
 
 function undescribed(s: Schema, path: string, out: string[]): void {
   for (const v of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...Object.values(s.$defs ?? {})]) undescribed(v, path, out);
@@ -25,7 +33,10 @@ describe("the governance files' JSON Schemas", () => {
 
   it("describe the fields people write by hand (rules, members, price table)", () => {
     const missing: string[] = [];
-    for (const [file, text] of [...governanceSchemaOutputs().filter(([f]) => /rules|members/.test(f)), [PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema()] as [string, string]]) {
+    for (const [file, text] of [
+      ...governanceSchemaOutputs().filter(([f]) => /rules|members/.test(f)),
+      [PRICE_TABLE_SCHEMA_FILE, renderPriceTableJsonSchema()] as [string, string],
+    ]) {
       undescribed(JSON.parse(text) as Schema, file, missing);
     }
     expect(missing).toEqual([]);

@@ -51,7 +51,11 @@ describe("governance/rules.yaml", () => {
 
 describe("governance/members.yaml", () => {
   it("the example's two admins sign with the keys the example host installs", () => {
-    const members = parseYamlText(readFileSync(join(REPO_ROOT, "governance/members.yaml"), "utf8"), MembersSchema, "governance/members.yaml");
+    const members = parseYamlText(
+      readFileSync(join(REPO_ROOT, "governance/members.yaml"), "utf8"),
+      MembersSchema,
+      "governance/members.yaml",
+    );
     expect(members.members.map((m) => m.name)).toEqual(["ada", "grace"]);
     const spec = readFileSync(join(REPO_ROOT, "stacks/example.yaml"), "utf8");
     for (const m of members.members) {

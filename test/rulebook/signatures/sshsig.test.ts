@@ -14,12 +14,18 @@ const itSsh = withTool("ssh-keygen", "openssh-client");
 const dir = mkdtempSync(join(tmpdir(), "coop-sshsig-"));
 
 function sshSign(key: string, message: string, namespace = DECISION_NAMESPACE): string {
-  return execFileSync("ssh-keygen", ["-Y", "sign", "-f", key, "-n", namespace], { input: message, encoding: "utf8", stdio: ["pipe", "pipe", "ignore"] });
+  return execFileSync("ssh-keygen", ["-Y", "sign", "-f", key, "-n", namespace], {
+    input: message,
+    encoding: "utf8",
+    stdio: ["pipe", "pipe", "ignore"],
+  });
 }
 
 function newKey(type: string, bits?: number): string {
   const path = join(dir, `${type}-${bits ?? 0}`);
-  execFileSync("ssh-keygen", ["-q", "-t", type, ...(bits ? ["-b", String(bits)] : []), "-N", "", "-C", `${type}@test`, "-f", path], { stdio: "ignore" });
+  execFileSync("ssh-keygen", ["-q", "-t", type, ...(bits ? ["-b", String(bits)] : []), "-N", "", "-C", `${type}@test`, "-f", path], {
+    stdio: "ignore",
+  });
   return path;
 }
 
@@ -33,7 +39,13 @@ describe("sshsig made by ssh-keygen -Y sign verifies in Node", () => {
     expect(r.key?.id).toBe(parsePublicKeyLine(fixturePublicKey("ada")).id);
   });
 
-  for (const [type, bits] of [["rsa", 3072], ["ecdsa", 256], ["ecdsa", 384], ["ecdsa", 521], ["ed25519", undefined]] as const) {
+  for (const [type, bits] of [
+    ["rsa", 3072],
+    ["ecdsa", 256],
+    ["ecdsa", 384],
+    ["ecdsa", 521],
+    ["ed25519", undefined],
+  ] as const) {
     itSsh(`with a fresh ${type}${bits ? `-${bits}` : ""} key`, () => {
       const key = newKey(type, bits);
       const sig = sshSign(key, MESSAGE);
@@ -63,11 +75,18 @@ describe("sshsig made by ssh-keygen -Y sign verifies in Node", () => {
     const q = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]);
     const ecBlob = Buffer.concat([wireString("ecdsa-sha2-nistp256"), wireString("nistp256"), wireString(q)]);
     const ed = nodeKey("node@test");
-    for (const [priv, blob, type] of [[ed.privateKey, ed.blob, "ssh-ed25519"], [ec.privateKey, ecBlob, "ecdsa-sha2-nistp256"]] as const) {
+    for (const [priv, blob, type] of [
+      [ed.privateKey, ed.blob, "ssh-ed25519"],
+      [ec.privateKey, ecBlob, "ecdsa-sha2-nistp256"],
+    ] as const) {
       const sig = signSshsig(priv, blob, MESSAGE);
       writeFileSync(join(dir, "node.sig"), sig);
       writeFileSync(join(dir, "allowed"), `node@test ${type} ${blob.toString("base64")}\n`);
-      const r = spawnSync("ssh-keygen", ["-Y", "verify", "-f", join(dir, "allowed"), "-I", "node@test", "-n", DECISION_NAMESPACE, "-s", join(dir, "node.sig")], { input: MESSAGE, encoding: "utf8" });
+      const r = spawnSync(
+        "ssh-keygen",
+        ["-Y", "verify", "-f", join(dir, "allowed"), "-I", "node@test", "-n", DECISION_NAMESPACE, "-s", join(dir, "node.sig")],
+        { input: MESSAGE, encoding: "utf8" },
+      );
       expect(r.status, `${type}: ${r.stderr}`).toBe(0);
       expect(verifySshsig(sig, MESSAGE).ok).toBe(true);
     }
@@ -99,7 +118,6 @@ describe("malformed signatures are reported, never thrown", () => {
   });
 });
 
-
 describe("only blobs ssh-keygen -Y verify accepts verify here", () => {
   const k = nodeKey("strict@test");
   const MAGIC = Buffer.from("SSHSIG");
@@ -111,7 +129,16 @@ describe("only blobs ssh-keygen -Y verify accepts verify here", () => {
     const raw = sign(null, data, k.privateKey);
     const sigBlob = Buffer.concat([wireString("ssh-ed25519"), wireString(raw), opts.sigTrailer ?? Buffer.alloc(0)]);
     const pub = Buffer.concat([k.blob, opts.keyTrailer ?? Buffer.alloc(0)]);
-    const blob = Buffer.concat([MAGIC, wireUint32(1), wireString(pub), wireString(DECISION_NAMESPACE), wireString(reserved), wireString("sha512"), wireString(sigBlob), opts.blobTrailer ?? Buffer.alloc(0)]);
+    const blob = Buffer.concat([
+      MAGIC,
+      wireUint32(1),
+      wireString(pub),
+      wireString(DECISION_NAMESPACE),
+      wireString(reserved),
+      wireString("sha512"),
+      wireString(sigBlob),
+      opts.blobTrailer ?? Buffer.alloc(0),
+    ]);
     return `-----BEGIN SSH SIGNATURE-----\n${blob.toString("base64").replace(/(.{70})/g, "$1\n")}\n-----END SSH SIGNATURE-----\n`;
   }
 
@@ -136,7 +163,11 @@ describe("only blobs ssh-keygen -Y verify accepts verify here", () => {
     itSsh(`ssh-keygen -Y verify refuses ${name} too`, () => {
       writeFileSync(join(dir, "odd.sig"), forged(opts));
       writeFileSync(join(dir, "allowed-odd"), `strict@test ssh-ed25519 ${k.blob.toString("base64")}\n`);
-      const r = spawnSync("ssh-keygen", ["-Y", "verify", "-f", join(dir, "allowed-odd"), "-I", "strict@test", "-n", DECISION_NAMESPACE, "-s", join(dir, "odd.sig")], { input: MESSAGE, encoding: "utf8" });
+      const r = spawnSync(
+        "ssh-keygen",
+        ["-Y", "verify", "-f", join(dir, "allowed-odd"), "-I", "strict@test", "-n", DECISION_NAMESPACE, "-s", join(dir, "odd.sig")],
+        { input: MESSAGE, encoding: "utf8" },
+      );
       expect(r.status).not.toBe(0);
     });
   }
@@ -148,7 +179,15 @@ describe("only blobs ssh-keygen -Y verify accepts verify here", () => {
     const blob = Buffer.concat([wireString("ecdsa-sha2-nistp256"), wireString("nistp256"), wireString(q)]);
     const good = parseSshsig(signSshsig(ec.privateKey, blob, MESSAGE));
     const withTrailer = Buffer.concat([good.signature, Buffer.from([0, 0, 0, 0])]);
-    const armored = Buffer.concat([MAGIC, wireUint32(1), wireString(blob), wireString(DECISION_NAMESPACE), wireString(Buffer.alloc(0)), wireString("sha512"), wireString(Buffer.concat([wireString("ecdsa-sha2-nistp256"), wireString(withTrailer)]))]);
+    const armored = Buffer.concat([
+      MAGIC,
+      wireUint32(1),
+      wireString(blob),
+      wireString(DECISION_NAMESPACE),
+      wireString(Buffer.alloc(0)),
+      wireString("sha512"),
+      wireString(Buffer.concat([wireString("ecdsa-sha2-nistp256"), wireString(withTrailer)])),
+    ]);
     const text = `-----BEGIN SSH SIGNATURE-----\n${armored.toString("base64")}\n-----END SSH SIGNATURE-----\n`;
     expect(verifySshsig(signSshsig(ec.privateKey, blob, MESSAGE), MESSAGE).ok).toBe(true);
     const r = verifySshsig(text, MESSAGE);
@@ -157,9 +196,13 @@ describe("only blobs ssh-keygen -Y verify accepts verify here", () => {
   });
 
   it("member key lines with bytes after the key are refused; security-key lines still read", () => {
-    expect(() => parsePublicKeyLine(`ssh-ed25519 ${Buffer.concat([k.blob, Buffer.from([0])]).toString("base64")} x`)).toThrow(/trailing bytes/);
+    expect(() => parsePublicKeyLine(`ssh-ed25519 ${Buffer.concat([k.blob, Buffer.from([0])]).toString("base64")} x`)).toThrow(
+      /trailing bytes/,
+    );
     const sk = Buffer.concat([wireString("sk-ssh-ed25519@openssh.com"), wireString(Buffer.alloc(32, 7)), wireString("ssh:")]);
     expect(parsePublicKeyLine(`sk-ssh-ed25519@openssh.com ${sk.toString("base64")} key@sk`).type).toBe("sk-ssh-ed25519@openssh.com");
-    expect(() => parsePublicKeyLine(`sk-ssh-ed25519@openssh.com ${Buffer.concat([sk, Buffer.from([1])]).toString("base64")}`)).toThrow(/trailing bytes/);
+    expect(() => parsePublicKeyLine(`sk-ssh-ed25519@openssh.com ${Buffer.concat([sk, Buffer.from([1])]).toString("base64")}`)).toThrow(
+      /trailing bytes/,
+    );
   });
 });
