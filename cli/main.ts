@@ -4,6 +4,8 @@
  * Exit codes: 0 ok; 1 the check did not pass; 2 bad input or usage. With --json, stdout
  * carries exactly one JSON document (an `error` document when the command could not run).
  */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CoopError, FileProblems, InputError } from "../kernel/errors";
 import { findRepoRoot } from "../kernel/repo";
@@ -13,6 +15,7 @@ import type { Command, Context, OptionSpec, Output } from "./context";
 
 const COMMON: OptionSpec = {
   stack: { type: "string", short: "s" },
+  tree: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 };
@@ -26,7 +29,8 @@ function usage(): string {
     "commands:",
     ...lines,
     "",
-    "--stack may be omitted when exactly one stacks/<name>.yaml exists.",
+    "--stack may be omitted when exactly one stacks/<name>.yaml exists. --tree DIR runs the",
+    "command on the repository in DIR (CI: the base branch's coop judges a pull request's tree).",
     "Exit codes: 0 ok, 1 check did not pass, 2 bad input or usage.",
     "Run `coop <command> --help` for a command's options.",
   ].join("\n");
@@ -68,7 +72,7 @@ export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = p
       throw new InputError(`coop ${name} takes no argument '${parsed.positionals[0]}'`, `see \`coop ${name} --help\``);
     }
     const ctx: Context = {
-      root: root ?? findRepoRoot(process.cwd()),
+      root: treeRoot(parsed.values.tree as string | undefined) ?? root ?? findRepoRoot(process.cwd()),
       json,
       values: parsed.values as Context["values"],
       positionals: parsed.positionals,
@@ -79,6 +83,18 @@ export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = p
   } catch (e) {
     return reportError(e, io, json, env);
   }
+}
+
+/** The repository `--tree` names: it must be one (a Pulumi.yaml at its top). */
+function treeRoot(tree: string | undefined): string | undefined {
+  if (tree === undefined) return undefined;
+  const dir = resolve(tree);
+  if (!existsSync(join(dir, "Pulumi.yaml")))
+    throw new InputError(
+      `--tree ${tree} is not a coop-infra repository (no Pulumi.yaml)`,
+      "pass the checkout of the pull request or branch to judge",
+    );
+  return dir;
 }
 
 function reportError(e: unknown, io: Output, json: boolean, env: NodeJS.ProcessEnv): number {

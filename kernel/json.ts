@@ -18,3 +18,18 @@ export function canonicalJson(value: unknown): string {
 export function sha256Hex(text: string | Buffer): string {
   return createHash("sha256").update(text).digest("hex");
 }
+
+/** Reviewable JSON text: keys sorted at every level, two-space indent, a final newline. */
+export function stableJsonText(value: unknown): string {
+  return `${JSON.stringify(sortKeys(value as Json), null, 2)}\n`;
+}
+
+function sortKeys(v: Json): Json {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") {
+    const out: { [k: string]: Json } = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]);
+    return out;
+  }
+  return v;
+}

@@ -2,12 +2,12 @@
  * The approved lock, governance/approved/<stack>.lock.json: the last desired-state view the
  * co-op approved, with its digest. `pulumi up` may deploy only what it describes.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { FileProblems } from "../kernel/errors";
+import { isMissing, readRegularText, SIZE_LIMITS, UnsafeFile } from "../kernel/safe-read";
 import { VIEW_VERSION, viewDigest, type DesiredStateView } from "./view";
-import type { Json, JsonObject } from "../kernel/json";
+import { type JsonObject, stableJsonText } from "../kernel/json";
 
 export const LockSchema = z
   .object({
@@ -89,7 +89,7 @@ export function viewOfLock(lock: Lock): DesiredStateView {
 
 /** Stable, reviewable text: one key per line, keys in canonical order. */
 export function renderLock(lock: Lock): string {
-  return `${JSON.stringify(sortKeys(lock as unknown as Json), null, 2)}\n`;
+  return stableJsonText(lock);
 }
 
 /** Most recently read locks first out; a few suffice (a run reads the same stack's lock twice). */
@@ -105,10 +105,16 @@ export function readLock(root: string, stack: string): Lock | undefined {
   const path = lockPath(root, stack);
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularText(path, SIZE_LIMITS.object, lockFile(stack));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new FileProblems([{ file: lockFile(stack), message: `cannot be read: ${(e as Error).message}` }]);
+    if (isMissing(e)) return undefined;
+    throw new FileProblems([
+      {
+        file: lockFile(stack),
+        message: e instanceof UnsafeFile ? e.reason : `cannot be read: ${(e as Error).message}`,
+        hint: `restore it from git (git restore ${lockFile(stack)})`,
+      },
+    ]);
   }
   const hit = readCache.get(path);
   readCache.delete(path);
@@ -152,14 +158,4 @@ function checkLockText(text: string, stack: string): Lock {
     ]);
   }
   return lock;
-}
-
-function sortKeys(v: Json): Json {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") {
-    const out: { [k: string]: Json } = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]);
-    return out;
-  }
-  return v;
 }

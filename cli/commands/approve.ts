@@ -1,30 +1,55 @@
-import { checkChangeClass, decisionFindingsInForce, errorsOf, formatFinding, loadGovernance, type ChangeClass } from "../../rulebook";
-import type { DecisionDraft, StandingDecision } from "../../rulebook/records/decision";
 import { CheckFailed, InputError } from "../../kernel/errors";
+import { checkChangeClass, type ChangeClass, changeRecordsOf, changesBetween } from "../../rulebook";
 import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
-import { changeRecords } from "../ledger/change-records";
-import { runsOf } from "../plan/costing";
-import { chainTip, nextDecisionId, nowIso, recordDecision, recordedLines, requireSound, signatureState } from "../ledger/record";
-import { makePlan } from "../plan/planning";
-import { describeChanges } from "../render/plain-words";
+import { governanceDraft, routineDraft, stackState } from "../ledger/drafts";
+import { recordDraft, recordedLines, signatureState, soundLedger } from "../ledger/record";
+import { subjectOf } from "./subjects";
 
 export const command: Command = {
   name: "approve",
-  summary: "approve a routine change that a standing decision pre-approved (e.g. a patch upgrade); writes the decision and the lock",
+  summary:
+    "record what needs signatures but no vote: a routine change under a standing decision, routine membership changes, a new version of the code",
   usage: `usage: coop approve --stack NAME --standing ID [--key PATH] [--json]
+       coop approve --members [--key PATH] [--json]
+       coop approve --code [--key PATH] [--json]
 
-Records a routine decision: the change from the approved lock must fall entirely into a class
-of change that the standing decision ID pre-approved for this stack (e.g. image-patch: only
-pinned images, each moving up by a patch version). coop checks this from the change itself.
-The decision counts once it has the signatures governance/rules.yaml sets for that class.
+--stack … --standing ID: records a routine decision. The change from the approved state, as
+coop recomputes it, must fall entirely into a class that standing decision ID pre-approved for
+this stack (e.g. image-patch: only pinned images, each moving up by a patch version). It counts
+once it has the signatures governance/rules.yaml sets for that class.
+
+--members: records the working governance/members.yaml as the new members list, when the change
+is routine membership under the bylaws in force: members join without a role that can sign,
+members leave, a member replaces their own key (they sign it with their previous key). Granting
+or taking a role that can sign needs a vote: coop propose --members --post.
+
+--code: records the working tree's code as the approved code (everything except stack specs and
+the ledger), with the signatures governance/rules.yaml sets under code.signatures. When the change
+touches paths the bylaws reserve for a vote (code.voteWhenChanged), the members decide it:
+coop propose --code --post.
 
   --standing ID   the standing decision (coop decide --standing … recorded it)
   --key PATH      also sign it with this SSH key
-  --json          print {stack, decision, class, digest, files, signatures}`,
-  options: { standing: { type: "string" }, key: { type: "string" } },
+  --json          print {subject, decision, files, signatures}`,
+  options: { standing: { type: "string" }, key: { type: "string" }, members: { type: "boolean" }, code: { type: "boolean" } },
   async run(ctx) {
+    const subject = subjectOf(ctx, ["stack", "members", "code"]);
+    const ledger = soundLedger(ctx.root);
+    const key = stringFlag(ctx, "key");
+    if (subject !== "stack") {
+      if (stringFlag(ctx, "standing")) throw new InputError(`--standing belongs to routine changes of a stack, not to --${subject}`);
+      const r = recordDraft(
+        ledger,
+        governanceDraft(ledger, subject as "members" | "code", undefined, undefined),
+        key,
+        `the ${subject} change`,
+      );
+      if (ctx.json) ctx.io.json({ subject, passed: true, decision: r.record.id, files: r.files, signatures: signatureState(r) });
+      else for (const line of recordedLines(r, `${subject} decision`)) ctx.io.out(line);
+      return 0;
+    }
     const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
     const standingId = stringFlag(ctx, "standing");
     if (!standingId)
@@ -32,93 +57,30 @@ The decision counts once it has the signatures governance/rules.yaml sets for th
         "--standing is required",
         "name the standing decision that pre-approved this class of change, e.g. --standing standing-0001-image-patch",
       );
-    const gov = loadGovernance(ctx.root);
-    requireSound(gov);
-    const now = new Date(nowIso(ctx.env));
-    const s = gov.byId.get(standingId);
-    if (s?.decision.kind !== "standing")
+    const standing = ledger.byId.get(standingId)?.decision;
+    if (standing?.kind !== "standing")
       throw new InputError(
         `there is no standing decision '${standingId}'`,
         "coop verify lists the decisions; standing decisions are recorded with coop decide --standing",
       );
-    const standing = s.decision as StandingDecision;
-    // The routine decision will rest on it, so it must meet today's rules, not only its own.
-    const bad = errorsOf(decisionFindingsInForce(gov, s));
-    if (bad.length)
+    const state = await stackState(ledger, stack);
+    if (!state.tip.lock)
       throw new CheckFailed(
-        `standing decision ${standingId} is not valid under the rules in force:\n${bad.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
-        `it needs the signatures governance/rules.yaml requires (coop sign ${standingId} --key <key>) and a passing poll before it can pre-approve anything`,
-      );
-    if (!(standing.terms.stacks.includes("*") || standing.terms.stacks.includes(stack)))
-      throw new CheckFailed(
-        `standing decision ${standingId} covers ${standing.terms.stacks.join(", ")}, not '${stack}'`,
-        "this change needs a vote: coop propose --post",
-      );
-    if (standing.terms.until && now.getTime() > Date.parse(standing.terms.until))
-      throw new CheckFailed(
-        `standing decision ${standingId} ended on ${standing.terms.until.slice(0, 10)}`,
-        "this change needs a vote, or the members adopt a new standing decision",
-      );
-    const tip = chainTip(gov, stack);
-    if (!tip.lock)
-      throw new InputError(
         `stack '${stack}' has no approved state yet; its first state needs a vote`,
         `coop propose --stack ${stack} --post`,
       );
-    const plan = await makePlan(ctx.root, stack);
-    if (plan.changes.length === 0) throw new InputError(`nothing to approve: the plan of '${stack}' equals the approved lock`);
-    let cls: ChangeClass | undefined;
-    const reasons: string[] = [];
-    for (const c of standing.terms.classes) {
-      const check = checkChangeClass(c, plan.changes);
-      if (check.ok) {
-        cls = c;
-        break;
-      }
-      reasons.push(...check.outside.map((o) => `  ${c}: ${o.urn.split("::").pop()}${o.path ? ` ${o.path}` : ""}: ${o.reason}`));
-    }
-    if (!cls) {
-      if (ctx.json) ctx.io.json({ stack, passed: false, outside: reasons });
-      else ctx.io.out(`Outside the classes ${standingId} pre-approved:\n${reasons.join("\n")}`);
-      ctx.io.err(
-        `coop: this change is not routine under ${standingId}: it needs a vote (coop propose --stack ${stack} --post). Nothing was written.`,
-      );
-      return 1;
-    }
-    const sentences = describeChanges(
-      plan.changes,
-      runsOf(plan.spec).map((r) => r.split(" ")[0]),
-    ).flatMap((x) => x.sentences);
-    const at = now.toISOString();
-    const record: DecisionDraft = {
-      kind: "routine",
-      version: 1,
-      id: nextDecisionId(gov, stack, "routine"),
-      project: gov.project,
-      decidedAt: at,
-      recordedAt: at,
-      summary: sentences.join(" ") || "Routine change.",
-      rulesSha256: gov.rulesSha256!,
-      stack,
-      digest: plan.digest,
-      previous: tip.head!.id,
-      replaces: tip.lock.digest,
-      standing: standingId,
-      class: cls,
-      changes: changeRecords(plan.changes),
-    };
-    const r = recordDecision(ctx.root, gov, record, plan.view, stringFlag(ctx, "key"));
+    // The class is the rulebook's to judge; the command only picks which of the standing classes to claim.
+    const changes = changeRecordsOf(changesBetween(state.tip.lock, state.lock));
+    const cls = standing.terms.classes.find((c) => checkChangeClass(c as ChangeClass, changes).ok) ?? standing.terms.classes[0];
+    const r = recordDraft(
+      ledger,
+      routineDraft(ledger, state, standingId, cls as "image-patch"),
+      key,
+      `a routine change of '${stack}' under ${standingId}`,
+    );
     if (ctx.json)
-      ctx.io.json({
-        stack,
-        passed: true,
-        decision: r.record.id,
-        class: cls,
-        digest: plan.digest,
-        files: r.files,
-        signatures: signatureState(r),
-      });
-    else for (const line of recordedLines(r, "routine decision", `${cls}, under ${standingId}`)) ctx.io.out(line);
+      ctx.io.json({ subject: stack, passed: true, decision: r.record.id, class: cls, files: r.files, signatures: signatureState(r) });
+    else for (const line of recordedLines(r, `routine decision (${cls}, under ${standingId})`)) ctx.io.out(line);
     return 0;
   },
 };

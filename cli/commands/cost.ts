@@ -2,7 +2,7 @@ import { resolveStackName } from "../../stacks/load";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
 import { costOfPlan } from "../plan/costing";
-import { nowIso } from "../ledger/record";
+import { now } from "../../kernel/clock";
 import { makePlan } from "../plan/planning";
 import { renderCost } from "../render/cost";
 
@@ -22,7 +22,7 @@ extra. When the stack has an approved lock, its cost is shown too.
   async run(ctx) {
     const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
     const plan = await makePlan(ctx.root, stack);
-    const cost = costOfPlan(ctx.root, plan, new Date(nowIso(ctx.env)));
+    const cost = costOfPlan(ctx.root, plan, now());
     if (ctx.json) {
       ctx.io.json({
         stack,

@@ -14,39 +14,44 @@ import { readProjectName } from "../../kernel/repo";
 import { DOMAIN_RE, StackSpecSchema, type StackSpec } from "../../stacks/schema";
 import type { Command, Context } from "../context";
 import { stringFlag } from "../context";
-import { genesisFiles, planGenesis } from "../ledger/genesis";
-import { nowIso } from "../ledger/record";
+import { foundingFiles, planFounding } from "../ledger/founding";
+import { now } from "../../kernel/clock";
+import { type Decision, OBJECTS_DIR, readCodeManifest } from "../../rulebook";
 import { signWithSshKeygen, publicKeyOf } from "../ledger/ssh-sign";
 
 export const command: Command = {
   name: "init",
   summary: "start a fork's own record: its name, domain and members, and a fresh genesis ledger",
   usage: `usage: coop init --name NAME --domain DOMAIN --member NAME:ROLES:KEY [--member …]
-                 [--loomio-group ID] [--ssh-source CIDR …] [--key PATH] [--json]
+                 [--loomio-url URL] [--loomio-group ID] [--ssh-source CIDR …] [--key PATH] [--json]
 
 For a co-op that forked the repository. Sets the co-op's name, domain, admins (members with
 the admin role) and mailboxes in every stacks/<stack>.yaml; writes governance/members.yaml;
-keeps the bylaws (governance/rules.yaml) but points them at the new Loomio group; removes the
-decisions, locks and stack configs (Pulumi.<stack>.yaml, which hold encrypted secrets) of the
-co-op it forked; and records a genesis decision per stack: the plan rendered now, as the first
-approved state. No prompts; everything comes from flags. Nothing is written unless every
-stack plans.
+keeps the bylaws (governance/rules.yaml) but points them at the co-op's Loomio instance and
+group; removes the decisions, stored versions, locks and stack configs (Pulumi.<stack>.yaml,
+which hold encrypted secrets) of the co-op it forked; and starts the co-op's own ledger: a
+founding that adopts the bylaws, the members list and the code as their first versions, and a
+genesis per stack with the plan rendered now. From then on every change to any of them is
+decided under the version before it. No prompts; everything comes from flags. Nothing is written
+unless every stack plans.
 
   --name NAME          the co-op's name, e.g. "River Co-op"
   --domain DOMAIN      its domain, e.g. river.coop
   --member N:ROLES:KEY a member: short name, roles joined by '+' (admin, tech, member …), and
                        an SSH public key (a .pub file, or the key line itself). Repeat per member;
                        at least one admin.
-  --loomio-group ID    the Loomio group whose members vote (rules.yaml electorate.loomioGroupId)
+  --loomio-url URL     the co-op's Loomio instance (rules.yaml loomio.url), e.g. https://loomio.river.coop
+  --loomio-group ID    the Loomio group whose members vote (rules.yaml loomio.groupId)
   --ssh-source CIDR    a network allowed to reach SSH on the servers (repeat); replaces the
                        example's documentation addresses
-  --key PATH           also sign the genesis decisions with this (admin's) key
+  --key PATH           also sign the founding and the geneses with this (admin's) key
   --json               print {name, domain, members, stacks, decisions, removed, next}`,
   options: {
     name: { type: "string" },
     domain: { type: "string" },
     member: { type: "string", multiple: true },
     "loomio-group": { type: "string" },
+    "loomio-url": { type: "string" },
     "ssh-source": { type: "string", multiple: true },
     key: { type: "string" },
   },
@@ -69,7 +74,7 @@ stack plans.
 
     const root = ctx.root;
     const project = readProjectName(root);
-    const at = nowIso(ctx.env);
+    const at = now().toISOString();
     const stacks = listStacks(root);
     if (stacks.length === 0)
       throw new InputError("there is no stack spec in stacks/", "copy stacks/example.yaml to stacks/<your-stack>.yaml first");
@@ -93,18 +98,25 @@ stack plans.
       specs.push({ stack, spec: parsed.data });
     }
 
-    const rulesText = rewriteRules(root, group === undefined ? null : Number(group));
+    const rulesText = rewriteRules(root, group === undefined ? null : Number(group), stringFlag(ctx, "loomio-url") ?? null);
     const rules: Rules = RulesSchema.parse(parseDocument(rulesText).toJS());
     const membersText = renderMembers(members);
 
-    const entries = await planGenesis({
+    // The stack configs of the co-op it forked go: the code adopted is the tree without them.
+    const oldConfigs = safeList(root).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
+    const code = readCodeManifest(root);
+    for (const f of oldConfigs) delete code.files[f];
+    const founding = await planFounding({
       project,
       coopName: name,
       rules,
+      members,
+      code,
       stacks: specs,
       at,
-      note: (stack) => `Starting state of stack ${stack} of ${name}, set up with coop init.`,
+      note: `${name} starts its own ledger with coop init.`,
     });
+    let records: Decision[] = [founding.founding, ...founding.geneses.map((g) => g.decision)];
     const keyPath = stringFlag(ctx, "key");
     if (keyPath) {
       const key = publicKeyOf(keyPath);
@@ -113,39 +125,33 @@ stack plans.
         throw new InputError(`the key ${keyPath} is not one of the members' keys`, "pass the private key of an admin given with --member");
       if (!signer.roles.some((r) => rules.signatures.genesis.roles.includes(r)))
         throw new InputError(
-          `${signer.name} cannot sign genesis decisions: the rules need role ${rules.signatures.genesis.roles.join(" or ")}`,
+          `${signer.name} cannot sign the founding: the bylaws need role ${rules.signatures.genesis.roles.join(" or ")}`,
         );
-      for (const e of entries) {
-        const signature = signWithSshKeygen(keyPath, signaturePayload(e.decision), key);
-        (e as { decision: typeof e.decision }).decision = { ...e.decision, signatures: [{ member: signer.name, signature }] };
-      }
+      records = records.map(
+        (d) =>
+          ({ ...d, signatures: [{ member: signer.name, signature: signWithSshKeygen(keyPath, signaturePayload(d), key) }] }) as Decision,
+      );
     }
-
-    const newDecisions = new Set(entries.map((e) => `${e.decision.id}.yaml`));
-    const newLocks = new Set(entries.map((e) => `${e.stack}${LOCK_SUFFIX}`));
-    writeFilesAtomic([
-      ...specFiles,
-      [join(root, RULES_FILE), rulesText],
-      [join(root, MEMBERS_FILE), membersText],
-      ...genesisFiles(root, entries),
-    ]);
+    const signed = { ...founding, founding: records[0], geneses: founding.geneses.map((g, i) => ({ ...g, decision: records[i + 1] })) };
+    const files = foundingFiles(root, signed);
+    const keep = new Set(files.map(([p]) => p));
+    writeFilesAtomic([...specFiles, [join(root, RULES_FILE), rulesText], [join(root, MEMBERS_FILE), membersText], ...files]);
     const removed: string[] = [];
-    const remove = (dir: string, keep: Set<string>, suffix: string) => {
-      for (const f of safeList(join(root, dir)))
-        if (f.endsWith(suffix) && !keep.has(f)) {
+    for (const dir of [DECISIONS_DIR, APPROVED_DIR, OBJECTS_DIR]) {
+      for (const f of safeList(join(root, dir))) {
+        if (!keep.has(join(root, dir, f))) {
           rmSync(join(root, dir, f), { force: true });
           removed.push(`${dir}/${f}`);
         }
-    };
-    remove(DECISIONS_DIR, newDecisions, ".yaml");
-    remove(APPROVED_DIR, newLocks, LOCK_SUFFIX);
-    for (const f of safeList(root))
-      if (/^Pulumi\..+\.yaml$/.test(f)) {
-        rmSync(join(root, f), { force: true });
-        removed.push(f);
       }
+    }
+    for (const f of oldConfigs) {
+      rmSync(join(root, f), { force: true });
+      removed.push(f);
+    }
+    void LOCK_SUFFIX;
 
-    const ids = entries.map((e) => e.decision.id);
+    const ids = records.map((d) => d.id);
     const signCmds = keyPath && rules.signatures.genesis.count <= 1 ? [] : ids.map((id) => `coop sign ${id} --key ~/.ssh/id_ed25519`);
     const next = [
       "git diff   # review the new name, domain, admins and mailboxes in stacks/",
@@ -169,7 +175,9 @@ stack plans.
     ctx.io.out(
       `Set up ${name} (${domain}) with ${members.members.length} member${members.members.length === 1 ? "" : "s"} and ${stacks.length} stack${stacks.length === 1 ? "" : "s"}.`,
     );
-    ctx.io.out(`Wrote genesis decisions ${ids.join(", ")}, their locks, ${MEMBERS_FILE} and ${RULES_FILE}.`);
+    ctx.io.out(
+      `Wrote the founding and genesis decisions ${ids.join(", ")}, their stored versions and locks, ${MEMBERS_FILE} and ${RULES_FILE}.`,
+    );
     if (removed.length) ctx.io.out(`Removed what belonged to the co-op you forked: ${removed.join(", ")}.`);
     if (sshSources.length === 0)
       ctx.io.out(
@@ -224,7 +232,7 @@ function parseMembers(ctx: Context): Members {
     }
     return { name, displayName: "", roles, loomioUserId: null, sshKeys: [line], left: null };
   });
-  const parsed = MembersSchema.safeParse({ version: 1, members: list });
+  const parsed = MembersSchema.safeParse({ version: 2, members: list });
   if (!parsed.success)
     throw new InputError(`the members are not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   return parsed.data;
@@ -254,16 +262,17 @@ function rewriteSpec(doc: Document, name: string, domain: string, members: Membe
   }
 }
 
-function rewriteRules(root: string, group: number | null): string {
+function rewriteRules(root: string, group: number | null, url: string | null): string {
   const path = join(root, RULES_FILE);
   if (!existsSync(path)) {
-    const rules = RulesSchema.parse({ electorate: { loomioGroupId: group } });
+    const rules = RulesSchema.parse({ loomio: { groupId: group, url } });
     return `# yaml-language-server: $schema=./rules.schema.json\n# The co-op's bylaws for infrastructure changes (coop verify and the policy pack enforce them).\n${stringify(rules, { lineWidth: 0 })}`;
   }
   const doc = parseDocument(readFileSync(path, "utf8"));
   if (doc.errors.length) throw new InputError(`${RULES_FILE} is not valid YAML: ${doc.errors[0].message}`);
-  if (!isMap(doc.get("electorate", true))) doc.set("electorate", doc.createNode({}));
-  doc.setIn(["electorate", "loomioGroupId"], group);
+  if (!isMap(doc.get("loomio", true))) doc.set("loomio", doc.createNode({}));
+  doc.setIn(["loomio", "groupId"], group);
+  doc.setIn(["loomio", "url"], url);
   const parsed = RulesSchema.safeParse(doc.toJS());
   if (!parsed.success)
     throw new InputError(
@@ -278,11 +287,11 @@ function renderMembers(members: Members): string {
     "# yaml-language-server: $schema=./members.schema.json",
     "#",
     "# Members who take part in infrastructure decisions, their roles (governance/rules.yaml says",
-    "# which roles sign what) and the SSH keys they sign decisions with. Keep former members with",
-    "# `left: <date>` so the decisions they signed still verify.",
+    "# which roles sign what) and the SSH keys they sign decisions with. Every version is approved",
+    "# in the ledger: change it with coop approve --members (routine) or a vote (roles).",
     stringify(
       {
-        version: 1,
+        version: 2,
         members: members.members.map((m) => ({
           name: m.name,
           ...(m.displayName ? { displayName: m.displayName } : {}),

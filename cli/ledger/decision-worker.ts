@@ -29,7 +29,7 @@ export function readAndCheckDecisions(root: string, names: readonly string[]): C
   return names.map((name) => {
     const result = readDecisionFile(root, name);
     if (!("loaded" in result)) return { result };
-    return { result, signatures: checkRecordSignatures(result.loaded.raw, result.loaded.decision.signatures) };
+    return { result, signatures: checkRecordSignatures(result.loaded.decision) };
   });
 }
 

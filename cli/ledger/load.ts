@@ -9,10 +9,8 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { decisionFileNames, loadGovernance, type Governance } from "../../rulebook/ledger/load";
+import { decisionFileNames, loadLedger, type Ledger } from "../../rulebook/ledger/load";
 import { primeSignatureResults } from "../../rulebook/signatures/signatures";
-import { verifyLedger } from "../../rulebook/checks/check";
-import type { Finding } from "../../rulebook/findings";
 import { readAndCheckDecisions, type CheckedDecisionFile, type DecisionBatch, type DecisionBatchResult } from "./decision-worker";
 
 /** Below this many decisions, starting threads costs more than it saves. */
@@ -85,44 +83,26 @@ export function checkBatches(root: string, batches: readonly string[][], workers
   });
 }
 
-export async function loadGovernanceFast(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Governance> {
+export async function loadLedgerFast(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Ledger> {
   const names = decisionFileNames(root);
   const script = join(__dirname, "decision-worker.js");
   const threads = threadCount(env);
-  if (names.length < PARALLEL_FROM || threads < 2 || !existsSync(script)) return loadGovernance(root);
+  if (names.length < PARALLEL_FROM || threads < 2 || !existsSync(script)) return loadLedger(root);
 
   const batches: string[][] = [];
   for (let i = 0; i < names.length; i += BATCH) batches.push(names.slice(i, i + BATCH));
   const workers = Array.from({ length: Math.min(threads - 1, batches.length - 1) }, () => new Worker(script));
   try {
     const files = (await checkBatches(root, batches, workers)).flat();
-    const gov = loadGovernance(root, { decisionResults: files.map((f) => f.result) });
+    const ledger = loadLedger(root, { decisionResults: files.map((f) => f.result) });
     const byId = new Map(files.flatMap((f) => ("loaded" in f.result && f.signatures ? [[f.result.loaded.id, f.signatures] as const] : [])));
-    for (const d of gov.decisions) {
+    for (const d of ledger.decisions) {
       const s = byId.get(d.id);
       if (s) primeSignatureResults(d, s);
     }
-    return gov;
+    return ledger;
   } finally {
     for (const w of workers) w.removeAllListeners("exit");
     await Promise.all(workers.map((w) => w.terminate()));
   }
-}
-
-export interface LedgerVerification {
-  readonly findings: Finding[];
-  readonly decisions: number;
-  readonly locks: string[];
-  readonly members: number;
-}
-
-/** `coop verify`'s work: the ledger loaded on every core, then checked. */
-export async function verifyLedgerFast(root: string, now: Date, env: NodeJS.ProcessEnv = process.env): Promise<LedgerVerification> {
-  const gov = await loadGovernanceFast(root, env);
-  return {
-    findings: verifyLedger(gov, now),
-    decisions: gov.decisions.length,
-    locks: [...gov.locks.keys()],
-    members: gov.members?.members.length ?? 0,
-  };
 }

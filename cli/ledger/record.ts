@@ -1,218 +1,241 @@
 /**
- * Writing to the co-op's record from the commands: a new decision and the lock it approves land
- * together (writeFilesAtomic) or not at all; nothing is written unless the stack's existing
- * chain is sound, so a new decision never builds on a broken or forked ledger.
+ * Writing to the co-op's record from the commands. A command builds a draft (the record and the
+ * versions it names), asks the rulebook whether it may enter the ledger now — the same checks,
+ * the same finding codes, `coop verify` applies — and writes only if nothing but missing
+ * signatures stands in the way. The record, its stored versions and the stack's lock file land
+ * together (writeFilesAtomic) or not at all.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { lockFromView, lockPath, renderLock, type Lock } from "../../plan/lock";
-import type { DesiredStateView } from "../../plan/view";
-import { chainOf, errorsOf, formatFinding, type Governance, type LoadedDecision } from "../../rulebook";
-import {
-  DECISION_HEADER,
-  decisionFile,
-  DecisionSchema,
-  decisionToJson,
-  signaturePayload,
-  type Decision,
-  type DecisionDraft,
-  type LockDecision,
-} from "../../rulebook/records/decision";
-import { renderLedgerYamlChecked } from "../../rulebook/ledger/ledger-yaml";
-import { hasAnyRole, type Member } from "../../rulebook/records/members";
-import { requirementFor } from "../../rulebook/signatures/signatures";
-import type { SignatureRequirement } from "../../rulebook/records/rules";
-import type { JsonObject } from "../../kernel/json";
+import { now } from "../../kernel/clock";
 import { CheckFailed, InputError } from "../../kernel/errors";
 import { writeFilesAtomic } from "../../kernel/fs-atomic";
+import type { JsonObject } from "../../kernel/json";
+import { lockPath, renderLock, type Lock } from "../../plan/lock";
+import { readPriceTable } from "../../plan/prices";
+import {
+  admissionFindings,
+  type Decision,
+  type DecisionDraft,
+  decisionFile,
+  errorsOf,
+  expectedSummary,
+  type Finding,
+  formatFinding,
+  governanceChain,
+  judgeSignatures,
+  type L,
+  type Ledger,
+  loadLedger,
+  type ObjectKind,
+  objectEntry,
+  processOf,
+  renderRecord,
+  signaturePayload,
+  stackChain,
+  withRecords,
+} from "../../rulebook";
+import { digestOf, objectFile, priceTableDigest } from "../../rulebook/ledger/objects";
+import type { GovernanceDecision, StackDecision } from "../../rulebook/records/decision";
+import type { Members } from "../../rulebook/records/members";
+import type { Rules } from "../../rulebook/records/rules";
+import type { Working } from "../../rulebook/ledger/load";
 import { publicKeyOf, signWithSshKeygen } from "./ssh-sign";
 
-export function nowIso(env: NodeJS.ProcessEnv = process.env): string {
-  // COOP_NOW pins the clock for reproducible records (tests, the example ledger).
-  const pinned = env.COOP_NOW;
-  if (pinned) {
-    const t = Date.parse(pinned);
-    if (Number.isNaN(t)) throw new InputError(`COOP_NOW is not a timestamp: '${pinned}'`);
-    return new Date(t).toISOString();
-  }
-  return new Date().toISOString();
-}
+export type SoundLedger = Ledger & {
+  readonly rules: Working<Rules>;
+  readonly members: Working<Members>;
+  readonly project: string;
+  readonly head: L<GovernanceDecision>;
+};
 
-/** Governance that must be readable for a command to add to it. */
-export function requireSound(
-  gov: Governance,
-): asserts gov is Governance & { rules: NonNullable<Governance["rules"]>; members: NonNullable<Governance["members"]>; project: string } {
-  const bad = gov.problems.filter(
-    (p) => p.file === "governance/rules.yaml" || p.file === "governance/members.yaml" || p.file === "Pulumi.yaml",
-  );
-  if (bad.length > 0 || !gov.rules || !gov.members || !gov.project) {
-    throw new InputError(
-      `the governance files cannot be read:\n${bad.map((p) => `  ${p.file}${p.line ? `:${p.line}:${p.col}` : ""}${p.field ? ` ${p.field}:` : ""} ${p.message}`).join("\n")}`,
-      "fix them first (coop verify shows every problem)",
+/**
+ * The ledger a command may add to: every file readable and the governance chain sound. Broken
+ * files are restored from git, never written over.
+ */
+export function soundLedger(root: string): SoundLedger {
+  const ledger = loadLedger(root);
+  const problems = ledger.problems;
+  if (problems.length > 0 || !ledger.rules || !ledger.members || !ledger.project) {
+    throw new CheckFailed(
+      `the co-op's record cannot be read:\n${problems.map((p) => `  ${p.file}${p.line ? `:${p.line}:${p.col}` : ""}${p.field ? ` ${p.field}:` : ""} ${p.message}`).join("\n")}`,
+      "restore the damaged files from git (git restore <file>); coop verify lists every problem. Nothing was written",
     );
   }
+  const gov = governanceChain(ledger);
+  const broken = errorsOf(gov.findings);
+  if (broken.length > 0 || !gov.head) {
+    throw new CheckFailed(
+      gov.order.length === 0 && broken.length === 0
+        ? "the ledger has no founding: nothing approves the bylaws, the members list or the code"
+        : `the governance chain is not sound:\n${broken.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
+      gov.order.length === 0 ? "a fork starts its own ledger with coop init" : "restore the ledger from git (coop verify shows where)",
+    );
+  }
+  return { ...ledger, rules: ledger.rules, members: ledger.members, project: ledger.project, head: gov.head };
 }
 
-export interface ChainTip {
-  readonly head?: LoadedDecision;
+export interface StackTip {
+  readonly head?: L<StackDecision>;
   readonly lock?: Lock;
 }
 
-/** The stack's latest decision and lock, refusing to build on a chain that does not verify. */
-export function chainTip(gov: Governance, stack: string): ChainTip {
-  const chain = chainOf(gov, stack);
+/** The stack's latest decision and its state, refusing to build on a chain that does not verify. */
+export function stackTip(ledger: SoundLedger, stack: string): StackTip {
+  const chain = stackChain(ledger, stack);
   const broken = errorsOf(chain.findings);
   if (broken.length > 0)
     throw new CheckFailed(
       `the decisions of stack '${stack}' do not form a sound chain:\n${broken.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
-      "repair the ledger first (coop verify)",
+      "restore the ledger from git (coop verify shows where)",
     );
-  const lock = gov.locks.get(stack)?.lock;
-  const lockProblem = gov.problems.find((p) => p.file === `governance/approved/${stack}.lock.json`);
-  if (lockProblem) throw new CheckFailed(`the approved lock of '${stack}' is damaged: ${lockProblem.message}`, "restore it from git");
   const head = chain.head;
-  if (head && !lock)
-    throw new CheckFailed(`stack '${stack}' has decisions but no lock file`, `restore governance/approved/${stack}.lock.json from git`);
-  if (!head && lock)
-    throw new CheckFailed(`the lock of stack '${stack}' is backed by no decision`, "restore the decisions from git (coop verify)");
-  if (head && lock && (head.decision as LockDecision).digest !== lock.digest)
+  if (!head) return {};
+  try {
+    return { head, lock: ledger.objects.get("lock", head.decision.digest) };
+  } catch (e) {
     throw new CheckFailed(
-      `the lock of '${stack}' is not the state its latest decision '${head.id}' approved`,
-      "restore the lock from git (coop verify)",
+      `the approved state of '${stack}' is not stored: ${(e as Error).message}`,
+      "restore governance/objects from git (git restore governance/objects)",
     );
-  return { head, lock };
+  }
 }
 
-/** The next free id: <stack>-<NNNN>-<kind>, numbered per stack so concurrent decisions collide in git. */
-export function nextDecisionId(gov: Governance, scope: string, kind: string): string {
+/** The next free id: <scope>-<NNNN>-<kind>, numbered per scope so concurrent decisions collide in git. */
+export function nextDecisionId(ledger: Ledger, scope: string, kind: string): string {
   const prefix = `${scope}-`;
-  let n = gov.decisions.filter((d) => d.id.startsWith(prefix) && /^\d{4,}-/.test(d.id.slice(prefix.length))).length + 1;
+  let n = ledger.decisions.filter((d) => d.id.startsWith(prefix) && /^\d{4,}-/.test(d.id.slice(prefix.length))).length + 1;
   for (;;) {
     const id = `${scope}-${String(n).padStart(4, "0")}-${kind}`;
-    if (!gov.byId.has(id)) return id;
+    if (!ledger.byId.has(id)) return id;
     n++;
   }
 }
 
-export function renderDecision(record: JsonObject): string {
-  return renderLedgerYamlChecked(decisionToJson(record), DECISION_HEADER);
+export interface Staged {
+  readonly kind: ObjectKind;
+  readonly value: unknown;
 }
 
-/** Validates a record built by a command (a bug here must never write a bad file). */
-export function validated(record: Decision): Decision {
-  const parsed = DecisionSchema.safeParse(record);
-  if (!parsed.success)
-    throw new Error(
-      `coop built an invalid decision record: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
-  return record;
+/** A record without signatures and, until the rulebook renders it, without its summary. */
+export type DraftRecord = DecisionDraft extends infer T ? (T extends unknown ? Omit<T, "summary"> & { summary?: string } : never) : never;
+
+export interface Draft {
+  readonly record: DraftRecord;
+  /** The versions it names that the ledger may not hold yet. */
+  readonly objects: readonly Staged[];
+  /** For stack decisions: the state that becomes the stack's lock. */
+  readonly lock?: Lock;
 }
 
-export function requirementOf(gov: Governance & { rules: NonNullable<Governance["rules"]> }, record: DecisionDraft): SignatureRequirement {
-  const req = requirementFor(gov.rules, record);
-  if (!req)
-    throw new InputError(
-      `the rules set no signature requirement for this ${record.kind} decision`,
-      "add the change class under standing.classes in governance/rules.yaml",
-    );
-  return req;
+/** The record with the summary the rulebook renders from its versions (what members read). */
+export function completed(ledger: Ledger, draft: Draft): Decision {
+  const record = { ...draft.record, summary: draft.record.summary ?? "", signatures: [] } as unknown as Decision;
+  const candidate = withRecords(ledger, [record], draft.objects as never);
+  const summary = expectedSummary(candidate, candidate.byId.get(record.id) as L<Decision>);
+  return { ...record, summary: summary ?? record.summary } as Decision;
 }
 
-/** The member who owns a key, checked against the roles a decision needs. */
-export function signerFor(
-  gov: Governance & { members: NonNullable<Governance["members"]> },
-  keyPath: string,
-  requirement: SignatureRequirement,
-): { member: Member; key: ReturnType<typeof publicKeyOf> } {
+/** Codes a record may still carry when it is written: it waits for signatures. */
+const AWAITING_SIGNATURES = new Set(["signatures-insufficient", "key-rotation-unsigned"]);
+
+export function workingPricesDigest(root: string): string {
+  return priceTableDigest(readPriceTable(root));
+}
+
+/** What the rulebook says about `record` entering `ledger` now (the same codes verify reports). */
+export function admission(ledger: Ledger, record: Decision, objects: readonly Staged[]): Finding[] {
+  const candidate = withRecords(ledger, [record], objects as never);
+  return admissionFindings(candidate, new Set([record.id]), now(), { pricesDigest: workingPricesDigest(ledger.root) });
+}
+
+/** Refuses, with the rulebook's findings, unless only signatures are missing. */
+export function requireAdmitted(findings: readonly Finding[], what: string): void {
+  const blocking = errorsOf(findings).filter((f) => !AWAITING_SIGNATURES.has(f.code));
+  if (blocking.length === 0) return;
+  throw new CheckFailed(
+    `${what} cannot be recorded:\n${blocking.map((f) => `  ${formatFinding(f)}`).join("\n")}\nNothing was written.`,
+    blocking[0].remediation,
+  );
+}
+
+/** The member who owns a key (checked by the rulebook when the signed record is admitted). */
+export function signRecordWith(record: Decision, keyPath: string, ledger: Ledger): Decision {
   const key = publicKeyOf(keyPath);
-  const owner = gov.memberKeys.get(key.id);
+  const members = (ledger as SoundLedger).members?.value.members ?? [];
+  const owner = members.find((m) => m.sshKeys.some((line) => line.split(/\s+/)[1] === key.id));
   if (!owner)
     throw new InputError(
       `the key ${keyPath} (${key.fingerprint}) belongs to no member in governance/members.yaml`,
       "sign with your own key, listed under your name in governance/members.yaml",
     );
-  if (owner.member.left !== null)
-    throw new InputError(`${owner.member.name} has left the co-op (${owner.member.left}) and can no longer sign`);
-  if (!hasAnyRole(owner.member, requirement.roles)) {
-    throw new InputError(
-      `${owner.member.name} (${owner.member.roles.join(", ")}) cannot sign this decision: it needs signers with role ${requirement.roles.join(" or ")}`,
-      `a member with role ${requirement.roles.join(" or ")} signs it`,
-    );
-  }
-  return { member: owner.member, key };
+  const signature = signWithSshKeygen(keyPath, signaturePayload(record), key);
+  return {
+    ...record,
+    signatures: [...record.signatures.filter((s) => s.member !== owner.name), { member: owner.name, signature }],
+  } as Decision;
 }
-
-/** Signs a finished record (without signatures) with `keyPath`, returning the signature entry. */
-export function signRecord(
-  record: JsonObject,
-  keyPath: string,
-  signer: { member: Member; key: ReturnType<typeof publicKeyOf> },
-): { member: string; signature: string } {
-  const signature = signWithSshKeygen(keyPath, signaturePayload(record), signer.key);
-  return { member: signer.member.name, signature };
-}
-
-export interface Written {
-  readonly files: string[];
-}
-
-/** Writes a decision and, for lock decisions, its lock, atomically. */
-export function writeDecision(root: string, record: Decision, view?: DesiredStateView): Written {
-  validated(record);
-  const file = decisionFile(record.id);
-  const entries: Array<[string, string]> = [[join(root, file), renderDecision(record as unknown as JsonObject)]];
-  const files = [file];
-  if (view) {
-    const lock = lockFromView(view);
-    if ("digest" in record && lock.digest !== record.digest) throw new Error("coop bug: the lock and the decision disagree on the digest");
-    entries.push([lockPath(root, view.stack), renderLock(lock)]);
-    files.push(`governance/approved/${view.stack}.lock.json`);
-  }
-  writeFilesAtomic(entries);
-  return { files };
-}
-
-type SoundGovernance = Governance & { rules: NonNullable<Governance["rules"]>; members: NonNullable<Governance["members"]> };
 
 export interface Recorded {
   readonly record: Decision;
   readonly files: string[];
-  readonly requires: SignatureRequirement;
-  /** Signatures still missing before the decision counts. */
+  readonly findings: Finding[];
+  /** Signatures still missing before the decision counts (0 when it counts). */
   readonly missing: number;
+  readonly requirement?: { count: number; roles: string[] };
 }
 
-/**
- * Records a decision: sets the signature requirement of the rules in force, signs it with
- * `keyPath` when given (the signer must be a member with a role it needs), and writes it
- * together with the lock it approves.
- */
-export function recordDecision(
-  root: string,
-  gov: SoundGovernance,
-  record: DecisionDraft,
-  view: DesiredStateView | undefined,
-  keyPath: string | undefined,
-): Recorded {
-  const requires = requirementOf(gov, record);
-  let full = { ...record, requires: { count: requires.count, roles: [...requires.roles] }, signatures: [] } as Decision;
-  if (keyPath) full = { ...full, signatures: [signRecord(full as unknown as JsonObject, keyPath, signerFor(gov, keyPath, requires))] };
-  const written = writeDecision(root, full, view);
-  return { record: full, files: written.files, requires, missing: Math.max(0, requires.count - full.signatures.length) };
-}
-
-/** What --json shows of a recorded decision's signatures. */
-export function signatureState(r: Recorded): { have: number; required: number; roles: string[] } {
-  return { have: r.record.signatures.length, required: r.requires.count, roles: [...r.requires.roles] };
+/** Admits, signs (with `keyPath`), and writes a draft with its versions and lock. */
+export function recordDraft(ledger: SoundLedger, draft: Draft, keyPath: string | undefined, what: string): Recorded {
+  let record = completed(ledger, draft);
+  requireAdmitted(admission(ledger, record, draft.objects), what);
+  if (keyPath) record = signRecordWith(record, keyPath, ledger);
+  const findings = admission(ledger, record, draft.objects);
+  requireAdmitted(findings, what);
+  const root = ledger.root;
+  const entries: Array<[string, string]> = [[join(root, decisionFile(record.id)), renderRecord(record as unknown as JsonObject)]];
+  const files = [decisionFile(record.id)];
+  for (const o of draft.objects) {
+    const file = objectFile(o.kind, digestOf(o.kind, o.value as never));
+    if (existsSync(join(root, file))) continue;
+    entries.push(objectEntry(root, o.kind, o.value as never));
+    files.push(file);
+  }
+  if (draft.lock) {
+    entries.push([lockPath(root, draft.lock.stack), renderLock(draft.lock)]);
+    files.push(`governance/approved/${draft.lock.stack}.lock.json`);
+  }
+  writeFilesAtomic(entries);
+  const candidate = withRecords(ledger, [record], draft.objects as never);
+  const d = candidate.byId.get(record.id) as L<Decision>;
+  const p = processOf(candidate, d);
+  let missing = 0;
+  let requirement: Recorded["requirement"];
+  if ("ok" in p) {
+    const v = judgeSignatures(d, p.ok.version.members, p.ok.requirement, p.ok.label);
+    missing = Math.max(0, p.ok.requirement.count - v.signers.length) + p.ok.mustSign.filter((n) => !v.validBy.includes(n)).length;
+    requirement = { count: p.ok.requirement.count, roles: [...p.ok.requirement.roles] };
+  }
+  return { record, files, findings, missing, requirement };
 }
 
 /** The lines telling the admin what was written and what to do next. */
-export function recordedLines(r: Recorded, what: string, note?: string): string[] {
+export function recordedLines(r: Recorded, what: string): string[] {
   const id = r.record.id;
+  const req = r.requirement;
+  const one = req && req.count === 1 ? " One member's signature records this decision: that person alone vouches for it." : "";
   return [
-    `Recorded ${what} ${id}${note ? ` (${note})` : ""}:`,
+    `Recorded ${what} ${id}:`,
     ...r.files.map((f) => `  wrote ${f}`),
     r.missing > 0
-      ? `It needs ${r.missing} more signature${r.missing === 1 ? "" : "s"} by ${r.requires.roles.join(" or ")} before it counts:\n  coop sign ${id} --key ~/.ssh/id_ed25519\nThen commit: git add governance && git commit -m "Decision ${id}"`
-      : `It has the signatures it needs. Commit it: git add governance && git commit -m "Decision ${id}"`,
+      ? `It needs ${r.missing} more signature${r.missing === 1 ? "" : "s"}${req ? ` by ${req.roles.join(" or ")}` : ""} before it counts:\n  coop sign ${id} --key ~/.ssh/id_ed25519\nThen commit: git add governance && git commit -m "Decision ${id}"`
+      : `It has the signatures it needs.${one} Commit it: git add governance && git commit -m "Decision ${id}"`,
   ];
 }
+
+/** What --json shows of a recorded decision's signatures. */
+export function signatureState(r: Recorded): { missing: number; required?: number; roles?: string[] } {
+  return { missing: r.missing, required: r.requirement?.count, roles: r.requirement?.roles };
+}
+
+export { digestOf };

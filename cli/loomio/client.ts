@@ -33,6 +33,35 @@ export interface ClientOptions {
 /** Exit 2: Loomio could not be asked, or answered something coop cannot use. */
 export class LoomioError extends InputError {}
 
+/** No poll answer comes near this; a larger one is refused before it fills memory. */
+export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
+class TooLarge extends Error {}
+
+/** The body, read up to `max` bytes: a larger answer is refused (the request's deadline bounds a slow one). */
+async function readCapped(res: Response, max: number): Promise<Buffer> {
+  const declared = Number(res.headers.get("content-length") ?? "0");
+  if (declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new TooLarge(`the answer is ${declared} bytes, more than the ${max} coop accepts`);
+  }
+  if (!res.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new TooLarge(`the answer is larger than the ${max} bytes coop accepts`);
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks);
+}
+
 type Method = "GET" | "POST";
 
 export class LoomioClient {
@@ -55,6 +84,11 @@ export class LoomioClient {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.fetchFn = opts.fetch ?? fetch;
     this.log = opts.log ?? (() => undefined);
+  }
+
+  /** LOOMIO_GROUP_ID, when set (it must name the bylaws' group). */
+  get groupId(): number | undefined {
+    return this.config.groupId;
   }
 
   pollUrl(key: string): string {
@@ -95,8 +129,13 @@ export class LoomioClient {
           signal: AbortSignal.timeout(this.timeoutMs),
           redirect: "error",
         });
-        bytes = Buffer.from(await res.arrayBuffer());
+        bytes = await readCapped(res, MAX_ANSWER_BYTES);
       } catch (e) {
+        if (e instanceof TooLarge)
+          throw new LoomioError(
+            `Loomio's answer to ${shown} was refused: ${e.message}`,
+            "check LOOMIO_URL: it must be the co-op's Loomio instance",
+          );
         const reason = this.networkReason(e);
         // A POST that timed out may have created the poll; repeating it could create two.
         const safeToRepeat = method === "GET" || reason.refused;

@@ -41,21 +41,30 @@ export function baseOf(url: URL): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }
 
-/** Reads the Loomio settings; `pollOrigin` is the origin of a poll URL given on the command line. */
-export function loomioConfigFromEnv(env: NodeJS.ProcessEnv, opts: { pollOrigin?: string } = {}): LoomioConfig {
-  const rawUrl = env.LOOMIO_URL?.trim();
-  // The instance is never taken from a poll address: a pasted link to another host would
-  // receive the API key, and its answer would be recorded as the members' vote.
-  if (!rawUrl)
+/**
+ * The Loomio settings for the co-op's instance, which the bylaws pin (`loomio.url`): polls are
+ * fetched only from there and the API key goes only there. LOOMIO_URL may repeat it but never
+ * name another instance; `pollOrigin` is the origin of a poll address given on the command line.
+ */
+export function loomioConfigFromEnv(env: NodeJS.ProcessEnv, pinned: string | null, opts: { pollOrigin?: string } = {}): LoomioConfig {
+  if (!pinned) {
     throw new InputError(
-      "LOOMIO_URL is not set",
-      "export LOOMIO_URL=https://<your co-op's Loomio instance> (the API key is sent there and nowhere else)",
+      "governance/rules.yaml names no Loomio instance (loomio.url), so no poll can count",
+      "set loomio.url and loomio.groupId in governance/rules.yaml (a change to the bylaws: coop propose --bylaws, or coop init --loomio-url)",
     );
-  const base = baseOf(parseBaseUrl(rawUrl, "LOOMIO_URL"));
+  }
+  const base = baseOf(parseBaseUrl(pinned, "loomio.url in governance/rules.yaml"));
+  const rawUrl = env.LOOMIO_URL?.trim();
+  if (rawUrl && baseOf(parseBaseUrl(rawUrl, "LOOMIO_URL")) !== base) {
+    throw new InputError(
+      `LOOMIO_URL is ${rawUrl}, but the bylaws name the co-op's Loomio instance ${base}: only its polls count, and the API key goes nowhere else`,
+      "unset LOOMIO_URL (coop uses the bylaws' instance), or change loomio.url through a bylaws decision",
+    );
+  }
   if (opts.pollOrigin && new URL(base).origin !== opts.pollOrigin) {
     throw new InputError(
-      `the poll is on ${opts.pollOrigin}, but LOOMIO_URL is ${new URL(base).origin}`,
-      "coop sends the API key only to LOOMIO_URL; pass the poll's key, or check that the poll is on your co-op's instance",
+      `the poll is on ${opts.pollOrigin}, but the co-op's Loomio instance is ${new URL(base).origin}`,
+      "only polls of the co-op's instance count: pass the poll's key, or check that the poll is on your co-op's instance",
     );
   }
   const apiKey = env.LOOMIO_API_KEY?.trim();
@@ -70,7 +79,7 @@ export function loomioConfigFromEnv(env: NodeJS.ProcessEnv, opts: { pollOrigin?:
     if (!/^\d+$/.test(rawGroup))
       throw new InputError(
         `LOOMIO_GROUP_ID must be a number, got '${rawGroup}'`,
-        "it is the id of the co-op's Loomio group (rules.yaml electorate.loomioGroupId)",
+        "it is the id of the co-op's Loomio group (governance/rules.yaml loomio.groupId)",
       );
     groupId = Number(rawGroup);
   }

@@ -4,7 +4,8 @@
  * stack's approved lock and the governance record. Each is read once per run: the engine
  * configures the pack at the start of every preview or update, which clears them.
  */
-import { loadGovernance, checkLockBacked, type Finding, type Governance } from "../../rulebook";
+import { loadLedger, stackFindings, type Finding, type Ledger } from "../../rulebook";
+import { now } from "../../kernel/clock";
 import { readLock, type Lock } from "../../plan/lock";
 import { onConfigure } from "../engine-tap";
 import { CoopError, FileProblems } from "../../kernel/errors";
@@ -13,7 +14,7 @@ import { findRepoRoot } from "../../kernel/repo";
 import type { StackSpec } from "../../stacks/schema";
 
 let root: string | undefined;
-let governance: Governance | undefined;
+let governance: Ledger | undefined;
 const locks = new Map<string, LockState>();
 const verdicts = new Map<string, Finding[]>();
 const specs = new Map<string, { spec: StackSpec } | { error: string }>();
@@ -80,9 +81,9 @@ function describeLockProblem(e: unknown): string {
   return e instanceof CoopError ? e.message : String(e);
 }
 
-export function governanceRecord(): Governance {
+export function governanceRecord(): Ledger {
   // Each stack's lock comes from lockOf(), so the record need not hold every stack's.
-  governance ??= loadGovernance(repoRoot(), { locks: false });
+  governance ??= loadLedger(repoRoot(), { locks: false });
   return governance;
 }
 
@@ -103,7 +104,7 @@ export function lockVerdict(stack: string): Finding[] {
             remediation: `restore it from git (git checkout -- ${state.file}); a lock changes only with a decision: coop decide --stack ${stack}`,
           },
         ]
-      : checkLockBacked(governanceRecord(), stack, "lock" in state ? state.lock : undefined, new Date());
+      : stackFindings(governanceRecord(), stack, "lock" in state ? state.lock : undefined, now());
   verdicts.set(stack, findings);
   return findings;
 }

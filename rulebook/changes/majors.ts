@@ -8,7 +8,7 @@
  * Pure: works on the changes a decision records (old → new per path) and on image references.
  */
 import type { Json } from "../../kernel/json";
-import type { ChangeRecord } from "../records/decision";
+import type { ChangeRecord } from "./change-records";
 import { parseImageRef } from "./change-classes";
 
 export type Family = "mastodon" | "postgres" | "nextcloud";

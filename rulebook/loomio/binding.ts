@@ -5,6 +5,8 @@
  *   coop-ratifies: stack=<stack> ids=<emergency id>,<emergency id>
  * The last names the emergency changes a vote also ratifies: a vote ratifies only what its text
  * named, so a proposal for a stack with pending emergencies carries it (coop decide checks it).
+ *   coop-bylaws: sha256=<rules digest>      (and coop-members:, coop-code: alike)
+ *   coop-summary: sha256=<digest of the summary block members read>
  * A poll may carry plan lines for several stacks (one change across stacks); it must carry at
  * most one per stack.
  */
@@ -94,10 +96,30 @@ export function findStandingBindings(details: string | null | undefined): string
   return out;
 }
 
+export type GovernedFile = "bylaws" | "members" | "code";
+
+const GOVERNED_RE = /coop-(bylaws|members|code):\s*sha256=([0-9a-fA-F]{64})/g;
+
+export function governedBindingLine(what: GovernedFile, digest: string): string {
+  return `coop-${what}: sha256=${digest}`;
+}
+
+const SUMMARY_RE = /coop-summary:\s*sha256=([0-9a-fA-F]{64})/g;
+
+export function summaryBindingLine(digest: string): string {
+  return `coop-summary: sha256=${digest}`;
+}
+
+/** The summary digests a poll's details carry. */
+export function findSummaryDigests(details: string | null | undefined): string[] {
+  return [...new Set([...detailsText(details).matchAll(SUMMARY_RE)].map((m) => m[1].toLowerCase()))];
+}
+
 /** What a poll must bind to for the decision being recorded. */
 export type Expectation =
   | { readonly kind: "plan"; readonly stack: string; readonly digest: string }
-  | { readonly kind: "standing"; readonly terms: StandingTerms };
+  | { readonly kind: "standing"; readonly terms: StandingTerms }
+  | { readonly kind: "governed"; readonly what: GovernedFile; readonly digest: string };
 
 export interface BindingCheck {
   readonly passed: boolean;
@@ -107,6 +129,17 @@ export interface BindingCheck {
 }
 
 export function checkBinding(details: string | null | undefined, expected: Expectation): BindingCheck {
+  if (expected.kind === "governed") {
+    const want = governedBindingLine(expected.what, expected.digest);
+    const found = [...detailsText(details).matchAll(GOVERNED_RE)]
+      .filter((m) => m[1] === expected.what)
+      .map((m) => governedBindingLine(expected.what, m[2].toLowerCase()));
+    const distinct = [...new Set(found)];
+    if (distinct.length === 0)
+      return { passed: false, line: null, detail: `the poll's details carry no line '${governedBindingLine(expected.what, "<digest>")}'` };
+    if (distinct.length === 1 && distinct[0] === want) return { passed: true, line: want, detail: `binds ${want}` };
+    return { passed: false, line: distinct[0], detail: `the poll binds '${distinct.join("', '")}', not '${want}'` };
+  }
   if (expected.kind === "standing") {
     const want = standingBindingLine(expected.terms);
     const found = findStandingBindings(details);

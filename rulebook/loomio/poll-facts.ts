@@ -36,9 +36,11 @@ const PollSchema = z.looseObject({
 
 const PollOptionSchema = z.looseObject({
   id: z.number().int(),
+  poll_id: z.number().int().nullable().optional(),
   icon: z.string().nullable().optional(),
   priority: z.number().nullable().optional(),
   name: z.string().nullable().optional(),
+  meaning: z.string().nullable().optional(),
 });
 
 export const PollResponseSchema = z.looseObject({
@@ -65,6 +67,14 @@ export interface PollFacts {
   readonly decidedVotersCount: number;
   /** Undefined when Loomio does not show the results (an open poll with hidden results). */
   readonly counts?: Counts;
+  /** The options the poll offered, in Loomio's order (priority). */
+  readonly options: readonly PollOptionFacts[];
+}
+
+export interface PollOptionFacts {
+  readonly icon: string | null;
+  readonly name: string | null;
+  readonly meaning: string | null;
 }
 
 export class MalformedPoll extends Error {}
@@ -101,6 +111,7 @@ export function pollFactsFromResponse(body: unknown, wantKey?: string): PollFact
     votersCount: poll.voters_count ?? 0,
     decidedVotersCount: poll.decided_voters_count ?? 0,
     counts: tally(poll, parsed.data.poll_options),
+    options: optionsOf(poll, parsed.data.poll_options),
   };
   checkCounts(facts);
   return facts;
@@ -180,4 +191,70 @@ function tally(poll: Poll, options: PollOption[] | undefined): Counts | undefine
     );
   }
   return fromResults ?? fromStances;
+}
+
+/** The poll's own options (by poll_option_ids, else poll_id), in the order Loomio shows them. */
+function optionsOf(poll: Poll, options: PollOption[] | undefined): PollOptionFacts[] {
+  const ids = poll.poll_option_ids ?? [];
+  const own = (options ?? []).filter((o) =>
+    ids.length ? ids.includes(o.id) : o.poll_id === undefined || o.poll_id === null || o.poll_id === poll.id,
+  );
+  if (own.length === 0 && poll.results) {
+    // Without poll_options, the results name the options (the undecided pseudo-option has no icon).
+    return poll.results.filter((r) => r.icon).map((r) => ({ icon: r.icon ?? null, name: r.name ?? null, meaning: null }));
+  }
+  return own
+    .sort((a, b) => (a.priority ?? 0) - (b.priority ?? 0))
+    .map((o) => ({ icon: o.icon ?? null, name: o.name ?? null, meaning: o.meaning ?? null }));
+}
+
+/** The poll fields a record keeps: every fact coop computes, nothing about who voted what. */
+const KEPT_POLL_FIELDS = [
+  "id",
+  "key",
+  "poll_type",
+  "title",
+  "details",
+  "details_format",
+  "group_id",
+  "created_at",
+  "closing_at",
+  "closed_at",
+  "discarded_at",
+  "specified_voters_only",
+  "anonymous",
+  "hide_results",
+  "voters_count",
+  "decided_voters_count",
+  "undecided_voters_count",
+  "stance_counts",
+  "poll_option_ids",
+  "poll_option_names",
+  "poll_template_key",
+] as const;
+const KEPT_RESULT_FIELDS = ["id", "icon", "name", "voter_count"] as const;
+const KEPT_OPTION_FIELDS = ["id", "poll_id", "icon", "name", "priority", "meaning"] as const;
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (k in o) out[k] = o[k];
+  return out;
+}
+
+/**
+ * Loomio's answer as a record keeps it: the asked-for poll and its options, with the fields
+ * every fact is computed from, and without voters' identities (voter ids and scores per option,
+ * the users list): the ledger may be public, a vote need not be.
+ */
+export function keptAnswer(body: unknown, wantKey: string): { polls: Record<string, unknown>[]; poll_options: Record<string, unknown>[] } {
+  const facts = pollFactsFromResponse(body, wantKey);
+  const b = body as { polls: Record<string, unknown>[]; poll_options?: Record<string, unknown>[] };
+  const poll = b.polls.find((p) => p.key === facts.key)!;
+  const kept = pick(poll, KEPT_POLL_FIELDS);
+  if (Array.isArray(poll.results)) kept.results = (poll.results as Record<string, unknown>[]).map((r) => pick(r, KEPT_RESULT_FIELDS));
+  const ids = Array.isArray(poll.poll_option_ids) ? (poll.poll_option_ids as number[]) : undefined;
+  const options = (b.poll_options ?? [])
+    .filter((o) => (ids ? ids.includes(o.id as number) : o.poll_id === poll.id))
+    .map((o) => pick(o, KEPT_OPTION_FIELDS));
+  return { polls: [kept], poll_options: options };
 }

@@ -1,44 +1,61 @@
 /**
- * One decision of the co-op: governance/decisions/<id>.yaml.
+ * One decision of the co-op: governance/decisions/<id>.json.
  *
- * Kinds (what the decision does) and evidence (how it was taken) are separate:
- * - genesis       the first approved state of a stack, when the co-op adopts coop (signatures only)
- * - change        a new approved state, decided by a Loomio poll or a meeting
- * - routine       a new approved state under a standing decision (e.g. patch upgrades)
- * - emergency     a new state applied before a vote, to be ratified within a deadline
- * - standing      pre-approves classes of routine change (poll or meeting)
- * - ratification  approves an emergency change after the fact (poll or meeting)
- * The first four move a stack's lock and form its chain: each names the decision before it
- * (`previous`) and the lock digest it replaces (`replaces`), so the ledger is append-only and a
- * fork is visible. Members sign the canonical JSON (RFC 8785) of the record without its
- * `signatures` field, so signatures can be added one by one without invalidating each other.
+ * The ledger holds two kinds of chains (docs/ledger.md):
+ * - a chain per stack, whose decisions move the stack's approved state (its lock):
+ *     genesis       the first state of a stack named by the founding (signatures only)
+ *     change        a new state decided by a Loomio poll or a meeting (also a new stack's first)
+ *     routine       a new state under a standing decision (e.g. patch upgrades)
+ *     emergency     a new state applied before a vote, to be ratified within a deadline
+ *     ratification  a vote on the current state that ratifies its emergency changes
+ * - the governance chain, whose entries move the versions of the bylaws, the members list and
+ *   the code, and carry standing decisions:
+ *     founding      the first versions, and the stacks that start with a genesis
+ *     bylaws        a new rules.yaml, decided under the previous one
+ *     members       a new members.yaml (routine, or decided when it grants a signing role)
+ *     code          a new version of the code (signatures, or a vote for the paths the bylaws name)
+ *     standing      pre-approves classes of routine change
+ * Every stack decision names the governance entry in force when it was recorded (`under`); every
+ * governance entry names the head of every stack chain it saw (`seen`). Together they order the
+ * whole ledger, so a signature is judged by the members and bylaws in force at its place, not by
+ * a date anyone wrote.
+ *
+ * What changed is never read from a record: it is recomputed from the versions the ledger stores
+ * (governance/objects/), named here by digest. Members sign the canonical JSON (RFC 8785) of the
+ * record without its `signatures` field, so signatures can be added one by one.
  */
 import { z } from "zod";
-import type { Json, JsonObject } from "../../kernel/json";
-import { canonicalRecordJson } from "../ledger/canonical";
-import { CHANGE_CLASSES, role } from "./rules";
+import { canonicalJson, type Json, type JsonObject } from "../../kernel/json";
 import { MEMBER_NAME_RE } from "./members";
+import { CHANGE_CLASSES } from "./rules";
 
+export const RECORD_VERSION = 2;
 export const DECISIONS_DIR = "governance/decisions";
+export const DECISION_SUFFIX = ".json";
 export const DECISION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const DECISION_KINDS = ["genesis", "change", "routine", "emergency", "standing", "ratification"] as const;
-export type DecisionKind = (typeof DECISION_KINDS)[number];
-/** Kinds that set a new approved state (lock) of a stack. */
-export const LOCK_KINDS: readonly DecisionKind[] = ["genesis", "change", "routine", "emergency"];
+export const STACK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
+
+export const STACK_KINDS = ["genesis", "change", "routine", "emergency", "ratification"] as const;
+export const GOVERNANCE_KINDS = ["founding", "bylaws", "members", "code", "standing"] as const;
+export type StackKind = (typeof STACK_KINDS)[number];
+export type GovernanceKind = (typeof GOVERNANCE_KINDS)[number];
+export type DecisionKind = StackKind | GovernanceKind;
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, { message: "expected a sha256 digest (64 lower-case hex digits)" });
 const isoTime = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/, { message: "expected a UTC timestamp such as 2026-03-10T12:00:03.512Z" });
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: "expected a date such as 2026-03-01" });
 const decisionId = z.string().regex(DECISION_ID_RE, { message: "expected a decision id such as example-0002-change" });
-const stackName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/, { message: "expected a stack name" });
+const stackName = z.string().regex(STACK_NAME_RE, { message: "expected a stack name" });
 
 export const SignatureEntrySchema = z
   .object({
-    member: z.string().regex(MEMBER_NAME_RE).describe("Who signed (a name from governance/members.yaml)."),
+    member: z.string().regex(MEMBER_NAME_RE).describe("Who signed (a name from the members list in force)."),
     signature: z
       .string()
       .min(1)
+      .max(16_384)
       .describe(
         "OpenSSH signature (ssh-keygen -Y sign, namespace coop-infra-decision) over the canonical JSON of the record without `signatures`.",
       ),
@@ -46,85 +63,18 @@ export const SignatureEntrySchema = z
   .strict()
   .describe("A member's signature on the decision.");
 
-export const ChangeRecordSchema = z
-  .object({
-    urn: z.string().min(1).describe("The resource."),
-    op: z.enum(["create", "update", "delete"]).describe("What happens to it."),
-    paths: z
-      .array(
-        z
-          .object({
-            path: z.string().describe("Input path, e.g. image or rules[1].sourceIps[0]."),
-            old: z.json().optional().describe("Value before (absent when the path is new)."),
-            new: z.json().optional().describe("Value after (absent when the path is removed)."),
-          })
-          .strict(),
-      )
-      .optional()
-      .describe("For updates: what changed, old → new (governed values: secrets are masked)."),
-  })
-  .strict()
-  .describe("One resource change the decision approved.");
-export type ChangeRecord = z.output<typeof ChangeRecordSchema>;
-
-export const PollRuleResultSchema = z
-  .object({
-    rule: z.string().describe("Rule name: closed, not-discarded, poll-type, group, electorate, binding, quorum, threshold, blocks, age."),
-    passed: z.boolean(),
-    detail: z.string().describe("What was found, in words."),
-  })
-  .strict();
-
 export const PollEvidenceSchema = z
   .object({
     type: z.literal("loomio-poll"),
-    url: z.string().describe("The poll's address."),
-    key: z.string().describe("Loomio's poll key."),
-    pollId: z.number().int().describe("Loomio's poll id."),
-    groupId: z.number().int().nullable().describe("The poll's Loomio group."),
-    title: z.string().nullable(),
-    pollType: z.string().nullable(),
-    closingAt: isoTime.nullable(),
-    closedAt: isoTime.nullable().describe("When the poll closed; null means open (or reopened)."),
-    discardedAt: isoTime.nullable(),
-    specifiedVotersOnly: z.boolean().nullable(),
-    binding: z.string().nullable().describe("The coop-plan line found in the poll's details."),
-    majors: z
-      .array(z.string())
-      .optional()
-      .describe("The coop-major lines found in the poll's details: the major upgrades the members were told they approve."),
-    ratifies: z
-      .string()
-      .optional()
+    url: z.string().min(1).max(2048).describe("The poll's address at the co-op's Loomio instance (the bylaws' loomio.url)."),
+    fetchedAt: isoTime.describe("When coop fetched the answer."),
+    answer: z
+      .custom<JsonObject>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+        message: "expected Loomio's answer (an object)",
+      })
       .describe(
-        "The coop-ratifies line found in the poll's details for this stack: the emergency changes the members were told the vote also ratifies.",
+        "Loomio's answer (GET /api/b2/polls/:key) as fetched, without who voted what: every fact about the poll is recomputed from it.",
       ),
-    votersCount: z.number().int().min(0),
-    decidedVotersCount: z.number().int().min(0),
-    counts: z
-      .object({
-        agree: z.number().int().min(0),
-        abstain: z.number().int().min(0),
-        disagree: z.number().int().min(0),
-        block: z.number().int().min(0),
-      })
-      .strict()
-      .describe("Votes per option icon."),
-    responseSha256: hex64.describe("sha256 of the raw HTTP response body the evidence was taken from."),
-    fetchedAt: isoTime,
-    applied: z
-      .object({
-        groupId: z.number().int().nullable(),
-        wholeGroup: z.boolean(),
-        types: z.array(z.string()),
-        quorum: z.union([z.number(), z.string()]),
-        threshold: z.union([z.number(), z.string()]),
-        blocksAllowed: z.number().int(),
-        maxAgeDays: z.number().int(),
-      })
-      .strict()
-      .describe("The rules the poll was evaluated under (from governance/rules.yaml at recording time)."),
-    outcome: z.array(PollRuleResultSchema).describe("Each rule, evaluated."),
   })
   .strict()
   .describe("A closed Loomio poll, as fetched.");
@@ -133,170 +83,199 @@ export type PollEvidence = z.output<typeof PollEvidenceSchema>;
 export const MeetingEvidenceSchema = z
   .object({
     type: z.literal("meeting"),
-    meeting: z.string().min(1).describe("Which meeting decided, e.g. 'General assembly 2026-03-01'."),
-    minutes: z.string().min(1).describe("Where its minutes are (a path in the repository or an address)."),
+    meeting: z.string().min(1).max(500).describe("Which meeting decided, e.g. 'General assembly 2026-03-01'."),
+    decidedOn: isoDate.describe("The meeting's date."),
+    minutes: z.string().min(1).max(500).describe("Where its minutes are (a path in the repository, which must exist, or an address)."),
     majors: z
-      .array(z.string())
+      .array(z.string().max(200))
       .optional()
       .describe("The coop-major lines of the major upgrades the meeting approved (coop decide --major)."),
   })
   .strict()
   .describe("A decision taken outside Loomio; its signatures are the evidence.");
+export type MeetingEvidence = z.output<typeof MeetingEvidenceSchema>;
 
 export const EvidenceSchema = z.discriminatedUnion("type", [PollEvidenceSchema, MeetingEvidenceSchema]);
 export type Evidence = z.output<typeof EvidenceSchema>;
 
-/**
- * The requirement as recorded. Unlike the rules' schema it has no defaults: records are used as
- * read (load.ts keeps the raw record, which members signed), so a field the schema would fill
- * in must be refused instead.
- */
-export const RecordedRequirementSchema = z
-  .object({
-    count: z.number().int().min(1).max(100).describe("How many different members must sign (at least 1)."),
-    roles: z.array(role).min(1).describe("Each signer must hold at least one of these roles."),
-  })
-  .strict()
-  .describe("Signatures the rules required when the decision was recorded: `count` different members, each holding one of `roles`.");
-
 const common = {
-  version: z.literal(1).describe("Format version of the record."),
+  version: z.literal(RECORD_VERSION).describe("Format version of the record."),
   id: decisionId.describe("The decision's id; also its file name."),
-  project: z.string().min(1).describe("Pulumi project name."),
-  decidedAt: isoTime.describe("When the decision was taken (a poll's closing time)."),
-  recordedAt: isoTime.describe("When coop recorded it."),
-  summary: z.string().describe("What was decided, in plain words."),
-  rulesSha256: hex64.describe("sha256 of the canonical rules in force when it was recorded."),
-  requires: RecordedRequirementSchema,
-  signatures: z.array(SignatureEntrySchema).describe("Members' signatures (not covered by the signatures themselves)."),
+  project: z.string().min(1).max(200).describe("Pulumi project name."),
+  summary: z
+    .string()
+    .max(100_000)
+    .describe("What was decided, in plain words (for a poll: the summary the members read, reproduced from the ledger)."),
+  decidedAt: isoTime.describe("When the decision was taken (a poll's closing time, a meeting's date, else when it was recorded)."),
+  recordedAt: isoTime.describe("When coop recorded it (never in the future; never before the decision it follows)."),
+  signatures: z.array(SignatureEntrySchema).max(100).describe("Members' signatures (not covered by the signatures themselves)."),
 };
 
-const lockMove = {
+const stackMove = {
   stack: stackName.describe("The stack whose approved state this sets."),
-  digest: hex64.describe("The approved plan digest: the lock's digest after this decision."),
-  previous: decisionId.nullable().describe("The decision this one follows in the stack's chain; null only for the first."),
-  replaces: hex64.nullable().describe("The lock digest this decision replaces (the previous decision's digest); null only for the first."),
+  digest: hex64.describe("The approved plan digest after this decision (governance/objects/lock-<digest>.json)."),
+  previous: decisionId.nullable().describe("The decision this one follows in the stack's chain; null only for the stack's first."),
+  replaces: hex64.nullable().describe("The state this decision replaces (the previous decision's digest); null only for the first."),
+  under: decisionId.describe("The governance entry in force when it was recorded: its bylaws and members judge this decision."),
 };
+
+const ratifiesList = z.array(decisionId).min(1).max(100);
 
 export const GenesisSchema = z
-  .object({ kind: z.literal("genesis"), ...common, ...lockMove, note: z.string().describe("Why this state is the starting point.") })
+  .object({
+    kind: z.literal("genesis"),
+    ...common,
+    ...stackMove,
+    note: z.string().max(2000).describe("Why this state is the starting point."),
+  })
   .strict();
 export const ChangeSchema = z
   .object({
     kind: z.literal("change"),
     ...common,
-    ...lockMove,
+    ...stackMove,
     evidence: EvidenceSchema,
-    changes: z
-      .array(ChangeRecordSchema)
-      .describe("What the decision approved, resource by resource (old → new), from the lock it replaces."),
-    ratifies: z
-      .array(decisionId)
-      .min(1)
+    prices: hex64.describe("The price table the monthly cost in the summary came from (governance/objects/prices-<digest>.json)."),
+    ratifies: ratifiesList
       .optional()
-      .describe(
-        "The emergency changes earlier in the chain that this vote also ratifies: the proposal named them (its coop-ratifies line). A vote ratifies no emergency it does not name.",
-      ),
+      .describe("The emergency changes earlier in the chain that this vote also ratifies: the proposal named them."),
   })
   .strict();
 export const RoutineSchema = z
   .object({
     kind: z.literal("routine"),
     ...common,
-    ...lockMove,
+    ...stackMove,
     standing: decisionId.describe("The standing decision that pre-approved this class of change."),
-    class: z.enum(CHANGE_CLASSES).describe("The class every change falls into."),
-    changes: z.array(ChangeRecordSchema),
+    class: z.enum(CHANGE_CLASSES).describe("The class the change falls into (recomputed from the two states)."),
   })
   .strict();
 export const EmergencySchema = z
   .object({
     kind: z.literal("emergency"),
     ...common,
-    ...lockMove,
-    reason: z.string().min(1).describe("Why it could not wait for a vote."),
-    ratifyBy: isoTime.describe("A poll must ratify it before this time."),
-    changes: z.array(ChangeRecordSchema),
-  })
-  .strict();
-export const StandingSchema = z
-  .object({
-    kind: z.literal("standing"),
-    ...common,
-    terms: z
-      .object({
-        classes: z.array(z.enum(CHANGE_CLASSES)).min(1).describe("Classes of change pre-approved."),
-        stacks: z.array(z.string().min(1)).min(1).describe('Stacks it applies to; ["*"] for all.'),
-        until: isoTime.nullable().describe("When it ends; null for until revoked."),
-      })
-      .strict(),
-    evidence: EvidenceSchema,
+    ...stackMove,
+    reason: z.string().min(1).max(2000).describe("Why it could not wait for a vote."),
   })
   .strict();
 export const RatificationSchema = z
   .object({
     kind: z.literal("ratification"),
     ...common,
-    stack: stackName,
-    ratifies: z
-      .union([decisionId, z.array(decisionId).min(1)])
-      .describe("The emergency decision it ratifies, or several: every emergency change it names, up to the state it ratifies."),
-    digest: hex64.describe(
-      "The state ratified: the digest of the stack's approved state when the poll was proposed, which contains every emergency change it names.",
-    ),
+    ...stackMove,
     evidence: EvidenceSchema,
+    prices: hex64,
+    ratifies: ratifiesList.describe("The emergency changes of the stack's current state the vote ratifies."),
   })
   .strict();
 
+const governanceMove = {
+  previous: decisionId.nullable().describe("The governance entry this one follows; null only for the founding."),
+  seen: z
+    .record(stackName, decisionId.nullable())
+    .describe("The latest decision of every stack when this entry was recorded: it orders the ledger."),
+  rules: hex64.describe("The bylaws in force after this entry (governance/objects/rules-<digest>.json)."),
+  members: hex64.describe("The members list in force after this entry (governance/objects/members-<digest>.json)."),
+  code: hex64.describe("The approved code after this entry (governance/objects/code-<digest>.json)."),
+};
+
+export const StandingTermsSchema = z
+  .object({
+    classes: z.array(z.enum(CHANGE_CLASSES)).min(1).describe("Classes of change pre-approved."),
+    stacks: z.array(z.string().min(1)).min(1).describe('Stacks it applies to; ["*"] for all.'),
+    until: isoTime.nullable().describe("When it ends; null for until revoked."),
+  })
+  .strict();
+
+export const FoundingSchema = z
+  .object({
+    kind: z.literal("founding"),
+    ...common,
+    ...governanceMove,
+    stacks: z.array(stackName).describe("The stacks whose first state is a genesis; any later stack starts with a vote."),
+    note: z.string().max(2000),
+  })
+  .strict();
+export const BylawsSchema = z.object({ kind: z.literal("bylaws"), ...common, ...governanceMove, evidence: EvidenceSchema }).strict();
+export const MembersChangeSchema = z
+  .object({
+    kind: z.literal("members"),
+    ...common,
+    ...governanceMove,
+    evidence: EvidenceSchema.optional().describe(
+      "A vote or meeting, when the change grants a signing role; absent for routine membership changes.",
+    ),
+  })
+  .strict();
+export const CodeSchema = z
+  .object({
+    kind: z.literal("code"),
+    ...common,
+    ...governanceMove,
+    evidence: EvidenceSchema.optional().describe("A vote or meeting, when the change touches paths the bylaws reserve for a vote."),
+  })
+  .strict();
+export const StandingSchema = z
+  .object({ kind: z.literal("standing"), ...common, ...governanceMove, terms: StandingTermsSchema, evidence: EvidenceSchema })
+  .strict();
+
 export const DecisionSchema = z
-  .discriminatedUnion("kind", [GenesisSchema, ChangeSchema, RoutineSchema, EmergencySchema, StandingSchema, RatificationSchema])
-  .describe("One decision of the co-op about its infrastructure (governance/decisions/<id>.yaml).");
+  .discriminatedUnion("kind", [
+    GenesisSchema,
+    ChangeSchema,
+    RoutineSchema,
+    EmergencySchema,
+    RatificationSchema,
+    FoundingSchema,
+    BylawsSchema,
+    MembersChangeSchema,
+    CodeSchema,
+    StandingSchema,
+  ])
+  .describe("One decision of the co-op (governance/decisions/<id>.json).");
 
 export type Decision = z.output<typeof DecisionSchema>;
-export type LockDecision = Extract<Decision, { kind: "genesis" | "change" | "routine" | "emergency" }>;
-export type StandingDecision = z.output<typeof StandingSchema>;
-export type RatificationDecision = z.output<typeof RatificationSchema>;
-export type EmergencyDecision = z.output<typeof EmergencySchema>;
+export type StackDecision = Extract<Decision, { kind: StackKind }>;
+export type GovernanceDecision = Extract<Decision, { kind: GovernanceKind }>;
+export type ChangeDecision = z.output<typeof ChangeSchema>;
 export type RoutineDecision = z.output<typeof RoutineSchema>;
+export type EmergencyDecision = z.output<typeof EmergencySchema>;
+export type RatificationDecision = z.output<typeof RatificationSchema>;
+export type StandingDecision = z.output<typeof StandingSchema>;
+export type FoundingDecision = z.output<typeof FoundingSchema>;
+export type StandingTerms = z.output<typeof StandingTermsSchema>;
 
-type Unsigned<T> = T extends unknown ? Omit<T, "requires" | "signatures"> : never;
-/** A record as a command builds it, before the rules' requirement and any signature are added. */
+type Unsigned<T> = T extends unknown ? Omit<T, "signatures"> : never;
+/** A record as a command builds it, before any signature. */
 export type DecisionDraft = Unsigned<Decision>;
 
-/**
- * The emergency changes a decision ratifies by naming them: a ratification's `ratifies`, a change
- * decision's `ratifies`. Nothing else ratifies an emergency: a vote that did not name it did not
- * ask the members about it.
- */
-export function ratifiedIds(d: Decision): string[] {
-  if (d.kind === "ratification") return typeof d.ratifies === "string" ? [d.ratifies] : [...d.ratifies];
+export function isStackDecision(d: Decision | DecisionDraft): d is StackDecision {
+  return (STACK_KINDS as readonly string[]).includes(d.kind);
+}
+
+export function isGovernanceDecision(d: Decision | DecisionDraft): d is GovernanceDecision {
+  return (GOVERNANCE_KINDS as readonly string[]).includes(d.kind);
+}
+
+/** The emergency changes a decision ratifies by naming them. */
+export function ratifiedIds(d: Decision | DecisionDraft): string[] {
+  if (d.kind === "ratification") return [...d.ratifies];
   if (d.kind === "change") return [...(d.ratifies ?? [])];
   return [];
 }
 
-export function isLockDecision(d: Decision): d is LockDecision {
-  return d.kind === "genesis" || d.kind === "change" || d.kind === "routine" || d.kind === "emergency";
-}
-
 export function decisionFile(id: string): string {
-  return `${DECISIONS_DIR}/${id}.yaml`;
+  return `${DECISIONS_DIR}/${id}${DECISION_SUFFIX}`;
 }
 
-/** The exact text members sign: canonical JSON of the record as stored, without `signatures`. */
-export function signaturePayload(record: JsonObject | Decision): string {
+/** The exact text members sign: canonical JSON of the record without `signatures`. */
+export function signaturePayload(record: JsonObject | Decision | DecisionDraft): string {
   const { signatures: _ignored, ...rest } = record as Record<string, unknown>;
   void _ignored;
-  return canonicalRecordJson(rest as JsonObject);
+  return canonicalJson(rest);
 }
 
-export const DECISION_HEADER = [
-  "yaml-language-server: $schema=../decision.schema.json",
-  "",
-  "A decision of the co-op, recorded by coop. Do not edit: members' signatures cover every field",
-  "except `signatures`; any change invalidates them and `coop verify` fails.",
-];
-
-/** The order fields are written in: what and where first, the evidence next, signatures last. */
+/** The order fields are written in: what and where first, evidence next, signatures last. */
 const FIELD_ORDER = [
   "version",
   "id",
@@ -307,32 +286,33 @@ const FIELD_ORDER = [
   "digest",
   "previous",
   "replaces",
+  "under",
+  "seen",
+  "rules",
+  "members",
+  "code",
+  "stacks",
   "ratifies",
   "standing",
   "class",
   "terms",
   "decidedAt",
   "recordedAt",
-  "ratifyBy",
   "reason",
   "note",
+  "prices",
   "evidence",
-  "changes",
-  "rulesSha256",
-  "requires",
   "signatures",
 ];
 
 /**
- * The record as it is written: fields in a fixed, readable order, undefined fields dropped.
- * The order does not matter to signatures (they cover canonical JSON, whose keys are sorted).
+ * The record as it is written: pretty JSON, fields in a fixed, readable order. The order does
+ * not matter to signatures (they cover canonical JSON, whose keys are sorted).
  */
-export function decisionToJson(d: Decision | JsonObject): JsonObject {
+export function renderRecord(d: Decision | JsonObject): string {
   const plain = JSON.parse(JSON.stringify(d)) as JsonObject;
-  const out: JsonObject = {};
+  const out: Record<string, Json> = {};
   for (const k of FIELD_ORDER) if (k in plain) out[k] = plain[k];
   for (const k of Object.keys(plain)) if (!(k in out)) out[k] = plain[k];
-  return out;
+  return `${JSON.stringify(out, null, 2)}\n`;
 }
-
-export type { Json };

@@ -25,7 +25,7 @@ export function governanceSchemaOutputs(): Array<[string, string]> {
     ],
     [
       DECISION_SCHEMA_FILE,
-      render(DecisionSchema, "coop-infra decision", "One decision of the co-op: governance/decisions/<id>.yaml (written by coop)"),
+      render(DecisionSchema, "coop-infra decision", "One decision of the co-op: governance/decisions/<id>.json (written by coop)"),
     ],
     [
       LOCK_SCHEMA_FILE,

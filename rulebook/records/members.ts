@@ -1,14 +1,17 @@
 /**
  * The co-op's members who take part in governing the infrastructure: governance/members.yaml.
  * Each has roles and the SSH public keys they sign decisions with (the same keys the hosts
- * install for admins). A member who leaves keeps an entry with `left`, so the decisions they
- * signed while a member still verify.
+ * install for admins). A member who leaves keeps an entry with `left`; their signatures count
+ * on the decisions recorded under a version of this file in which they had not left (every
+ * version is in the ledger, by digest).
  */
 import { z } from "zod";
 import { KEY_LINE_RE, type KeyParseError, parsePublicKeyLine, type SshPublicKey } from "../../kernel/ssh-keys";
+import { canonicalJson, sha256Hex } from "../../kernel/json";
 import { role } from "./rules";
 
 export const MEMBERS_FILE = "governance/members.yaml";
+export const MEMBERS_VERSION = 2;
 export const MEMBER_NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z)?$/, { message: "expected a date such as 2026-03-10" });
@@ -46,14 +49,14 @@ export const MemberSchema = z
     left: isoDate
       .nullable()
       .default(null)
-      .describe("When the member left; their signatures count only on decisions recorded before this date."),
+      .describe("When the member left. From the version of this file that says so on, their signatures no longer count."),
   })
   .strict()
   .describe("A member who takes part in infrastructure decisions.");
 
 export const MembersSchema = z
   .object({
-    version: z.literal(1).default(1).describe("Format version of this file."),
+    version: z.literal(MEMBERS_VERSION).default(MEMBERS_VERSION).describe("Format version of this file."),
     members: z
       .array(MemberSchema)
       .default([])
@@ -116,9 +119,12 @@ export function hasAnyRole(member: Member, roles: readonly string[]): boolean {
   return member.roles.some((r) => roles.includes(r));
 }
 
-/** Whether the member was a member when a decision was recorded (ISO timestamps). */
-export function wasMemberAt(member: Member, when: string): boolean {
-  if (member.left === null) return true;
-  const left = Date.parse(member.left.length === 10 ? `${member.left}T00:00:00Z` : member.left);
-  return Date.parse(when) < left;
+/** Whether the member may sign under this version of the members list. */
+export function isActive(member: Member): boolean {
+  return member.left === null;
+}
+
+/** sha256 of the canonical members list (defaults applied): the version's name in the ledger. */
+export function membersDigest(members: Members): string {
+  return sha256Hex(canonicalJson(members));
 }

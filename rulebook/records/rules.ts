@@ -1,13 +1,18 @@
 /**
- * The co-op's bylaws as code: governance/rules.yaml. Who votes, what a passing poll needs, how
- * many signatures of which role each kind of decision needs, which routine changes a standing
- * decision may pre-approve, and how long an emergency change may stay unratified.
+ * The co-op's bylaws as code: governance/rules.yaml. Who votes (one pinned Loomio instance and
+ * group), what a passing poll needs, how many signatures of which role each process needs, which
+ * routine changes may be pre-approved, how the bylaws, the members and the code themselves may
+ * change, and how long an emergency change may stay unratified.
+ *
+ * Every version of this file the co-op adopted is in the ledger (by digest); the working file
+ * must be the latest. A change to it is judged by the previous version (rulebook/checks).
  */
 import { z } from "zod";
 import { canonicalJson, sha256Hex } from "../../kernel/json";
 import { RATIO_TEXT_RE, toRatio } from "./ratio";
 
 export const RULES_FILE = "governance/rules.yaml";
+export const RULES_VERSION = 2;
 export const ROLE_RE = /^[a-z][a-z0-9-]{0,31}$/;
 
 const ratio = (what: string) =>
@@ -40,24 +45,70 @@ export const SignatureRequirementSchema = z
   .describe("Signatures a decision needs: `count` different members, each holding one of `roles`.");
 export type SignatureRequirement = z.output<typeof SignatureRequirementSchema>;
 
-/** Change classes coop knows how to recognise (see change-classes.ts). */
+/** Change classes coop knows how to recognise from the change itself (rulebook/changes). */
 export const CHANGE_CLASSES = ["image-patch"] as const;
 export type ChangeClass = (typeof CHANGE_CLASSES)[number];
 
+const pollRuleFields = {
+  quorum: ratio("quorum").describe("Share of the poll's voters that must have decided (decided_voters_count / voters_count), e.g. 0.5."),
+  threshold: ratio("threshold").describe(
+    'Share of cast agree+disagree votes that must agree, e.g. "2/3". Abstentions count for quorum, not here.',
+  ),
+  blocksAllowed: z.number().int().min(0).describe("Most block votes a passing proposal may have; 0 means a single block stops it."),
+  maxAgeDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .describe("A poll counts only if the verifier first sees its record within this many days after it closed."),
+};
+
+export const PollRulesSchema = z
+  .object({
+    quorum: pollRuleFields.quorum.default(0.5),
+    threshold: pollRuleFields.threshold.default("2/3"),
+    blocksAllowed: pollRuleFields.blocksAllowed.default(0),
+    maxAgeDays: pollRuleFields.maxAgeDays.default(30),
+  })
+  .strict()
+  .describe("What a Loomio proposal (agree / abstain / disagree / block) needs to pass. Loomio has no pass/fail field: coop counts.");
+export type PollRules = z.output<typeof PollRulesSchema>;
+
+/** A stricter process for one kind of change: poll rules that override the general ones, and its signatures. */
+const AmendmentProcessSchema = (what: string, defaults: { threshold: string; count: number }) =>
+  z
+    .object({
+      quorum: pollRuleFields.quorum.optional(),
+      threshold: pollRuleFields.threshold.default(defaults.threshold),
+      blocksAllowed: pollRuleFields.blocksAllowed.optional(),
+      signatures: SignatureRequirementSchema.prefault({ count: defaults.count }).describe(`Signatures a decision on ${what} needs.`),
+    })
+    .strict()
+    .prefault({});
+
 export const RulesSchema = z
   .object({
-    version: z.literal(1).default(1).describe("Format version of this file."),
-    electorate: z
+    version: z.literal(RULES_VERSION).default(RULES_VERSION).describe("Format version of this file."),
+    loomio: z
       .object({
-        loomioGroupId: z
+        url: z
+          .string()
+          .regex(/^(https:\/\/[a-z0-9.-]+(:\d+)?|http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?)$/, {
+            message:
+              "expected the Loomio instance's address, e.g. https://loomio.example.coop (https, no path; plain http only on this machine)",
+          })
+          .nullable()
+          .default(null)
+          .describe(
+            "The co-op's Loomio instance. coop fetches polls only from here and sends the API key only here. Null until the co-op sets up Loomio.",
+          ),
+        groupId: z
           .number()
           .int()
           .positive()
           .nullable()
           .default(null)
-          .describe(
-            "The Loomio group whose members vote: a poll counts only if it belongs to this group. Null until the co-op sets up Loomio.",
-          ),
+          .describe("The Loomio group whose members vote: a poll counts only if it belongs to this group."),
         wholeGroup: z
           .boolean()
           .default(true)
@@ -65,52 +116,57 @@ export const RulesSchema = z
       })
       .strict()
       .prefault({})
-      .describe("Who decides."),
-    polls: z
-      .object({
-        types: z
-          .array(z.enum(["proposal", "count", "poll", "score", "ranked_choice", "meeting", "dot_vote"]))
-          .min(1)
-          .default(["proposal"])
-          .describe("Loomio poll types that may approve a change; only 'proposal' (agree/abstain/disagree/block) is evaluated today."),
-        quorum: ratio("quorum")
-          .default(0.5)
-          .describe("Share of the poll's voters that must have decided (decided_voters_count / voters_count), e.g. 0.5."),
-        threshold: ratio("threshold")
-          .default("2/3")
-          .describe('Share of cast agree+disagree votes that must agree, e.g. "2/3". Abstentions count for quorum, not here.'),
-        blocksAllowed: z
-          .number()
-          .int()
-          .min(0)
-          .default(0)
-          .describe("Most block votes a passing proposal may have; 0 means a single block stops it."),
-        maxAgeDays: z
-          .number()
-          .int()
-          .min(1)
-          .max(3650)
-          .default(30)
-          .describe("A poll may be recorded only within this many days after it closed."),
-      })
-      .strict()
-      .prefault({})
-      .describe("What a Loomio poll needs to approve a change. Loomio has no pass/fail field: coop computes the outcome from the counts."),
+      .describe("Who decides: one Loomio instance and group, pinned here so a record cannot name another."),
+    polls: PollRulesSchema.prefault({}),
     signatures: z
       .object({
         genesis: SignatureRequirementSchema.prefault({}).describe(
-          "Signatures on a genesis decision (the first approved state of a stack when the co-op adopts coop).",
+          "Signatures on the founding of the ledger and the first states of its stacks.",
         ),
-        decisions: SignatureRequirementSchema.prefault({}).describe(
-          "Signatures on a decision backed by a Loomio poll (changes, standing decisions, ratifications).",
-        ),
+        decisions: SignatureRequirementSchema.prefault({ count: 2 }).describe("Signatures on a decision backed by a Loomio poll."),
         manual: SignatureRequirementSchema.prefault({ count: 2 }).describe(
           "Signatures on a decision taken elsewhere (a general assembly): the signatures are all the evidence there is.",
         ),
       })
       .strict()
       .prefault({})
-      .describe("Member signatures each kind of decision needs before its lock counts as approved."),
+      .describe("Member signatures each kind of decision needs before what it approves counts."),
+    amendments: z
+      .object({
+        bylaws: AmendmentProcessSchema("the bylaws (this file)", { threshold: "3/4", count: 2 }).describe(
+          "Changing this file: decided by a poll under the previous version of it, with these overrides of `polls`, or by a general assembly (signatures.manual).",
+        ),
+        roles: AmendmentProcessSchema("members' roles", { threshold: "2/3", count: 2 }).describe(
+          "A change to members.yaml that grants or changes a role able to sign anything: never routine.",
+        ),
+      })
+      .strict()
+      .prefault({})
+      .describe("How the bylaws and the roles change: always judged by the version in force before the change."),
+    membership: z
+      .object({
+        signatures: SignatureRequirementSchema.prefault({ count: 1 }).describe(
+          "Signatures on routine membership changes: a member joins without a signing role, a member leaves, a member replaces their own key (which they also sign with the old key).",
+        ),
+      })
+      .strict()
+      .prefault({})
+      .describe("Everyday membership changes that need no vote."),
+    code: z
+      .object({
+        signatures: SignatureRequirementSchema.prefault({ count: 2 }).describe(
+          "Signatures on approving a new version of the code (everything in the repository except stack specs and the ledger).",
+        ),
+        voteWhenChanged: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            "Paths (globs such as rulebook/** or policies/**) whose change needs a poll of the members (or a meeting), not only signatures.",
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe("Who approves changes to the code that builds, checks and deploys the infrastructure."),
     standing: z
       .object({
         classes: z
@@ -142,7 +198,9 @@ export const RulesSchema = z
           .min(1)
           .max(365)
           .default(14)
-          .describe("Days within which a poll must ratify an emergency change; afterwards the unratified state is a violation."),
+          .describe(
+            "Days, from when the emergency was recorded, within which a vote must ratify it; afterwards the unratified state is a violation.",
+          ),
       })
       .strict()
       .prefault({})
@@ -153,7 +211,23 @@ export const RulesSchema = z
 
 export type Rules = z.output<typeof RulesSchema>;
 
-/** sha256 of the canonical rules (defaults applied), recorded in every decision. */
+/** sha256 of the canonical rules (defaults applied): the version's name in the ledger. */
 export function rulesDigest(rules: Rules): string {
   return sha256Hex(canonicalJson(rules));
+}
+
+/** Every role that some requirement of the bylaws names: granting one of them is never routine. */
+export function signingRoles(rules: Rules): Set<string> {
+  const reqs: SignatureRequirement[] = [
+    rules.signatures.genesis,
+    rules.signatures.decisions,
+    rules.signatures.manual,
+    rules.amendments.bylaws.signatures,
+    rules.amendments.roles.signatures,
+    rules.membership.signatures,
+    rules.code.signatures,
+    rules.emergency.signatures,
+    ...Object.values(rules.standing.classes).map((c) => c!.signatures),
+  ];
+  return new Set(reqs.flatMap((r) => r.roles));
 }

@@ -1,26 +1,17 @@
 /**
- * Checking a decision's signatures against the members and the signature requirement: each
- * signature must verify (sshsig over the record's canonical payload), be made by a member's
- * key, by a member who had not left when the decision was recorded, holding a role the
+ * A decision's signatures, judged against the members list and the requirement in force at its
+ * place in the ledger: each must verify (sshsig over the record's canonical payload, in Node),
+ * be made with a key of a member of that version, who had not left and holds a role the
  * requirement names; enough different members must have signed.
  */
 import type { Finding } from "../findings";
-import type { Governance, LoadedDecision } from "../ledger/load";
-import { hasAnyRole, wasMemberAt } from "../records/members";
-import type { Rules, SignatureRequirement } from "../records/rules";
+import type { LoadedDecision } from "../ledger/load";
+import { signaturePayload, type Decision } from "../records/decision";
+import { hasAnyRole, indexMemberKeys, isActive, type MemberKey, type Members } from "../records/members";
+import type { SignatureRequirement } from "../records/rules";
 import { DECISION_NAMESPACE, verifySshsig } from "./sshsig";
-import { signaturePayload, type DecisionDraft } from "../records/decision";
-import type { JsonObject } from "../../kernel/json";
 
-export interface VerifiedSignature {
-  readonly index: number;
-  readonly member?: string;
-  readonly ok: boolean;
-  readonly reason?: string;
-  readonly fingerprint?: string;
-}
-
-/** What verifying a signature says, before knowing who the members are (work a thread can do). */
+/** What verifying a signature says before anyone looks up the members (work a thread can do). */
 export interface SignatureCheckResult {
   readonly ok: boolean;
   readonly reason?: string;
@@ -31,11 +22,10 @@ export interface SignatureCheckResult {
 
 const verified = new WeakMap<LoadedDecision, SignatureCheckResult[]>();
 
-/** Verifies every signature of a record in Node (no member lookup). */
-export function checkRecordSignatures(raw: JsonObject, signatures: ReadonlyArray<{ signature: string }>): SignatureCheckResult[] {
-  if (signatures.length === 0) return [];
-  const payload = signaturePayload(raw);
-  return signatures.map((s) => {
+export function checkRecordSignatures(d: Decision): SignatureCheckResult[] {
+  if (d.signatures.length === 0) return [];
+  const payload = signaturePayload(d);
+  return d.signatures.map((s) => {
     const r = verifySshsig(s.signature, payload, DECISION_NAMESPACE);
     return { ok: r.ok, reason: r.ok ? undefined : r.reason, keyId: r.key?.id, fingerprint: r.key?.fingerprint };
   });
@@ -46,58 +36,56 @@ export function primeSignatureResults(d: LoadedDecision, results: SignatureCheck
   verified.set(d, results);
 }
 
-/** Cryptographic verification and key-to-member matching, once per loaded decision. */
-export function verifySignatures(gov: Governance, d: LoadedDecision): VerifiedSignature[] {
-  let results = verified.get(d);
-  if (!results) {
-    results = checkRecordSignatures(d.raw, d.decision.signatures);
-    verified.set(d, results);
+export function signatureResults(d: LoadedDecision): SignatureCheckResult[] {
+  let r = verified.get(d);
+  if (!r) {
+    r = checkRecordSignatures(d.decision);
+    verified.set(d, r);
   }
-  return results.map((r, index) => ({
-    index,
-    member: r.keyId ? gov.memberKeys.get(r.keyId)?.member.name : undefined,
-    ok: r.ok,
-    reason: r.reason,
-    fingerprint: r.fingerprint,
-  }));
+  return r;
 }
 
-/** The requirement the rules set for a decision of this kind and evidence. */
-export function requirementFor(rules: Rules, decision: DecisionDraft): SignatureRequirement | undefined {
-  switch (decision.kind) {
-    case "genesis":
-      return rules.signatures.genesis;
-    case "routine":
-      return rules.standing.classes[decision.class]?.signatures;
-    case "emergency":
-      return rules.emergency.signatures;
-    default:
-      return decision.evidence.type === "meeting" ? rules.signatures.manual : rules.signatures.decisions;
-  }
+export interface MembersVersion {
+  readonly digest: string;
+  readonly members: Members;
+  readonly keys: ReadonlyMap<string, MemberKey>;
 }
 
-export function sameRequirement(a: SignatureRequirement, b: SignatureRequirement): boolean {
-  return a.count === b.count && a.roles.length === b.roles.length && a.roles.every((r) => b.roles.includes(r));
+export function membersVersion(digest: string, members: Members): MembersVersion {
+  return { digest, members, keys: indexMemberKeys(members) };
 }
 
-export interface SignatureCheck {
+export interface SignatureVerdict {
   readonly findings: Finding[];
   /** Members whose valid signature counts toward the requirement. */
   readonly signers: string[];
+  /** Members whose signature verifies with one of their keys in this version, whatever their roles. */
+  readonly validBy: string[];
   readonly satisfied: boolean;
 }
 
+export function describeRequirement(r: SignatureRequirement): string {
+  return `${r.count} signature${r.count === 1 ? "" : "s"} of different members with role ${r.roles.join(" or ")}`;
+}
+
 /**
- * Checks signatures against `requirement`. `label` says which requirement (the one recorded in
- * the decision, or the rules in force now) for messages.
+ * Judges the signatures of `d` under `members` (the version in force at its place) against
+ * `requirement`. `label` names the process in messages ("the bylaws' code process").
  */
-export function checkSignatures(gov: Governance, d: LoadedDecision, requirement: SignatureRequirement, label: string): SignatureCheck {
+export function judgeSignatures(
+  d: LoadedDecision,
+  members: MembersVersion,
+  requirement: SignatureRequirement,
+  label: string,
+): SignatureVerdict {
   const findings: Finding[] = [];
   const base = { file: d.file, decision: d.id, stack: "stack" in d.decision ? d.decision.stack : undefined } as const;
   const signers = new Set<string>();
-  for (const v of verifySignatures(gov, d)) {
-    const entry = d.decision.signatures[v.index];
-    const field = `signatures[${v.index}]`;
+  const validBy = new Set<string>();
+  const results = signatureResults(d);
+  results.forEach((v, index) => {
+    const entry = d.decision.signatures[index];
+    const field = `signatures[${index}]`;
     if (!v.ok) {
       findings.push({
         ...base,
@@ -105,57 +93,60 @@ export function checkSignatures(gov: Governance, d: LoadedDecision, requirement:
         code: "signature-invalid",
         level: "error",
         message: `the signature of '${entry.member}' does not verify: ${v.reason}`,
-        remediation: `remove it and sign again: coop sign ${d.id} --key <private key>`,
+        remediation: `the record or the signature was changed after signing: restore the file from git (git restore ${d.file}); never sign a record you did not check`,
       });
-      continue;
+      return;
     }
-    if (!v.member) {
+    const owner = v.keyId ? members.keys.get(v.keyId) : undefined;
+    if (!owner) {
       findings.push({
         ...base,
         field,
         code: "signature-non-member",
         level: "error",
-        message: `signed with key ${v.fingerprint}, which belongs to no member in governance/members.yaml`,
-        remediation: "remove the signature, or add the signer's key to governance/members.yaml (a change the co-op approves)",
+        message: `signed with key ${v.fingerprint}, which belongs to no member in the members list in force for this decision`,
+        remediation:
+          "only members' keys count; a key is added to governance/members.yaml by a members decision (coop members …, then coop approve --members)",
       });
-      continue;
+      return;
     }
-    if (v.member !== entry.member) {
+    const member = owner.member;
+    if (member.name !== entry.member) {
       findings.push({
         ...base,
         field,
         code: "signature-member-mismatch",
         level: "error",
-        message: `the signature says '${entry.member}' but was made with ${v.member}'s key`,
-        remediation: `remove it; ${v.member} signs with: coop sign ${d.id} --key <their key>`,
+        message: `the signature says '${entry.member}' but was made with ${member.name}'s key`,
+        remediation: `restore the file from git (git restore ${d.file}); ${member.name} signs as themselves with coop sign ${d.id} --key <their key>`,
       });
-      continue;
+      return;
     }
-    const member = gov.members!.members.find((m) => m.name === v.member)!;
-    if (!wasMemberAt(member, d.decision.recordedAt)) {
+    if (!isActive(member)) {
       findings.push({
         ...base,
         field,
         code: "signature-former-member",
         level: "error",
-        message: `${member.name} had left (${member.left}) before the decision was recorded (${d.decision.recordedAt})`,
-        remediation: "remove the signature; a current member signs instead",
+        message: `${member.name} had left (${member.left}) by the members list in force for this decision`,
+        remediation: "a current member with the role signs instead: coop sign <decision> --key <key>",
       });
-      continue;
+      return;
     }
+    validBy.add(member.name);
     if (!hasAnyRole(member, requirement.roles)) {
       findings.push({
         ...base,
         field,
         code: "signature-wrong-role",
         level: "error",
-        message: `${member.name} (${member.roles.join(", ")}) signed, but this decision needs signers with role ${requirement.roles.join(" or ")} (${label})`,
-        remediation: `remove the signature; a member with role ${requirement.roles.join(" or ")} signs: coop sign ${d.id} --key <key>`,
+        message: `${member.name} (${member.roles.join(", ")}) signed, but ${label} needs signers with role ${requirement.roles.join(" or ")}`,
+        remediation: `a member with role ${requirement.roles.join(" or ")} signs: coop sign ${d.id} --key <key>`,
       });
-      continue;
+      return;
     }
     signers.add(member.name);
-  }
+  });
   const satisfied = signers.size >= requirement.count;
   if (!satisfied) {
     const missing = requirement.count - signers.size;
@@ -163,9 +154,19 @@ export function checkSignatures(gov: Governance, d: LoadedDecision, requirement:
       ...base,
       code: "signatures-insufficient",
       level: "error",
-      message: `${signers.size} valid signature${signers.size === 1 ? "" : "s"}${signers.size ? ` (${[...signers].join(", ")})` : ""}; ${label} require${/^the rules\b/.test(label) ? "" : "s"} ${requirement.count} by ${requirement.roles.join(" or ")} — ${missing} more needed; until then the lock it sets does not count as approved`,
-      remediation: `another member with role ${requirement.roles.join(" or ")} signs: coop sign ${d.id} --key ~/.ssh/id_ed25519`,
+      message: `${signers.size} valid signature${signers.size === 1 ? "" : "s"}${signers.size ? ` (${[...signers].join(", ")})` : ""}; ${label} requires ${describeRequirement(requirement)}: ${missing} more needed, and until then it does not count`,
+      remediation: `${missing === 1 ? "another member" : `${missing} more members`} with role ${requirement.roles.join(" or ")} sign${missing === 1 ? "s" : ""}: coop sign ${d.id} --key ~/.ssh/id_ed25519`,
     });
   }
-  return { findings, signers: [...signers], satisfied };
+  return { findings, signers: [...signers], validBy: [...validBy], satisfied };
 }
+
+/** Whether `member` signed `d` with a key of theirs in `members` (for key rotations and departures). */
+export function signedBy(d: LoadedDecision, members: MembersVersion, member: string): boolean {
+  return signatureResults(d).some(
+    (v, i) =>
+      v.ok && v.keyId !== undefined && members.keys.get(v.keyId)?.member.name === member && d.decision.signatures[i].member === member,
+  );
+}
+
+export { hasAnyRole };

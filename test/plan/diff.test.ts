@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PROVIDER_PATH, diffJson, diffResources } from "../../plan/diff";
-import { describeChanges } from "../../cli/render/plain-words";
+import { describeChanges } from "../../rulebook/summary/plain-words";
 import type { GovernedResource } from "../../plan/view";
 
 const r = (name: string, inputs: GovernedResource["inputs"]): GovernedResource => ({

@@ -6,7 +6,7 @@
  * so nothing that changes goes unmentioned.
  */
 import { PROVIDER_PATH, type Change } from "../../plan/diff";
-import { parseImageRef, versionStep } from "../../rulebook/changes/change-classes";
+import { parseImageRef, versionStep } from "../changes/change-classes";
 import { COMPUTED } from "../../plan/view";
 import type { Json } from "../../kernel/json";
 import { LOCATIONS, SERVER_TYPES, type Location, type ServerTypeName } from "../../stacks/catalog";
