@@ -7,8 +7,7 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { DECISION_HEADER, decisionFile, decisionToJson, signaturePayload, type Decision } from "../../rulebook/records/decision";
-import { renderLedgerYamlChecked } from "../../rulebook/ledger/ledger-yaml";
+import { decisionFile, renderRecord, signaturePayload, type Decision } from "../../rulebook/records/decision";
 import { signSshsig } from "../../rulebook/signatures/sshsig";
 import { wireString } from "../../kernel/ssh-wire";
 import { lockPath, renderLock, type Lock } from "../../plan/lock";
@@ -51,7 +50,7 @@ export function fixturePublicKey(name: "ada" | "grace"): string {
 export function writeDecisionFile(root: string, d: Decision): string {
   const file = join(root, decisionFile(d.id));
   mkdirSync(join(root, "governance", "decisions"), { recursive: true });
-  writeFileSync(file, renderLedgerYamlChecked(decisionToJson(d), DECISION_HEADER));
+  writeFileSync(file, renderRecord(d));
   return file;
 }
 
@@ -65,7 +64,7 @@ export function writeMembers(root: string, members: Array<{ name: string; roles:
   writeFileSync(
     join(root, "governance", "members.yaml"),
     stringify({
-      version: 1,
+      version: 2,
       members: members.map((m) => ({ name: m.name, roles: m.roles, sshKeys: m.keys, ...(m.left ? { left: m.left } : {}) })),
     }),
   );
@@ -97,36 +96,47 @@ export function emptyRepo(project = "coop-infra"): string {
 }
 
 /**
- * Makes the temp repo's genesis of `stacks` approve what they plan now (signed by ada), so a
- * test starts from "no change" even while the components evolve; the committed example ledger
- * is checked separately (test/governance/example-ledger.test.ts).
+ * Makes the temp repo's ledger a fresh founding (signed by ada with the fixture key) that
+ * approves its bylaws, members, code and what `stacks` plan now, so a test starts from "no
+ * change" even while the components evolve; the committed example ledger is checked separately
+ * (test/governance/example-ledger.test.ts).
  */
-export async function refreshGenesis(root: string, stacks: string[] = ["example"]): Promise<void> {
-  const { planGenesis, genesisFiles } = await import("../../cli/ledger/genesis");
+export async function refreshFounding(root: string, stacks: string[] = ["example"]): Promise<void> {
+  const { planFounding, foundingFiles } = await import("../../cli/ledger/founding");
   const { signWithSshKeygen, publicKeyOf } = await import("../../cli/ledger/ssh-sign");
   const { loadStackSpec } = await import("../../stacks/load");
   const { readProjectName } = await import("../../kernel/repo");
-  const { RulesSchema } = await import("../../rulebook/records/rules");
+  const { RulesSchema, MembersSchema, readCodeManifest } = await import("../../rulebook");
   const { parse: parseYaml } = await import("yaml");
+  const { rmSync, readdirSync } = await import("node:fs");
+  for (const dir of ["governance/decisions", "governance/approved", "governance/objects"]) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(join(root, dir));
+    } catch {
+      continue;
+    }
+    for (const n of names) rmSync(join(root, dir, n), { recursive: true, force: true });
+  }
   const rules = RulesSchema.parse(parseYaml(readFileSync(join(root, "governance", "rules.yaml"), "utf8")));
+  const members = MembersSchema.parse(parseYaml(readFileSync(join(root, "governance", "members.yaml"), "utf8")));
   const specs = stacks.map((stack) => ({ stack, spec: loadStackSpec(root, stack).spec }));
-  const entries = await planGenesis({
+  const f = await planFounding({
     project: readProjectName(root),
     coopName: specs[0].spec.coop.name,
     rules,
+    members,
+    code: readCodeManifest(root),
     stacks: specs,
     at: "2026-01-01T00:00:00.000Z",
-    note: () => "test",
+    note: "test",
   });
   const key = fixtureKey("ada");
-  const signed = entries.map((e) => ({
-    ...e,
-    decision: {
-      ...e.decision,
-      signatures: [{ member: "ada", signature: signWithSshKeygen(key, signaturePayload(e.decision), publicKeyOf(`${key}.pub`)) }],
-    } as Decision,
-  }));
-  for (const [path, text] of genesisFiles(root, signed)) {
+  const pub = publicKeyOf(`${key}.pub`);
+  const sign = (d: Decision): Decision =>
+    ({ ...d, signatures: [{ member: "ada", signature: signWithSshKeygen(key, signaturePayload(d), pub) }] }) as Decision;
+  const signed = { ...f, founding: sign(f.founding), geneses: f.geneses.map((g) => ({ ...g, decision: sign(g.decision) })) };
+  for (const [path, text] of foundingFiles(root, signed)) {
     mkdirSync(join(path, ".."), { recursive: true });
     writeFileSync(path, text);
   }
