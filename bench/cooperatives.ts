@@ -9,10 +9,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "yaml";
-import { genesisFiles, planGenesis } from "../cli/ledger/genesis";
-import { signaturePayload, type Decision } from "../rulebook/records/decision";
-import { RulesSchema } from "../rulebook/records/rules";
-import { signSshsig } from "../rulebook/signatures/sshsig";
+import { foundingFiles, planFounding } from "../cli/ledger/founding";
+import { type Decision, MembersSchema, readCodeManifest, RulesSchema, signaturePayload, signSshsig } from "../rulebook";
 import { wireString } from "../kernel/ssh-wire";
 import { StackSpecSchema, type StackSpecInput } from "../stacks/schema";
 
@@ -76,7 +74,7 @@ export async function generateCooperatives(count: number, repo: string): Promise
   });
   writeFileSync(
     join(root, "governance", "members.yaml"),
-    stringify({ version: 1, members: admins.map((a) => ({ name: a.name, roles: ["admin", "tech"], sshKeys: [a.line] })) }),
+    stringify({ version: 2, members: admins.map((a) => ({ name: a.name, roles: ["admin", "tech"], sshKeys: [a.line] })) }),
   );
 
   const stacks: string[] = [];
@@ -88,20 +86,31 @@ export async function generateCooperatives(count: number, repo: string): Promise
     stacks.push(stack);
     specs.push({ stack, spec: StackSpecSchema.parse(input) });
   }
+  mkdirSync(join(root, "plan", "prices"), { recursive: true });
+  copyFileSync(join(repo, "plan", "prices", "hetzner.yaml"), join(root, "plan", "prices", "hetzner.yaml"));
   const rules = RulesSchema.parse(parse(readFileSync(join(root, "governance", "rules.yaml"), "utf8")));
-  const entries = await planGenesis({
+  const members = MembersSchema.parse(parse(readFileSync(join(root, "governance", "members.yaml"), "utf8")));
+  const founding = await planFounding({
     project: "coop-infra",
     coopName: "Hosting Co-op",
     rules,
+    members,
+    code: readCodeManifest(root),
     stacks: specs,
     at: "2026-01-01T00:00:00.000Z",
-    note: () => "benchmark",
+    note: "benchmark",
   });
-  const signed = entries.map((e) => {
-    const signature = signSshsig(admins[0].privateKey, admins[0].blob, signaturePayload(e.decision));
-    return { ...e, decision: { ...e.decision, signatures: [{ member: admins[0].name, signature }] } as Decision };
-  });
-  for (const [path, text] of genesisFiles(root, signed)) {
+  const sign = (d: Decision): Decision =>
+    ({
+      ...d,
+      signatures: [{ member: admins[0].name, signature: signSshsig(admins[0].privateKey, admins[0].blob, signaturePayload(d)) }],
+    }) as Decision;
+  const signed = {
+    ...founding,
+    founding: sign(founding.founding),
+    geneses: founding.geneses.map((g) => ({ ...g, decision: sign(g.decision) })),
+  };
+  for (const [path, text] of foundingFiles(root, signed)) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
   }

@@ -5,7 +5,7 @@
  * and anything larger than the caller's limit, before reading a byte of it. Messages name the
  * file and the reason, never its content.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { InputError } from "./errors";
 
 /** Limits per kind of file, in bytes: generous for real use, small enough to bound memory. */
@@ -34,15 +34,19 @@ export class UnsafeFile extends InputError {
  * whether a missing file is a problem) and UnsafeFile for anything else that is refused.
  */
 export function readRegularFile(path: string, maxBytes: number, shown = path): Buffer {
-  const st = lstatSync(path);
-  if (st.isSymbolicLink()) throw new UnsafeFile(shown, "is a symbolic link");
-  if (!st.isFile()) throw new UnsafeFile(shown, "is not a regular file");
-  if (st.size > maxBytes) throw new UnsafeFile(shown, `is larger than ${maxBytes} bytes (${st.size})`);
-  // O_NOFOLLOW: the file cannot be swapped for a symlink between the check and the open.
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  let fd: number;
+  try {
+    // O_NOFOLLOW refuses a symbolic link as the file itself; O_NONBLOCK keeps a FIFO from hanging the open.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOOP" || (e as NodeJS.ErrnoException).code === "EMLINK")
+      throw new UnsafeFile(shown, "is a symbolic link");
+    throw e;
+  }
   try {
     const opened = fstatSync(fd);
-    if (!opened.isFile() || opened.ino !== st.ino) throw new UnsafeFile(shown, "changed while it was being read");
+    if (!opened.isFile()) throw new UnsafeFile(shown, "is not a regular file");
+    if (opened.size > maxBytes) throw new UnsafeFile(shown, `is larger than ${maxBytes} bytes (${opened.size})`);
     // A file that grows after the check is read only up to the limit, and then refused.
     const buf = Buffer.allocUnsafe(Math.min(opened.size, maxBytes) + 1);
     let n = 0;

@@ -15,7 +15,7 @@ export interface DecisionBatch {
 }
 
 export interface CheckedDecisionFile {
-  readonly result: DecisionFileResult;
+  readonly id: string;
   /** What each signature says, before anyone looks up the members (absent for an unreadable file). */
   readonly signatures?: SignatureCheckResult[];
 }
@@ -25,11 +25,12 @@ export interface DecisionBatchResult {
   readonly files: CheckedDecisionFile[];
 }
 
+/** Only what the signatures say travels back: the loading thread reads the records itself. */
 export function readAndCheckDecisions(root: string, names: readonly string[]): CheckedDecisionFile[] {
   return names.map((name) => {
-    const result = readDecisionFile(root, name);
-    if (!("loaded" in result)) return { result };
-    return { result, signatures: checkRecordSignatures(result.loaded.decision) };
+    const result: DecisionFileResult = readDecisionFile(root, name);
+    if (!("loaded" in result)) return { id: name };
+    return { id: result.loaded.id, signatures: checkRecordSignatures(result.loaded.decision) };
   });
 }
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { decisionFileNames, loadLedger, type Ledger } from "../../rulebook/ledger/load";
 import { primeSignatureResults } from "../../rulebook/signatures/signatures";
-import { readAndCheckDecisions, type CheckedDecisionFile, type DecisionBatch, type DecisionBatchResult } from "./decision-worker";
+import type { CheckedDecisionFile, DecisionBatch, DecisionBatchResult } from "./decision-worker";
 
 /** Below this many decisions, starting threads costs more than it saves. */
 const PARALLEL_FROM = 400;
@@ -26,76 +26,58 @@ function threadCount(env: NodeJS.ProcessEnv): number {
   return Math.max(1, Math.min(asked, 8));
 }
 
-/** Reads and checks every batch on `workers` and this thread; answers in batch order. */
+/** Signature results of every batch, checked on `workers` (which read the files themselves). */
 export function checkBatches(root: string, batches: readonly string[][], workers: readonly Worker[]): Promise<CheckedDecisionFile[][]> {
   const checked: CheckedDecisionFile[][] = new Array(batches.length);
   let next = 0;
-  let outstanding = 0;
-  let localDone = false;
+  let done = 0;
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (e: unknown) => {
       if (!settled) reject(e);
       settled = true;
     };
-    const finishIfDone = () => {
-      if (!settled && localDone && outstanding === 0) {
-        settled = true;
-        resolve(checked);
-      }
-    };
     const give = (w: Worker) => {
       if (next >= batches.length) return;
       const batch = next++;
-      outstanding++;
       w.postMessage({ batch, root, names: batches[batch] } satisfies DecisionBatch);
     };
     for (const w of workers) {
       w.on("message", (r: DecisionBatchResult) => {
         checked[r.batch] = r.files;
-        outstanding--;
+        done++;
+        if (done === batches.length && !settled) {
+          settled = true;
+          resolve(checked);
+        }
         give(w);
-        finishIfDone();
       });
       w.once("error", fail);
       w.once("exit", (code) => fail(new Error(`a verification thread stopped (exit code ${code}) before it had answered`)));
       for (let i = 0; i < IN_FLIGHT; i++) give(w);
     }
-    // This thread takes a batch at a time and yields in between, so answers are read and the
-    // workers refilled while it works.
-    const takeOne = () => {
-      if (settled) return;
-      if (next < batches.length) {
-        const batch = next++;
-        try {
-          checked[batch] = readAndCheckDecisions(root, batches[batch]);
-        } catch (e) {
-          fail(e);
-          return;
-        }
-        setImmediate(takeOne);
-        return;
-      }
-      localDone = true;
-      finishIfDone();
-    };
-    takeOne();
+    if (batches.length === 0) resolve(checked);
   });
 }
 
+/**
+ * The ledger, its signatures verified on the other cores while this thread reads and parses the
+ * records (the two halves of the work take about as long).
+ */
 export async function loadLedgerFast(root: string, env: NodeJS.ProcessEnv = process.env): Promise<Ledger> {
   const names = decisionFileNames(root);
   const script = join(__dirname, "decision-worker.js");
   const threads = threadCount(env);
   if (names.length < PARALLEL_FROM || threads < 2 || !existsSync(script)) return loadLedger(root);
-
   const batches: string[][] = [];
   for (let i = 0; i < names.length; i += BATCH) batches.push(names.slice(i, i + BATCH));
-  const workers = Array.from({ length: Math.min(threads - 1, batches.length - 1) }, () => new Worker(script));
+  const workers = Array.from({ length: Math.max(1, Math.min(threads - 1, batches.length)) }, () => new Worker(script));
   try {
-    const files = (await checkBatches(root, batches, workers)).flat();
-    const ledger = loadLedger(root, { decisionResults: files.map((f) => f.result) });
-    const byId = new Map(files.flatMap((f) => ("loaded" in f.result && f.signatures ? [[f.result.loaded.id, f.signatures] as const] : [])));
+    const signatures = checkBatches(root, batches, workers);
+    // Let the workers start before this thread is busy with its own half.
+    await new Promise((r) => setImmediate(r));
+    const ledger = loadLedger(root);
+    const byId = new Map((await signatures).flat().flatMap((f) => (f.signatures ? [[f.id, f.signatures] as const] : [])));
     for (const d of ledger.decisions) {
       const s = byId.get(d.id);
       if (s) primeSignatureResults(d, s);

@@ -106,7 +106,7 @@ export class LedgerFixture {
   govHead = "governance-0001-founding";
   private counter = 0;
 
-  private constructor(readonly root: string) {
+  constructor(readonly root: string) {
     this.keys = {
       ada: nodeKey("ada@example.coop"),
       grace: nodeKey("grace@example.coop"),
@@ -164,9 +164,47 @@ export class LedgerFixture {
     return f;
   }
 
-  cleanup(): void {
-    rmSync(this.root, { recursive: true, force: true });
+  /**
+   * Makes `root` (a copy of the repository) approved as it plans now: members with the fixture's
+   * keys, and a founding (signed by ada) whose stacks' first states are what `stacks` plan.
+   */
+  static async forRepo(root: string, stacks: readonly string[]): Promise<LedgerFixture> {
+    const f = new LedgerFixture(root);
+    const { planFounding, foundingFiles } = await import("../../cli/ledger/founding");
+    const { loadStackSpec } = await import("../../stacks/load");
+    for (const dir of ["governance/decisions", "governance/approved", "governance/objects"])
+      rmSync(join(root, dir), { recursive: true, force: true });
+    f.writeMembers(f.members);
+    f.rules = RulesSchema.parse(parse(readFileSync(join(root, "governance", "rules.yaml"), "utf8")));
+    const specs = stacks.map((stack) => ({ stack, spec: loadStackSpec(root, stack).spec }));
+    f.clock = Date.parse("2026-01-01T00:00:00.000Z");
+    const founding = await planFounding({
+      project: PROJECT,
+      coopName: specs[0].spec.coop.name,
+      rules: f.rules,
+      members: f.members,
+      code: readCodeManifest(root),
+      stacks: specs,
+      at: f.iso(),
+      note: "test",
+    });
+    const signed = {
+      ...founding,
+      founding: f.sign(founding.founding, "ada"),
+      geneses: founding.geneses.map((g) => ({ ...g, decision: f.sign(g.decision, "ada") })),
+    };
+    for (const [path, text] of foundingFiles(root, signed)) {
+      mkdirSync(join(path, ".."), { recursive: true });
+      writeFileSync(path, text);
+    }
+    for (const g of signed.geneses) f.heads.set(g.stack, { id: g.decision.id, lock: g.lock });
+    f.govHead = signed.founding.id;
+    return f;
   }
+
+  cleanup = (): void => {
+    rmSync(this.root, { recursive: true, force: true });
+  };
 
   iso(at = this.clock): string {
     return new Date(at).toISOString();
