@@ -4,7 +4,7 @@
  * Exit codes: 0 ok; 1 the check did not pass; 2 bad input or usage. With --json, stdout
  * carries exactly one JSON document (an `error` document when the command could not run).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CoopError, FileProblems, InputError } from "../kernel/errors";
@@ -20,11 +20,24 @@ const COMMON: OptionSpec = {
   help: { type: "boolean", short: "h" },
 };
 
+/** The version of coop-infra this command belongs to (package.json). */
+function version(): string {
+  // From sources (cli/) or from the build (dist/cli/): the nearest package.json above.
+  for (const up of ["..", join("..", "..")]) {
+    try {
+      return (JSON.parse(readFileSync(join(__dirname, up, "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
+    } catch {
+      // not there; try one level up
+    }
+  }
+  return "unknown";
+}
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return [
-    "usage: coop <command> [--stack NAME] [--json]",
+    "usage: coop <command> [--stack NAME] [--tree DIR] [--json]     coop --version",
     "",
     "commands:",
     ...lines,
@@ -45,6 +58,10 @@ export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = p
   const json = argv.includes("--json");
   try {
     const [name, ...rest] = argv;
+    if (name === "--version" || name === "-V" || name === "version") {
+      io.out(`coop ${version()}`);
+      return 0;
+    }
     if (!name || name === "--help" || name === "-h" || name === "help") {
       io.out(usage());
       return name ? 0 : 2;
@@ -60,8 +77,19 @@ export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = p
     const command: Command = await entry.load();
     let parsed: ReturnType<typeof parseArgs>;
     try {
-      parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, allowPositionals: true, strict: true });
+      const options = { ...COMMON, ...command.options };
+      parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true, tokens: true });
+      // A flag that takes one value, given twice, is a mistake to report, not a choice to make silently.
+      const seen = new Set<string>();
+      for (const tok of parsed.tokens ?? []) {
+        if (tok.kind !== "option") continue;
+        const spec = options[tok.name];
+        if (spec && !spec.multiple && seen.has(tok.name))
+          throw new InputError(`--${tok.name} was given twice`, `give --${tok.name} once (see \`coop ${name} --help\`)`);
+        seen.add(tok.name);
+      }
     } catch (e) {
+      if (e instanceof InputError) throw e;
       throw new InputError(`${(e as Error).message.replace(/\. To specify a positional argument.*$/s, "")}`, `see \`coop ${name} --help\``);
     }
     if (parsed.values.help) {

@@ -32,11 +32,11 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   },
   sign: { summary: "sign a decision with your SSH key (ssh-keygen -Y sign)", load: async () => (await import("./sign")).command },
   verify: {
-    summary: "verify the whole governance record offline: formats, signatures, chains, locks",
+    summary: "verify the whole ledger: chains and order, signatures at their place, evidence recomputed, bylaws, members and code approved",
     load: async () => (await import("./verify")).command,
   },
   approve: {
-    summary: "approve a routine change a standing decision pre-approved (e.g. a patch upgrade)",
+    summary: "record what needs signatures but no vote: a routine change, routine membership, a new version of the code",
     load: async () => (await import("./approve")).command,
   },
   emergency: {
@@ -50,5 +50,17 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   dns: {
     summary: "print the stack's DNS records as a zone file to paste into any DNS provider",
     load: async () => (await import("./dns")).command,
+  },
+  members: {
+    summary: "change governance/members.yaml (add, leave, roles, keys) and say which decision it needs",
+    load: async () => (await import("./members")).command,
+  },
+  mailbox: {
+    summary: "add or remove a mailbox or an alias in a stack's spec, and say which decision it needs",
+    load: async () => (await import("./mailbox")).command,
+  },
+  status: {
+    summary: "what's next: per stack, approved against working state, unsigned decisions, emergencies and deadlines",
+    load: async () => (await import("./status")).command,
   },
 };

@@ -78,7 +78,7 @@ export function verifySshsig(armored: string, message: Buffer | string, namespac
   }
   let key: SshPublicKey;
   try {
-    key = parsePublicKeyBlob(sig.publicKey);
+    key = knownKey(sig.publicKey);
   } catch (e) {
     return { ok: false, reason: `the signature carries an unusable key: ${(e as KeyParseError).message}` };
   }
@@ -101,6 +101,24 @@ export function verifySshsig(armored: string, message: Buffer | string, namespac
   return valid
     ? { ok: true, key }
     : { ok: false, key, reason: "the signature does not match the record (the record or the signature was changed after signing)" };
+}
+
+/**
+ * Parsed signer keys, by blob: a ledger is signed by a handful of members thousands of times,
+ * and building a key object costs more than verifying with it. Bounded so hostile input
+ * cannot grow it without limit.
+ */
+const keys = new Map<string, SshPublicKey>();
+const KNOWN_KEYS = 1024;
+
+function knownKey(blob: Buffer): SshPublicKey {
+  const id = blob.toString("base64");
+  const hit = keys.get(id);
+  if (hit) return hit;
+  const key = parsePublicKeyBlob(blob);
+  if (keys.size >= KNOWN_KEYS) keys.clear();
+  keys.set(id, key);
+  return key;
 }
 
 function verifyRaw(key: SshPublicKey, signatureType: string, signature: Buffer, data: Buffer): boolean {
