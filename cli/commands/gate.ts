@@ -10,7 +10,7 @@ import { renderGateMarkdown, renderGateReport } from "../render/gate-report";
 export const command: Command = {
   name: "gate",
   summary: "run the policy pack over the offline plan: is this change approved? (the reviewers' check)",
-  usage: `usage: coop gate [--stack NAME | --all] [--json] [--policy-config FILE]
+  usage: `usage: coop gate [--stack NAME | --all] [--json] [--verbose] [--policy-config FILE]
 
 Runs the Pulumi program offline and the real policy pack (policies/) over it, through the
 analyzer protocol the Pulumi engine uses: the same verdict as
@@ -21,12 +21,13 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
 
   --stack NAME           the stack (optional when exactly one spec exists)
   --all                  every stack with a spec, in one run (JSON: {passed, stacks:[…]})
+  --verbose              list every resource a cause was reported at (by default: the first three)
   --json                 print {stack, passed, violations:[{policy,urn,message,level}]}
   --policy-config FILE   the JSON policy config CI passes to --policy-pack-config, read as
                          pulumi reads it ("all", level strings) and checked too
   --set P=V              gate the plan as if the spec said V at path P (repeatable), e.g.
                          --set host.serverType=cx43 shows the gate refusing an unapproved change`,
-  options: { "policy-config": { type: "string" }, all: { type: "boolean" }, set: { type: "string", multiple: true } },
+  options: { "policy-config": { type: "string" }, all: { type: "boolean" }, set: { type: "string", multiple: true }, verbose: { type: "boolean" } },
   async run(ctx) {
     const config = readPolicyConfig(ctx);
     try {
@@ -55,13 +56,13 @@ async function gate(ctx: Context, config: PolicyConfig): Promise<number> {
     for (const stack of stacks) results.push(await session.gate(await runOffline(ctx.root, stack, specEdits(ctx))));
     const passed = results.every((r) => r.passed);
     if (ctx.json) ctx.io.json({ passed, stacks: results.map(summary) });
-    else ctx.io.out(results.map(renderGateReport).join("\n\n"));
+    else ctx.io.out(results.map((r) => renderGateReport(r, ctx.values.verbose === true)).join("\n\n"));
     for (const r of results) writeStepSummary(ctx, r);
     return passed ? 0 : 1;
   }
   const result = await gateStack(ctx, resolveStackName(ctx.root, stringFlag(ctx, "stack")), config);
   if (ctx.json) ctx.io.json(summary(result));
-  else ctx.io.out(renderGateReport(result));
+  else ctx.io.out(renderGateReport(result, ctx.values.verbose === true));
   writeStepSummary(ctx, result);
   return result.passed ? 0 : 1;
 }

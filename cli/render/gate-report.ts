@@ -7,34 +7,56 @@ function resourceName(urn?: string): string {
   return urn ? urn.slice(urn.lastIndexOf("::") + 2) : "(stack)";
 }
 
-function group(violations: readonly Violation[]): Map<string, Violation[]> {
-  const by = new Map<string, Violation[]>();
-  for (const v of violations) {
-    const list = by.get(v.policy) ?? [];
-    list.push(v);
-    by.set(v.policy, list);
-  }
-  return by;
+/** One entry per cause: a policy and its message, with every resource it was reported at. */
+interface Cause {
+  readonly policy: string;
+  readonly level: string;
+  readonly message: string;
+  readonly resources: string[];
 }
 
-export function renderGateReport(r: GateResult): string {
-  const mandatory = r.violations.filter((v) => v.level === "mandatory");
-  const advisory = r.violations.filter((v) => v.level !== "mandatory");
+/**
+ * Violations grouped by cause. A ledger problem is reported by the pack at every resource (the
+ * engine asks per resource); people need it once, with how many resources it stops.
+ */
+export function causes(violations: readonly Violation[]): Cause[] {
+  const by = new Map<string, Cause>();
+  for (const v of violations) {
+    const k = `${v.level}\u0000${v.policy}\u0000${v.message}`;
+    const c = by.get(k) ?? { policy: v.policy, level: v.level, message: v.message, resources: [] };
+    c.resources.push(resourceName(v.urn));
+    by.set(k, c);
+  }
+  return [...by.values()];
+}
+
+const SHOWN = 3;
+
+function where(c: Cause, verbose: boolean): string {
+  if (verbose || c.resources.length <= SHOWN) return c.resources.join(", ");
+  return `${c.resources.slice(0, SHOWN).join(", ")} and ${c.resources.length - SHOWN} more`;
+}
+
+export function renderGateReport(r: GateResult, verbose = false): string {
+  const mandatory = causes(r.violations.filter((v) => v.level === "mandatory"));
+  const advisory = causes(r.violations.filter((v) => v.level !== "mandatory"));
   const head = r.passed
     ? `gate PASSED for stack ${r.stack}: every one of ${r.analyzed} resources matches what the members approved.`
-    : `gate FAILED for stack ${r.stack}: ${mandatory.length} mandatory violation${mandatory.length === 1 ? "" : "s"}.`;
+    : `gate FAILED for stack ${r.stack}: ${mandatory.length} cause${mandatory.length === 1 ? "" : "s"} (${r.violations.filter((v) => v.level === "mandatory").length} mandatory violation${r.violations.filter((v) => v.level === "mandatory").length === 1 ? "" : "s"}).`;
   const lines = [head];
-  for (const [title, list] of [
-    ["Mandatory", mandatory],
-    ["Advisory", advisory],
-  ] as const) {
-    if (list.length === 0) continue;
-    lines.push("", `${title}:`);
-    for (const [policy, vs] of group(list)) {
-      lines.push(`  ${policy}`);
-      for (const v of vs) lines.push(`    ${resourceName(v.urn)}: ${v.message.split("\n").join("\n      ")}`);
+  if (mandatory.length) {
+    lines.push("", "Mandatory:");
+    for (const c of mandatory) lines.push(`  ${c.policy} (${c.resources.length} resource${c.resources.length === 1 ? "" : "s"}: ${where(c, verbose)})`, `    ${c.message.split("\n").join("\n    ")}`);
+  }
+  if (advisory.length) {
+    if (r.passed && !verbose) {
+      lines.push(`Advisory: ${advisory.map((c) => `${c.policy} (${c.message.split("\n")[0].slice(0, 120)})`).join("; ")} — coop gate --verbose shows them`);
+    } else {
+      lines.push("", "Advisory:");
+      for (const c of advisory) lines.push(`  ${c.policy} (${c.resources.length} resource${c.resources.length === 1 ? "" : "s"}: ${where(c, verbose)})`, `    ${c.message.split("\n").join("\n    ")}`);
     }
   }
+  if (!verbose && [...mandatory, ...advisory].some((c) => c.resources.length > SHOWN)) lines.push("", "(coop gate --verbose lists every resource)");
   return lines.join("\n");
 }
 
@@ -48,7 +70,7 @@ export function renderGateMarkdown(r: GateResult): string {
     lines.push(`All ${r.analyzed} resources match the approved lock and every policy holds.`, "");
     return `${lines.join("\n")}\n`;
   }
-  lines.push("| level | policy | resource | message |", "|---|---|---|---|");
-  for (const v of r.violations) lines.push(`| ${v.level} | ${v.policy} | ${escapeCell(resourceName(v.urn))} | ${escapeCell(v.message)} |`);
+  lines.push("| level | policy | resources | message |", "|---|---|---|---|");
+  for (const c of causes(r.violations)) lines.push(`| ${c.level} | ${c.policy} | ${escapeCell(where(c, false))} | ${escapeCell(c.message)} |`);
   return `${lines.join("\n")}\n\n`;
 }
