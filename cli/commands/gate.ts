@@ -27,7 +27,12 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
                          pulumi reads it ("all", level strings) and checked too
   --set P=V              gate the plan as if the spec said V at path P (repeatable), e.g.
                          --set host.serverType=cx43 shows the gate refusing an unapproved change`,
-  options: { "policy-config": { type: "string" }, all: { type: "boolean" }, set: { type: "string", multiple: true }, verbose: { type: "boolean" } },
+  options: {
+    "policy-config": { type: "string" },
+    all: { type: "boolean" },
+    set: { type: "string", multiple: true },
+    verbose: { type: "boolean" },
+  },
   async run(ctx) {
     const config = readPolicyConfig(ctx);
     try {

@@ -46,17 +46,28 @@ export function renderGateReport(r: GateResult, verbose = false): string {
   const lines = [head];
   if (mandatory.length) {
     lines.push("", "Mandatory:");
-    for (const c of mandatory) lines.push(`  ${c.policy} (${c.resources.length} resource${c.resources.length === 1 ? "" : "s"}: ${where(c, verbose)})`, `    ${c.message.split("\n").join("\n    ")}`);
+    for (const c of mandatory)
+      lines.push(
+        `  ${c.policy} (${c.resources.length} resource${c.resources.length === 1 ? "" : "s"}: ${where(c, verbose)})`,
+        `    ${c.message.split("\n").join("\n    ")}`,
+      );
   }
   if (advisory.length) {
     if (r.passed && !verbose) {
-      lines.push(`Advisory: ${advisory.map((c) => `${c.policy} (${c.message.split("\n")[0].slice(0, 120)})`).join("; ")} — coop gate --verbose shows them`);
+      lines.push(
+        `Advisory: ${advisory.map((c) => `${c.policy} (${c.message.split("\n")[0].slice(0, 120)})`).join("; ")} — coop gate --verbose shows them`,
+      );
     } else {
       lines.push("", "Advisory:");
-      for (const c of advisory) lines.push(`  ${c.policy} (${c.resources.length} resource${c.resources.length === 1 ? "" : "s"}: ${where(c, verbose)})`, `    ${c.message.split("\n").join("\n    ")}`);
+      for (const c of advisory)
+        lines.push(
+          `  ${c.policy} (${c.resources.length} resource${c.resources.length === 1 ? "" : "s"}: ${where(c, verbose)})`,
+          `    ${c.message.split("\n").join("\n    ")}`,
+        );
     }
   }
-  if (!verbose && [...mandatory, ...advisory].some((c) => c.resources.length > SHOWN)) lines.push("", "(coop gate --verbose lists every resource)");
+  if (!verbose && [...mandatory, ...advisory].some((c) => c.resources.length > SHOWN))
+    lines.push("", "(coop gate --verbose lists every resource)");
   return lines.join("\n");
 }
 
@@ -71,6 +82,7 @@ export function renderGateMarkdown(r: GateResult): string {
     return `${lines.join("\n")}\n`;
   }
   lines.push("| level | policy | resources | message |", "|---|---|---|---|");
-  for (const c of causes(r.violations)) lines.push(`| ${c.level} | ${c.policy} | ${escapeCell(where(c, false))} | ${escapeCell(c.message)} |`);
+  for (const c of causes(r.violations))
+    lines.push(`| ${c.level} | ${c.policy} | ${escapeCell(where(c, false))} | ${escapeCell(c.message)} |`);
   return `${lines.join("\n")}\n\n`;
 }

@@ -2,6 +2,7 @@
  * The plan as a readable tree: components with their children, each with the settings an
  * admin checks first. Values come from the governed view, so secrets are already masked.
  */
+import { changedLines, isMultiLine } from "../../plan/line-diff";
 import type { Change } from "../../plan/diff";
 import { COMPUTED, type GovernedResource } from "../../plan/view";
 import type { Json, JsonObject } from "../../kernel/json";
@@ -113,6 +114,10 @@ export function renderChanges(changes: readonly Change[], lockFile: string, hasL
   for (const c of changes) {
     lines.push(`  ${OP_MARK[c.op]} ${c.op.padEnd(6)} ${c.name}  ${shortType(c.type)}`);
     for (const d of c.details ?? []) {
+      if (isMultiLine(d.old) && isMultiLine(d.new)) {
+        lines.push(`      ${d.path}:`, ...changedLines(d.old, d.new).map((l) => `        ${l}`));
+        continue;
+      }
       lines.push(
         `      ${d.path}: ${d.old === undefined ? "(unset)" : JSON.stringify(d.old)} → ${d.new === undefined ? "(unset)" : JSON.stringify(d.new)}`,
       );

@@ -6,6 +6,7 @@
  * so nothing that changes goes unmentioned.
  */
 import { PROVIDER_PATH, type Change } from "../../plan/diff";
+import { changedLines, isMultiLine } from "../../plan/line-diff";
 import { parseImageRef, versionStep } from "../changes/change-classes";
 import { COMPUTED } from "../../plan/view";
 import type { Json } from "../../kernel/json";
@@ -70,8 +71,10 @@ export function describeChanges(changes: readonly Change[], runs: readonly strin
   const deleted = new Map<string, Change[]>();
   for (const c of changes) {
     const service = serviceOf(c.urn);
-    if (c.op === "create") created.set(service, [...(created.get(service) ?? []), c]);
-    if (c.op === "delete") deleted.set(service, [...(deleted.get(service) ?? []), c]);
+    // Said by the account file's sentence ("mailbox … is added"), unless the whole service comes or goes.
+    const quiet = partOfMailbox(c) && changes.some((x) => x.op === "update" && serviceOf(x.urn) === service);
+    if (c.op === "create" && !quiet) created.set(service, [...(created.get(service) ?? []), c]);
+    if (c.op === "delete" && !quiet) deleted.set(service, [...(deleted.get(service) ?? []), c]);
   }
   const allOf = (service: string) => changes.filter((c) => serviceOf(c.urn) === service);
   for (const [service, list] of created) {
@@ -93,6 +96,11 @@ export function describeChanges(changes: readonly Change[], runs: readonly strin
   return [...byService.entries()].map(([service, set]) => ({ service, label: serviceLabel(service), sentences: [...set] }));
 }
 
+/** A mailbox's generated password and salt are part of the mailbox: their own sentence would only confuse. */
+function partOfMailbox(c: Change): boolean {
+  return /^mail-(mailbox|sender)-.+-(password|salt)$/.test(c.name);
+}
+
 function createSentence(c: Change): string {
   if (c.type === "hcloud:index/sshKey:SshKey") return `A new admin SSH key is installed (${c.name}).`;
   if (c.type === "hcloud:index/volume:Volume") return `A new data volume is created (${c.name}).`;
@@ -100,11 +108,55 @@ function createSentence(c: Change): string {
   return `${c.name} is added.`;
 }
 
+const ACCOUNT_LINE = /^([^\s|#]+@[^\s|]+)\|/;
+const ALIAS_LINE = /^([^\s#]+@\S+)\s+(\S+@\S+)$/;
+
+function lines(v: Json | undefined): string[] {
+  return typeof v === "string" ? v.split("\n") : [];
+}
+
+/**
+ * The mail server's account and alias files, in words: "mailbox linus@river.coop is added",
+ * "alias support@river.coop now reaches linus@river.coop". Undefined for any other file.
+ */
+function mailFileSentences(old: Json | undefined, now: Json | undefined): string[] | undefined {
+  const a = lines(old);
+  const b = lines(now);
+  const accounts = (ls: string[]) => ls.map((l) => ACCOUNT_LINE.exec(l)?.[1]).filter((x): x is string => !!x);
+  const aliases = (ls: string[]) =>
+    ls
+      .map((l) => ALIAS_LINE.exec(l))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => `${m[1]} → ${m[2]}`);
+  const isAccounts = [...a, ...b].some((l) => ACCOUNT_LINE.test(l));
+  const isAliases = !isAccounts && [...a, ...b].some((l) => ALIAS_LINE.test(l));
+  if (isAccounts) {
+    const before = new Set(accounts(a));
+    const after = new Set(accounts(b));
+    const out = [...after].filter((x) => !before.has(x)).map((x) => `mailbox ${x} is added.`);
+    out.push(...[...before].filter((x) => !after.has(x)).map((x) => `mailbox ${x} is removed (the mail in it is deleted).`));
+    return out.length ? out : ["The mail accounts' passwords change."];
+  }
+  if (isAliases) {
+    const before = new Set(aliases(a));
+    const after = new Set(aliases(b));
+    const added = [...after].filter((x) => !before.has(x)).map((x) => `alias ${x.replace(" → ", " now reaches ")}.`);
+    const removed = [...before].filter((x) => !after.has(x)).map((x) => `alias ${x.split(" → ")[0]} is removed.`);
+    return [...added, ...removed];
+  }
+  return undefined;
+}
+
 function updateSentences(c: Change, service: string, runs: readonly string[]): string[] {
   const label = serviceLabel(service);
   const out: string[] = [];
   const rest: string[] = [];
   for (const d of c.details ?? []) {
+    const mail = d.path.endsWith(".content") ? mailFileSentences(d.old, d.new) : undefined;
+    if (mail) {
+      out.push(...mail.map((s) => s.charAt(0).toUpperCase() + s.slice(1)));
+      continue;
+    }
     if (d.path === PROVIDER_PATH) {
       // The provider says where a resource goes (which Docker host, which Hetzner account).
       const name = (v: Json | undefined) => (typeof v === "string" ? v.split("::").pop() : "(none recorded)");
@@ -122,7 +174,7 @@ function updateSentences(c: Change, service: string, runs: readonly string[]): s
         out.push(
           step.kind === "downgrade"
             ? `${label} goes back from ${before.tag} to ${after.tag}.`
-            : `${label} upgrades from ${before.tag} to ${after.tag}.`,
+            : `${label} upgrades from ${before.tag} to ${after.tag}${step.kind === "patch" || step.kind === "minor" || step.kind === "major" ? ` (${step.kind})` : ""}.`,
         );
       }
       continue;
@@ -175,7 +227,12 @@ export function technicalLines(changes: readonly Change[], limit = 40): string[]
   const lines: string[] = [];
   for (const c of changes) {
     if (c.op !== "update") lines.push(`${c.op} ${c.name} (${c.type})`);
-    else for (const d of c.details ?? []) lines.push(`update ${c.name} ${d.path}: ${shown(d.old)} → ${shown(d.new)}`);
+    else
+      for (const d of c.details ?? []) {
+        if (isMultiLine(d.old) && isMultiLine(d.new))
+          lines.push(`update ${c.name} ${d.path}: ${changedLines(d.old, d.new, 6).join(" · ")}`);
+        else lines.push(`update ${c.name} ${d.path}: ${shown(d.old)} → ${shown(d.new)}`);
+      }
   }
   return lines.length > limit
     ? [...lines.slice(0, limit), `… and ${lines.length - limit} more (coop plan --stack <stack> shows all)`]
