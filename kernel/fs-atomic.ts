@@ -5,6 +5,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { InputError } from "./errors";
 
 export function writeFileAtomic(path: string, text: string): void {
   writeFilesAtomic([[path, text]]);
@@ -28,7 +29,28 @@ export function writeFilesAtomic(files: ReadonlyArray<readonly [path: string, te
     }
   } catch (e) {
     for (const [tmp] of staged) rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(e, staged[staged.length - 1]?.[1] ?? files[0]?.[0]);
   }
-  for (const [tmp, path] of staged) renameSync(tmp, path);
+  try {
+    for (const [tmp, path] of staged) renameSync(tmp, path);
+  } catch (e) {
+    for (const [tmp] of staged) rmSync(tmp, { force: true });
+    throw writeError(e, staged[0]?.[1]);
+  }
+}
+
+const WHY: Record<string, [string, string]> = {
+  EACCES: ["permission denied", "check who owns the folder (ls -l) and run coop as that user, or fix its permissions"],
+  EPERM: ["permission denied", "check who owns the folder (ls -l) and run coop as that user, or fix its permissions"],
+  EROFS: ["the file system is read-only", "run coop in a writable checkout of the repository"],
+  ENOSPC: ["the disk is full", "free some space (df -h shows where), then run the command again; nothing was changed"],
+  EDQUOT: ["the disk quota is exhausted", "free some space, then run the command again; nothing was changed"],
+};
+
+/** A write that failed, said as what it is (with the path), not as a bug of coop. */
+function writeError(e: unknown, path: string | undefined): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code ? WHY[code] : undefined;
+  if (!why || !path) return e;
+  return new InputError(`cannot write ${path}: ${why[0]} (${code})`, why[1]);
 }

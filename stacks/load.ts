@@ -1,12 +1,13 @@
 /**
  * Finding and loading the stack specs (stacks/<stack>.yaml).
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { InputError } from "../kernel/errors";
+import { FileProblems, formatPath, InputError, type Problem } from "../kernel/errors";
+import { readRegularText, SIZE_LIMITS } from "../kernel/safe-read";
 import { StackSpecSchema, type StackSpec } from "./schema";
-import { closest, parseYamlText, readYamlFile, type YamlEdit } from "../kernel/yaml-file";
+import { closest, parseYamlText, type YamlEdit } from "../kernel/yaml-file";
 
 export const STACK_NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
 
@@ -49,22 +50,38 @@ export function loadStackSpec(root: string, stack: string, edits: readonly YamlE
         .join("; "),
     );
   }
+  const text = readRegularText(path, SIZE_LIMITS.config, file);
   if (edits.length === 0) {
     // The plan and the policy pack both read the spec in one process; check it once per text.
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch {
-      return { stack, file, spec: readYamlFile(path, StackSpecSchema, file).value }; // reports the read error
-    }
     const hit = specCache.get(path);
     if (hit && hit.text === text) return hit.loaded;
     const loaded = { stack, file, spec: parseYamlText(text, StackSpecSchema, file) };
     specCache.set(path, { text, loaded });
     return loaded;
   }
-  const { value } = readYamlFile(path, StackSpecSchema, file, undefined, edits);
-  return { stack, file, spec: value };
+  try {
+    return { stack, file, spec: parseYamlText(text, StackSpecSchema, file, edits) };
+  } catch (e) {
+    throw blameEdits(e, edits);
+  }
+}
+
+/**
+ * A problem at a path a `--set` edit wrote comes from the flag, not from a line of the file:
+ * it is reported as the flag's.
+ */
+function blameEdits(e: unknown, edits: readonly YamlEdit[]): unknown {
+  if (!(e instanceof FileProblems)) return e;
+  const flags = edits.map((ed) => ({ path: formatPath(ed.path), flag: `--set ${formatPath(ed.path)}=${JSON.stringify(ed.value)}` }));
+  const problems: Problem[] = e.problems.map((p) => {
+    const f = p.field
+      ? flags.find((x) => p.field === x.path || p.field!.startsWith(`${x.path}.`) || p.field!.startsWith(`${x.path}[`))
+      : undefined;
+    return f
+      ? { file: f.flag, field: p.field, message: p.message, hint: p.hint ? `${p.hint} (check the --set flag)` : "check the --set flag" }
+      : p;
+  });
+  return new FileProblems(problems);
 }
 
 const specCache = new Map<string, { text: string; loaded: LoadedSpec }>();

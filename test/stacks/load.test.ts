@@ -2,7 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FileProblems, InputError, type Problem } from "../../kernel/errors";
-import { loadStackSpec, resolveStackName } from "../../stacks/load";
+import { loadStackSpec, parseSetFlag, resolveStackName } from "../../stacks/load";
+import { REPO_ROOT } from "../helpers/repo";
 import { tempRepo } from "../helpers/repo";
 
 const repo = tempRepo();
@@ -274,5 +275,19 @@ backups: {keepDaily: 0.5}
   it("--stack may be omitted only when exactly one spec exists", () => {
     expect(() => resolveStackName(repo.root, undefined)).toThrowError(/--stack is needed/);
     expect(resolveStackName(repo.root, "x")).toBe("x");
+  });
+});
+
+describe("--set edits", () => {
+  it("a typo in a --set path is blamed on the flag, not on a line of the spec", () => {
+    let problems: Problem[] = [];
+    try {
+      loadStackSpec(REPO_ROOT, "example", [parseSetFlag("host.serverTyp=cx43")]);
+    } catch (e) {
+      problems = [...(e as FileProblems).problems];
+    }
+    expect(problems).toEqual([expect.objectContaining({ file: '--set host.serverTyp="cx43"', field: "host.serverTyp" })]);
+    expect(problems[0].line).toBeUndefined();
+    expect(problems[0].hint).toMatch(/did you mean 'serverType'\?.*\(check the --set flag\)/);
   });
 });
