@@ -51,4 +51,12 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "print the stack's DNS records as a zone file to paste into any DNS provider",
     load: async () => (await import("./dns")).command,
   },
+  "ci-access": {
+    summary: "open SSH to the stack's servers for this deploy job only (a job firewall), and close it again",
+    load: async () => (await import("./ci-access")).command,
+  },
+  doctor: {
+    summary: "before a real deploy: every value that cannot work for real, with its fix",
+    load: async () => (await import("./doctor")).command,
+  },
 };
