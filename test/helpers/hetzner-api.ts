@@ -84,8 +84,10 @@ export interface FakeHetzner {
   readonly faults: Fault[];
   readonly firewalls: Map<number, Fw>;
   readonly servers: Map<number, Srv>;
-  /** Polls of an action before it reports success. */
+  /** Polls of an action before it reports success (0: finished when created). */
   actionPolls: number;
+  /** Reads of a server that still show a label-selected firewall as pending. */
+  pendingReads: number;
   /** DELETE answers resource_in_use this many times after a label selector was removed (it lets go asynchronously). */
   detachLag: number;
   /** Actions with this command end in `error` (action_failed). */
@@ -141,6 +143,7 @@ export async function startHetzner(opts: { token?: string } = {}): Promise<FakeH
     firewalls: new Map(),
     servers: new Map(),
     actionPolls: 1,
+    pendingReads: 1,
     detachLag: 0,
     addFirewall(fw) {
       const full: Fw = { id: nextId++, labels: {}, rules: [], applied_to: [], created: new Date().toISOString(), ...fw };
@@ -162,7 +165,7 @@ export async function startHetzner(opts: { token?: string } = {}): Promise<FakeH
         );
         if (!bySelector) continue;
         const seen = server.seen.get(fw.id) ?? 0;
-        out.push({ id: fw.id, status: seen === 0 ? "pending" : "applied" });
+        out.push({ id: fw.id, status: seen < fake.pendingReads ? "pending" : "applied" });
       }
       return out;
     },
