@@ -175,6 +175,16 @@ function issueToProblem(issue: Issue, doc: Document, lc: LineCounter, file: stri
   return { file, line: pos?.line, col: pos?.col, field: formatPath(path) || "(top level)", message, hint };
 }
 
+/**
+ * A locator of fields in a YAML text: the 1-based line of the node at a path (or of its closest
+ * existing ancestor), for messages that point into a file that has already been validated.
+ */
+export function fieldLocator(text: string): (path: PropertyKey[]) => number | undefined {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false });
+  return (path) => locate(doc, lc, path)?.line;
+}
+
 /** The node at `path`, or its closest existing ancestor when the path does not exist in the file. */
 function locate(doc: Document, lc: LineCounter, path: PropertyKey[], keyNode?: Node): { line: number; col: number } | undefined {
   const node = keyNode ?? nearestNode(doc, path);

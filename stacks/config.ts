@@ -1,29 +1,14 @@
 /**
- * The secrets a stack reads from Pulumi config. Everything else comes from the spec; secrets
- * never do. Generated secrets (database passwords, keys) are not listed here: the components
- * create them with @pulumi/random and @pulumi/tls.
- *
- * Keys live in the project's namespace (the `name` in Pulumi.yaml), e.g.
- *   pulumi config set --secret coop-infra:mailRelayPassword
+ * Reading the secrets a stack needs from Pulumi config (the keys: secret-keys.ts). Everything
+ * else comes from the spec; secrets never do. Generated secrets (database passwords, keys) are
+ * not config: the components create them with @pulumi/random and @pulumi/tls.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { InputError } from "../kernel/errors";
 import type { StackSpec } from "./schema";
+import { SECRET_CONFIG_KEYS } from "./secret-keys";
 
-export interface SecretConfigKey {
-  readonly key: string;
-  readonly description: string;
-  /** Whether this spec needs the key set. */
-  readonly neededBy: (spec: StackSpec) => boolean;
-}
-
-export const SECRET_CONFIG_KEYS: readonly SecretConfigKey[] = [
-  {
-    key: "mailRelayPassword",
-    description: "Password at the outbound mail relay (services.mail.relay).",
-    neededBy: (spec) => spec.services.mail.enabled && spec.services.mail.relay.host !== null,
-  },
-];
+export { SECRET_CONFIG_KEYS, type SecretConfigKey } from "./secret-keys";
 
 export interface StackSecrets {
   readonly mailRelayPassword?: pulumi.Output<string>;

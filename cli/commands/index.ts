@@ -63,4 +63,12 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "what's next: per stack, approved against working state, unsigned decisions, emergencies and deadlines",
     load: async () => (await import("./status")).command,
   },
+  "ci-access": {
+    summary: "open SSH to the stack's servers for this deploy job only (a job firewall), and close it again",
+    load: async () => (await import("./ci-access")).command,
+  },
+  doctor: {
+    summary: "before a real deploy: every value that cannot work for real, with its fix",
+    load: async () => (await import("./doctor")).command,
+  },
 };

@@ -15,6 +15,7 @@ import { PriceTableSchema, type PriceTable } from "../../plan/prices";
 import {
   type Decision,
   type DecisionDraft,
+  isStackDecision,
   decisionFile,
   expectedSummary,
   type L,
@@ -278,7 +279,7 @@ export class LedgerFixture {
   /** Writes a record (and, for a stack decision, moves the fixture's idea of the stack's head and lock file). */
   write(d: Decision): Decision {
     writeFileSync(join(this.root, decisionFile(d.id)), renderRecord(d as never));
-    if ("stack" in d && d.kind !== "founding") {
+    if (isStackDecision(d)) {
       const lock = this.lockObject(d.digest);
       if (lock) {
         this.heads.set(d.stack, { id: d.id, lock });
@@ -377,7 +378,7 @@ export class LedgerFixture {
       undecided_voters_count: v.voters - (v.agree + v.abstain + v.disagree + v.block),
       results,
       stance_counts: [v.agree, v.abstain, v.disagree, v.block],
-      poll_option_ids: options.map((o) => o.id),
+      poll_option_ids: options.map((o) => (o as { id?: number }).id),
       ...(p.poll ?? {}),
     };
     body.poll_options = options;

@@ -7,6 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { InputError } from "../../kernel/errors";
+import { writeFilesAtomic } from "../../kernel/fs-atomic";
 
 const refuse: { code?: string } = {};
 vi.mock("node:fs", async (importOriginal) => {
@@ -20,8 +22,6 @@ vi.mock("node:fs", async (importOriginal) => {
   };
 });
 
-const { InputError } = await import("../../kernel/errors");
-const { writeFilesAtomic } = await import("../../kernel/fs-atomic");
 
 afterEach(() => {
   refuse.code = undefined;
