@@ -62,7 +62,7 @@ export {
   type Expectation,
   type StandingTerms,
 } from "./loomio/binding";
-export { checkChangeClass, parseImageRef, versionStep, type ClassCheck } from "./changes/change-classes";
+export { checkChangeClass, taggedImage, versionStep, type ClassCheck } from "./changes/change-classes";
 export { renderLedgerYaml, renderLedgerYamlChecked, readLedgerYamlFast } from "./ledger/ledger-yaml";
 export { governanceSchemaOutputs } from "./records/json-schemas";
 export {

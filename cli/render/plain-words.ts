@@ -6,7 +6,7 @@
  * so nothing that changes goes unmentioned.
  */
 import { PROVIDER_PATH, type Change } from "../../plan/diff";
-import { parseImageRef, versionStep } from "../../rulebook/changes/change-classes";
+import { taggedImage, versionStep } from "../../rulebook/changes/change-classes";
 import { COMPUTED } from "../../plan/view";
 import type { Json } from "../../kernel/json";
 import { LOCATIONS, SERVER_TYPES, type Location, type ServerTypeName } from "../../stacks/catalog";
@@ -112,8 +112,8 @@ function updateSentences(c: Change, service: string, runs: readonly string[]): s
       continue;
     }
     const leaf = d.path.split(".").pop() ?? d.path;
-    const before = parseImageRef(d.old);
-    const after = parseImageRef(d.new);
+    const before = taggedImage(d.old);
+    const after = taggedImage(d.new);
     if (before && after) {
       if (before.repository !== after.repository)
         out.push(`${label} switches its image from ${before.repository}:${before.tag} to ${after.repository}:${after.tag}.`);
