@@ -5,8 +5,8 @@
  * (its domain, its admins) have no default on purpose: a default there would deploy someone
  * else's identity.
  */
-import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import { parseIpNetwork } from "../kernel/networks";
 import {
   IMAGES,
   LOCATION_NAMES,
@@ -38,7 +38,7 @@ const hostLabel = (def: string, what: string) =>
     .default(def)
     .describe(`Host name of ${what} under the co-op's domain: '${def}' serves it at ${def}.<domain>.`);
 
-/** IPv4 or IPv6 network in CIDR notation. Validated with node's own parser in the refinement below. */
+/** IPv4 or IPv6 network in CIDR notation. Validated with the kernel's network reader in the refinement below. */
 const cidr = z
   .string()
   .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: "expected a network in CIDR notation, e.g. 203.0.113.7/32 or 2001:db8::/48" });
@@ -370,17 +370,18 @@ export const StackSpecSchema = z
         });
       }
       host.sshSources.forEach((c, i) => {
-        const problem = cidrProblem(c);
-        if (problem)
+        const network = parseIpNetwork(c);
+        if (!network)
           ctx.addIssue({
             code: "custom",
             path: ["host", "sshSources", i],
-            message: problem,
+            message: `'${c}' is not a valid IPv4 or IPv6 network`,
             params: {
               hint: "write an address and prefix length, e.g. 203.0.113.7/32 (one IPv4 address) or 2001:db8:1234::/48 (an IPv6 network)",
             },
           });
-        else if (isWorld(c) && !host.sshOpenToWorld) {
+        // A /0 is every address of its family, however its address is spelled.
+        else if (network.prefix === 0 && !host.sshOpenToWorld) {
           ctx.addIssue({
             code: "custom",
             path: ["host", "sshSources", i],
@@ -596,16 +597,4 @@ export function serviceFqdn(spec: Pick<StackSpec, "services" | "domain">, servic
 
 function fmtGb(mb: number): string {
   return `${(mb / 1024).toFixed(mb % 1024 === 0 ? 0 : 1)} GB`;
-}
-
-function isWorld(c: string): boolean {
-  return c === "0.0.0.0/0" || c === "::/0";
-}
-
-function cidrProblem(c: string): string | undefined {
-  const [addr, bitsText] = c.split("/");
-  const bits = Number(bitsText);
-  if (isIPv4(addr) && bits <= 32) return undefined;
-  if (isIPv6(addr) && bits <= 128) return undefined;
-  return `'${c}' is not a valid IPv4 or IPv6 network`;
 }

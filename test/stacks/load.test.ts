@@ -202,6 +202,16 @@ describe("bad specs are refused with file, line:col, field and a hint", () => {
     });
   }
 
+  it.each([
+    ["::ffff:0:0/96", /::ffff:0:0\/96 opens SSH to the whole internet/],
+    ["198.51.100.7/0", /opens SSH to the whole internet/],
+    ["010.0.0.1/32", /'010\.0\.0\.1\/32' is not a valid IPv4 or IPv6 network/],
+    ["127.1/32", /not a valid IPv4 or IPv6 network/],
+  ])("reads SSH source %s as firewalls do", (source, message) => {
+    const problems = problemsOf("sources", VALID.replace("203.0.113.7/32", source));
+    expect(problems).toEqual([expect.objectContaining({ field: "host.sshSources[0]", line: 8, message: expect.stringMatching(message) })]);
+  });
+
   it("gives a hint for every problem, whatever kind it is", () => {
     const text = `coop:
   name: ""
