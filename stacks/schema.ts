@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { parseIpNetwork } from "../kernel/networks";
+import { sshPublicKeyLine } from "../kernel/ssh-keys";
 import {
   IMAGES,
   LOCATION_NAMES,
@@ -43,22 +44,15 @@ const cidr = z
   .string()
   .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: "expected a network in CIDR notation, e.g. 203.0.113.7/32 or 2001:db8::/48" });
 
-const sshPublicKey = z
-  .string()
-  .regex(
-    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/,
-    {
-      message: "expected an OpenSSH public key line, e.g. 'ssh-ed25519 AAAAC3Nz… ada@laptop' (the contents of ~/.ssh/id_ed25519.pub)",
-    },
-  );
-
 const admin = z
   .object({
     name: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,31}$/, { message: "expected a short lower-case name such as 'ada'" })
       .describe("Short name of the admin (or of the CI deploy key), used to name the key at Hetzner."),
-    sshPublicKey: sshPublicKey.describe("The admin's OpenSSH public key; the matching private key can log in to the host as user 'coop'."),
+    sshPublicKey: sshPublicKeyLine.describe(
+      "The admin's OpenSSH public key; the matching private key can log in to the host as user 'coop'.",
+    ),
   })
   .strict()
   .describe("A person or CI job that may log in to the host over SSH.");

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FileProblems, InputError, type Problem } from "../../kernel/errors";
 import { loadStackSpec, resolveStackName } from "../../stacks/load";
 import { tempRepo } from "../helpers/repo";
+import { ecdsaBlob, keyLine, rsaBlob } from "../helpers/ssh-keys";
 
 const repo = tempRepo();
 afterAll(repo.cleanup);
@@ -49,6 +50,11 @@ describe("a valid spec", () => {
     expect(spec.host).toMatchObject({ target: "hetzner", serverType: "cx33", image: "debian-12", volumeSizeGb: 50, sshOpenToWorld: false });
     expect(spec.services.nextcloud.enabled).toBe(true);
     expect(spec.dns.provider).toBe("manual");
+  });
+  it("takes a hardware security key as an admin key, as members.yaml does", () => {
+    const line = keyLine(ecdsaBlob("nistp256", { sk: true }), "ada@yubikey");
+    write("sk", VALID.replace(/ssh-ed25519 \S+ ada@test/, line));
+    expect(loadStackSpec(repo.root, "sk").spec.host).toMatchObject({ admins: [{ name: "ada", sshPublicKey: line }] });
   });
 });
 
@@ -129,6 +135,22 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     line: 8,
     message: /not a valid IPv4 or IPv6 network/,
     hint: /e\.g\. 203\.0\.113\.7\/32/,
+  },
+  {
+    case: "an admin key whose base64 is not a key",
+    text: VALID.replace(/ssh-ed25519 \S+ ada@test/, "ssh-ed25519 AAAAnotakeyA ada@test"),
+    field: "host.admins[0].sshPublicKey",
+    line: 11,
+    message: /the key cannot be used: the key data is damaged/,
+    hint: /whole line of your \.pub file/,
+  },
+  {
+    case: "a weak admin key",
+    text: VALID.replace(/ssh-ed25519 \S+ ada@test/, keyLine(rsaBlob(1024))),
+    field: "host.admins[0].sshPublicKey",
+    line: 11,
+    message: /RSA keys shorter than 2048 bits are refused \(this one has 1024\)/,
+    hint: /ssh-keygen -t ed25519/,
   },
   {
     case: "a yes/no written as text",
