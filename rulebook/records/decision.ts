@@ -14,8 +14,7 @@
  * `signatures` field, so signatures can be added one by one without invalidating each other.
  */
 import { z } from "zod";
-import type { Json, JsonObject } from "../../kernel/json";
-import { canonicalRecordJson } from "../ledger/canonical";
+import { canonicalJson, type Json, type JsonObject } from "../../kernel/json";
 import { CHANGE_CLASSES, role } from "./rules";
 import { MEMBER_NAME_RE } from "./members";
 
@@ -286,7 +285,7 @@ export function decisionFile(id: string): string {
 export function signaturePayload(record: JsonObject | Decision): string {
   const { signatures: _ignored, ...rest } = record as Record<string, unknown>;
   void _ignored;
-  return canonicalRecordJson(rest as JsonObject);
+  return canonicalJson(rest);
 }
 
 export const DECISION_HEADER = [
