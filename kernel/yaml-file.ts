@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from "yaml";
-import type { z } from "zod";
+import { z } from "zod";
 import { FileProblems, InputError, formatPath, type Problem } from "./errors";
 
 export interface ParsedYaml<T> {
@@ -235,39 +235,26 @@ function describe(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-type Def = Record<string, unknown>;
-const defOf = (s: unknown): Def | undefined => (s as { _zod?: { def?: Def } } | undefined)?._zod?.def;
-
 /** What the field at `path` is: its description and default (an example to copy), if the schema has them. */
 function fieldInfo(schema: z.ZodType, path: PropertyKey[], data: unknown): { description?: string; example?: unknown; values?: string[] } {
-  const parent = path.slice(0, -1);
-  const key = path[path.length - 1];
-  const container = schemaAt(schema, parent, data);
-  const cd = defOf(container);
-  let field: unknown;
-  if (cd?.type === "object") field = (cd.shape as Record<string, unknown>)[String(key)];
-  else if (cd?.type === "array") field = cd.element;
-  else if (cd?.type === "record") field = cd.valueType;
-  if (!field) return {};
+  // The top level is the file itself, not a field with a description to quote.
+  const at = path.length > 0 ? schemaAt(schema, path, data) : undefined;
+  if (!at) return {};
   let description: string | undefined;
   let example: unknown;
   let values: string[] | undefined;
-  let cur: unknown = field;
-  for (let i = 0; i < 8 && cur; i++) {
-    description ??= (cur as { description?: string }).description;
-    const d = defOf(cur);
-    if (!d) break;
-    if (d.type === "default" && example === undefined) {
-      const v = d.defaultValue;
+  // The field as declared, through its wrappers: each may carry the description or the default.
+  for (let cur: z.ZodType | undefined = at.declared; cur; cur = unwrapped(cur)) {
+    description ??= cur.description;
+    if (cur instanceof z.ZodDefault && example === undefined) {
+      const v: unknown = cur.def.defaultValue;
       example = typeof v === "function" ? (v as () => unknown)() : v;
     }
-    if (d.type === "enum") values = Object.values(d.entries as Record<string, string>).map(String);
-    if (["default", "prefault", "optional", "nullable", "readonly", "catch"].includes(d.type as string)) cur = d.innerType;
-    else if (d.type === "pipe") cur = d.in;
-    else break;
+    if (cur instanceof z.ZodEnum) values = cur.options.map(String);
   }
   // A list's entries share the list's description (e.g. host.sshSources[0]).
-  if (description === undefined && cd?.type === "array" && parent.length > 0) description = fieldInfo(schema, parent, data).description;
+  if (description === undefined && at.parent instanceof z.ZodArray && path.length > 1)
+    description = fieldInfo(schema, path.slice(0, -1), data).description;
   if (
     example === null ||
     (Array.isArray(example) && example.length === 0) ||
@@ -320,90 +307,77 @@ function fallbackHint(issue: Issue, path: PropertyKey[], schema: z.ZodType, data
   return parts.join("; ").replace(/; \(/, " (");
 }
 
-/** The schema at `path`, following wrappers, arrays and discriminated unions (the value's branch). */
-function schemaAt(schema: z.ZodType, path: PropertyKey[], data: unknown): unknown {
-  let cur: unknown = schema;
-  let value: unknown = data;
-  const step = (s: unknown): unknown => {
-    for (;;) {
-      const def = defOf(s);
-      if (!def) return s;
-      if (["default", "prefault", "optional", "nullable", "readonly", "catch"].includes(def.type as string)) s = def.innerType;
-      else if (def.type === "pipe") s = def.in;
-      else return s;
-    }
-  };
-  const pickUnion = (s: unknown, v: unknown): unknown => {
-    const def = defOf(s);
-    if (def?.type !== "union") return s;
-    const options = def.options as unknown[];
-    const disc = def.discriminator as string | undefined;
-    if (disc && v && typeof v === "object") {
-      const want = (v as Record<string, unknown>)[disc];
-      for (const o of options) {
-        const shape = defOf(step(o))?.shape as Record<string, unknown> | undefined;
-        const lit = defOf(shape?.[disc]);
-        if ((lit?.values as unknown[] | undefined)?.includes(want)) return step(o);
-      }
-    }
-    return step(options[0]);
-  };
-  cur = pickUnion(step(cur), value);
-  for (const seg of path) {
-    const def = defOf(cur);
-    if (def?.type === "object") cur = (def.shape as Record<string, unknown>)[String(seg)];
-    else if (def?.type === "array") cur = def.element;
-    else if (def?.type === "record") cur = def.valueType;
-    else return undefined;
-    if (!cur) return undefined;
-    value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[seg] : undefined;
-    cur = pickUnion(step(cur), value);
-  }
-  return cur;
+/** The schema inside a wrapper that does not change the value's shape (a default, optional, a pipe's input …). */
+function unwrapped(s: z.ZodType): z.ZodType | undefined {
+  if (
+    s instanceof z.ZodDefault ||
+    s instanceof z.ZodPrefault ||
+    s instanceof z.ZodOptional ||
+    s instanceof z.ZodNullable ||
+    s instanceof z.ZodReadonly ||
+    s instanceof z.ZodCatch
+  )
+    return s.unwrap() as z.ZodType;
+  if (s instanceof z.ZodPipe) return s.in as z.ZodType;
+  return undefined;
 }
 
-/** Keys an object schema accepts at `path`, following defaults, arrays and discriminated unions. */
-function allowedKeysAt(schema: z.ZodType, path: PropertyKey[], data: unknown): string[] {
-  let cur: unknown = schema;
-  let value: unknown = data;
-  const step = (s: unknown): unknown => {
-    // Unwrap wrappers that do not change the shape.
-    for (;;) {
-      const def = (s as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
-      if (!def) return s;
-      if (["default", "prefault", "optional", "nullable", "readonly", "catch"].includes(def.type as string)) s = def.innerType;
-      else if (def.type === "pipe") s = def.in;
-      else return s;
-    }
+/** The schema a value is checked against, without wrappers; a union's branch is the one the value's discriminator names. */
+function resolved(s: z.ZodType, value: unknown): z.ZodType {
+  const bare = (t: z.ZodType) => {
+    let cur = t;
+    for (let inner = unwrapped(cur); inner; inner = unwrapped(cur)) cur = inner;
+    return cur;
   };
-  const pickUnion = (s: unknown, v: unknown): unknown => {
-    const def = (s as { _zod: { def: Record<string, unknown> } })._zod.def;
-    if (def.type !== "union") return s;
-    const options = def.options as unknown[];
-    const disc = def.discriminator as string | undefined;
-    if (disc && v && typeof v === "object") {
-      const want = (v as Record<string, unknown>)[disc];
-      for (const o of options) {
-        const shape = (step(o) as { _zod: { def: { shape?: Record<string, unknown> } } })._zod.def.shape;
-        const lit = shape?.[disc] as { _zod?: { def?: { values?: unknown[] } } } | undefined;
-        if (lit?._zod?.def?.values?.includes(want)) return step(o);
-      }
-    }
-    return step(options[0]);
-  };
-  cur = pickUnion(step(cur), value);
-  for (const seg of path) {
-    const def = (cur as { _zod: { def: Record<string, unknown> } })._zod.def;
-    if (def.type === "object") cur = (def.shape as Record<string, unknown>)[String(seg)];
-    else if (def.type === "array") cur = def.element;
-    else if (def.type === "record") cur = def.valueType;
-    else return [];
-    if (!cur) return [];
-    value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[seg] : undefined;
-    cur = pickUnion(step(cur), value);
+  const cur = bare(s);
+  if (!(cur instanceof z.ZodUnion)) return cur;
+  const options = (cur.options as z.ZodType[]).map(bare);
+  const disc = (cur.def as { discriminator?: string }).discriminator;
+  if (disc && value && typeof value === "object") {
+    const want = (value as Record<string, unknown>)[disc];
+    const branch = options.find((o) => {
+      const tag = o instanceof z.ZodObject ? o.shape[disc] : undefined;
+      return tag instanceof z.ZodLiteral && tag.values.has(want as never);
+    });
+    if (branch) return branch;
   }
-  const def = (cur as { _zod: { def: Record<string, unknown> } })._zod.def;
-  return def.type === "object" ? Object.keys(def.shape as object) : [];
+  return options[0];
+}
+
+/** The schema one step down from an object, list or record. */
+function child(s: z.ZodType, seg: PropertyKey): z.ZodType | undefined {
+  if (s instanceof z.ZodObject) return s.shape[String(seg)] as z.ZodType | undefined;
+  if (s instanceof z.ZodArray) return s.element as z.ZodType;
+  if (s instanceof z.ZodRecord) return s.valueType as z.ZodType;
+  return undefined;
+}
+
+interface SchemaAt {
+  /** The field's schema as declared (wrappers included: they carry descriptions and defaults). */
+  readonly declared: z.ZodType;
+  /** What the value there is checked against: wrappers removed, the union's branch chosen. */
+  readonly resolved: z.ZodType;
+  /** The resolved schema of the object or list holding the field. */
+  readonly parent?: z.ZodType;
+}
+
+/** The schema at `path` for this data, or undefined where the schema has no such field. */
+function schemaAt(schema: z.ZodType, path: PropertyKey[], data: unknown): SchemaAt | undefined {
+  let value = data;
+  let at: SchemaAt = { declared: schema, resolved: resolved(schema, value) };
+  for (const seg of path) {
+    const declared = child(at.resolved, seg);
+    if (!declared) return undefined;
+    value = value && typeof value === "object" ? (value as Record<PropertyKey, unknown>)[seg] : undefined;
+    at = { declared, resolved: resolved(declared, value), parent: at.resolved };
+  }
+  return at;
+}
+
+/** Keys an object schema accepts at `path`. */
+function allowedKeysAt(schema: z.ZodType, path: PropertyKey[], data: unknown): string[] {
+  const at = schemaAt(schema, path, data)?.resolved;
+  return at instanceof z.ZodObject ? Object.keys(at.shape) : [];
 }
 
 /** The candidate closest to `word` by edit distance, if it is close enough to be a likely typo. */

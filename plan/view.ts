@@ -18,6 +18,7 @@
  * (the engine has not generated the secret yet); SECRET does not (config is always known).
  */
 import { canonicalJson, sha256Hex, type Json, type JsonObject } from "../kernel/json";
+import { isUnknown, isWireSecret } from "../kernel/pulumi-wire";
 
 /** A substring from a config secret: known at every preview. */
 export const SECRET = "<secret>";
@@ -27,19 +28,6 @@ export const GENERATED = "<generated-secret>";
 export const COMPUTED = "<computed>";
 // Still 1: the lead bumps it with the ledger regeneration (synthetic locks in test helpers spell 1).
 export const VIEW_VERSION = 1;
-
-/** Wire encodings (shared with the engine and the policy SDK). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const UNKNOWNS = new Set([
-  "04da6b54-80e4-46f7-96ec-b56ff0331ba9", // string (and the SDK's generic unknown)
-  "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7", // boolean
-  "3eeb2bf0-c639-47a8-9e75-3b44932eb421", // number
-  "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2", // array
-  "030794c1-ac77-496b-92df-f27374a8bd58", // asset
-  "e48ece36-62e2-4504-bad9-02848725956a", // archive
-  "dd056dcd-154b-4c76-9bd3-c8f88648b5ff", // object
-]);
 
 export interface GovernedResource {
   readonly urn: string;
@@ -98,13 +86,8 @@ export interface ResourceRegistration {
   readonly twin?: TwinRegistration;
 }
 
-export function isUnknown(v: unknown): boolean {
-  return typeof v === "string" && UNKNOWNS.has(v);
-}
-
-export function isWireSecret(v: unknown): v is { value: unknown } {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
+/** The engine's markers, read where the view is (the policies read them through here too). */
+export { isUnknown, isWireSecret } from "../kernel/pulumi-wire";
 
 export class ReservedMarkerError extends Error {}
 

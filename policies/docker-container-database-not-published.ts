@@ -5,7 +5,8 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isUnknown } from "../plan/view";
-import { DATABASE_PORTS, isDatabaseImage, parseImage } from "./support/images";
+import { parseImageRef } from "../kernel/image-ref";
+import { DATABASE_PORTS, isDatabaseImage } from "./support/images";
 import { forType, reportAt, unproxied } from "./support/report";
 
 export const NAME = "docker-container-database-not-published";
@@ -21,14 +22,14 @@ export function publishedDatabasePorts(ports: unknown): number[] {
 
 /**
  * A database container: by its image, by a database port it publishes, or (when the image is
- * computed) by its health check.
+ * computed, or not a reference anyone can read) by its health check.
  */
 export function isDatabaseContainer(props: Record<string, unknown>): boolean {
   const image = props.image;
-  const known = typeof image === "string" && !isUnknown(image);
-  if (known && isDatabaseImage(parseImage(image))) return true;
+  const ref = typeof image === "string" && !isUnknown(image) ? parseImageRef(image) : undefined;
+  if (ref && isDatabaseImage(ref)) return true;
   if (publishedDatabasePorts(props.ports).length > 0) return true;
-  if (known) return false;
+  if (ref) return false;
   const tests = (props.healthcheck as { tests?: unknown } | undefined)?.tests;
   return Array.isArray(tests) && tests.some((t) => typeof t === "string" && DB_HEALTHCHECK.test(t));
 }

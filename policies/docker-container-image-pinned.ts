@@ -4,7 +4,7 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { isUnknown } from "../plan/view";
-import { isPinned, parseImage } from "./support/images";
+import { isPinnedImage, parseImageRef } from "../kernel/image-ref";
 import { forType, reportAt, unproxied } from "./support/report";
 
 export const NAME = "docker-container-image-pinned";
@@ -30,7 +30,12 @@ export const dockerContainerImagePinned: ResourceValidationPolicy = {
       reportAt(report, "mandatory", `${args.name} has no image reference`, args.urn);
       return;
     }
-    if (!isPinned(parseImage(value))) {
+    const ref = parseImageRef(value);
+    if (!ref) {
+      reportAt(report, "mandatory", `${args.name} runs '${value}', which is not a valid image reference`, args.urn);
+      return;
+    }
+    if (!isPinnedImage(ref)) {
       reportAt(
         report,
         "mandatory",

@@ -14,6 +14,7 @@
  */
 import { dirname } from "node:path";
 import type * as GrpcModule from "@grpc/grpc-js";
+import { levelNumber, levelOfNumber } from "./support/enforcement-levels";
 
 /** The gRPC module @pulumi/policy itself uses (a copy installed elsewhere would not see the patch). */
 const grpc = require(require.resolve("@grpc/grpc-js", { paths: [dirname(require.resolve("@pulumi/policy"))] })) as typeof GrpcModule;
@@ -102,9 +103,7 @@ interface ConfigureRequestLike {
   getPolicyconfigMap(): { forEach(cb: (v: PolicyConfigLike, k: string) => void): void };
 }
 
-/** The EnforcementLevel enum of pulumirpc's analyzer proto. */
-const LEVEL_NAMES: Record<number, string> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
-const MANDATORY = 1;
+const MANDATORY = levelNumber("mandatory");
 
 /**
  * Wraps the analyzer service handlers the next PolicyPack registers. `governancePolicies`
@@ -140,7 +139,7 @@ export function installEngineTap(governancePolicies: ReadonlySet<string>): () =>
         const tampering: ConfigTampering[] = [];
         req.getPolicyconfigMap().forEach((v, name) => {
           if (governancePolicies.has(name) && v.getEnforcementlevel() !== MANDATORY) {
-            tampering.push({ policy: name, requested: LEVEL_NAMES[v.getEnforcementlevel()] ?? String(v.getEnforcementlevel()) });
+            tampering.push({ policy: name, requested: levelOfNumber(v.getEnforcementlevel()) ?? String(v.getEnforcementlevel()) });
             v.setEnforcementlevel(MANDATORY);
           }
         });

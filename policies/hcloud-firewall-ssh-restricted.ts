@@ -8,8 +8,8 @@
  * or a CI runner's network (a home line is one address or a /56, a provider's runner pool a
  * few /16 at most), and far less than the world: anything broader is the world in effect.
  */
-import { isIPv4, isIPv6 } from "node:net";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { ADDRESS_BITS, type IpNetwork, parseIpNetwork } from "../kernel/networks";
 import { isUnknown } from "../plan/view";
 import { forType, reportAt, unproxied } from "./support/report";
 import { parseUrn, specOf } from "./support/stack-context";
@@ -19,70 +19,17 @@ export const NAME = "hcloud-firewall-ssh-restricted";
 /** The broadest SSH exposure allowed per address family, as a prefix length. */
 export const NARROWEST_WORLD = { ipv4: 8, ipv6: 32 } as const;
 
-type Family = keyof typeof NARROWEST_WORLD;
-const BITS: Readonly<Record<Family, number>> = { ipv4: 32, ipv6: 128 };
-
-/** A source network as the addresses it covers: [first, last] in its family. */
-export interface Cidr {
-  readonly family: Family;
-  readonly prefix: number;
-  readonly first: bigint;
-  readonly last: bigint;
-}
-
-function ipv4Value(addr: string): bigint {
-  return addr.split(".").reduce((v, octet) => (v << 8n) | BigInt(Number(octet)), 0n);
-}
-
-function ipv6Value(addr: string): bigint {
-  // A trailing dotted quad (::ffff:192.0.2.1) is the last 32 bits.
-  let tail: bigint | undefined;
-  let head = addr;
-  const dot = addr.lastIndexOf(":");
-  if (addr.includes(".")) {
-    tail = ipv4Value(addr.slice(dot + 1));
-    head = `${addr.slice(0, dot + 1)}0:0`;
-  }
-  const [left, right] = head.includes("::") ? head.split("::") : [head, undefined];
-  const l = left ? left.split(":") : [];
-  const r = right ? right.split(":") : [];
-  const groups = right === undefined ? l : [...l, ...new Array<string>(8 - l.length - r.length).fill("0"), ...r];
-  const v = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
-  return tail === undefined ? v : (v & ~0xffffffffn) | tail;
-}
-
 /**
- * Parses "address[/prefix]" (no prefix: one host). Undefined when it is not an address node
- * can read, or the prefix is out of range. An IPv4-mapped IPv6 network (::ffff:0:0/96 and
- * narrower) is read as the IPv4 network it maps, so it cannot smuggle the IPv4 world past
- * the IPv6 limit.
+ * Parses "address[/prefix]" (no prefix: one host); undefined when it is not a network the
+ * kernel's reader accepts. An IPv4-mapped IPv6 network counts as the IPv4 network it maps, so
+ * it cannot smuggle the IPv4 world past the IPv6 limit.
  */
-export function parseCidr(source: string): Cidr | undefined {
-  const slash = source.indexOf("/");
-  const addr = slash < 0 ? source : source.slice(0, slash);
-  const family: Family | undefined = isIPv4(addr) ? "ipv4" : isIPv6(addr) ? "ipv6" : undefined;
-  if (!family) return undefined;
-  const bits = BITS[family];
-  const prefixText = slash < 0 ? String(bits) : source.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefix = Number(prefixText);
-  if (prefix > bits) return undefined;
-  const value = family === "ipv4" ? ipv4Value(addr) : ipv6Value(addr);
-  if (family === "ipv6" && prefix >= 96 && value >> 32n === 0xffffn) {
-    return network("ipv4", prefix - 96, value & 0xffffffffn);
-  }
-  return network(family, prefix, value);
-}
-
-function network(family: Family, prefix: number, value: bigint): Cidr {
-  const hostBits = BigInt(BITS[family] - prefix);
-  const size = 1n << hostBits;
-  const first = (value >> hostBits) << hostBits;
-  return { family, prefix, first, last: first + size - 1n };
+export function parseCidr(source: string): IpNetwork | undefined {
+  return parseIpNetwork(source, { hostIfNoPrefix: true });
 }
 
 /** How many addresses of one family the networks cover together (overlaps counted once). */
-export function coveredAddresses(networks: readonly Cidr[]): bigint {
+export function coveredAddresses(networks: readonly IpNetwork[]): bigint {
   const sorted = [...networks].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   let total = 0n;
   let end = -1n; // last address counted so far
@@ -106,13 +53,13 @@ export function worldExposure(sources: readonly string[]): string | undefined {
     if (mine.length === 0) continue;
     const limit = NARROWEST_WORLD[family];
     const covered = coveredAddresses(mine.map((p) => p.cidr!));
-    const space = 1n << BigInt(BITS[family]);
+    const space = 1n << BigInt(ADDRESS_BITS[family]);
     const label = family === "ipv4" ? "IPv4" : "IPv6";
     if (covered === space) {
       reasons.push(
         mine.length === 1 ? mine[0].source : `${mine.map((p) => p.source).join(" and ")}, which together cover the whole ${label} internet`,
       );
-    } else if (covered > 1n << BigInt(BITS[family] - limit)) {
+    } else if (covered > 1n << BigInt(ADDRESS_BITS[family] - limit)) {
       const broad = mine.filter((p) => p.cidr!.prefix < limit).map((p) => p.source);
       reasons.push(
         broad.length

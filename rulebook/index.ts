@@ -70,7 +70,7 @@ export {
   checkBinding,
   type Expectation,
 } from "./loomio/binding";
-export { checkChangeClass, parseImageRef, versionStep, type ClassCheck } from "./changes/change-classes";
+export { checkChangeClass, taggedImage, versionStep, type ClassCheck } from "./changes/change-classes";
 export { changeRecordsOf, type ChangeRecord } from "./changes/change-records";
 export { majorSteps, majorLine, findMajorLines, nextcloudSkips, unnamedMajors, requiredMajorLines, type MajorStep } from "./changes/majors";
 export { governanceSchemaOutputs } from "./records/json-schemas";

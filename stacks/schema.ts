@@ -5,8 +5,9 @@
  * (its domain, its admins) have no default on purpose: a default there would deploy someone
  * else's identity.
  */
-import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import { parseIpNetwork } from "../kernel/networks";
+import { sshPublicKeyLine } from "../kernel/ssh-keys";
 import {
   IMAGES,
   LOCATION_NAMES,
@@ -38,19 +39,10 @@ const hostLabel = (def: string, what: string) =>
     .default(def)
     .describe(`Host name of ${what} under the co-op's domain: '${def}' serves it at ${def}.<domain>.`);
 
-/** IPv4 or IPv6 network in CIDR notation. Validated with node's own parser in the refinement below. */
+/** IPv4 or IPv6 network in CIDR notation. Validated with the kernel's network reader in the refinement below. */
 const cidr = z
   .string()
   .regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, { message: "expected a network in CIDR notation, e.g. 203.0.113.7/32 or 2001:db8::/48" });
-
-const sshPublicKey = z
-  .string()
-  .regex(
-    /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/,
-    {
-      message: "expected an OpenSSH public key line, e.g. 'ssh-ed25519 AAAAC3Nz… ada@laptop' (the contents of ~/.ssh/id_ed25519.pub)",
-    },
-  );
 
 const admin = z
   .object({
@@ -58,7 +50,9 @@ const admin = z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,31}$/, { message: "expected a short lower-case name such as 'ada'" })
       .describe("Short name of the admin (or of the CI deploy key), used to name the key at Hetzner."),
-    sshPublicKey: sshPublicKey.describe("The admin's OpenSSH public key; the matching private key can log in to the host as user 'coop'."),
+    sshPublicKey: sshPublicKeyLine.describe(
+      "The admin's OpenSSH public key; the matching private key can log in to the host as user 'coop'.",
+    ),
   })
   .strict()
   .describe("A person or CI job that may log in to the host over SSH.");
@@ -370,17 +364,18 @@ export const StackSpecSchema = z
         });
       }
       host.sshSources.forEach((c, i) => {
-        const problem = cidrProblem(c);
-        if (problem)
+        const network = parseIpNetwork(c);
+        if (!network)
           ctx.addIssue({
             code: "custom",
             path: ["host", "sshSources", i],
-            message: problem,
+            message: `'${c}' is not a valid IPv4 or IPv6 network`,
             params: {
               hint: "write an address and prefix length, e.g. 203.0.113.7/32 (one IPv4 address) or 2001:db8:1234::/48 (an IPv6 network)",
             },
           });
-        else if (isWorld(c) && !host.sshOpenToWorld) {
+        // A /0 is every address of its family, however its address is spelled.
+        else if (network.prefix === 0 && !host.sshOpenToWorld) {
           ctx.addIssue({
             code: "custom",
             path: ["host", "sshSources", i],
@@ -596,16 +591,4 @@ export function serviceFqdn(spec: Pick<StackSpec, "services" | "domain">, servic
 
 function fmtGb(mb: number): string {
   return `${(mb / 1024).toFixed(mb % 1024 === 0 ? 0 : 1)} GB`;
-}
-
-function isWorld(c: string): boolean {
-  return c === "0.0.0.0/0" || c === "::/0";
-}
-
-function cidrProblem(c: string): string | undefined {
-  const [addr, bitsText] = c.split("/");
-  const bits = Number(bitsText);
-  if (isIPv4(addr) && bits <= 32) return undefined;
-  if (isIPv6(addr) && bits <= 128) return undefined;
-  return `'${c}' is not a valid IPv4 or IPv6 network`;
 }

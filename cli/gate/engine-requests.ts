@@ -15,7 +15,8 @@ import { dirname } from "node:path";
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type { OfflineRun, RegisteredResource } from "../offline/run-program";
-import { ROOT_STACK_TYPE, SECRET_SIG, SIG_KEY, UNKNOWN, isProviderType, packageOf } from "../offline/run-program";
+import { SECRET_SIG, SIG_KEY, UNKNOWN, isWireSecret } from "../../kernel/pulumi-wire";
+import { ROOT_STACK_TYPE, isProviderType, packageOf } from "../offline/run-program";
 import { checkedInputs } from "./provider-check";
 
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
@@ -116,22 +117,18 @@ export function enginePreview(run: OfflineRun): EnginePreview {
 export function liftSecrets(inputs: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(inputs))
-    out[k] = k.startsWith("__") || isSecretValue(v) || !holdsSecret(v) ? v : { [SIG_KEY]: SECRET_SIG, value: withoutSecrets(v) };
+    out[k] = k.startsWith("__") || isWireSecret(v) || !holdsSecret(v) ? v : { [SIG_KEY]: SECRET_SIG, value: withoutSecrets(v) };
   return out;
 }
 
-function isSecretValue(v: unknown): v is { value: unknown } {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
-
 function holdsSecret(v: unknown): boolean {
-  if (isSecretValue(v)) return true;
+  if (isWireSecret(v)) return true;
   if (Array.isArray(v)) return v.some(holdsSecret);
   return typeof v === "object" && v !== null && Object.values(v).some(holdsSecret);
 }
 
 function withoutSecrets(v: unknown): unknown {
-  if (isSecretValue(v)) return withoutSecrets(v.value);
+  if (isWireSecret(v)) return withoutSecrets(v.value);
   if (Array.isArray(v)) return v.map(withoutSecrets);
   if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutSecrets(x)]));
   return v;

@@ -7,6 +7,13 @@ import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import { dirname } from "node:path";
 import { forgetResources } from "../../policies/engine-tap";
+import {
+  ENFORCEMENT_LEVELS,
+  type EnforcementLevel,
+  isEnforcementLevel,
+  levelNumber,
+  levelOfNumber,
+} from "../../policies/support/enforcement-levels";
 import { forgetStack, setRepoRoot } from "../../policies/support/stack-context";
 import type { OfflineRun } from "../offline/run-program";
 import { enginePreview, resourceRequests, stackRequest, type EnginePreview } from "./engine-requests";
@@ -17,7 +24,7 @@ const structPb = require(
   require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] }),
 ) as typeof StructPb;
 
-export type Level = "advisory" | "mandatory" | "remediate" | "disabled";
+export type Level = EnforcementLevel;
 
 export interface Violation {
   readonly policy: string;
@@ -53,12 +60,6 @@ export interface PolicyConfigEntry {
   readonly properties?: Readonly<Record<string, unknown>>;
 }
 
-const LEVEL_NAMES: ReadonlySet<string> = new Set<Level>(["advisory", "mandatory", "remediate", "disabled"]);
-
-function isLevel(v: unknown): v is Level {
-  return typeof v === "string" && LEVEL_NAMES.has(v);
-}
-
 /**
  * Reads a `--policy-pack-config` document with the CLI's rules (pkg/resource/analyzer config
  * parsing in pulumi/pulumi): a string is an enforcement level and must be a valid one; an object
@@ -70,10 +71,10 @@ export function parsePolicyConfig(data: unknown): Map<string, PolicyConfigEntry>
   const entries = new Map<string, PolicyConfigEntry>();
   if (data === null || data === undefined) return entries;
   if (typeof data !== "object" || Array.isArray(data)) throw new PolicyConfigError('expected a JSON object of policy names (or "all")');
-  const valid = [...LEVEL_NAMES].join(", ");
+  const valid = ENFORCEMENT_LEVELS.join(", ");
   for (const [name, value] of Object.entries(data as Record<string, unknown>)) {
     if (typeof value === "string") {
-      if (!isLevel(value)) throw new PolicyConfigError(`entry "${name}": "${value}" is not an enforcement level (${valid})`);
+      if (!isEnforcementLevel(value)) throw new PolicyConfigError(`entry "${name}": "${value}" is not an enforcement level (${valid})`);
       entries.set(name, { level: value });
       continue;
     }
@@ -84,14 +85,17 @@ export function parsePolicyConfig(data: unknown): Map<string, PolicyConfigEntry>
     }
     const { enforcementLevel, ...properties } = value as Record<string, unknown>;
     // The CLI checks the key's presence, so `"enforcementLevel": null` is refused too.
-    if ("enforcementLevel" in value && !isLevel(enforcementLevel)) {
+    if ("enforcementLevel" in value && !isEnforcementLevel(enforcementLevel)) {
       throw new PolicyConfigError(
         `entry "${name}": enforcementLevel ${JSON.stringify(enforcementLevel)} is not an enforcement level (${valid})`,
       );
     }
     const hasProps = Object.keys(properties).length > 0;
     if (enforcementLevel === undefined && !hasProps) continue;
-    entries.set(name, { ...(isLevel(enforcementLevel) ? { level: enforcementLevel } : {}), ...(hasProps ? { properties } : {}) });
+    entries.set(name, {
+      ...(isEnforcementLevel(enforcementLevel) ? { level: enforcementLevel } : {}),
+      ...(hasProps ? { properties } : {}),
+    });
   }
   return entries;
 }
@@ -133,9 +137,6 @@ export function reconcilePolicyConfig(
   }
   return out;
 }
-
-const LEVELS: Record<number, Level> = { 0: "advisory", 1: "mandatory", 2: "disabled", 3: "remediate" };
-const LEVEL_ENUM: Record<Level, number> = { advisory: 0, mandatory: 1, disabled: 2, remediate: 3 };
 
 /** At most this many resources in flight, as the engine's parallelism would allow. */
 const PARALLEL = 16;
@@ -221,7 +222,7 @@ function diagnostics(res: AnalyzerPb.AnalyzeResponse): Violation[] {
     policy: d.getPolicyname(),
     urn: d.getUrn() || undefined,
     message: d.getMessage(),
-    level: LEVELS[d.getEnforcementlevel()] ?? "mandatory",
+    level: levelOfNumber(d.getEnforcementlevel()) ?? "mandatory",
   }));
 }
 
@@ -239,12 +240,12 @@ function configureRequest(
     const defaults: Record<string, unknown> = {};
     const schema = p.getConfigschema()?.getProperties()?.toJavaScript() as Record<string, { default?: unknown }> | undefined;
     for (const [k, v] of Object.entries(schema ?? {})) if (v && typeof v === "object" && "default" in v) defaults[k] = v.default;
-    return { name: p.getName(), level: LEVELS[p.getEnforcementlevel()] ?? "mandatory", defaults };
+    return { name: p.getName(), level: levelOfNumber(p.getEnforcementlevel()) ?? "mandatory", defaults };
   });
   const initial = new Map<string, PolicyConfigEntry>();
   info.getInitialconfigMap().forEach((c, name) => {
     initial.set(name, {
-      level: LEVELS[c.getEnforcementlevel()],
+      level: levelOfNumber(c.getEnforcementlevel()),
       properties: (c.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
     });
   });
@@ -254,7 +255,7 @@ function configureRequest(
   for (const [name, { level, properties }] of reconciled) {
     const props = { ...properties, ...(name === "governance-resource-matches-lock" && offlinePlan ? { offlinePlan: true } : {}) };
     const c = new analyzerPb.PolicyConfig();
-    c.setEnforcementlevel(LEVEL_ENUM[level]);
+    c.setEnforcementlevel(levelNumber(level));
     c.setProperties(structPb.Struct.fromJavaScript(props as Parameters<typeof structPb.Struct.fromJavaScript>[0]));
     map.set(name, c);
   }

@@ -40,11 +40,6 @@ const structPb = require(
 ) as typeof StructPb;
 
 export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
-/** The engine's wire sentinel for an unknown value (any type). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-/** The key and value marking a serialized secret on the wire. */
-export const SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 export interface ResourceOptionsSeen {
   readonly protect: boolean;

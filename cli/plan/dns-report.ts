@@ -4,7 +4,7 @@
  * values only a deployment knows (the host's addresses, the DKIM key) come from the stack's
  * outputs (`pulumi stack output --json`), or stay visible placeholders.
  */
-import { isIPv4 } from "node:net";
+import { isIpv4Address } from "../../kernel/networks";
 import { dnsPlanFor, reverseDnsName } from "../../components/dns/plan";
 import { type RecordSet, dnsRecords, hostIpv6, renderZoneFile, txtValue } from "../../components/dns/records";
 import { MAIL_OUTPUTS } from "../../components/mail/contract";
@@ -97,7 +97,7 @@ export function dnsReport(
       );
     return v as string;
   };
-  const ipv4 = read(DNS_OUTPUTS.ipv4, (v) => (isIPv4(v) ? undefined : "is not an IPv4 address"), PLACEHOLDERS.ipv4);
+  const ipv4 = read(DNS_OUTPUTS.ipv4, (v) => (isIpv4Address(v) ? undefined : "is not an IPv4 address"), PLACEHOLDERS.ipv4);
   let ipv6: string = PLACEHOLDERS.ipv6;
   if (plan.ipv6) {
     const raw = read(DNS_OUTPUTS.ipv6, (v) => (safeIpv6(v) ? undefined : "is not an IPv6 address"), PLACEHOLDERS.ipv6);

@@ -7,6 +7,7 @@
  * as `V`: Pulumi outputs in the component, strings (or placeholders) in `coop dns`.
  */
 import { createHash } from "node:crypto";
+import { ipv6Groups, ipv6Text } from "../../kernel/networks";
 import { DKIM_SELECTOR } from "../mail/files";
 
 export type RecordType = "A" | "AAAA" | "MX" | "TXT" | "SRV" | "CAA";
@@ -196,45 +197,11 @@ export function txtText(value: string): string {
  * records need. An address that is already a host address is returned unchanged.
  */
 export function hostIpv6(address: string): string {
-  const [addr] = address.split("/");
-  const groups = expandIpv6(addr);
+  const [text] = address.split("/");
+  const groups = ipv6Groups(text);
+  if (!groups) throw new Error(`'${text}' is not an IPv6 address`);
   if (groups.slice(4).every((g) => g === 0)) groups[7] = 1;
-  return compressIpv6(groups);
-}
-
-function expandIpv6(addr: string): number[] {
-  const halves = addr.split("::");
-  if (halves.length > 2) throw new Error(`'${addr}' is not an IPv6 address`);
-  const parse = (s: string) => (s ? s.split(":").map((g) => parseInt(g, 16)) : []);
-  const head = parse(halves[0]);
-  const tail = halves.length === 2 ? parse(halves[1]) : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 1 && fill !== 0) || fill < 0) throw new Error(`'${addr}' is not an IPv6 address`);
-  const groups = [...head, ...Array<number>(fill).fill(0), ...tail];
-  if (groups.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) throw new Error(`'${addr}' is not an IPv6 address`);
-  return groups;
-}
-
-/** RFC 5952 text form: lower case, longest run (of two or more) of zero groups as "::". */
-function compressIpv6(groups: number[]): string {
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(":");
-  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+  return ipv6Text(groups);
 }
 
 export interface ZoneFileOptions {

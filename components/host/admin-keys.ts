@@ -7,15 +7,14 @@
  * normal update the members approve.
  * Pure renderer; `home` relocates the file so tests can run the command in a directory.
  */
+import { KeyParseError, parsePublicKeyLine } from "../../kernel/ssh-keys";
+
 /** An admin who reaches the host over SSH as the admin user. */
 export interface HostAdmin {
   readonly name: string;
   readonly sshPublicKey: string;
 }
 
-/** An OpenSSH public key line: type, base64 body, optional comment, all on one line. */
-const KEY_LINE =
-  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( [^\n\r]*)?$/;
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const END = "COOP_ADMIN_KEYS";
 
@@ -35,7 +34,14 @@ export function renderAuthorizedKeys(admins: readonly HostAdmin[]): string {
     if (seen.has(a.name)) throw new Error(`admin '${a.name}' is listed twice`);
     seen.add(a.name);
     const key = a.sshPublicKey.trim();
-    if (!KEY_LINE.test(key) || key.includes(END)) throw new Error(`the SSH key of admin '${a.name}' is not one OpenSSH public key line`);
+    // The line is written verbatim into a heredoc: it must be one key line and cannot end the heredoc.
+    if (key.includes(END)) throw new Error(`the SSH key of admin '${a.name}' is not one OpenSSH public key line`);
+    try {
+      parsePublicKeyLine(key);
+    } catch (e) {
+      if (!(e instanceof KeyParseError)) throw e;
+      throw new Error(`the SSH key of admin '${a.name}' is not one OpenSSH public key line: ${e.message}`);
+    }
     lines.push(`# ${a.name}`, key);
   }
   return `${lines.join("\n")}\n`;

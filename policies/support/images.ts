@@ -1,28 +1,7 @@
 /**
- * Container image references as the policies read them: "repository[:tag][@digest]".
+ * What the policies know about container images (references are read by kernel/image-ref.ts).
  */
-
-export interface ImageRef {
-  readonly repository: string;
-  readonly tag?: string;
-  readonly digest?: string;
-}
-
-export function parseImage(ref: string): ImageRef {
-  const at = ref.indexOf("@");
-  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
-  const rest = at >= 0 ? ref.slice(0, at) : ref;
-  const slash = rest.lastIndexOf("/");
-  const colon = rest.lastIndexOf(":");
-  if (colon > slash) return { repository: rest.slice(0, colon), tag: rest.slice(colon + 1), digest };
-  return { repository: rest, digest };
-}
-
-/** Pinned: a digest, or a tag other than `latest`. */
-export function isPinned(ref: ImageRef): boolean {
-  if (ref.digest && /^sha256:[0-9a-f]{64}$/.test(ref.digest)) return true;
-  return ref.tag !== undefined && ref.tag !== "" && ref.tag !== "latest";
-}
+import { type ImageRef, imageName } from "../../kernel/image-ref";
 
 /**
  * Image names (the repository's last path segment) of databases and of the images built on
@@ -59,8 +38,7 @@ const DATABASE_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 export function isDatabaseImage(ref: ImageRef): boolean {
-  const name = ref.repository.slice(ref.repository.lastIndexOf("/") + 1).toLowerCase();
-  return DATABASE_NAMES.has(name);
+  return DATABASE_NAMES.has(imageName(ref));
 }
 
 /**

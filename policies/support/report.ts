@@ -3,9 +3,9 @@
  * mandatory whatever the pack's config says: @pulumi/policy honours a level given with the
  * violation over the configured one, so config cannot quietly turn them into warnings.
  */
-import type { ReportViolation, ResourceValidation } from "@pulumi/policy";
+import type { EnforcementLevel, ReportViolation, ResourceValidation } from "@pulumi/policy";
 
-type Level = "mandatory" | "advisory";
+type Level = Extract<EnforcementLevel, "mandatory" | "advisory">;
 
 export function reportAt(report: ReportViolation, level: Level, message: string, urn?: string): void {
   (report as unknown as (v: { message: string; enforcementLevel: Level; urn?: string }) => void)({ message, enforcementLevel: level, urn });

@@ -9,27 +9,25 @@
  * Anything else — a created or deleted resource, any other changed value, a digest pin, a
  * minor or major version step, a downgrade — falls outside and needs a vote.
  */
+import { parseImageRef } from "../../kernel/image-ref";
 import type { Json } from "../../kernel/json";
 import type { ChangeClass } from "../records/rules";
 
-export interface ImageRef {
+/** An image reference as the classes of change compare them: a repository and a release tag. */
+export interface TaggedImage {
   readonly repository: string;
   readonly tag: string;
 }
 
-const REPOSITORY_RE = /^[a-z0-9][a-z0-9._-]*(:\d+)?(\/[a-z0-9][a-z0-9._-]*)*$/;
-const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-
-/** Parses "registry/path/name:tag"; undefined for anything else (including digest pins). */
-export function parseImageRef(value: Json | undefined): ImageRef | undefined {
-  if (typeof value !== "string" || value.includes("@") || /\s/.test(value)) return undefined;
-  const slash = value.lastIndexOf("/");
-  const colon = value.lastIndexOf(":");
-  if (colon <= slash || colon === value.length - 1) return undefined;
-  const repository = value.slice(0, colon);
-  const tag = value.slice(colon + 1);
-  if (!REPOSITORY_RE.test(repository) || !TAG_RE.test(tag)) return undefined;
-  return { repository, tag };
+/**
+ * A value that names an image by tag alone ("registry/path/name:tag"); undefined for anything
+ * else, digest pins included: a digest says nothing about the version it holds, so a change to
+ * or from one is never recognised as a version step.
+ */
+export function taggedImage(value: Json | undefined): TaggedImage | undefined {
+  const ref = typeof value === "string" ? parseImageRef(value) : undefined;
+  if (!ref || ref.tag === undefined || ref.digest !== undefined) return undefined;
+  return { repository: ref.repository, tag: ref.tag };
 }
 
 const SEMVER_TAG = /^(v?)(\d+)\.(\d+)\.(\d+)(.*)$/;
@@ -94,7 +92,7 @@ function pathsOf(c: ClassifiableChange): ReadonlyArray<PathChange> {
  * ends with the old tag and the new name is the same with the new tag.
  */
 function releaseNameChanges(paths: ReadonlyArray<PathChange>): Set<PathChange> {
-  const images = paths.map((p) => ({ before: parseImageRef(p.old), after: parseImageRef(p.new) })).filter((i) => i.before && i.after);
+  const images = paths.map((p) => ({ before: taggedImage(p.old), after: taggedImage(p.new) })).filter((i) => i.before && i.after);
   const out = new Set<PathChange>();
   for (const p of paths) {
     if (p.path !== "name" || typeof p.old !== "string" || typeof p.new !== "string") continue;
@@ -121,8 +119,8 @@ export function checkChangeClass(cls: ChangeClass, changes: readonly Classifiabl
     const releaseNamed = releaseNameChanges(paths);
     for (const p of paths) {
       if (releaseNamed.has(p)) continue;
-      const before = parseImageRef(p.old);
-      const after = parseImageRef(p.new);
+      const before = taggedImage(p.old);
+      const after = taggedImage(p.new);
       if (!before || !after) {
         outside.push({ urn: c.urn, path: p.path, reason: "the value is not a container image reference" });
         continue;

@@ -9,7 +9,7 @@
  */
 import type { Json } from "../../kernel/json";
 import type { ChangeRecord } from "./change-records";
-import { parseImageRef } from "./change-classes";
+import { taggedImage } from "./change-classes";
 
 export type Family = "mastodon" | "postgres" | "nextcloud";
 
@@ -40,8 +40,8 @@ export interface MajorStep {
 
 /** The major step between two image references, if both are of one family and the major differs. */
 export function majorStep(old: Json | undefined, now: Json | undefined, urn: string, path: string): MajorStep | undefined {
-  const a = parseImageRef(old);
-  const b = parseImageRef(now);
+  const a = taggedImage(old);
+  const b = taggedImage(now);
   if (!a || !b) return undefined;
   const family = familyOf(a.repository);
   if (!family || familyOf(b.repository) !== family) return undefined;

@@ -6,7 +6,7 @@
  * version is in the ledger, by digest).
  */
 import { z } from "zod";
-import { KEY_LINE_RE, type KeyParseError, parsePublicKeyLine, type SshPublicKey } from "../../kernel/ssh-keys";
+import { parsePublicKeyLine, type SshPublicKey, sshPublicKeyLine } from "../../kernel/ssh-keys";
 import { canonicalJson, sha256Hex } from "../../kernel/json";
 import { role } from "./rules";
 
@@ -25,27 +25,7 @@ export const MemberSchema = z
     displayName: z.string().default("").describe("Full name, for people reading the ledger."),
     roles: z.array(role).min(1).default(["member"]).describe("Roles the rules refer to, e.g. admin, tech, member."),
     loomioUserId: z.number().int().positive().nullable().default(null).describe("The member's Loomio user id, if they vote there."),
-    sshKeys: z
-      .array(
-        z
-          .string()
-          .regex(KEY_LINE_RE, {
-            message: "expected an OpenSSH public key line, e.g. 'ssh-ed25519 AAAAC3Nz… ada@laptop' (the contents of ~/.ssh/id_ed25519.pub)",
-          })
-          .superRefine((line, ctx) => {
-            try {
-              parsePublicKeyLine(line);
-            } catch (e) {
-              ctx.addIssue({
-                code: "custom",
-                message: `the key cannot be used: ${(e as KeyParseError).message}`,
-                params: { hint: "paste the whole line of your .pub file" },
-              });
-            }
-          }),
-      )
-      .default([])
-      .describe("Public keys the member signs decisions with."),
+    sshKeys: z.array(sshPublicKeyLine).default([]).describe("Public keys the member signs decisions with."),
     left: isoDate
       .nullable()
       .default(null)

@@ -7,7 +7,7 @@
  */
 import { PROVIDER_PATH, type Change } from "../../plan/diff";
 import { changedLines, isMultiLine } from "../../plan/line-diff";
-import { parseImageRef, versionStep } from "../changes/change-classes";
+import { taggedImage, versionStep } from "../changes/change-classes";
 import { COMPUTED } from "../../plan/view";
 import type { Json } from "../../kernel/json";
 import { LOCATIONS, SERVER_TYPES, type Location, type ServerTypeName } from "../../stacks/catalog";
@@ -164,8 +164,8 @@ function updateSentences(c: Change, service: string, runs: readonly string[]): s
       continue;
     }
     const leaf = d.path.split(".").pop() ?? d.path;
-    const before = parseImageRef(d.old);
-    const after = parseImageRef(d.new);
+    const before = taggedImage(d.old);
+    const after = taggedImage(d.new);
     if (before && after) {
       if (before.repository !== after.repository)
         out.push(`${label} switches its image from ${before.repository}:${before.tag} to ${after.repository}:${after.tag}.`);

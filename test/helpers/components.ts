@@ -7,7 +7,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as settings from "@pulumi/pulumi/runtime/settings";
-import { SECRET_SIG, SIG_KEY, UNKNOWN, trapProgramFailures } from "../../cli/offline/run-program";
+import { trapProgramFailures } from "../../cli/offline/run-program";
+import { isUnknown, isWireSecret } from "../../kernel/pulumi-wire";
 import type { DockerHostRef } from "../../components/shared/interfaces";
 
 export interface Registration {
@@ -104,17 +105,11 @@ export async function runComponents(
   }
 }
 
-export function isWireSecret(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
+export { isUnknown, isWireSecret };
 
 /** The value with its secret wrapper (if any) removed. */
 export function unwrap(v: unknown): unknown {
   return isWireSecret(v) ? (v as { value: unknown }).value : v;
-}
-
-export function isUnknown(v: unknown): boolean {
-  return v === UNKNOWN;
 }
 
 /**

@@ -22,7 +22,6 @@ vi.mock("node:fs", async (importOriginal) => {
   };
 });
 
-
 afterEach(() => {
   refuse.code = undefined;
 });

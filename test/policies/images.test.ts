@@ -4,9 +4,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { isDatabaseContainer } from "../../policies/docker-container-database-not-published";
-import { isDatabaseImage, parseImage } from "../../policies/support/images";
+import { parseImageRef } from "../../kernel/image-ref";
+import { isDatabaseImage } from "../../policies/support/images";
 
-const db = (ref: string) => isDatabaseImage(parseImage(ref));
+const db = (text: string) => {
+  const ref = parseImageRef(text);
+  if (!ref) throw new Error(`${text} is not an image reference`);
+  return isDatabaseImage(ref);
+};
 
 describe("isDatabaseImage", () => {
   it("knows the official images, as before", () => {
@@ -60,5 +65,12 @@ describe("isDatabaseContainer", () => {
     expect(isDatabaseContainer({ image: "caddy:2", ports: [{ internal: 443, external: 443 }] })).toBe(false);
     // The port inside the container is what it serves; an outside port alone says nothing.
     expect(isDatabaseContainer({ image: "caddy:2", ports: [{ internal: 80, external: 5432 }] })).toBe(false);
+  });
+
+  it("judges an image nobody can read by its health check, as a computed one", () => {
+    const pgHealth = { tests: ["CMD-SHELL", "pg_isready -U postgres"] };
+    expect(isDatabaseContainer({ image: "Postgres:17", healthcheck: pgHealth })).toBe(true);
+    expect(isDatabaseContainer({ image: "Postgres:17" })).toBe(false);
+    expect(isDatabaseContainer({ image: "postgres:17", healthcheck: { tests: ["CMD", "true"] } })).toBe(true);
   });
 });

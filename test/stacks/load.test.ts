@@ -5,6 +5,7 @@ import { FileProblems, InputError, type Problem } from "../../kernel/errors";
 import { loadStackSpec, parseSetFlag, resolveStackName } from "../../stacks/load";
 import { REPO_ROOT } from "../helpers/repo";
 import { tempRepo } from "../helpers/repo";
+import { ecdsaBlob, keyLine, rsaBlob } from "../helpers/ssh-keys";
 
 const repo = tempRepo();
 afterAll(repo.cleanup);
@@ -50,6 +51,11 @@ describe("a valid spec", () => {
     expect(spec.host).toMatchObject({ target: "hetzner", serverType: "cx33", image: "debian-12", volumeSizeGb: 50, sshOpenToWorld: false });
     expect(spec.services.nextcloud.enabled).toBe(true);
     expect(spec.dns.provider).toBe("manual");
+  });
+  it("takes a hardware security key as an admin key, as members.yaml does", () => {
+    const line = keyLine(ecdsaBlob("nistp256", { sk: true }), "ada@yubikey");
+    write("sk", VALID.replace(/ssh-ed25519 \S+ ada@test/, line));
+    expect(loadStackSpec(repo.root, "sk").spec.host).toMatchObject({ admins: [{ name: "ada", sshPublicKey: line }] });
   });
 });
 
@@ -132,6 +138,22 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     hint: /e\.g\. 203\.0\.113\.7\/32/,
   },
   {
+    case: "an admin key whose base64 is not a key",
+    text: VALID.replace(/ssh-ed25519 \S+ ada@test/, "ssh-ed25519 AAAAnotakeyA ada@test"),
+    field: "host.admins[0].sshPublicKey",
+    line: 11,
+    message: /the key cannot be used: the key data is damaged/,
+    hint: /whole line of your \.pub file/,
+  },
+  {
+    case: "a weak admin key",
+    text: VALID.replace(/ssh-ed25519 \S+ ada@test/, keyLine(rsaBlob(1024))),
+    field: "host.admins[0].sshPublicKey",
+    line: 11,
+    message: /RSA keys shorter than 2048 bits are refused \(this one has 1024\)/,
+    hint: /ssh-keygen -t ed25519/,
+  },
+  {
     case: "a yes/no written as text",
     text: VALID.replace("mastodon:\n    enabled: true", 'mastodon:\n    enabled: "yes"'),
     field: "services.mastodon.enabled",
@@ -202,6 +224,16 @@ describe("bad specs are refused with file, line:col, field and a hint", () => {
       expect(p!.hint, "every problem comes with a hint").toMatch(row.hint);
     });
   }
+
+  it.each([
+    ["::ffff:0:0/96", /::ffff:0:0\/96 opens SSH to the whole internet/],
+    ["198.51.100.7/0", /opens SSH to the whole internet/],
+    ["010.0.0.1/32", /'010\.0\.0\.1\/32' is not a valid IPv4 or IPv6 network/],
+    ["127.1/32", /not a valid IPv4 or IPv6 network/],
+  ])("reads SSH source %s as firewalls do", (source, message) => {
+    const problems = problemsOf("sources", VALID.replace("203.0.113.7/32", source));
+    expect(problems).toEqual([expect.objectContaining({ field: "host.sshSources[0]", line: 8, message: expect.stringMatching(message) })]);
+  });
 
   it("gives a hint for every problem, whatever kind it is", () => {
     const text = `coop:

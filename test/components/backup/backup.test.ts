@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { BACKUP_LAYOUT, CHECK_DATA_PARTS, CHECK_WEEKDAY, hostFiles } from "../../../components/backup/backup";
 import { renderInstallFilesCommand } from "../../../components/backup/install";
-import { type RegisteredResource, UNKNOWN } from "../../../cli/offline/run-program";
+import type { RegisteredResource } from "../../../cli/offline/run-program";
+import { UNKNOWN } from "../../../kernel/pulumi-wire";
 import { isSecretOrUnknown } from "../../helpers/components";
 import { COMPUTED, GENERATED } from "../../../plan/view";
 import { canonicalJson } from "../../../kernel/json";

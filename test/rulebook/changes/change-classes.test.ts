@@ -1,17 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { checkChangeClass, parseImageRef, versionStep } from "../../../rulebook/changes/change-classes";
+import { checkChangeClass, taggedImage, versionStep } from "../../../rulebook/changes/change-classes";
 
 const urn = "urn:pulumi:example::coop-infra::coop:services:Mastodon$docker:index/container:Container::mastodon-web";
 const update = (old: string, next: string, path = "image") => ({ urn, op: "update" as const, details: [{ path, old, new: next }] });
 
 describe("change classes", () => {
-  it("parses image references, not other strings", () => {
-    expect(parseImageRef("ghcr.io/mastodon/mastodon:v4.6.3")).toEqual({ repository: "ghcr.io/mastodon/mastodon", tag: "v4.6.3" });
-    expect(parseImageRef("localhost:5000/nextcloud:34.0.2-apache")).toEqual({
+  it("reads images named by tag, not other strings and not digest pins", () => {
+    expect(taggedImage("ghcr.io/mastodon/mastodon:v4.6.3")).toEqual({ repository: "ghcr.io/mastodon/mastodon", tag: "v4.6.3" });
+    expect(taggedImage("localhost:5000/nextcloud:34.0.2-apache")).toEqual({
       repository: "localhost:5000/nextcloud",
       tag: "34.0.2-apache",
     });
-    for (const s of ["v4.6.3", "MASTODON=v4.6.3", "nextcloud@sha256:abc", "a b:c", "ghcr.io/x"]) expect(parseImageRef(s)).toBeUndefined();
+    const pinned = `nextcloud:34.0.2-apache@sha256:${"a".repeat(64)}`;
+    for (const s of ["v4.6.3", "MASTODON=v4.6.3", "nextcloud@sha256:abc", pinned, "a b:c", "ghcr.io/x", 7, null])
+      expect(taggedImage(s)).toBeUndefined();
   });
 
   it("names the version step", () => {

@@ -20,10 +20,13 @@ function problemsOf(fn: () => unknown): FileProblems["problems"] {
 }
 
 describe("governance/rules.yaml", () => {
-  it("the example's bylaws: quorum 0.5, two thirds, no block, 30 days, one admin signature", () => {
+  it("the example's bylaws: quorum 0.5, two thirds, no block, 30 days, two admins' signatures, three quarters to amend them", () => {
     const rules = parseYamlText(readFileSync(join(REPO_ROOT, "governance/rules.yaml"), "utf8"), RulesSchema, "governance/rules.yaml");
-    expect(rules.polls).toMatchObject({ quorum: 0.5, threshold: "2/3", blocksAllowed: 0, maxAgeDays: 30, types: ["proposal"] });
-    expect(rules.signatures.decisions).toEqual({ count: 1, roles: ["admin"] });
+    expect(rules.polls).toEqual({ quorum: 0.5, threshold: "2/3", blocksAllowed: 0, maxAgeDays: 30 });
+    expect(rules.signatures.decisions).toEqual({ count: 2, roles: ["admin"] });
+    expect(rules.standing.classes["image-patch"]?.signatures).toEqual({ count: 2, roles: ["tech", "admin"] });
+    expect(rules.amendments.bylaws.threshold).toBe("3/4");
+    expect(rules.loomio).toEqual({ url: "https://loomio.example.coop", groupId: 42, wholeGroup: true });
     expect(rules.standing.classes["image-patch"]?.signatures.roles).toContain("tech");
     expect(rulesDigest(rules)).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -33,7 +36,7 @@ describe("governance/rules.yaml", () => {
   });
 
   it("locates mistakes with file:line:col and suggests the field meant", () => {
-    const text = "version: 1\npolls:\n  quorom: 0.5\n  threshold: 1.5\n";
+    const text = "version: 2\npolls:\n  quorom: 0.5\n  threshold: 1.5\n";
     const ps = problemsOf(() => parseYamlText(text, RulesSchema, "governance/rules.yaml"));
     const typo = ps.find((p) => p.field === "polls.quorom");
     expect(typo).toMatchObject({ file: "governance/rules.yaml", line: 3, col: 3 });
