@@ -20,6 +20,7 @@ import {
   SERVICE_MEMORY_MB,
 } from "./catalog";
 import { STORAGE_BOX_LOCATIONS, STORAGE_BOX_TYPE_NAMES, STORAGE_BOX_TYPES } from "./storage-boxes";
+import { SHORT_NAME_RE } from "../kernel/names";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 /** RFC 8461: receivers fetch the MTA-STS policy from this host under the domain. */
@@ -48,7 +49,7 @@ const admin = z
   .object({
     name: z
       .string()
-      .regex(/^[a-z][a-z0-9-]{0,31}$/, { message: "expected a short lower-case name such as 'ada'" })
+      .regex(SHORT_NAME_RE, { message: "expected a short lower-case name such as 'ada'" })
       .describe("Short name of the admin (or of the CI deploy key), used to name the key at Hetzner."),
     sshPublicKey: sshPublicKeyLine.describe(
       "The admin's OpenSSH public key; the matching private key can log in to the host as user 'coop'.",

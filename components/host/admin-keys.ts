@@ -8,6 +8,7 @@
  * Pure renderer; `home` relocates the file so tests can run the command in a directory.
  */
 import { KeyParseError, parsePublicKeyLine } from "../../kernel/ssh-keys";
+import { SHORT_NAME_RE } from "../../kernel/names";
 
 /** An admin who reaches the host over SSH as the admin user. */
 export interface HostAdmin {
@@ -15,7 +16,7 @@ export interface HostAdmin {
   readonly sshPublicKey: string;
 }
 
-const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const NAME = SHORT_NAME_RE;
 const END = "COOP_ADMIN_KEYS";
 
 export interface AuthorizedKeysOptions {

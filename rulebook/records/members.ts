@@ -9,10 +9,11 @@ import { z } from "zod";
 import { parsePublicKeyLine, type SshPublicKey, sshPublicKeyLine } from "../../kernel/ssh-keys";
 import { canonicalJson, sha256Hex } from "../../kernel/json";
 import { role } from "./rules";
+import { SHORT_NAME_RE } from "../../kernel/names";
 
 export const MEMBERS_FILE = "governance/members.yaml";
 export const MEMBERS_VERSION = 2;
-export const MEMBER_NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
+export const MEMBER_NAME_RE = SHORT_NAME_RE;
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z)?$/, { message: "expected a date such as 2026-03-10" });
 

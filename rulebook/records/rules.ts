@@ -10,10 +10,11 @@
 import { z } from "zod";
 import { canonicalJson, sha256Hex } from "../../kernel/json";
 import { RATIO_TEXT_RE, toRatio } from "./ratio";
+import { SHORT_NAME_RE } from "../../kernel/names";
 
 export const RULES_FILE = "governance/rules.yaml";
 export const RULES_VERSION = 2;
-export const ROLE_RE = /^[a-z][a-z0-9-]{0,31}$/;
+export const ROLE_RE = SHORT_NAME_RE;
 
 const ratio = (what: string) =>
   z
