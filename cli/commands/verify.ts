@@ -2,6 +2,9 @@ import { now } from "../../kernel/clock";
 import { InputError } from "../../kernel/errors";
 import {
   admissionFindings,
+  type Decision,
+  type L,
+  processOf,
   dedupe,
   errorsOf,
   type Finding,
@@ -99,6 +102,17 @@ Checks, offline and without ssh-keygen, and failing closed on any file it cannot
       ctx.io.err(`coop: verification failed: ${errors.length} problem${errors.length === 1 ? "" : "s"} in ${summary}`);
       return 1;
     }
+    const alone = ledger.decisions.filter((d) => {
+      const p = processOf(ledger, d as L<Decision>);
+      return "ok" in p && p.ok.requirement.count === 1;
+    });
+    if (alone.length)
+      ctx.io.out(
+        `note: ${alone.length} of ${ledger.decisions.length} decisions count with one member's signature (the bylaws allow it): for each, one person vouches that it was recorded as decided (${alone
+          .slice(0, 5)
+          .map((d) => d.id)
+          .join(", ")}${alone.length > 5 ? ", …" : ""}).`,
+      );
     ctx.io.out(`ledger verified: ${summary}`);
     return 0;
   },

@@ -43,6 +43,13 @@ function votingOf(rules: Rules, kind: Decision["kind"]): VotingRules {
   };
 }
 
+/** The signatures that will record the result of this vote, by the bylaws in force. */
+function recordersOf(rules: Rules, kind: Decision["kind"]): { count: number; roles: readonly string[] } {
+  if (kind === "bylaws") return rules.amendments.bylaws.signatures;
+  if (kind === "members") return rules.amendments.roles.signatures;
+  return rules.signatures.decisions;
+}
+
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
@@ -89,6 +96,7 @@ function bindingOf(r: Decision): string {
 
 export function renderProposal(p: ProposalInput): Proposal {
   const r = p.record;
+  const r0 = r;
   const summary = r.summary;
   const headline = summary
     .split("\n")
@@ -118,6 +126,15 @@ export function renderProposal(p: ProposalInput): Proposal {
     `**How to vote:** *Agree* if the co-op should do this. *Disagree* if it should not (say what would change your mind). *Abstain* to count for the quorum without taking sides. *Block* only if you believe it would seriously harm the co-op: under our rules ${blocksInWords(voting.blocksAllowed)}.`,
     "",
     passesInWords(voting),
+    ...(() => {
+      const r = recordersOf(p.rules, r0.kind);
+      return r.count === 1
+        ? [
+            "",
+            `_The result is recorded with one member's signature (${r.roles.join(" or ")}): under our rules, that one person vouches that it is recorded as the members voted._`,
+          ]
+        : ["", `_The result counts once ${r.count} different members (${r.roles.join(" or ")}) have signed its record._`];
+    })(),
     ...(p.technical?.length ? ["", "**Technical details** (for the admins):", "", ...p.technical.map((l) => `- ${l}`)] : []),
     "",
     "The lines below tie this vote to exactly what is described above; coop checks them before anything changes. Please do not edit them.",
