@@ -5,7 +5,7 @@
  * Why named volumes: an image's VOLUME that is not backed by a named volume gets an anonymous
  * one, and the Docker provider removes anonymous volumes with the container (`removeVolumes`
  * defaults to true), i.e. on every replacement. So every path an image declares is mounted
- * from a named volume at exactly that path (../shared/oracles/image-volumes.txt).
+ * from a named volume at exactly that path (test/oracles/image-volumes.txt).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
