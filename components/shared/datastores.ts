@@ -10,6 +10,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerHostRef } from "./interfaces";
+import { checkedName } from "./naming";
 
 export type PostgresMajor = 17 | 18;
 export const POSTGRES_MAJORS: readonly PostgresMajor[] = [17, 18];
@@ -31,9 +32,9 @@ export function postgresDataPath(major: PostgresMajor): string {
 export const REDIS_IMAGE = "redis:7-alpine";
 export const REDIS_DATA_PATH = "/data";
 
-/** The Docker name of a service's part: `${namePrefix}-<service>-<part>`. */
+/** The Docker name of a service's part: `${namePrefix}-<service>-<part>`, always one DNS label (naming.ts). */
 export function dockerName(host: Pick<DockerHostRef, "namePrefix">, service: string, part: string): string {
-  return `${host.namePrefix}-${service}-${part}`;
+  return checkedName(`${host.namePrefix}-${service}-${part}`);
 }
 
 /** Health check timing shared by the long-running containers (Docker's defaults are 30s/30s/3). */
