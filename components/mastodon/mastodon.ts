@@ -21,7 +21,6 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import {
   type ChildOptions,
-  type PostgresMajor,
   containerOptions,
   dataVolume,
   dockerName,
@@ -30,6 +29,7 @@ import {
   postgresContainer,
   redisContainer,
 } from "../shared/datastores";
+import type { PostgresMajor } from "../shared/images";
 import { dockerEnvs } from "../shared/env";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "../shared/interfaces";
 import { SKIP_POST_DEPLOYMENT_MIGRATIONS, mastodonEnv, type MastodonSecrets } from "./env";

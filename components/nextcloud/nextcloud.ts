@@ -13,7 +13,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
   type ChildOptions,
-  type PostgresMajor,
   containerOptions,
   dataVolume,
   dockerName,
@@ -22,6 +21,7 @@ import {
   postgresContainer,
   redisContainer,
 } from "../shared/datastores";
+import type { PostgresMajor } from "../shared/images";
 import { dockerEnvs } from "../shared/env";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "../shared/interfaces";
 import { nextcloudEnv, runtimeOnly } from "./env";

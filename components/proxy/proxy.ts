@@ -12,9 +12,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { renderCaddyfile } from "./caddyfile";
 import { type ChildOptions, containerOptions, dataVolume, dockerName, healthcheck } from "../shared/datastores";
+import { CADDY_IMAGE } from "../shared/images";
 import type { DockerHostRef, WebRoute } from "../shared/interfaces";
 
-export const CADDY_IMAGE = "caddy:2.11";
 export const CADDY_DATA_PATH = "/data";
 export const CADDY_CONFIG_PATH = "/config";
 export const CADDYFILE_PATH = "/etc/caddy/Caddyfile";

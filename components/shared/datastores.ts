@@ -10,15 +10,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerHostRef } from "./interfaces";
+import { POSTGRES_IMAGES, type PostgresMajor, REDIS_IMAGE } from "./images";
 import { checkedName } from "./naming";
-
-export type PostgresMajor = 17 | 18;
-export const POSTGRES_MAJORS: readonly PostgresMajor[] = [17, 18];
-
-export const POSTGRES_IMAGES: Readonly<Record<PostgresMajor, string>> = {
-  17: "postgres:17-alpine",
-  18: "postgres:18-alpine",
-};
 
 /**
  * Where the image keeps its data. Postgres 18 images moved the VOLUME up to /var/lib/postgresql
@@ -29,7 +22,6 @@ export function postgresDataPath(major: PostgresMajor): string {
   return major >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
 }
 
-export const REDIS_IMAGE = "redis:7-alpine";
 export const REDIS_DATA_PATH = "/data";
 
 /** The Docker name of a service's part: `${namePrefix}-<service>-<part>`, always one DNS label (naming.ts). */

@@ -30,7 +30,11 @@ function oracleApplies(oracleImage: string, image: string): boolean {
   if (repo !== iRepo) return false;
   // Version-specific lines (nextcloud:34.0.2-apache) hold for the same variant of any release.
   if (repo === "nextcloud") return iTag.endsWith("-apache") && tag.endsWith("-apache");
-  return iTag === tag;
+  // A line for a release line (postgres:18-alpine, caddy:2.11) holds for each exact release of
+  // it (postgres:18.6-alpine, caddy:2.11.4-alpine): same version prefix, same variant or none.
+  const [version, variant = ""] = tag.split(/-(.*)/);
+  const [iVersion, iVariant = ""] = iTag.split(/-(.*)/);
+  return (iVersion === version || iVersion.startsWith(`${version}.`)) && (variant === "" || iVariant === variant);
 }
 
 for (const stack of ["example", "local"] as const) {

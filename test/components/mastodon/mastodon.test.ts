@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../../cli/offline/run-program";
 import { postgresDataPath } from "../../../components/shared/datastores";
+import { POSTGRES_IMAGES } from "../../../components/shared/images";
 import {
   MASTODON_COMMANDS,
   MASTODON_HEALTHCHECKS,
@@ -145,7 +146,7 @@ describe("Mastodon in the example stack (under mocks)", async () => {
 
   it("keeps the database on a named volume at the data path of its Postgres major, and media and Redis on named volumes", () => {
     expect(spec.services.mastodon.postgresMajor).toBe(18);
-    expect(c("db").inputs.image).toBe("postgres:18-alpine");
+    expect(c("db").inputs.image).toBe(POSTGRES_IMAGES[18]);
     expect(c("db").inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-postgres18`, containerPath: "/var/lib/postgresql" }]);
     expect(c("redis").inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-redis`, containerPath: "/data" }]);
     for (const p of ["web", "sidekiq"])
@@ -242,7 +243,7 @@ describe("Mastodon on Postgres 17", async () => {
 
   it("mounts the volume at Postgres 17's PGDATA, under a name that says 17", () => {
     const db = byName(run.resources, "mastodon-db");
-    expect(db.inputs.image).toBe("postgres:17-alpine");
+    expect(db.inputs.image).toBe(POSTGRES_IMAGES[17]);
     expect(postgresDataPath(17)).toBe("/var/lib/postgresql/data");
     expect(db.inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-postgres17`, containerPath: "/var/lib/postgresql/data" }]);
   });
