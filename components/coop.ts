@@ -105,6 +105,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       hostname: serviceFqdn(spec, "mastodon"),
       postgresMajor: s.postgresMajor,
       proxyNetwork: proxy.networkName,
+      proxyAddresses: proxy.addresses,
       smtp: smtpSenders.mastodon,
     });
     backupSources.push(mastodon.backup);
@@ -122,7 +123,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       adminUser: s.adminUser,
       postgresMajor: s.postgresMajor,
       proxyNetwork: proxy.networkName,
-      proxyAddress: proxy.address,
+      proxyAddresses: proxy.addresses,
       httpsPort: local?.httpsPort,
       smtp: smtpSenders.nextcloud,
     });

@@ -79,6 +79,8 @@ export interface MastodonArgs {
   readonly postgresMajor: PostgresMajor;
   /** The proxy's network, which web and streaming join (and through which Mastodon reaches the internet). */
   readonly proxyNetwork: pulumi.Input<string>;
+  /** The proxy's fixed addresses on that network: the only clients whose X-Forwarded-For counts. */
+  readonly proxyAddresses: readonly string[];
   /** Where Mastodon sends sign-up confirmations and password resets; without it, it sends none. */
   readonly smtp?: SmtpSender;
 }
@@ -155,6 +157,7 @@ export class Mastodon extends pulumi.ComponentResource {
       localDomain: args.hostname,
       db: { host: n("db"), port: MASTODON_DB.port, name: MASTODON_DB.name, user: MASTODON_DB.user, password: dbPassword },
       redis: { host: n("redis"), port: 6379 },
+      trustedProxies: args.proxyAddresses,
       secrets,
       smtp: smtp && {
         server: smtp.host,

@@ -57,8 +57,8 @@ export interface NextcloudArgs {
   readonly adminUser: string;
   readonly postgresMajor: PostgresMajor;
   readonly proxyNetwork: pulumi.Input<string>;
-  /** The proxy's fixed address on that network (trusted for X-Forwarded-*). */
-  readonly proxyAddress: string;
+  /** The proxy's fixed addresses on that network (trusted for X-Forwarded-*). */
+  readonly proxyAddresses: readonly string[];
   /** The HTTPS port browsers use, when not 443 (local target). */
   readonly httpsPort?: number;
   readonly smtp?: SmtpSender;
@@ -151,7 +151,7 @@ export class Nextcloud extends pulumi.ComponentResource {
       db: { host: n("db"), name: NEXTCLOUD_DB.name, user: NEXTCLOUD_DB.user, password: dbPassword },
       redisHost: n("redis"),
       admin: { user: args.adminUser, password: this.adminPassword },
-      trustedProxy: args.proxyAddress,
+      trustedProxies: args.proxyAddresses,
       uploadLimit: `${NEXTCLOUD_MAX_BODY_MB / 1024}G`,
       smtp:
         smtp && from

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../../cli/offline/run-program";
 import { postgresDataPath } from "../../../components/shared/datastores";
+import { PROXY_ADDRESS, PROXY_ADDRESS_V6 } from "../../../components/proxy/proxy";
 import { POSTGRES_IMAGES } from "../../../components/shared/images";
 import {
   MASTODON_COMMANDS,
@@ -208,6 +209,15 @@ describe("Mastodon in the example stack (under mocks)", async () => {
     expect(plain.get("REDIS_HOST")).toBe(`${PREFIX}-mastodon-redis`);
     expect(plain.has("RAILS_ENV")).toBe(false);
     expect(plain.has("NODE_ENV")).toBe(false);
+  });
+
+  it("believes X-Forwarded-For only from the proxy's two addresses, in web and streaming", () => {
+    // Unset, Mastodon trusts every private address (its config.md, TRUSTED_PROXY_IP): any
+    // container on the proxy network could claim any client address.
+    for (const part of ["web", "streaming"]) {
+      const plain = new Map(plainEntries(c(part)).map((e) => e.split("=") as [string, string]));
+      expect(plain.get("TRUSTED_PROXY_IP"), part).toBe(`${PROXY_ADDRESS},${PROXY_ADDRESS_V6}`);
+    }
   });
 
   it("replaces the release's migration create-first under a name of its own, so the old release serves while it runs", () => {

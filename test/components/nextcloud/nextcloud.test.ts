@@ -11,7 +11,7 @@ import {
   Nextcloud,
 } from "../../../components/nextcloud/nextcloud";
 import { nextcloudEnv, runtimeOnly } from "../../../components/nextcloud/env";
-import { PROXY_ADDRESS } from "../../../components/proxy/proxy";
+import { PROXY_ADDRESS, PROXY_ADDRESS_V6 } from "../../../components/proxy/proxy";
 import { SERVICE_MEMORY_MB } from "../../../stacks/catalog";
 import { envOf, isSecretOrUnknown, isUnknown, messageOf, named, runComponents, unwrap } from "../../helpers/components";
 import { byName, bundledSpec, governed, planSpec } from "../../helpers/program";
@@ -27,7 +27,7 @@ describe("Nextcloud's environment (renderer, with known fake secrets)", () => {
     db: { host: "db", name: "nextcloud", user: "nextcloud", password: "fake-db" },
     redisHost: "redis",
     admin: { user: "admin", password: "fake-admin" },
-    trustedProxy: "10.213.0.2",
+    trustedProxies: ["10.213.0.2", "fd3e:c0a1:213::2"],
     uploadLimit: "1G",
     smtp: {
       host: "mail.example.coop",
@@ -56,7 +56,8 @@ describe("Nextcloud's environment (renderer, with known fake secrets)", () => {
 
   it("runs behind the proxy: trusted domain, trusted proxy, overwrite settings", () => {
     expect(env.get("NEXTCLOUD_TRUSTED_DOMAINS")).toBe("cloud.example.coop");
-    expect(env.get("TRUSTED_PROXIES")).toBe("10.213.0.2");
+    // The image's README: "A space-separated list of trusted proxies".
+    expect(env.get("TRUSTED_PROXIES")).toBe("10.213.0.2 fd3e:c0a1:213::2");
     expect(env.get("APACHE_DISABLE_REWRITE_IP")).toBe("1");
     expect(env.get("OVERWRITEPROTOCOL")).toBe("https");
     expect(env.get("OVERWRITEHOST")).toBe("cloud.example.coop");
@@ -136,14 +137,14 @@ describe("Nextcloud in the example stack (under mocks)", async () => {
     for (const p of ["app", "cron", "db", "redis"]) expect(c(p).inputs.restart, p).toBe("unless-stopped");
   });
 
-  it("trusts only the proxy's fixed address, and knows its public name", () => {
+  it("trusts only the proxy's fixed addresses (IPv4 and IPv6), and knows its public name", () => {
     const plain = (envs: unknown) =>
       (unwrap(envs) as unknown[])
         .map(unwrap)
         .filter((x) => !isUnknown(x))
         .map(String);
     const app = plain(c("app").inputs.envs);
-    expect(app).toContain(`TRUSTED_PROXIES=${PROXY_ADDRESS}`);
+    expect(app).toContain(`TRUSTED_PROXIES=${PROXY_ADDRESS} ${PROXY_ADDRESS_V6}`);
     expect(app).toContain("NEXTCLOUD_TRUSTED_DOMAINS=cloud.example.coop");
     expect(app).toContain("OVERWRITEPROTOCOL=https");
     expect(app).toContain(`NEXTCLOUD_ADMIN_USER=${spec.services.nextcloud.adminUser}`);
@@ -199,7 +200,7 @@ describe("Nextcloud with a mail server (component, known values)", async () => {
         adminUser: "admin",
         postgresMajor: 17,
         proxyNetwork: "p",
-        proxyAddress: "10.213.0.2",
+        proxyAddresses: ["10.213.0.2"],
         smtp,
       });
     },
@@ -258,7 +259,7 @@ describe("Nextcloud sending mail on the local target", async () => {
           adminUser: "admin",
           postgresMajor: 18,
           proxyNetwork: "p",
-          proxyAddress: "10.213.0.2",
+          proxyAddresses: ["10.213.0.2"],
           smtp,
         });
       },
