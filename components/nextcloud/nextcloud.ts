@@ -45,6 +45,9 @@ export const NEXTCLOUD_HEALTHCHECKS = {
 /** Memory limits in MB; they add up to Nextcloud's budget in stacks/catalog.ts (1536). */
 export const NEXTCLOUD_MEMORY_MB = { app: 896, cron: 320, postgres: 224, redis: 96 } as const;
 
+/** How long a deploy waits for Nextcloud to be installed (first start) or upgraded (new release). */
+export const NEXTCLOUD_WAIT_SECONDS = 1800;
+
 /** Largest single request in MiB (= PHP_UPLOAD_LIMIT 1G); the web and desktop clients upload bigger files in chunks. */
 export const NEXTCLOUD_MAX_BODY_MB = 1024;
 
@@ -197,12 +200,18 @@ export class Nextcloud extends pulumi.ComponentResource {
           : {}),
         // The first start copies Nextcloud into the volume and installs it: minutes, not seconds.
         healthcheck: healthcheck([...NEXTCLOUD_HEALTHCHECKS.app], "600s"),
+        // The deploy waits until status.php says "installed": a failed installation (the image's
+        // entrypoint exits, the container restarts and never gets there) fails the deploy instead
+        // of leaving a Nextcloud nobody can log in to. Long enough for a big upgrade's `occ upgrade`.
+        wait: true,
+        waitTimeout: NEXTCLOUD_WAIT_SECONDS,
         memory: NEXTCLOUD_MEMORY_MB.app,
         // Give Apache time to finish uploads in flight.
         stopTimeout: 30,
         destroyGraceSeconds: 30,
       },
-      containerOptions(child, { dependsOn: [db, redis] }),
+      // The provider's own limit for creating it must outlast the wait.
+      containerOptions(child, { dependsOn: [db, redis], customTimeouts: { create: `${NEXTCLOUD_WAIT_SECONDS / 60 + 10}m` } }),
     );
 
     new docker.Container(

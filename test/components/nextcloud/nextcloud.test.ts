@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../../cli/offline/run-program";
 import { envNames } from "../../../components/shared/env";
@@ -8,6 +11,7 @@ import {
   LOCAL_SMTP_HOOK_PATH,
   NEXTCLOUD_HTML_PATH,
   NEXTCLOUD_MEMORY_MB,
+  NEXTCLOUD_WAIT_SECONDS,
   Nextcloud,
 } from "../../../components/nextcloud/nextcloud";
 import { nextcloudEnv, runtimeOnly } from "../../../components/nextcloud/env";
@@ -135,6 +139,35 @@ describe("Nextcloud in the example stack (under mocks)", async () => {
     expect(tests("app")).toMatch(/curl -fsS http:\/\/localhost\/status\.php \| grep -q '"installed":true'/);
     expect(tests("cron")).toBe("CMD-SHELL grep -qs crond /proc/1/cmdline || exit 1");
     for (const p of ["app", "cron", "db", "redis"]) expect(c(p).inputs.restart, p).toBe("unless-stopped");
+  });
+
+  it("makes the deploy wait for the installation, so a failed one fails the deploy", () => {
+    const app = c("app");
+    // The provider polls the health status after starting the container until it is healthy or
+    // wait_timeout passes, and then fails the create (terraform-provider-docker v4.5.0,
+    // resource_docker_container_funcs.go L590–L627).
+    expect(app.inputs.wait).toBe(true);
+    const hc = app.inputs.healthcheck as { startPeriod: string; interval: string; retries: number };
+    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1]);
+    expect(Number(app.inputs.waitTimeout)).toBeGreaterThan(seconds(hc.startPeriod) + hc.retries * seconds(hc.interval));
+    expect(Number(app.inputs.waitTimeout)).toBe(NEXTCLOUD_WAIT_SECONDS);
+    // The provider's own create limit outlasts the wait, and cron is only created after it.
+    expect(Number(/^(\d+)m$/.exec(String(app.options.customTimeouts?.create))?.[1]) * 60).toBeGreaterThan(NEXTCLOUD_WAIT_SECONDS);
+    expect(c("cron").options.dependencies).toContain(app.urn);
+  });
+
+  it("counts as healthy only once status.php says installed", () => {
+    const test = (c("app").inputs.healthcheck as { tests: string[] }).tests;
+    expect(test[0]).toBe("CMD-SHELL");
+    const dir = mkdtempSync(join(tmpdir(), "coop-nc-health-"));
+    writeFileSync(join(dir, "curl"), "#!/bin/sh\nprintf '%s' \"$STATUS\"\n", { mode: 0o755 });
+    const healthy = (status: string) =>
+      spawnSync("sh", ["-c", test[1]], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, STATUS: status } }).status === 0;
+    // status.php's answers (Nextcloud's status.php): before and after the installation.
+    expect(healthy('{"installed":false,"maintenance":false,"needsDbUpgrade":false,"version":"34.0.2.2"}')).toBe(false);
+    expect(healthy("")).toBe(false);
+    expect(healthy('{"installed":true,"maintenance":false,"needsDbUpgrade":false,"version":"34.0.2.2"}')).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("trusts only the proxy's fixed addresses (IPv4 and IPv6), and knows its public name", () => {
