@@ -10,6 +10,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../stacks/config";
+import { serviceMemoryMb } from "../stacks/catalog";
 import { defaultStorageBoxLocation } from "../stacks/storage-boxes";
 import { enabledServices, serviceFqdn, type StackSpec } from "../stacks/schema";
 import { Backup } from "./backup/backup";
@@ -40,6 +41,8 @@ export interface CoopStack {
 export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   const services = enabledServices(spec);
   const namePrefix = resourcePrefix(spec.coop.name, stack);
+  // Each service's share of the server's memory: its containers' hard limits add up to it.
+  const memoryMb = serviceMemoryMb(spec.host.target === "hetzner" ? spec.host.serverType : undefined, services);
 
   // --- host ---------------------------------------------------------------------------------
   const hostArgs: HostArgs =
@@ -86,7 +89,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   // --- mail ---------------------------------------------------------------------------------
   // Set here: the SMTP accounts Mastodon and Nextcloud send through (this stack's mail server,
   // or the mail stack's through a StackReference).
-  const mailSection = declareMail(spec, dockerHost, certificatesVolume, secrets);
+  const mailSection = declareMail(spec, dockerHost, certificatesVolume, secrets, memoryMb.mail);
   const smtpSenders: Partial<Record<"mastodon" | "nextcloud", SmtpSender>> = mailSection.smtpSenders;
   if (mailSection.mail) {
     // Read by the stacks that send through this one (components/mail/mail-stack.ts MAIL_OUTPUTS).
@@ -107,6 +110,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       proxyNetwork: proxy.networkName,
       proxyAddresses: proxy.addresses,
       smtp: smtpSenders.mastodon,
+      memoryMb: memoryMb.mastodon,
     });
     backupSources.push(mastodon.backup);
     outputs.mastodonUrl = `https://${serviceFqdn(spec, "mastodon")}`;
@@ -126,6 +130,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       proxyAddresses: proxy.addresses,
       httpsPort: local?.httpsPort,
       smtp: smtpSenders.nextcloud,
+      memoryMb: memoryMb.nextcloud,
     });
     backupSources.push(nextcloud.backup);
     outputs.nextcloudUrl = `https://${serviceFqdn(spec, "nextcloud")}`;

@@ -74,6 +74,8 @@ export interface MailArgs {
   readonly certificateIssuer: CertificateIssuer;
   /** Host address the mail ports are published on: all IPv4 addresses on a server, loopback on a laptop. */
   readonly listenAddress: string;
+  /** The mail server's share of the server's memory in MB (stacks/catalog.ts serviceMemoryMb). */
+  readonly memoryMb: number;
 }
 
 /** docker-mailserver's image; the tag is the spec's pinned release. */
@@ -186,6 +188,7 @@ export class Mail extends pulumi.ComponentResource {
         // (Sieve redirects and vacation replies fail); docker-mailserver needs it off.
         securityOpts: ["no-new-privileges=false"],
         restart: "always",
+        memory: args.memoryMb,
         stopTimeout: 60,
         healthcheck: {
           tests: ["CMD-SHELL", "ss --listening --ipv4 --tcp | grep --silent ':smtp' || exit 1"],

@@ -32,6 +32,8 @@ export interface NextcloudEnvInput<V> {
   readonly trustedProxies: readonly string[];
   /** Largest upload PHP accepts in one request, e.g. "1G" (clients upload bigger files in chunks). */
   readonly uploadLimit: string;
+  /** PHP's memory_limit per request or cron run, in MB: what the containers' memory is sized for. */
+  readonly phpMemoryLimitMb: number;
   readonly smtp?: NextcloudSmtp<V>;
 }
 
@@ -62,6 +64,7 @@ export function nextcloudEnv<V>(input: NextcloudEnvInput<V>): NextcloudEntry<V>[
     { name: "OVERWRITEPROTOCOL", value: "https" },
     { name: "OVERWRITECLIURL", value: `https://${publicHost}` },
     { name: "PHP_UPLOAD_LIMIT", value: input.uploadLimit },
+    { name: "PHP_MEMORY_LIMIT", value: `${input.phpMemoryLimitMb}M` },
   ];
   const m = input.smtp;
   if (m) {

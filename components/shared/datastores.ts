@@ -96,10 +96,37 @@ export function postgresContainer(a: PostgresArgs, opts: ChildOptions): docker.C
   );
 }
 
+/**
+ * What a Redis holds decides what it may do when full:
+ * - "store": data the application needs back (Mastodon's Sidekiq queues, home feeds, streaming):
+ *   never evict (a full Redis refuses writes, which shows as errors instead of jobs silently
+ *   lost), saved to its volume, and maxmemory at half the container's limit because saving
+ *   forks Redis and the copy-on-write pages of the child count against the same limit;
+ * - "cache": data the application rebuilds (Mastodon's cache, Nextcloud's cache and file locks):
+ *   evict the least recently used keys, never saved, maxmemory at three quarters of the limit.
+ * Mastodon's scaling guide recommends exactly this split ("Separate Redis for cache": a cache
+ * Redis without background saving, with a memory limit and an eviction policy).
+ */
+export type RedisUse = "store" | "cache";
+
+export function redisCommand(use: RedisUse, containerMemoryMb: number): string[] {
+  const maxmemory = Math.floor((containerMemoryMb * (use === "store" ? 1 : 3)) / (use === "store" ? 2 : 4));
+  return [
+    "redis-server",
+    "--maxmemory",
+    `${maxmemory}mb`,
+    "--maxmemory-policy",
+    use === "store" ? "noeviction" : "allkeys-lru",
+    ...(use === "cache" ? ["--save", "", "--appendonly", "no"] : []),
+  ];
+}
+
 export interface RedisArgs {
   readonly resourceName: string;
   readonly containerName: string;
-  readonly volume: docker.Volume;
+  readonly use: RedisUse;
+  /** The data volume; without one (a cache that is never saved), /data is a small tmpfs. */
+  readonly volume?: docker.Volume;
   readonly network: docker.Network;
   readonly memoryMb: number;
 }
@@ -110,8 +137,12 @@ export function redisContainer(a: RedisArgs, opts: ChildOptions): docker.Contain
     {
       name: a.containerName,
       image: REDIS_IMAGE,
+      command: redisCommand(a.use, a.memoryMb),
       restart: "unless-stopped",
-      volumes: [{ volumeName: a.volume.name, containerPath: REDIS_DATA_PATH }],
+      // The image declares /data a VOLUME: without a named volume Docker would make an anonymous one.
+      ...(a.volume
+        ? { volumes: [{ volumeName: a.volume.name, containerPath: REDIS_DATA_PATH }] }
+        : { tmpfs: { [REDIS_DATA_PATH]: "size=8m" } }),
       networksAdvanced: [{ name: a.network.name }],
       healthcheck: healthcheck(["CMD", "redis-cli", "ping"], "10s"),
       wait: true,

@@ -41,6 +41,8 @@ describe("Mastodon's environment (renderer, with known fake secrets)", () => {
     localDomain: "social.example.coop",
     db: { host: "db", port: 5432, name: "mastodon_production", user: "mastodon", password: fake("db") },
     redis: { host: "redis", port: 6379 },
+    cacheRedis: { host: "redis-cache", port: 6379 },
+    concurrency: { webProcesses: 2, webThreads: 5, sidekiqThreads: 5 },
     trustedProxies: ["10.213.0.2", "fd3e:c0a1:213::2"],
     secrets: {
       secretKeyBase: fake("skb"),
@@ -103,6 +105,8 @@ describe("Mastodon's environment (renderer, with known fake secrets)", () => {
       localDomain: "s.example.coop",
       db: { host: "db", port: 5432, name: "n", user: "u", password: "p" },
       redis: { host: "r", port: 6379 },
+      cacheRedis: { host: "rc", port: 6379 },
+      concurrency: { webProcesses: 2, webThreads: 5, sidekiqThreads: 5 },
       trustedProxies: ["10.213.0.2"],
       secrets: {
         secretKeyBase: "a",

@@ -8,11 +8,12 @@ import {
   MASTODON_HEALTHCHECKS,
   MASTODON_IMAGE,
   MASTODON_MEDIA_PATH,
-  MASTODON_MEMORY_MB,
+  mastodonMemory,
   MASTODON_STREAMING_IMAGE,
 } from "../../../components/mastodon/mastodon";
 import { MASTODON_SECRET_NAMES } from "../../../components/mastodon/env";
-import { SERVICE_MEMORY_MB } from "../../../stacks/catalog";
+import { SERVICE_MEMORY_MB, serviceMemoryMb } from "../../../stacks/catalog";
+import { enabledServices } from "../../../stacks/schema";
 import { isSecretOrUnknown, isUnknown, isWireSecret, unwrap } from "../../helpers/components";
 import { byName, bundledSpec, governed, planSpec } from "../../helpers/program";
 import { mastodonDocumented } from "../../helpers/web-oracles";
@@ -53,7 +54,7 @@ describe("Mastodon in the example stack (under mocks)", async () => {
         "docker:index/volume:Volume mastodon-postgres-data",
         "docker:index/volume:Volume mastodon-redis-data",
         "docker:index/volume:Volume mastodon-media",
-        ...["db", "redis", "migrate", "web", "streaming", "sidekiq", "post-migrate"].map((p) => `${C} mastodon-${p}`),
+        ...["db", "redis", "redis-cache", "migrate", "web", "streaming", "sidekiq", "post-migrate"].map((p) => `${C} mastodon-${p}`),
         "random:index/randomBytes:RandomBytes mastodon-secret-key-base",
         "random:index/randomBytes:RandomBytes mastodon-otp-secret",
         "random:index/randomPassword:RandomPassword mastodon-ar-primary-key",
@@ -237,8 +238,11 @@ describe("Mastodon in the example stack (under mocks)", async () => {
       expect(r.inputs.restart, r.name).toBe("unless-stopped");
       expect(((r.inputs.healthcheck as Record<string, unknown>)?.tests as unknown[])?.length, r.name).toBeGreaterThan(0);
     }
-    const total = Object.values(MASTODON_MEMORY_MB).reduce((a, b) => a + b, 0);
-    expect(total).toBeLessThanOrEqual(SERVICE_MEMORY_MB.mastodon);
+    // Mastodon's share of the example's cx33 (stacks/catalog.ts serviceMemoryMb), split by mastodonMemory.
+    const budget = serviceMemoryMb(spec.host.target === "hetzner" ? spec.host.serverType : undefined, enabledServices(spec)).mastodon;
+    expect(budget).toBeGreaterThanOrEqual(SERVICE_MEMORY_MB.mastodon);
+    const total = Object.values(mastodonMemory(budget)).reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(budget);
     const limits = containers.filter((r) => r.inputs.mustRun !== false).reduce((a, r) => a + Number(r.inputs.memory), 0);
     expect(limits).toBe(total);
   });
