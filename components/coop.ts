@@ -22,7 +22,7 @@ import { onHost } from "./host/admin-commands";
 import { Mastodon, mastodonOwnerCommand, mastodonRoute } from "./mastodon/mastodon";
 import { Nextcloud, nextcloudRoute } from "./nextcloud/nextcloud";
 // biome-ignore lint/suspicious/noShadowRestrictedNames: the co-op's reverse proxy; the global Proxy is not used here
-import { Proxy } from "./proxy/proxy";
+import { Proxy, retryCertificatesCommand } from "./proxy/proxy";
 import { declareMail, mailRoutes, mailStackOutputs } from "./mail/mail-stack";
 import { declareDns } from "./dns/dns";
 
@@ -85,6 +85,8 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       : undefined;
   // The Docker volume holding Caddy's certificates: the mail server reads its own from it.
   const certificatesVolume = proxy?.certificatesVolume;
+  // Once DNS points here (docs/runbook/first-deploy.md): certificates now, not after Caddy's back-off.
+  if (proxy && spec.host.target === "hetzner") outputs.retryCertificates = onHost(host, retryCertificatesCommand(dockerHost));
 
   // --- mail ---------------------------------------------------------------------------------
   // Set here: the SMTP accounts Mastodon and Nextcloud send through (this stack's mail server,

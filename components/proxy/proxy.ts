@@ -74,6 +74,18 @@ export function publishedPorts(target: DockerHostRef["target"], httpPort: number
 
 export const CADDY_HEALTHCHECK = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:2019/config/"] as const;
 
+/**
+ * The command that makes Caddy try for its certificates now. After a failed attempt (DNS not yet
+ * pointing here, e.g. before the registrar delegated the domain) Caddy backs off exponentially,
+ * up to a day between attempts (Caddy's "Automatic HTTPS" documentation, "Errors"). A reload
+ * starts certificate management afresh (in-flight tasks are aborted when the config changes), and
+ * `--force` reloads even the unchanged config (Caddy's command-line documentation). It briefly
+ * closes open WebSocket connections, which clients reopen.
+ */
+export function retryCertificatesCommand(host: Pick<DockerHostRef, "namePrefix">): string {
+  return `docker exec ${dockerName(host, "proxy", "caddy")} caddy reload --config ${CADDYFILE_PATH} --adapter caddyfile --force`;
+}
+
 export interface ProxyArgs {
   readonly host: DockerHostRef;
   readonly routes: readonly WebRoute[];

@@ -109,6 +109,8 @@ export function postgresContainer(a: PostgresArgs, opts: ChildOptions): docker.C
  */
 export type RedisUse = "store" | "cache";
 
+// The limit is part of the command, which the provider cannot change in place: a server resize
+// (which restarts everything anyway) recreates the Redis containers on their volumes.
 export function redisCommand(use: RedisUse, containerMemoryMb: number): string[] {
   const maxmemory = Math.floor((containerMemoryMb * (use === "store" ? 1 : 3)) / (use === "store" ? 2 : 4));
   return [

@@ -1,8 +1,11 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
+import { runProgramOffline } from "../../../cli/offline/run-program";
+import { type CoopStack, declareCoop } from "../../../components/coop";
 import { BlockList } from "node:net";
 import {
   CADDYFILE_PATH,
@@ -12,9 +15,10 @@ import {
   PROXY_DYNAMIC_RANGE_V6,
   PROXY_SUBNET,
   PROXY_SUBNET_V6,
+  retryCertificatesCommand,
 } from "../../../components/proxy/proxy";
 import { CADDY_IMAGE } from "../../../components/shared/images";
-import { byName, bundledSpec, planSpec } from "../../helpers/program";
+import { PROJECT, byName, bundledSpec, planSpec } from "../../helpers/program";
 import { withTool } from "../../helpers/tools";
 import { publishedPorts as publishedPortsOracle } from "../../helpers/web-oracles";
 
@@ -177,5 +181,63 @@ describe("the proxy on the local target (local spec)", async () => {
 
   itCaddy("uploads a Caddyfile that `caddy validate` accepts", () => {
     expect(caddyValidate("local", caddyfileOf(caddy.inputs))).toContain("Valid configuration");
+  });
+});
+
+describe("certificates promptly once DNS points here", async () => {
+  const outputs = await (async () => {
+    let out: CoopStack["outputs"] = {};
+    await runProgramOffline({
+      project: PROJECT,
+      stack: "example",
+      spec: bundledSpec("example"),
+      declare: (a) => (out = declareCoop(a).outputs),
+    });
+    return out;
+  })();
+
+  it("gives the command that makes Caddy try now, as a stack output on a server", async () => {
+    const command = retryCertificatesCommand({ namePrefix: "example-co-op-example" });
+    expect(command).toBe(
+      `docker exec example-co-op-example-proxy-caddy caddy reload --config ${CADDYFILE_PATH} --adapter caddyfile --force`,
+    );
+    const output = outputs.retryCertificates as pulumi.Output<string>;
+    expect(pulumi.Output.isInstance(output)).toBe(true);
+  });
+
+  itCaddy("is a reload Caddy performs even with the config unchanged (--force), which starts certificate management afresh", async () => {
+    const port = 20000 + (process.pid % 20000);
+    const admin = `127.0.0.1:${port}`;
+    const file = join(dir, "reload.Caddyfile");
+    writeFileSync(file, `{\n\tadmin ${admin}\n\tauto_https off\n}\n\nhttp://127.0.0.1:${port + 1} {\n\trespond "ok"\n}\n`);
+    const env = { ...process.env, XDG_DATA_HOME: join(dir, "data"), XDG_CONFIG_HOME: join(dir, "config"), HOME: dir };
+    const caddy = spawn("caddy", ["run", "--config", file, "--adapter", "caddyfile"], { env, stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    caddy.stderr.on("data", (d) => (log += d));
+    // Each time Caddy (re)starts its certificate management: at start, and at every real reload.
+    const loads = () => (log.match(/"started background certificate maintenance"/g) ?? []).length;
+    const settle = async (want: number) => {
+      for (let i = 0; i < 50 && loads() < want; i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    try {
+      await settle(1);
+      expect(loads()).toBe(1);
+      // The stack output's command, run against this Caddy's admin address.
+      const args = retryCertificatesCommand({ namePrefix: "p" })
+        .split(" ")
+        .slice(4) // after "docker exec <container> caddy"
+        .map((a) => (a === CADDYFILE_PATH ? file : a));
+      const run = (a: string[]) => spawnSync("caddy", [...a, "--address", admin], { env, encoding: "utf8" });
+      // Without --force, Caddy skips a config identical to the running one: nothing is retried.
+      expect(run(args.filter((a) => a !== "--force")).status).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(log).toContain("config is unchanged");
+      expect(loads()).toBe(1);
+      expect(run(args).status).toBe(0);
+      await settle(2);
+      expect(loads()).toBe(2);
+    } finally {
+      caddy.kill();
+    }
   });
 });
