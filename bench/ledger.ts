@@ -134,15 +134,12 @@ export function generateLedger(count: number, stacks = 10, repoRoot?: string, lo
     members: keys.map((k) => ({ name: k.name, roles: ["admin", "tech"], sshKeys: [k.line] })),
   });
   writeFileSync(join(root, "governance", "members.yaml"), stringify(members));
-  const sign = (d: Decision, signers: typeof keys): Decision =>
-    signers.reduce(
-      (acc, k) =>
-        ({
-          ...acc,
-          signatures: [...acc.signatures, { member: k.name, signature: signSshsig(k.privateKey, k.blob, signaturePayload(acc)) }],
-        }) as Decision,
-      d,
-    );
+  const sign = (d: Decision, signers: typeof keys): Decision => {
+    const payload = signaturePayload(d);
+    const signatures = [...d.signatures];
+    for (const k of signers) signatures.push({ member: k.name, signature: signSshsig(k.privateKey, k.blob, payload) });
+    return { ...d, signatures } as Decision;
+  };
 
   const perStack = Math.ceil(count / stacks);
   const stackNames = Array.from({ length: Math.min(stacks, count) }, (_, s) => `stack${String(s).padStart(2, "0")}`);

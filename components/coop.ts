@@ -10,6 +10,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../stacks/config";
+import { serviceMemoryMb } from "../stacks/catalog";
 import { defaultStorageBoxLocation } from "../stacks/storage-boxes";
 import { enabledServices, serviceFqdn, type StackSpec } from "../stacks/schema";
 import { Backup } from "./backup/backup";
@@ -21,7 +22,7 @@ import { onHost } from "./host/admin-commands";
 import { Mastodon, mastodonOwnerCommand, mastodonRoute } from "./mastodon/mastodon";
 import { Nextcloud, nextcloudRoute } from "./nextcloud/nextcloud";
 // biome-ignore lint/suspicious/noShadowRestrictedNames: the co-op's reverse proxy; the global Proxy is not used here
-import { Proxy } from "./proxy/proxy";
+import { Proxy, retryCertificatesCommand } from "./proxy/proxy";
 import { declareMail, mailRoutes, mailStackOutputs } from "./mail/mail-stack";
 import { declareDns } from "./dns/dns";
 
@@ -40,6 +41,8 @@ export interface CoopStack {
 export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   const services = enabledServices(spec);
   const namePrefix = resourcePrefix(spec.coop.name, stack);
+  // Each service's share of the server's memory: its containers' hard limits add up to it.
+  const memoryMb = serviceMemoryMb(spec.host.target === "hetzner" ? spec.host.serverType : undefined, services);
 
   // --- host ---------------------------------------------------------------------------------
   const hostArgs: HostArgs =
@@ -82,11 +85,13 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       : undefined;
   // The Docker volume holding Caddy's certificates: the mail server reads its own from it.
   const certificatesVolume = proxy?.certificatesVolume;
+  // Once DNS points here (docs/runbook/first-deploy.md): certificates now, not after Caddy's back-off.
+  if (proxy && spec.host.target === "hetzner") outputs.retryCertificates = onHost(host, retryCertificatesCommand(dockerHost));
 
   // --- mail ---------------------------------------------------------------------------------
   // Set here: the SMTP accounts Mastodon and Nextcloud send through (this stack's mail server,
   // or the mail stack's through a StackReference).
-  const mailSection = declareMail(spec, dockerHost, certificatesVolume, secrets);
+  const mailSection = declareMail(spec, dockerHost, certificatesVolume, secrets, memoryMb.mail);
   const smtpSenders: Partial<Record<"mastodon" | "nextcloud", SmtpSender>> = mailSection.smtpSenders;
   if (mailSection.mail) {
     // Read by the stacks that send through this one (components/mail/mail-stack.ts MAIL_OUTPUTS).
@@ -105,7 +110,9 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       hostname: serviceFqdn(spec, "mastodon"),
       postgresMajor: s.postgresMajor,
       proxyNetwork: proxy.networkName,
+      proxyAddresses: proxy.addresses,
       smtp: smtpSenders.mastodon,
+      memoryMb: memoryMb.mastodon,
     });
     backupSources.push(mastodon.backup);
     outputs.mastodonUrl = `https://${serviceFqdn(spec, "mastodon")}`;
@@ -122,9 +129,10 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       adminUser: s.adminUser,
       postgresMajor: s.postgresMajor,
       proxyNetwork: proxy.networkName,
-      proxyAddress: proxy.address,
+      proxyAddresses: proxy.addresses,
       httpsPort: local?.httpsPort,
       smtp: smtpSenders.nextcloud,
+      memoryMb: memoryMb.nextcloud,
     });
     backupSources.push(nextcloud.backup);
     outputs.nextcloudUrl = `https://${serviceFqdn(spec, "nextcloud")}`;

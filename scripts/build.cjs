@@ -1,6 +1,7 @@
 /**
  * Transpiles the TypeScript sources to dist/ (CommonJS, no bundling) so the `coop` command
- * starts as fast as plain JavaScript. Type checking is separate: `npm run typecheck`.
+ * starts as fast as plain JavaScript, and copies the components' shell assets beside them.
+ * Type checking is separate: `npm run typecheck`.
  *
  *   node scripts/build.cjs          build now
  *   require("./build.cjs").ensureBuilt()   build only if a source is newer than the last build
@@ -16,6 +17,19 @@ const SOURCE_DIRS = ["kernel", "stacks", "components", "plan", "rulebook", "poli
 
 function sources() {
   const out = [path.join(ROOT, "index.ts")];
+  for (const d of SOURCE_DIRS)
+    walkFiles(path.join(ROOT, d), (n) => n.endsWith(".ts") && !n.endsWith(".d.ts") && !n.endsWith(".test.ts"), out);
+  return out;
+}
+
+/** Static files the components read at run time (components/shared/assets.ts): copied beside the .js. */
+function assets() {
+  const out = [];
+  walkFiles(path.join(ROOT, "components"), (n) => n.endsWith(".sh"), out);
+  return out;
+}
+
+function walkFiles(root, wanted, out) {
   const walk = (dir) => {
     let entries;
     try {
@@ -27,11 +41,10 @@ function sources() {
       if (e.name === "node_modules" || e.name.startsWith(".")) continue;
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") && !e.name.endsWith(".test.ts")) out.push(p);
+      else if (wanted(e.name)) out.push(p);
     }
   };
-  for (const d of SOURCE_DIRS) walk(path.join(ROOT, d));
-  return out;
+  walk(root);
 }
 
 function isStale(files) {
@@ -45,7 +58,7 @@ function isStale(files) {
   return files.some((f) => !known.has(path.relative(ROOT, f)) || fs.statSync(f).mtimeMs > built);
 }
 
-function build(files = sources()) {
+function build(files = sources(), copied = assets()) {
   const esbuild = require("esbuild");
   // Build into a fresh directory and swap it in, so a concurrent `coop` never sees half a build.
   const tmp = `${DIST}.${process.pid}.tmp`;
@@ -62,7 +75,12 @@ function build(files = sources()) {
     // Lazy command loading uses import(); keep it a require() so it resolves like the rest of CommonJS.
     supported: { "dynamic-import": false },
   });
-  fs.writeFileSync(path.join(tmp, ".build-stamp"), files.map((f) => path.relative(ROOT, f)).join("\n"));
+  for (const f of copied) {
+    const to = path.join(tmp, path.relative(ROOT, f));
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(f, to);
+  }
+  fs.writeFileSync(path.join(tmp, ".build-stamp"), [...files, ...copied].map((f) => path.relative(ROOT, f)).join("\n"));
   const old = `${DIST}.${process.pid}.old`;
   try {
     fs.renameSync(DIST, old);
@@ -80,7 +98,8 @@ function build(files = sources()) {
 
 function ensureBuilt() {
   const files = sources();
-  if (isStale(files)) build(files);
+  const copied = assets();
+  if (isStale([...files, ...copied])) build(files, copied);
 }
 
 module.exports = { build, ensureBuilt };

@@ -55,15 +55,19 @@ export const IMAGES = ["debian-12", "debian-13", "ubuntu-24.04"] as const;
 export type ImageName = (typeof IMAGES)[number];
 
 /**
- * Memory each part of the stack needs to run comfortably, in MB. Mastodon's figure covers web
- * (Puma), streaming, Sidekiq, Postgres and Redis; Nextcloud's covers Apache/PHP, cron, Postgres
- * and Redis; mail covers docker-mailserver with Rspamd (ClamAV off). The base covers the OS,
- * Docker and the Caddy proxy.
+ * Memory each part of the stack needs at least, in MB: the hard limits of its containers add up
+ * to it on the smallest server that fits. Mastodon's figure covers web (two Puma processes of
+ * five threads), streaming, Sidekiq (five threads), Postgres and its two Redis; Nextcloud's
+ * covers Apache/PHP (one request at PHP's 512 MB limit beside a few ordinary ones), cron (one
+ * PHP run at that limit), Postgres and Redis; mail covers docker-mailserver with Rspamd (ClamAV
+ * off). The base covers the OS, Docker and the Caddy proxy. The components split each figure
+ * (components/mastodon/mastodon.ts mastodonMemory, components/nextcloud/nextcloud.ts
+ * nextcloudMemory).
  */
 export const SERVICE_MEMORY_MB = {
   base: 768,
   mastodon: 2560,
-  nextcloud: 1536,
+  nextcloud: 2048,
   mail: 1024,
 } as const;
 export type ServiceName = "mastodon" | "nextcloud" | "mail";
@@ -78,6 +82,22 @@ export function memoryNeededMb(services: readonly ServiceName[]): number {
 
 export function usableMemoryMb(type: ServerTypeName): number {
   return Math.floor(SERVER_TYPES[type].memoryGb * 1024 * MEMORY_HEADROOM);
+}
+
+/**
+ * The memory each enabled service may use at most, in MB: its need (SERVICE_MEMORY_MB), and on a
+ * server also a share of what the server has beyond the needs, in proportion to them. What is
+ * handed out never passes the usable memory (MEMORY_HEADROOM of the server's), with the base
+ * kept for the OS, Docker and the proxy, so a runaway process is stopped inside its service's
+ * share while the kernel keeps its headroom for the page cache. Without a server type (the
+ * local target, someone's own machine) each service gets its need.
+ */
+export function serviceMemoryMb(serverType: ServerTypeName | undefined, services: readonly ServiceName[]): Record<ServiceName, number> {
+  const spare = serverType === undefined ? 0 : Math.max(0, usableMemoryMb(serverType) - memoryNeededMb(services));
+  const needs = services.reduce((sum, s) => sum + SERVICE_MEMORY_MB[s], 0);
+  const out = { mastodon: 0, nextcloud: 0, mail: 0 };
+  for (const s of services) out[s] = SERVICE_MEMORY_MB[s] + Math.floor((spare * SERVICE_MEMORY_MB[s]) / needs);
+  return out;
 }
 
 /** Shared-vCPU families cost less than dedicated ones of the same memory. */

@@ -23,6 +23,8 @@ import { STORAGE_BOX_LOCATIONS, STORAGE_BOX_TYPE_NAMES, STORAGE_BOX_TYPES } from
 import { SHORT_NAME_RE } from "../kernel/names";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
+/** The longest co-op name: what members call it, never a paragraph. */
+export const COOP_NAME_MAX = 100;
 /** RFC 8461: receivers fetch the MTA-STS policy from this host under the domain. */
 export const MTA_STS_LABEL = "mta-sts";
 const SERVICE_HOSTNAME_DEFAULTS = { mastodon: "social", nextcloud: "cloud", mail: "mail" } as const;
@@ -121,7 +123,7 @@ const mastodon = z
     enabled: z.boolean().default(true).describe("Run Mastodon."),
     version: z
       .string()
-      .regex(/^v\d+\.\d+\.\d+$/, { message: "expected a pinned Mastodon release tag such as v4.6.3" })
+      .regex(/^v\d{1,3}\.\d{1,3}\.\d{1,3}$/, { message: "expected a pinned Mastodon release tag such as v4.6.3" })
       .default("v4.6.3")
       .describe("Mastodon release (image tag) used by every Mastodon container."),
     hostname: hostLabel("social", "Mastodon"),
@@ -300,7 +302,13 @@ export const StackSpecSchema = z
   .object({
     coop: z
       .object({
-        name: z.string().min(1).describe("The co-op's name as members know it."),
+        name: z
+          .string()
+          .min(1)
+          .max(COOP_NAME_MAX)
+          .describe(
+            `The co-op's name as members know it (at most ${COOP_NAME_MAX} characters). Names at Hetzner and on the Docker engine start with a short form of it.`,
+          ),
       })
       .strict()
       .describe("Who this stack belongs to."),

@@ -26,6 +26,7 @@ import type { BackupItem, HostPaths, ResticSettings } from "./shell";
 import { renderBackupService, renderBackupTimer, renderLoginBanner } from "./units";
 import { DATA_DIR, DOCKER_DATA_ROOT } from "../host/cloud-init";
 import type { BackupSource } from "../shared/interfaces";
+import { checkedName } from "../shared/naming";
 import { renderRestoreScript } from "./restore-script";
 
 export interface BackupArgs {
@@ -117,7 +118,7 @@ export class Backup extends pulumi.ComponentResource {
     const box = new hcloud.StorageBox(
       `${name}-box`,
       {
-        name: `${args.namePrefix}-backup`,
+        name: checkedName(`${args.namePrefix}-backup`),
         storageBoxType: args.storageBoxType,
         location: args.storageBoxLocation,
         password: boxPassword.result,

@@ -12,7 +12,7 @@
  * Pure renderers; `root` relocates every path so tests can run the commands in a directory.
  */
 import { createHash } from "node:crypto";
-import { shq } from "./shell";
+import { readAsset, renderScript, shq } from "../shared/assets";
 
 export interface HostFile {
   readonly path: string;
@@ -29,14 +29,12 @@ export interface InstallOptions {
 /** The bash limit for one argument is 128 KiB; the command travels as one. */
 const MAX_COMMAND_BYTES = 100_000;
 
-const PUT = `# put MODE PATH: writes stdin to PATH atomically (a temporary file beside it, then rename).
-put() {
-  local mode=$1 path=$2 tmp
-  tmp=$(sudo mktemp "\${path}.XXXXXX")
-  sudo chmod "$mode" "$tmp"
-  sudo tee "$tmp" >/dev/null
-  sudo mv -f "$tmp" "$path"
-}`;
+/** The `put MODE PATH` function both commands write files with (components/backup/put.sh). */
+function putFunction(): string {
+  return readAsset("backup/put.sh")
+    .replace(/^# shellcheck shell=bash\n/, "")
+    .trimEnd();
+}
 
 export function renderInstallFilesCommand(files: readonly HostFile[], units: { timer: string }, opts: InstallOptions = {}): string {
   const root = opts.root ?? "";
@@ -44,7 +42,7 @@ export function renderInstallFilesCommand(files: readonly HostFile[], units: { t
   const parts = [
     "# coop-infra: install the nightly backup (scripts, systemd units, login banner); see components/backup/install.ts",
     "set -euo pipefail",
-    PUT,
+    putFunction(),
     `sudo mkdir -p ${dirs.map((d) => shq(root + d)).join(" ")}`,
     ...files.map((f) => heredoc(f, root)),
     "sudo systemctl daemon-reload",
@@ -70,58 +68,26 @@ export interface CredentialPaths {
 }
 
 /**
- * Reads four things from stdin, one per line except the last: the repository password, the
- * Storage Box user, its host name, then the OpenSSH private key. See credentialsStdin.
- *
- * The Storage Box's host key is accepted on first contact (accept-new) and pinned after: its
- * keys are not known before the box exists, the box is reached only from Hetzner's network,
- * and restic encrypts and authenticates everything it stores with the repository password, so
- * an impostor box could neither read the backups nor pass off forged ones as ours.
+ * The credentials command: components/backup/credentials.sh, which reads the secrets from stdin
+ * (see credentialsStdin) and writes them root-only; only the paths are rendered here.
  */
 export function renderCredentialsCommand(p: CredentialPaths, opts: InstallOptions = {}): string {
   const r = (path: string) => shq((opts.root ?? "") + path);
-  return checkedSize(`# coop-infra: write the backup's credentials, read from stdin, to root-only files; see components/backup/install.ts
-# Nothing here echoes them.
-set -euo pipefail
-IFS= read -r restic_password
-IFS= read -r box_user
-IFS= read -r box_server
-key=$(cat)
-if [ -z "$restic_password" ] || [ \${#restic_password} -lt 32 ]; then
-  echo "coop-backup: the repository password is missing or too short" >&2
-  exit 1
-fi
-case "$box_user" in
-  ''|*[!a-z0-9-]*) echo "coop-backup: unexpected Storage Box user name '\${box_user}'" >&2; exit 1 ;;
-  *) ;;
-esac
-case "$box_server" in
-  ''|*[!a-z0-9.-]*) echo "coop-backup: unexpected Storage Box host name '\${box_server}'" >&2; exit 1 ;;
-  *) ;;
-esac
-case "$key" in
-  '-----BEGIN OPENSSH PRIVATE KEY-----'*) ;;
-  *) echo "coop-backup: the SSH key is not an OpenSSH private key" >&2; exit 1 ;;
-esac
-${PUT}
-sudo install -d -m 0700 ${r(p.configDir)} ${r(p.sshDir)}
-printf '%s\\n' "$restic_password" | put 0600 ${r(p.passwordFile)}
-printf '%s\\n' "$key" | put 0600 ${r(p.keyFile)}
-put 0600 ${r(p.sshConfigFile)} <<SSH_CONFIG
-# Rendered by coop-infra: how restic reaches the Storage Box (SFTP on port 23, key only).
-Host ${p.hostAlias}
-  HostName \${box_server}
-  User \${box_user}
-  Port 23
-  IdentityFile ${p.keyFile}
-  IdentitiesOnly yes
-  UserKnownHostsFile ${p.knownHostsFile}
-  StrictHostKeyChecking accept-new
-  BatchMode yes
-  ServerAliveInterval 60
-  ServerAliveCountMax 10
-SSH_CONFIG
-`);
+  return checkedSize(
+    renderScript("backup/credentials.sh", [
+      `readonly CONFIG_DIR=${r(p.configDir)}`,
+      `readonly SSH_DIR=${r(p.sshDir)}`,
+      `readonly PASSWORD_FILE=${r(p.passwordFile)}`,
+      `readonly KEY_FILE=${r(p.keyFile)}`,
+      `readonly SSH_CONFIG_FILE=${r(p.sshConfigFile)}`,
+      "# What the SSH config names: the paths as the host sees them.",
+      `readonly HOST_ALIAS=${shq(p.hostAlias)}`,
+      `readonly KEY_PATH_ON_HOST=${shq(p.keyFile)}`,
+      `readonly KNOWN_HOSTS_PATH_ON_HOST=${shq(p.knownHostsFile)}`,
+      "",
+      putFunction(),
+    ]),
+  );
 }
 
 /** The stdin renderCredentialsCommand expects. */

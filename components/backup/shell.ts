@@ -1,8 +1,10 @@
 /**
- * What the rendered backup and restore scripts share: where the repository is, how restic is
- * called, where volumes live on the host, and the validation that keeps every value that is
- * pasted into a script inert. Pure: no Pulumi, no I/O.
+ * What the backup and restore scripts share: where the repository is, how restic is called,
+ * where volumes live on the host, and the validation that keeps every value that is pasted into
+ * a script inert. The scripts themselves are components/backup/*.sh; this renders their data.
+ * Pure: no Pulumi, and no I/O beyond reading the scripts that ship with it.
  */
+import { readAsset, shq } from "../shared/assets";
 
 /** Where restic keeps the co-op's backups, and how the scripts reach it. */
 export interface ResticSettings {
@@ -36,11 +38,6 @@ export interface BackupItem {
   readonly volumes: readonly string[];
   readonly before: readonly string[];
   readonly after: readonly string[];
-}
-
-/** Quotes a value for bash: single quotes, with embedded single quotes closed and escaped. */
-export function shq(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 const SERVICE = /^[a-z][a-z0-9-]{0,30}$/;
@@ -85,54 +82,43 @@ export function fnName(prefix: string, service: string): string {
   return `${prefix}_${service.replace(/-/g, "_")}`;
 }
 
-/** Where restic stores a database dump inside its snapshot. */
-export function dumpPath(service: string, database: string): string {
-  return `/postgres/${service}/${database}.sql`;
-}
-
-/** Where restic stores a Postgres container's roles (pg_dumpall --globals-only) inside its snapshot. */
-export function globalsPath(service: string, container: string): string {
-  return `/postgres/${service}/${container}.globals.sql`;
-}
-
 /**
- * The Postgres containers (clusters) a service's databases live in, each with the superuser
- * the backup connects as (the first database's user), in declaration order.
+ * The settings both scripts start with (components/backup/common.sh reads them): where the
+ * repository is, how restic reaches it, where volumes live, and every service's volumes,
+ * databases and consistency window. Data only, each value quoted; the logic is in the .sh files.
  */
-export function postgresClusters(item: BackupItem): Array<{ readonly container: string; readonly user: string }> {
-  const seen = new Map<string, string>();
-  for (const d of item.databases) if (!seen.has(d.container)) seen.set(d.container, d.user);
-  return [...seen].map(([container, user]) => ({ container, user }));
-}
-
-/** The settings block and helpers both scripts start with. */
-export function renderPrelude(restic: ResticSettings, paths: HostPaths): string {
+export function renderSettings(
+  restic: ResticSettings,
+  paths: HostPaths,
+  items: readonly BackupItem[],
+  /** The script's own settings lines (already quoted), placed after the common ones. */
+  own: readonly string[] = [],
+): string[] {
+  validateItems(items);
   const options = restic.sftpCommand ? `(-o ${shq(`sftp.command=${restic.sftpCommand}`)})` : "()";
-  return `readonly BACKUP_HOST=${shq(restic.host)}
-export RESTIC_REPOSITORY=${shq(restic.repository)}
-export RESTIC_PASSWORD_FILE=${shq(restic.passwordFile)}
-export RESTIC_CACHE_DIR=${shq(paths.cacheDir)}
-readonly VOLUMES_DIR=${shq(paths.volumesDir)}
-readonly STATE_DIR=${shq(paths.stateDir)}
-RESTIC_OPTIONS=${options}
-
-log() {
-  printf '%s\\n' "$*"
+  const map = (name: string, value: (i: BackupItem) => string) =>
+    `declare -rA ${name}=(${items.map((i) => `[${shq(i.service)}]=${shq(value(i))}`).join(" ")})`;
+  return [
+    "# Rendered by coop-infra from the stack spec and the services' backup sources.",
+    `readonly BACKUP_HOST=${shq(restic.host)}`,
+    `export RESTIC_REPOSITORY=${shq(restic.repository)}`,
+    `export RESTIC_PASSWORD_FILE=${shq(restic.passwordFile)}`,
+    `export RESTIC_CACHE_DIR=${shq(paths.cacheDir)}`,
+    `readonly VOLUMES_DIR=${shq(paths.volumesDir)}`,
+    `readonly STATE_DIR=${shq(paths.stateDir)}`,
+    `readonly -a RESTIC_OPTIONS=${options}`,
+    ...own,
+    `readonly -a SERVICES=(${items.map((i) => shq(i.service)).join(" ")})`,
+    map("SERVICE_VOLUMES", (i) => i.volumes.join(" ")),
+    map("SERVICE_DATABASES", (i) => i.databases.map((d) => `${d.container} ${d.database} ${d.user}`).join("\n")),
+    ...items.filter(hasConsistencyWindow).flatMap((i) => ["", renderWindowFunctions(i)]),
+  ];
 }
 
-# Under systemd, a "<3>" prefix files the line in the journal at priority "err", so
-# \`journalctl -p err\` and \`systemctl status\` show it in red.
-err() {
-  if [ -n "\${JOURNAL_STREAM:-}" ]; then
-    printf '<3>%s\\n' "$*" >&2
-  else
-    printf 'error: %s\\n' "$*" >&2
-  fi
-}
-
-rst() {
-  restic "\${RESTIC_OPTIONS[@]}" "$@"
-}`;
+/** The part both scripts share (logging, restic, the data accessors), after the settings. */
+export function commonPart(): string {
+  // Its shellcheck directive is for checking the file alone; the scripts have their shebang.
+  return readAsset("backup/common.sh").replace(/^# shellcheck shell=bash\n/, "");
 }
 
 /** Whether a service asks for commands around its copy (e.g. Nextcloud's maintenance mode). */

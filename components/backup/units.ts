@@ -8,6 +8,7 @@
  * banner below until a backup succeeds again. A run that never happens (timer stopped, host
  * off) shows up in the banner too, as "no successful backup since …".
  */
+import { renderScript, shq } from "../shared/assets";
 
 export interface BackupUnitsArgs {
   /** The backup script's path on the host. */
@@ -88,40 +89,14 @@ export interface BannerArgs {
 
 /** /etc/update-motd.d/90-coop-backup: shown by Debian's pam_motd at every SSH login. */
 export function renderLoginBanner(a: BannerArgs): string {
-  return `#!/bin/bash
-# Rendered by coop-infra: the state of the backups, at every login.
-state=${a.stateDir}
-now=$(date +%s)
-
-stamp() {
-  if [ -s "\${state}/$1" ]; then
-    head -n 1 "\${state}/$1"
-  fi
-}
-
-age_hours() {
-  local seconds
-  seconds=$(date -d "$1" +%s 2>/dev/null) || { echo 999999; return; }
-  echo $(( (now - seconds) / 3600 ))
-}
-
-success=$(stamp last-success)
-failure=$(stamp last-failure)
-drill=$(stamp last-drill)
-
-if [ -n "$failure" ] && [[ "$failure" > "$success" ]]; then
-  echo "!!! The last backup FAILED (\${failure}). Read: journalctl -u coop-backup -p err"
-fi
-if [ -z "$success" ]; then
-  echo "!!! No backup has succeeded yet on this host. Start one: sudo systemctl start coop-backup"
-elif [ "$(age_hours "$success")" -ge ${a.staleHours} ]; then
-  echo "!!! No successful backup since \${success}. Check: systemctl status coop-backup.timer coop-backup"
-fi
-if [ -z "$drill" ] || [ "$(age_hours "$drill")" -ge ${a.drillDays * 24} ]; then
-  echo "Restore drill due (last: \${drill:-never}): sudo coop-restore drill, see docs/runbook/restore-from-backup.md"
-fi
-exit 0
-`;
+  for (const [k, v] of Object.entries({ staleHours: a.staleHours, drillDays: a.drillDays })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a whole number ≥ 1`);
+  }
+  return renderScript("backup/login-banner.sh", [
+    `readonly STATE_DIR=${shq(a.stateDir)}`,
+    `readonly STALE_HOURS=${a.staleHours}`,
+    `readonly DRILL_HOURS=${a.drillDays * 24}`,
+  ]);
 }
 
 function lastSegment(path: string, base: string): string {

@@ -12,9 +12,10 @@ import { enabledServices, serviceFqdn, type StackSpec } from "../../stacks/schem
 import type { DnsPlan } from "./records";
 
 /**
- * Whether the proxy answers on the host's IPv6 address: it publishes its ports on [::] too
- * (components/proxy/proxy.ts). Without that binding an AAAA record would send IPv6 clients, and
- * Let's Encrypt's validation, to a closed port; the two go together.
+ * Whether the proxy answers on the host's IPv6 address: it publishes its ports on :: too, into
+ * an IPv6-enabled network (components/proxy/proxy.ts publishedPorts). Without that binding an
+ * AAAA record would send IPv6 clients, and Let's Encrypt's validation, to a closed port; the two
+ * go together.
  */
 export const PROXY_ANSWERS_ON_IPV6 = true;
 

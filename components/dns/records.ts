@@ -1,7 +1,7 @@
 /**
  * The DNS records a co-op's stack needs, as plain data: used by the Dns component (Hetzner DNS
  * record sets), by `coop dns` (a zone file to paste into any DNS provider) and by the tests
- * (named-checkzone). The checklist is ../shared/oracles/mail-dns-records.md.
+ * (named-checkzone). The checklist is test/oracles/mail-dns-records.md.
  *
  * Values that only exist after deployment (the host's addresses, the DKIM key) are passed in
  * as `V`: Pulumi outputs in the component, strings (or placeholders) in `coop dns`.

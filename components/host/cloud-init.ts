@@ -5,8 +5,9 @@
  */
 import { stringify } from "yaml";
 import type { ImageName } from "../../stacks/catalog";
+import { renderScript, shq } from "../shared/assets";
 
-/** Where the data volume is mounted; Docker keeps its data (and so every named volume) under it. */
+/** Where the data volume is mounted; Docker and containerd keep their data (every named volume, every image) under it. */
 export const DATA_DIR = "/srv/coop";
 export const DOCKER_DATA_ROOT = `${DATA_DIR}/docker`;
 /** The only account that may log in; admins' keys are authorized for it. */
@@ -70,76 +71,34 @@ RequiresMountsFor=${DATA_DIR}
 `;
 
 /**
- * Mounts the Hetzner volume at ${DATA_DIR}. The volume is attached after the server is created,
- * so on first boot this waits for it; afterwards /etc/fstab mounts it by UUID.
+ * Where containerd keeps images and container snapshots. Docker 29 uses the containerd image
+ * store on a fresh install, and its `data-root` does not move that: Docker's documentation
+ * ("Daemon data directory") says to set containerd's own root in /etc/containerd/config.toml.
+ * On the data volume, like Docker's own data, so images never fill the root disk.
  */
-const MOUNT_DATA_SCRIPT = `#!/bin/bash
-# Written by coop-infra: mount the data volume at ${DATA_DIR}, waiting for it to be attached.
-set -euo pipefail
-target=${DATA_DIR}
-if mountpoint -q "$target"; then
-  exit 0
-fi
-devices=()
-for _ in $(seq 1 180); do
-  shopt -s nullglob
-  devices=(/dev/disk/by-id/scsi-0HC_Volume_*)
-  shopt -u nullglob
-  if [ "\${#devices[@]}" -gt 0 ]; then
-    break
-  fi
-  sleep 5
-done
-if [ "\${#devices[@]}" -ne 1 ]; then
-  echo "coop-mount-data: expected exactly one Hetzner volume, found \${#devices[@]}" >&2
-  exit 1
-fi
-uuid=$(blkid -s UUID -o value "\${devices[0]}")
-if [ -z "$uuid" ]; then
-  echo "coop-mount-data: \${devices[0]} has no file system" >&2
-  exit 1
-fi
-mkdir -p "$target"
-if ! grep -q "UUID=$uuid" /etc/fstab; then
-  echo "UUID=$uuid $target ext4 defaults,discard,nofail 0 2" >> /etc/fstab
-fi
-systemctl daemon-reload
-mount "$target"
+export const CONTAINERD_ROOT = `${DATA_DIR}/containerd`;
+
+/** containerd's configuration: its root on the volume; CRI off, as the containerd.io package ships it (Docker does not use it). */
+const CONTAINERD_CONFIG = `# Written by coop-infra: containerd keeps images and snapshots on the data volume.
+version = 2
+root = "${CONTAINERD_ROOT}"
+disabled_plugins = ["cri"]
 `;
 
-/**
- * Installs Docker from Docker's apt repository the way Docker's install guide does: its key
- * downloaded over HTTPS to ${DOCKER_APT_KEYRING} and named by signed-by in the source. (apt's
- * keyid method needs gpg, dirmngr and a keyserver, which cloud images may lack.) Run from
- * runcmd, so the source exists only once its key does; each download is retried, as the
- * network may still be settling on first boot.
- */
+const CONTAINERD_WAITS_FOR_DATA = `# Written by coop-infra: containerd keeps its data on the volume, so it must not start before it is mounted.
+[Unit]
+RequiresMountsFor=${DATA_DIR}
+`;
+
+/** Mounts the Hetzner volume at DATA_DIR (components/host/mount-data.sh). */
+function mountDataScript(): string {
+  return renderScript("host/mount-data.sh", [`readonly DATA_DIR=${shq(DATA_DIR)}`]);
+}
+
+/** Installs Docker from Docker's apt repository (components/host/install-docker.sh). */
 function installDockerScript(image: ImageName): string {
   const distro = image.startsWith("ubuntu") ? "ubuntu" : "debian";
-  return `#!/bin/bash
-# Written by coop-infra: install Docker Engine from download.docker.com.
-set -euo pipefail
-retry() {
-  local attempt
-  for attempt in 1 2 3 4 5 6; do
-    if "$@"; then
-      return 0
-    fi
-    echo "coop-install-docker: attempt \${attempt} failed: $*" >&2
-    sleep 10
-  done
-  return 1
-}
-install -m 0755 -d /etc/apt/keyrings
-retry curl -fsSL https://download.docker.com/linux/${distro}/gpg -o ${DOCKER_APT_KEYRING}.tmp
-chmod 0644 ${DOCKER_APT_KEYRING}.tmp
-mv -f ${DOCKER_APT_KEYRING}.tmp ${DOCKER_APT_KEYRING}
-# shellcheck source=/dev/null
-. /etc/os-release
-echo "deb [arch=$(dpkg --print-architecture) signed-by=${DOCKER_APT_KEYRING}] https://download.docker.com/linux/${distro} \${VERSION_CODENAME} stable" >/etc/apt/sources.list.d/docker.list
-retry apt-get update
-DEBIAN_FRONTEND=noninteractive retry apt-get install -y docker-ce docker-ce-cli containerd.io
-`;
+  return renderScript("host/install-docker.sh", [`readonly DISTRO=${shq(distro)}`, `readonly KEYRING=${shq(DOCKER_APT_KEYRING)}`]);
 }
 
 export function renderCloudInit(args: CloudInitArgs): string {
@@ -175,11 +134,13 @@ export function renderCloudInit(args: CloudInitArgs): string {
       { path: "/etc/apt/apt.conf.d/52coop-unattended-upgrades", permissions: "0644", content: UNATTENDED_REBOOT },
       { path: "/etc/docker/daemon.json", permissions: "0644", content: DOCKER_DAEMON },
       { path: "/etc/systemd/system/docker.service.d/10-coop-data.conf", permissions: "0644", content: DOCKER_WAITS_FOR_DATA },
-      { path: "/usr/local/sbin/coop-mount-data", permissions: "0755", content: MOUNT_DATA_SCRIPT },
+      { path: "/etc/containerd/config.toml", permissions: "0644", content: CONTAINERD_CONFIG },
+      { path: "/etc/systemd/system/containerd.service.d/10-coop-data.conf", permissions: "0644", content: CONTAINERD_WAITS_FOR_DATA },
+      { path: "/usr/local/sbin/coop-mount-data", permissions: "0755", content: mountDataScript() },
       { path: "/usr/local/sbin/coop-install-docker", permissions: "0755", content: installDockerScript(args.image) },
     ],
     runcmd: [
-      // Docker is installed only once the data volume is mounted, so it never writes to the root disk.
+      // Docker and containerd are installed only once the data volume is mounted, so they never write to the root disk.
       ["/usr/local/sbin/coop-mount-data"],
       ["/usr/local/sbin/coop-install-docker"],
       ["systemctl", "enable", "--now", "docker", "fail2ban", "unattended-upgrades"],

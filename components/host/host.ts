@@ -20,6 +20,7 @@ import { renderAuthorizedKeysCommand, type HostAdmin } from "./admin-keys";
 export type { HostAdmin };
 import { ADMIN_USER, DATA_DIR, renderCloudInit } from "./cloud-init";
 import type { PublicPort } from "../shared/ports";
+import { checkedName } from "../shared/naming";
 
 export interface HetznerHostArgs {
   readonly target: "hetzner";
@@ -79,7 +80,7 @@ export class Host extends pulumi.ComponentResource {
       return;
     }
 
-    const prefix = args.namePrefix;
+    const prefix = checkedName(args.namePrefix);
     const labels = { ...(args.labels ?? {}) };
     const stateful = { parent: this, protect: true };
 
@@ -91,7 +92,7 @@ export class Host extends pulumi.ComponentResource {
 
     const firewall = new hcloud.Firewall(
       `${name}-firewall`,
-      { name: `${prefix}-firewall`, labels, rules: firewallRules(args.sshSources, args.publicPorts) },
+      { name: checkedName(`${prefix}-firewall`), labels, rules: firewallRules(args.sshSources, args.publicPorts) },
       { parent: this },
     );
 
@@ -99,7 +100,7 @@ export class Host extends pulumi.ComponentResource {
       new hcloud.PrimaryIp(
         `${name}-${family}`,
         {
-          name: `${prefix}-${family}`,
+          name: checkedName(`${prefix}-${family}`),
           type: family,
           location: args.location,
           assigneeType: "server",
@@ -143,7 +144,7 @@ export class Host extends pulumi.ComponentResource {
     const volume = new hcloud.Volume(
       `${name}-volume`,
       {
-        name: `${prefix}-data`,
+        name: checkedName(`${prefix}-data`),
         size: args.volumeSizeGb,
         location: args.location,
         format: "ext4",

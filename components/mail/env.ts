@@ -1,6 +1,6 @@
 /**
  * docker-mailserver's environment for the co-op: the recommended overrides of
- * ../shared/oracles/mailserver-env-recommended.txt (Rspamd instead of the older filters,
+ * test/oracles/mailserver-env-recommended.txt (Rspamd instead of the older filters,
  * fail2ban, forced authentication, spoofing protection, certificates from Caddy, outbound relay),
  * with the co-op's names filled in. Every name is one docker-mailserver documents; the test
  * compares them with the oracle. No secret is ever put here: the relay password goes into

@@ -19,6 +19,7 @@ export function mailArgsFromSpec(
   dockerHost: DockerHostRef,
   certificatesVolume: pulumi.Input<string>,
   secrets: StackSecrets,
+  memoryMb: number,
 ): MailArgs {
   const m = spec.services.mail;
   let relay: MailArgs["relay"];
@@ -38,6 +39,7 @@ export function mailArgsFromSpec(
     certificatesVolume,
     certificateIssuer: spec.host.target === "local" ? "internal" : "acme",
     listenAddress: spec.host.target === "local" ? "127.0.0.1" : "0.0.0.0",
+    memoryMb,
   };
 }
 
@@ -124,12 +126,13 @@ export function declareMail(
   dockerHost: DockerHostRef,
   certificatesVolume: pulumi.Input<string> | undefined,
   secrets: StackSecrets,
+  memoryMb: number,
 ): { mail?: Mail; smtpSenders: Partial<Record<SenderService, SmtpSender>> } {
   const m = spec.services.mail;
   if (m.enabled) {
     if (certificatesVolume === undefined)
       throw new Error("internal: the proxy section must set certificatesVolume before the mail section runs");
-    const mail = new Mail("mail", mailArgsFromSpec(spec, dockerHost, certificatesVolume, secrets));
+    const mail = new Mail("mail", mailArgsFromSpec(spec, dockerHost, certificatesVolume, secrets, memoryMb));
     return { mail, smtpSenders: mail.senders };
   }
   if (m.fromStack) {

@@ -18,6 +18,7 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { dkimRecordValue, txtValue } from "../dns/records";
 import type { BackupSource, DockerHostRef, SmtpSender } from "../shared/interfaces";
+import { checkedName } from "../shared/naming";
 import type { SenderService } from "./contract";
 import { CADDY_DATA_MOUNT, type CertificateIssuer, renderMailEnv } from "./env";
 import {
@@ -73,6 +74,8 @@ export interface MailArgs {
   readonly certificateIssuer: CertificateIssuer;
   /** Host address the mail ports are published on: all IPv4 addresses on a server, loopback on a laptop. */
   readonly listenAddress: string;
+  /** The mail server's share of the server's memory in MB (stacks/catalog.ts serviceMemoryMb). */
+  readonly memoryMb: number;
 }
 
 /** docker-mailserver's image; the tag is the spec's pinned release. */
@@ -96,7 +99,7 @@ export class Mail extends pulumi.ComponentResource {
 
   constructor(name: string, args: MailArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coop:mail:Mail", name, {}, opts);
-    const prefix = `${args.dockerHost.namePrefix}-mail`;
+    const prefix = checkedName(`${args.dockerHost.namePrefix}-mail`);
     const child = { parent: this };
     const onDocker = { parent: this, provider: args.dockerHost.provider };
     this.hostname = args.hostname;
@@ -138,7 +141,11 @@ export class Mail extends pulumi.ComponentResource {
     const volume = (id: string, containerPath: string, protect: boolean) => ({
       containerPath,
       // Kept on the host even if removed from the program: only an admin deletes mail.
-      resource: new docker.Volume(`${name}-${id}`, { name: `${prefix}-${id}` }, { ...onDocker, protect, retainOnDelete: protect }),
+      resource: new docker.Volume(
+        `${name}-${id}`,
+        { name: checkedName(`${prefix}-${id}`) },
+        { ...onDocker, protect, retainOnDelete: protect },
+      ),
     });
     const volumes = [
       volume("data", "/var/mail", true),
@@ -181,6 +188,7 @@ export class Mail extends pulumi.ComponentResource {
         // (Sieve redirects and vacation replies fail); docker-mailserver needs it off.
         securityOpts: ["no-new-privileges=false"],
         restart: "always",
+        memory: args.memoryMb,
         stopTimeout: 60,
         healthcheck: {
           tests: ["CMD-SHELL", "ss --listening --ipv4 --tcp | grep --silent ':smtp' || exit 1"],

@@ -34,6 +34,12 @@ export interface MastodonEnvInput<V> {
   readonly localDomain: string;
   readonly db: { readonly host: string; readonly port: number; readonly name: string; readonly user: string; readonly password: V };
   readonly redis: { readonly host: string; readonly port: number };
+  /** The Redis for Rails' cache, which may evict (Mastodon's scaling guide, "Separate Redis for cache"). */
+  readonly cacheRedis: { readonly host: string; readonly port: number };
+  /** Puma processes and threads, Sidekiq threads: what the containers' memory is sized for. */
+  readonly concurrency: { readonly webProcesses: number; readonly webThreads: number; readonly sidekiqThreads: number };
+  /** The proxy's addresses: the only clients whose X-Forwarded-For web and streaming believe. */
+  readonly trustedProxies: readonly string[];
   readonly secrets: MastodonSecrets<V>;
   /** Absent when the stack has no mail server to send through: Mastodon then cannot send mail. */
   readonly smtp?: MastodonSmtp<V>;
@@ -60,6 +66,15 @@ export function mastodonEnv<V>(input: MastodonEnvInput<V>): EnvEntry<V>[] {
     { name: "DB_PASS", value: input.db.password, secret: true },
     { name: "REDIS_HOST", value: input.redis.host },
     { name: "REDIS_PORT", value: String(input.redis.port) },
+    { name: "CACHE_REDIS_HOST", value: input.cacheRedis.host },
+    { name: "CACHE_REDIS_PORT", value: String(input.cacheRedis.port) },
+    { name: "WEB_CONCURRENCY", value: String(input.concurrency.webProcesses) },
+    { name: "MAX_THREADS", value: String(input.concurrency.webThreads) },
+    { name: "SIDEKIQ_CONCURRENCY", value: String(input.concurrency.sidekiqThreads) },
+    // Without it Mastodon trusts every private address (config.md, TRUSTED_PROXY_IP), so any
+    // container on the proxy network could pass off a client address of its choosing and dodge
+    // the per-address rate limits; with it, only the proxy's own addresses count.
+    { name: "TRUSTED_PROXY_IP", value: input.trustedProxies.join(",") },
     { name: "SECRET_KEY_BASE", value: s.secretKeyBase, secret: true },
     { name: "OTP_SECRET", value: s.otpSecret, secret: true },
     { name: "VAPID_PRIVATE_KEY", value: s.vapidPrivateKey, secret: true },

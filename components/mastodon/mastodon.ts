@@ -21,7 +21,6 @@ import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import {
   type ChildOptions,
-  type PostgresMajor,
   containerOptions,
   dataVolume,
   dockerName,
@@ -30,6 +29,8 @@ import {
   postgresContainer,
   redisContainer,
 } from "../shared/datastores";
+import { splitMemory } from "../shared/memory";
+import type { PostgresMajor } from "../shared/images";
 import { dockerEnvs } from "../shared/env";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "../shared/interfaces";
 import { SKIP_POST_DEPLOYMENT_MIGRATIONS, mastodonEnv, type MastodonSecrets } from "./env";
@@ -65,10 +66,33 @@ export const MASTODON_HEALTHCHECKS = {
 } as const;
 
 /**
- * Memory limits in MB. They add up to the service's budget in stacks/catalog.ts (2560), so a
- * runaway process is stopped inside Mastodon's share instead of starving Nextcloud or mail.
+ * How many requests and jobs run at once: Mastodon's documented defaults (config.md, "Scaling
+ * options": WEB_CONCURRENCY 2, MAX_THREADS 5, SIDEKIQ_CONCURRENCY 5), set explicitly because the
+ * memory below is sized for them.
  */
-export const MASTODON_MEMORY_MB = { web: 1024, sidekiq: 704, streaming: 192, postgres: 448, redis: 192 } as const;
+export const MASTODON_CONCURRENCY = { webProcesses: 2, webThreads: 5, sidekiqThreads: 5 } as const;
+
+/** Puma's master process and each of its workers (Mastodon's chart suggests a 1280Mi limit for 2 workers of 5 threads). */
+export const PUMA_MB = { master: 384, perProcess: 448 } as const;
+
+/**
+ * What each container needs at least, in MB; together Mastodon's need in stacks/catalog.ts
+ * (2560). Its share of the server is split in these proportions (mastodonMemory), so a runaway
+ * process is stopped inside Mastodon's share instead of starving Nextcloud or mail.
+ */
+export const MASTODON_MEMORY_NEEDS_MB = {
+  web: PUMA_MB.master + MASTODON_CONCURRENCY.webProcesses * PUMA_MB.perProcess,
+  sidekiq: 640,
+  streaming: 160,
+  postgres: 288,
+  redis: 128,
+  redisCache: 64,
+} as const;
+
+/** The memory limit of each Mastodon container, from Mastodon's share of the server. */
+export function mastodonMemory(budgetMb: number): Record<keyof typeof MASTODON_MEMORY_NEEDS_MB, number> {
+  return splitMemory(budgetMb, MASTODON_MEMORY_NEEDS_MB);
+}
 
 export interface MastodonArgs {
   readonly host: DockerHostRef;
@@ -79,8 +103,12 @@ export interface MastodonArgs {
   readonly postgresMajor: PostgresMajor;
   /** The proxy's network, which web and streaming join (and through which Mastodon reaches the internet). */
   readonly proxyNetwork: pulumi.Input<string>;
+  /** The proxy's fixed addresses on that network: the only clients whose X-Forwarded-For counts. */
+  readonly proxyAddresses: readonly string[];
   /** Where Mastodon sends sign-up confirmations and password resets; without it, it sends none. */
   readonly smtp?: SmtpSender;
+  /** Mastodon's share of the server's memory in MB (stacks/catalog.ts serviceMemoryMb); its need when absent. */
+  readonly memoryMb?: number;
 }
 
 /** How the proxy reaches Mastodon: the streaming API on its own server, everything else on web. */
@@ -119,6 +147,7 @@ export class Mastodon extends pulumi.ComponentResource {
     const child: ChildOptions = { parent: this, provider: host.provider };
     const n = (part: string) => dockerName(host, "mastodon", part);
     const image = `${MASTODON_IMAGE}:${args.version}`;
+    const memory = mastodonMemory(args.memoryMb ?? sumOf(MASTODON_MEMORY_NEEDS_MB));
     const streamingImage = `${MASTODON_STREAMING_IMAGE}:${args.version}`;
 
     const network = internalNetwork(`${name}-internal`, n("internal"), child);
@@ -141,12 +170,18 @@ export class Mastodon extends pulumi.ComponentResource {
         database: MASTODON_DB.name,
         user: MASTODON_DB.user,
         password: dbPassword,
-        memoryMb: MASTODON_MEMORY_MB.postgres,
+        memoryMb: memory.postgres,
       },
       child,
     );
+    // Sidekiq's queues, the home feeds and the streaming API's messages: never evicted, saved.
     const redis = redisContainer(
-      { resourceName: `${name}-redis`, containerName: n("redis"), volume: redisVolume, network, memoryMb: MASTODON_MEMORY_MB.redis },
+      { resourceName: `${name}-redis`, containerName: n("redis"), use: "store", volume: redisVolume, network, memoryMb: memory.redis },
+      child,
+    );
+    // Rails' cache: evicted when full, never saved (CACHE_REDIS_HOST).
+    const redisCache = redisContainer(
+      { resourceName: `${name}-redis-cache`, containerName: n("redis-cache"), use: "cache", network, memoryMb: memory.redisCache },
       child,
     );
 
@@ -155,6 +190,9 @@ export class Mastodon extends pulumi.ComponentResource {
       localDomain: args.hostname,
       db: { host: n("db"), port: MASTODON_DB.port, name: MASTODON_DB.name, user: MASTODON_DB.user, password: dbPassword },
       redis: { host: n("redis"), port: 6379 },
+      cacheRedis: { host: n("redis-cache"), port: 6379 },
+      concurrency: MASTODON_CONCURRENCY,
+      trustedProxies: args.proxyAddresses,
       secrets,
       smtp: smtp && {
         server: smtp.host,
@@ -203,7 +241,7 @@ export class Mastodon extends pulumi.ComponentResource {
           mustRun: false,
           attach: true,
           restart: "no",
-          memory: MASTODON_MEMORY_MB.web,
+          memory: memory.web,
         },
         // Migrations of a large instance can take longer than the provider's 20 minutes.
         replace === "delete-first"
@@ -224,7 +262,7 @@ export class Mastodon extends pulumi.ComponentResource {
       migrateName,
       MASTODON_COMMANDS.prepare,
       dockerEnvs([SKIP_POST_DEPLOYMENT_MIGRATIONS]),
-      [db, redis],
+      [db, redis, redisCache],
       "create-first",
     );
     const migrateOk = succeeded(migrate, migrateName, "database migration", args.version);
@@ -243,7 +281,7 @@ export class Mastodon extends pulumi.ComponentResource {
           restart: "unless-stopped",
           healthcheck: healthcheck([...MASTODON_HEALTHCHECKS[part]], "120s"),
           labels: gate,
-          memory: MASTODON_MEMORY_MB[part],
+          memory: memory[part],
           ...more,
         },
         containerOptions(child, { dependsOn: [migrate] }),
@@ -323,4 +361,8 @@ function generateSecrets(name: string, parent: pulumi.Resource): MastodonSecrets
     activeRecordDeterministicKey: alnum32("ar-deterministic-key"),
     activeRecordKeyDerivationSalt: alnum32("ar-key-derivation-salt"),
   };
+}
+
+function sumOf(parts: Readonly<Record<string, number>>): number {
+  return Object.values(parts).reduce((a, b) => a + b, 0);
 }

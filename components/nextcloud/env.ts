@@ -28,10 +28,12 @@ export interface NextcloudEnvInput<V> {
   readonly db: { readonly host: string; readonly name: string; readonly user: string; readonly password: V };
   readonly redisHost: string;
   readonly admin: { readonly user: string; readonly password: V };
-  /** The proxy's address on the proxy network: the only client whose X-Forwarded-* headers count. */
-  readonly trustedProxy: string;
+  /** The proxy's addresses on the proxy network: the only clients whose X-Forwarded-* headers count. */
+  readonly trustedProxies: readonly string[];
   /** Largest upload PHP accepts in one request, e.g. "1G" (clients upload bigger files in chunks). */
   readonly uploadLimit: string;
+  /** PHP's memory_limit per request or cron run, in MB: what the containers' memory is sized for. */
+  readonly phpMemoryLimitMb: number;
   readonly smtp?: NextcloudSmtp<V>;
 }
 
@@ -52,14 +54,17 @@ export function nextcloudEnv<V>(input: NextcloudEnvInput<V>): NextcloudEntry<V>[
     { name: "NEXTCLOUD_TRUSTED_DOMAINS", value: input.hostname, installOnly: true },
     { name: "REDIS_HOST", value: input.redisHost },
     // Behind the proxy: take the client's address from X-Forwarded-For, but only from the proxy
-    // (the image's own rewrite reads X-Real-IP, which Caddy does not send).
+    // (the image's own rewrite reads X-Real-IP, which Caddy does not send). Both of its
+    // addresses: it reaches Nextcloud over IPv4 or IPv6, whichever the name resolves to first.
+    // The image's README: "A space-separated list of trusted proxies".
     { name: "APACHE_DISABLE_REWRITE_IP", value: "1" },
-    { name: "TRUSTED_PROXIES", value: input.trustedProxy },
+    { name: "TRUSTED_PROXIES", value: input.trustedProxies.join(" ") },
     // Links in mails, shares and cron jobs point to the public name over HTTPS.
     { name: "OVERWRITEHOST", value: publicHost },
     { name: "OVERWRITEPROTOCOL", value: "https" },
     { name: "OVERWRITECLIURL", value: `https://${publicHost}` },
     { name: "PHP_UPLOAD_LIMIT", value: input.uploadLimit },
+    { name: "PHP_MEMORY_LIMIT", value: `${input.phpMemoryLimitMb}M` },
   ];
   const m = input.smtp;
   if (m) {

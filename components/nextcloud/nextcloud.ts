@@ -13,7 +13,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import {
   type ChildOptions,
-  type PostgresMajor,
   containerOptions,
   dataVolume,
   dockerName,
@@ -22,6 +21,8 @@ import {
   postgresContainer,
   redisContainer,
 } from "../shared/datastores";
+import { splitMemory } from "../shared/memory";
+import type { PostgresMajor } from "../shared/images";
 import { dockerEnvs } from "../shared/env";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "../shared/interfaces";
 import { nextcloudEnv, runtimeOnly } from "./env";
@@ -42,8 +43,60 @@ export const NEXTCLOUD_HEALTHCHECKS = {
   cron: ["CMD-SHELL", "grep -qs crond /proc/1/cmdline || exit 1"],
 } as const;
 
-/** Memory limits in MB; they add up to Nextcloud's budget in stacks/catalog.ts (1536). */
-export const NEXTCLOUD_MEMORY_MB = { app: 896, cron: 320, postgres: 224, redis: 96 } as const;
+/** PHP's memory_limit per request or cron run: the image's default, the least Nextcloud's admin manual recommends. */
+export const PHP_MEMORY_LIMIT_MB = 512;
+
+/**
+ * The app container's memory beside its PHP requests: Apache's master and OPcache's shared
+ * memory (the image's PHP_OPCACHE_MEMORY_CONSUMPTION, 128 MB), and what an ordinary request of
+ * one Apache worker (prefork, one PHP each) takes; a few need up to PHP's memory_limit.
+ */
+export const APACHE_MB = { base: 224, perWorker: 64 } as const;
+
+/**
+ * What each container needs at least, in MB; together Nextcloud's need in stacks/catalog.ts
+ * (2048). The app holds one request at PHP's limit beside six ordinary ones; cron, one run at it.
+ */
+export const NEXTCLOUD_MEMORY_NEEDS_MB = {
+  app: APACHE_MB.base + PHP_MEMORY_LIMIT_MB + 6 * APACHE_MB.perWorker,
+  cron: PHP_MEMORY_LIMIT_MB + 64,
+  postgres: 256,
+  redis: 96,
+} as const;
+
+/** The memory limit of each Nextcloud container, from Nextcloud's share of the server. */
+export function nextcloudMemory(budgetMb: number): Record<keyof typeof NEXTCLOUD_MEMORY_NEEDS_MB, number> {
+  return splitMemory(budgetMb, NEXTCLOUD_MEMORY_NEEDS_MB);
+}
+
+/**
+ * How many requests Apache serves at once in an app container of this size: one at PHP's limit,
+ * the others ordinary. Apache's default (150 workers of up to 512 MB) would let a busy moment
+ * pass any limit and have the container killed; beyond these, requests wait in the queue.
+ */
+export function apacheWorkers(appMemoryMb: number): number {
+  return 1 + Math.max(0, Math.floor((appMemoryMb - APACHE_MB.base - PHP_MEMORY_LIMIT_MB) / APACHE_MB.perWorker));
+}
+
+/** Where the image's Apache reads its configuration after the modules' (Debian's apache2.conf includes conf-enabled/ last). */
+export const APACHE_WORKERS_CONF_PATH = "/etc/apache2/conf-enabled/zz-coop-workers.conf";
+
+export function renderApacheWorkers(workers: number): string {
+  return `# Written by coop-infra: as many Apache workers as the container's memory holds (components/nextcloud/nextcloud.ts).
+<IfModule mpm_prefork_module>
+	StartServers 2
+	MinSpareServers 2
+	MaxSpareServers 4
+	ServerLimit ${workers}
+	MaxRequestWorkers ${workers}
+	# A worker that grew with a big request hands its memory back after a while.
+	MaxConnectionsPerChild 1000
+</IfModule>
+`;
+}
+
+/** How long a deploy waits for Nextcloud to be installed (first start) or upgraded (new release). */
+export const NEXTCLOUD_WAIT_SECONDS = 1800;
 
 /** Largest single request in MiB (= PHP_UPLOAD_LIMIT 1G); the web and desktop clients upload bigger files in chunks. */
 export const NEXTCLOUD_MAX_BODY_MB = 1024;
@@ -57,11 +110,13 @@ export interface NextcloudArgs {
   readonly adminUser: string;
   readonly postgresMajor: PostgresMajor;
   readonly proxyNetwork: pulumi.Input<string>;
-  /** The proxy's fixed address on that network (trusted for X-Forwarded-*). */
-  readonly proxyAddress: string;
+  /** The proxy's fixed addresses on that network (trusted for X-Forwarded-*). */
+  readonly proxyAddresses: readonly string[];
   /** The HTTPS port browsers use, when not 443 (local target). */
   readonly httpsPort?: number;
   readonly smtp?: SmtpSender;
+  /** Nextcloud's share of the server's memory in MB (stacks/catalog.ts serviceMemoryMb); its need when absent. */
+  readonly memoryMb?: number;
 }
 
 /** Where the image runs scripts as www-data on every start, after installing or upgrading (its README, "Auto configuration via hook folders"). */
@@ -112,6 +167,7 @@ export class Nextcloud extends pulumi.ComponentResource {
     const child: ChildOptions = { parent: this, provider: host.provider };
     const n = (part: string) => dockerName(host, "nextcloud", part);
     const image = nextcloudImage(args.version);
+    const memory = nextcloudMemory(args.memoryMb ?? Object.values(NEXTCLOUD_MEMORY_NEEDS_MB).reduce((a, b) => a + b, 0));
 
     const network = internalNetwork(`${name}-internal`, n("internal"), child);
     const dbVolume = dataVolume(`${name}-postgres-data`, n(`postgres${args.postgresMajor}`), child);
@@ -134,12 +190,13 @@ export class Nextcloud extends pulumi.ComponentResource {
         database: NEXTCLOUD_DB.name,
         user: NEXTCLOUD_DB.user,
         password: dbPassword,
-        memoryMb: NEXTCLOUD_MEMORY_MB.postgres,
+        memoryMb: memory.postgres,
       },
       child,
     );
+    // Cache and file locks: Nextcloud rebuilds both, so a full Redis evicts and is never saved.
     const redis = redisContainer(
-      { resourceName: `${name}-redis`, containerName: n("redis"), volume: redisVolume, network, memoryMb: NEXTCLOUD_MEMORY_MB.redis },
+      { resourceName: `${name}-redis`, containerName: n("redis"), use: "cache", volume: redisVolume, network, memoryMb: memory.redis },
       child,
     );
 
@@ -151,8 +208,9 @@ export class Nextcloud extends pulumi.ComponentResource {
       db: { host: n("db"), name: NEXTCLOUD_DB.name, user: NEXTCLOUD_DB.user, password: dbPassword },
       redisHost: n("redis"),
       admin: { user: args.adminUser, password: this.adminPassword },
-      trustedProxy: args.proxyAddress,
+      trustedProxies: args.proxyAddresses,
       uploadLimit: `${NEXTCLOUD_MAX_BODY_MB / 1024}G`,
+      phpMemoryLimitMb: PHP_MEMORY_LIMIT_MB,
       smtp:
         smtp && from
           ? {
@@ -191,18 +249,25 @@ export class Nextcloud extends pulumi.ComponentResource {
         networksAdvanced: networks,
         volumes,
         restart: "unless-stopped",
-        // config.php is shared with cron, so setting it from the app's start covers both.
-        ...(host.target === "local" && smtp
-          ? { uploads: [{ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true }] }
-          : {}),
+        uploads: [
+          { file: APACHE_WORKERS_CONF_PATH, content: renderApacheWorkers(apacheWorkers(memory.app)) },
+          // config.php is shared with cron, so setting it from the app's start covers both.
+          ...(host.target === "local" && smtp ? [{ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true }] : []),
+        ],
         // The first start copies Nextcloud into the volume and installs it: minutes, not seconds.
         healthcheck: healthcheck([...NEXTCLOUD_HEALTHCHECKS.app], "600s"),
-        memory: NEXTCLOUD_MEMORY_MB.app,
+        // The deploy waits until status.php says "installed": a failed installation (the image's
+        // entrypoint exits, the container restarts and never gets there) fails the deploy instead
+        // of leaving a Nextcloud nobody can log in to. Long enough for a big upgrade's `occ upgrade`.
+        wait: true,
+        waitTimeout: NEXTCLOUD_WAIT_SECONDS,
+        memory: memory.app,
         // Give Apache time to finish uploads in flight.
         stopTimeout: 30,
         destroyGraceSeconds: 30,
       },
-      containerOptions(child, { dependsOn: [db, redis] }),
+      // The provider's own limit for creating it must outlast the wait.
+      containerOptions(child, { dependsOn: [db, redis], customTimeouts: { create: `${NEXTCLOUD_WAIT_SECONDS / 60 + 10}m` } }),
     );
 
     new docker.Container(
@@ -216,7 +281,7 @@ export class Nextcloud extends pulumi.ComponentResource {
         volumes,
         restart: "unless-stopped",
         healthcheck: healthcheck([...NEXTCLOUD_HEALTHCHECKS.cron], "30s"),
-        memory: NEXTCLOUD_MEMORY_MB.cron,
+        memory: memory.cron,
       },
       // After the app: its first start populates the shared volume that cron.php runs from.
       containerOptions(child, { dependsOn: [app] }),

@@ -58,7 +58,9 @@ export function renderCaddyfile(opts: CaddyfileOptions): string {
 }
 
 function globalOptions(opts: CaddyfileOptions): string[] {
-  const lines: string[] = [];
+  // HTTP/1.1 and 2 only: 443/udp is not published (components/proxy/proxy.ts publishedPorts), so
+  // Caddy must not advertise HTTP/3 (Alt-Svc) to clients that could not reach it.
+  const lines: string[] = ["\tservers {", "\t\tprotocols h1 h2", "\t}"];
   if (opts.internalCa) {
     lines.push("\t# Certificates from Caddy's own authority: *.localhost names cannot get public ones.");
     lines.push("\tlocal_certs");

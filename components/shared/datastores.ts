@@ -5,19 +5,13 @@
  * Why named volumes: an image's VOLUME that is not backed by a named volume gets an anonymous
  * one, and the Docker provider removes anonymous volumes with the container (`removeVolumes`
  * defaults to true), i.e. on every replacement. So every path an image declares is mounted
- * from a named volume at exactly that path (../shared/oracles/image-volumes.txt).
+ * from a named volume at exactly that path (test/oracles/image-volumes.txt).
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DockerHostRef } from "./interfaces";
-
-export type PostgresMajor = 17 | 18;
-export const POSTGRES_MAJORS: readonly PostgresMajor[] = [17, 18];
-
-export const POSTGRES_IMAGES: Readonly<Record<PostgresMajor, string>> = {
-  17: "postgres:17-alpine",
-  18: "postgres:18-alpine",
-};
+import { POSTGRES_IMAGES, type PostgresMajor, REDIS_IMAGE } from "./images";
+import { checkedName } from "./naming";
 
 /**
  * Where the image keeps its data. Postgres 18 images moved the VOLUME up to /var/lib/postgresql
@@ -28,12 +22,11 @@ export function postgresDataPath(major: PostgresMajor): string {
   return major >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
 }
 
-export const REDIS_IMAGE = "redis:7-alpine";
 export const REDIS_DATA_PATH = "/data";
 
-/** The Docker name of a service's part: `${namePrefix}-<service>-<part>`. */
+/** The Docker name of a service's part: `${namePrefix}-<service>-<part>`, always one DNS label (naming.ts). */
 export function dockerName(host: Pick<DockerHostRef, "namePrefix">, service: string, part: string): string {
-  return `${host.namePrefix}-${service}-${part}`;
+  return checkedName(`${host.namePrefix}-${service}-${part}`);
 }
 
 /** Health check timing shared by the long-running containers (Docker's defaults are 30s/30s/3). */
@@ -103,10 +96,39 @@ export function postgresContainer(a: PostgresArgs, opts: ChildOptions): docker.C
   );
 }
 
+/**
+ * What a Redis holds decides what it may do when full:
+ * - "store": data the application needs back (Mastodon's Sidekiq queues, home feeds, streaming):
+ *   never evict (a full Redis refuses writes, which shows as errors instead of jobs silently
+ *   lost), saved to its volume, and maxmemory at half the container's limit because saving
+ *   forks Redis and the copy-on-write pages of the child count against the same limit;
+ * - "cache": data the application rebuilds (Mastodon's cache, Nextcloud's cache and file locks):
+ *   evict the least recently used keys, never saved, maxmemory at three quarters of the limit.
+ * Mastodon's scaling guide recommends exactly this split ("Separate Redis for cache": a cache
+ * Redis without background saving, with a memory limit and an eviction policy).
+ */
+export type RedisUse = "store" | "cache";
+
+// The limit is part of the command, which the provider cannot change in place: a server resize
+// (which restarts everything anyway) recreates the Redis containers on their volumes.
+export function redisCommand(use: RedisUse, containerMemoryMb: number): string[] {
+  const maxmemory = Math.floor((containerMemoryMb * (use === "store" ? 1 : 3)) / (use === "store" ? 2 : 4));
+  return [
+    "redis-server",
+    "--maxmemory",
+    `${maxmemory}mb`,
+    "--maxmemory-policy",
+    use === "store" ? "noeviction" : "allkeys-lru",
+    ...(use === "cache" ? ["--save", "", "--appendonly", "no"] : []),
+  ];
+}
+
 export interface RedisArgs {
   readonly resourceName: string;
   readonly containerName: string;
-  readonly volume: docker.Volume;
+  readonly use: RedisUse;
+  /** The data volume; without one (a cache that is never saved), /data is a small tmpfs. */
+  readonly volume?: docker.Volume;
   readonly network: docker.Network;
   readonly memoryMb: number;
 }
@@ -117,8 +139,12 @@ export function redisContainer(a: RedisArgs, opts: ChildOptions): docker.Contain
     {
       name: a.containerName,
       image: REDIS_IMAGE,
+      command: redisCommand(a.use, a.memoryMb),
       restart: "unless-stopped",
-      volumes: [{ volumeName: a.volume.name, containerPath: REDIS_DATA_PATH }],
+      // The image declares /data a VOLUME: without a named volume Docker would make an anonymous one.
+      ...(a.volume
+        ? { volumes: [{ volumeName: a.volume.name, containerPath: REDIS_DATA_PATH }] }
+        : { tmpfs: { [REDIS_DATA_PATH]: "size=8m" } }),
       networksAdvanced: [{ name: a.network.name }],
       healthcheck: healthcheck(["CMD", "redis-cli", "ping"], "10s"),
       wait: true,

@@ -10,11 +10,14 @@ export interface PublicPort {
   readonly purpose: string;
 }
 
-/** Caddy serves every web name, and also the mail host's certificate and MTA-STS policy. */
+/**
+ * Caddy serves every web name, and also the mail host's certificate and MTA-STS policy. No
+ * 443/udp: HTTP/3 is off, because with it the proxy would be replaced on every `pulumi up`
+ * (components/proxy/proxy.ts publishedPorts says why).
+ */
 const PROXY: readonly PublicPort[] = [
   { port: 80, protocol: "tcp", purpose: "HTTP: ACME challenges and redirect to HTTPS" },
   { port: 443, protocol: "tcp", purpose: "HTTPS" },
-  { port: 443, protocol: "udp", purpose: "HTTP/3" },
 ];
 
 const MAIL: readonly PublicPort[] = [

@@ -38,8 +38,24 @@ export interface VersionStep {
   readonly kind: "patch" | "minor" | "major" | "downgrade" | "other";
 }
 
-/** How one version tag moves to another. */
+/** A two-part release (Postgres: 18.6-alpine), whose second number counts fix releases. */
+const TWO_PART_TAG = /^(v?)(\d+)\.(\d+)(-[A-Za-z][A-Za-z0-9.-]*)?$/;
+
+/**
+ * How one version tag moves to another. Three-part tags follow semantic versioning. A
+ * two-part tag (major.release, as Postgres numbers its releases) moving up its second number,
+ * suffix unchanged, is a patch step: Postgres ships only fixes in those releases.
+ */
 export function versionStep(from: string, to: string): VersionStep {
+  const a2 = TWO_PART_TAG.exec(from);
+  const b2 = TWO_PART_TAG.exec(to);
+  if (a2 && b2) {
+    if (a2[1] !== b2[1] || (a2[4] ?? "") !== (b2[4] ?? "")) return { from, to, kind: "other" };
+    const cmp = Number(a2[2]) - Number(b2[2]) || Number(a2[3]) - Number(b2[3]);
+    if (cmp > 0) return { from, to, kind: "downgrade" };
+    if (cmp === 0) return { from, to, kind: "other" };
+    return { from, to, kind: Number(a2[2]) !== Number(b2[2]) ? "major" : "patch" };
+  }
   const a = SEMVER_TAG.exec(from);
   const b = SEMVER_TAG.exec(to);
   if (!a || !b || a[1] !== b[1] || a[5] !== b[5]) return { from, to, kind: "other" };

@@ -66,7 +66,7 @@ export function expectedSummary(ledger: Ledger, d: L<Decision>): string | undefi
     const emergencies: EmergencyState[] = [];
     for (const id of ratifiedIds(s)) {
       const e = ledger.byId.get(id)?.decision as EmergencyDecision | undefined;
-      if (!e || e.kind !== "emergency") return undefined;
+      if (e?.kind !== "emergency") return undefined;
       const eb = e.replaces ? get("lock", e.replaces) : null;
       const ea = get("lock", e.digest);
       if (!ea || eb === undefined) return undefined;

@@ -152,7 +152,7 @@ function stackKindFindings(ledger: Ledger, d: L<StackDecision>, process: Process
         message: "a genesis starts a stack's chain; this one follows another decision",
         remediation: `a stack's later states need a vote: ${voteAgain(dec)}`,
       });
-    } else if (!found || !found.decision.stacks.includes(dec.stack)) {
+    } else if (!found?.decision.stacks.includes(dec.stack)) {
       findings.push({
         ...base(d),
         code: "new-stack-needs-vote",
@@ -207,7 +207,7 @@ function routineFindings(ledger: Ledger, d: L<RoutineDecision>, changes: ReturnT
       message,
       remediation: `this change needs a vote: ${voteAgain(dec)}`,
     });
-  if (!s || s.decision.kind !== "standing") missing(`it cites '${dec.standing}', which is not a standing decision`);
+  if (s?.decision.kind !== "standing") missing(`it cites '${dec.standing}', which is not a standing decision`);
   else {
     const gov = governanceChain(ledger);
     const sp = gov.position.get(s.id);

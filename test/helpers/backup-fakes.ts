@@ -92,12 +92,20 @@ exit 0
  * stdin-<n>.txt) and prints a JSON summary with snapshot id 5eed<n>. FAKE_RESTIC_VOLUMES_EXIT
  * makes file backups exit with that code; FAKE_RESTIC_HANG_ON=<text> makes a file backup whose
  * arguments contain the text hang (to be interrupted); FAKE_RESTIC_RESTORE_EXIT makes restores fail.
+ * FAKE_RESTIC_VERSION=0.18.0 makes it refuse a --stdin-filename with a directory in it, as restic
+ * 0.18.0 does ("Fatal: unable to save snapshot: open /var: no such file or directory",
+ * restic#5324, fixed in 0.18.1; restic 0.14 to 0.17 and 0.18.1 accept it).
  */
 const FAKE_RESTIC = `#!/bin/bash
 echo "restic $*" >>"$FAKE_LOG"
 while [ "\${1:-}" = "-o" ]; do shift 2; done
 case "$1" in
   backup)
+    with_directory=' --stdin-filename /?([^/ ]+)/'
+    if [ "\${FAKE_RESTIC_VERSION:-}" = "0.18.0" ] && [[ " $* " =~ $with_directory ]]; then
+      echo "Fatal: unable to save snapshot: open /\${BASH_REMATCH[1]}: no such file or directory" >&2
+      exit 1
+    fi
     if [[ " $* " == *" --stdin "* ]]; then
       n=$(ls "$FAKE_DIR" | grep -c '^stdin-' || true)
       cat >"$FAKE_DIR/stdin-$n.txt"

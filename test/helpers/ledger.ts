@@ -299,17 +299,11 @@ export class LedgerFixture {
   }
 
   sign(d: Decision, ...who: readonly Who[]): Decision {
-    return who.reduce(
-      (acc, w) =>
-        ({
-          ...acc,
-          signatures: [
-            ...acc.signatures,
-            { member: w, signature: signSshsig(this.keys[w].privateKey, this.keys[w].blob, signaturePayload(acc)) },
-          ],
-        }) as Decision,
-      d,
-    );
+    // Signatures cover the record without its signatures, so each signs the same payload.
+    const payload = signaturePayload(d);
+    const signatures = [...d.signatures];
+    for (const w of who) signatures.push({ member: w, signature: signSshsig(this.keys[w].privateKey, this.keys[w].blob, payload) });
+    return { ...d, signatures } as Decision;
   }
 
   load(): Ledger {

@@ -1,6 +1,6 @@
 /**
  * A loopback Loomio for tests: node:http on 127.0.0.1, port 0, answering with Loomio's real b2
- * JSON shapes (../shared/oracles/loomio/). Each test scripts the answers and inspects the
+ * JSON shapes (test/oracles/loomio/). Each test scripts the answers and inspects the
  * requests it received.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";

@@ -1,12 +1,12 @@
 /**
- * The facts from official sources the tests compare against (../shared/oracles/, next to the
- * repository; DESIGN.md §4).
+ * The facts from official sources the tests compare against: test/oracles/, kept in the
+ * repository with the public source of every line (test/oracles/README.md), so a fork's clone
+ * passes its own tests.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { REPO_ROOT } from "./repo";
 
-export const ORACLES_DIR = resolve(REPO_ROOT, "..", "shared", "oracles");
+export const ORACLES_DIR = resolve(__dirname, "..", "oracles");
 
 export function readOracle(name: string): string {
   return readFileSync(resolve(ORACLES_DIR, name), "utf8");

@@ -1,5 +1,5 @@
 /**
- * The Mastodon and Nextcloud facts from the oracle files (../shared/oracles/), parsed for the
+ * The Mastodon and Nextcloud facts from the oracle files (test/oracles/), parsed for the
  * web services' tests.
  */
 import { readOracle } from "./oracles";

@@ -107,7 +107,7 @@ const BAD: Array<{ case: string; text: string; field: string; line: number; mess
     field: "host.serverType",
     line: 6,
     message:
-      /need 5\.8 GB of memory \(mastodon 2\.5 GB, nextcloud 1\.5 GB, mail 1 GB, system and proxy 0\.8 GB\), but cx23 has 4 GB \(3\.6 GB usable\)/,
+      /need 6\.3 GB of memory \(mastodon 2\.5 GB, nextcloud 2 GB, mail 1 GB, system and proxy 0\.8 GB\), but cx23 has 4 GB \(3\.6 GB usable\)/,
     hint: /choose cx33 or ccx13, or disable a service/,
   },
   {

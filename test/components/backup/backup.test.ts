@@ -21,6 +21,20 @@ const T = {
 };
 
 /** The files a files-command writes, from its heredocs: path → content. */
+/** The services' data a rendered script starts with (components/backup/shell.ts renderSettings). */
+function settingsOf(script: string) {
+  const list = (name: string) =>
+    [...(new RegExp(`^readonly -a ${name}=\\(([^)]*)\\)$`, "m").exec(script)?.[1] ?? "").matchAll(/'([^']*)'/g)].map((m) => m[1]);
+  const map = (name: string) =>
+    new Map(
+      [...(new RegExp(`^declare -rA ${name}=\\((.*?)\\)$`, "ms").exec(script)?.[1] ?? "").matchAll(/\['([^']+)'\]='([^']*)'/g)].map((m) => [
+        m[1],
+        m[2],
+      ]),
+    );
+  return { services: list("SERVICES"), volumes: map("SERVICE_VOLUMES"), databases: map("SERVICE_DATABASES") };
+}
+
 function installedFiles(create: string): Map<string, string> {
   const out = new Map<string, string>();
   const re = /^put (0\d{3}) '([^']+)' <<'(COOP_EOF_[0-9a-f]+)'\n([\s\S]*?)^\3$/gm;
@@ -107,7 +121,8 @@ describe("Backup in the example stack (under mocks)", async () => {
       [BACKUP_LAYOUT.backupScript, BACKUP_LAYOUT.restoreScript, BACKUP_LAYOUT.service, BACKUP_LAYOUT.timer, BACKUP_LAYOUT.banner].sort(),
     );
     expect(installed.get(BACKUP_LAYOUT.timer)).toContain("OnCalendar=*-*-* 03:30:00");
-    expect(script).toContain("--keep-daily 7 --keep-weekly 4 --keep-monthly 6 --prune");
+    expect(script).toContain('--keep-daily "$KEEP_DAILY" --keep-weekly "$KEEP_WEEKLY" --keep-monthly "$KEEP_MONTHLY" --prune');
+    for (const line of ["readonly KEEP_DAILY=7", "readonly KEEP_WEEKLY=4", "readonly KEEP_MONTHLY=6"]) expect(script).toContain(line);
     expect(script).toContain(`readonly CHECK_WEEKDAY=${CHECK_WEEKDAY}`);
     expect(script).toContain(`readonly CHECK_DATA_PARTS=${CHECK_DATA_PARTS}`);
     expect(script).toContain("export RESTIC_REPOSITORY='sftp:coop-storagebox:restic'");
@@ -117,15 +132,17 @@ describe("Backup in the example stack (under mocks)", async () => {
 
   it("backs up what the enabled services declared: every database dumped, only declared volumes copied", () => {
     // Every service this stack runs declared its part, and nothing else is in the script.
-    const services = [...script.matchAll(/^backup_([a-z_]+)\(\) \{$/gm)].map((m) => m[1]);
-    expect(services.sort()).toEqual([...enabledServices(spec)].sort());
+    const settings = settingsOf(script);
+    expect([...settings.services].sort()).toEqual([...enabledServices(spec)].sort());
 
     const containers = ofType(run.resources, T.container).map((r) => governed(view, r.name).inputs);
     const postgres = containers.filter((c) => String(c.image).startsWith("postgres:"));
-    const dumped = [...script.matchAll(/^ {2}dump_database '([^']+)' '([^']+)' '([^']+)' '([^']+)'/gm)].map((m) => ({
-      service: m[1],
-      container: m[2],
-    }));
+    const dumped = [...settings.databases].flatMap(([service, lines]) =>
+      lines
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => ({ service, container: l.split(" ")[0] })),
+    );
     // No database of the stack is left out, and nothing else is "dumped".
     expect(dumped.map((d) => d.container).sort()).toEqual(postgres.map((c) => String(c.name)).sort());
 
@@ -137,9 +154,7 @@ describe("Backup in the example stack (under mocks)", async () => {
           .map((v) => v.volumeName),
       ),
     );
-    const copied = [...script.matchAll(/^ {2}save_volumes '[^']+' (.+) \|\| fail/gm)].flatMap((m) =>
-      m[1].split(" ").map((v) => v.replace(/'/g, "")),
-    );
+    const copied = [...settings.volumes.values()].flatMap((v) => v.split(" ").filter(Boolean));
     expect(copied.length).toBeGreaterThan(0);
     for (const v of copied) {
       expect(volumeNames, v).toContain(v);
@@ -178,8 +193,7 @@ describe("Backup in every bundled stack that backs up", async () => {
     const spec = bundledSpec(stack);
     const { view } = await planSpec(spec, stack);
     const script = installedFiles(String(governed(view, "backup-files").inputs.create)).get(BACKUP_LAYOUT.backupScript) ?? "";
-    const services = [...script.matchAll(/^backup_([a-z_]+)\(\) \{$/gm)].map((m) => m[1]);
-    expect(services.sort()).toEqual([...enabledServices(spec)].sort());
+    expect([...settingsOf(script).services].sort()).toEqual([...enabledServices(spec)].sort());
     expect(governed(view, "backup-box").inputs.name).toBe(`${String(governed(view, "host-server").inputs.name)}-backup`);
   });
 });

@@ -29,10 +29,10 @@ describe("the rendered restore script", () => {
   });
 
   it("stops on any error and knows every service's volumes and databases", () => {
-    expect(HOST_TEXT.split("\n").slice(0, 8)).toContain("set -euo pipefail");
-    expect(HOST_TEXT).toContain("'nextcloud') printf '%s\\n' 't-nextcloud-html' ;;");
-    expect(HOST_TEXT).toContain("'mastodon') printf '%s\\n' 't-mastodon-db mastodon_production mastodon' ;;");
-    expect(HOST_TEXT).toContain("'nextcloud') printf '%s\\n' before_nextcloud after_nextcloud ;;");
+    expect(HOST_TEXT.split("\n").find((l) => l !== "" && !l.startsWith("#"))).toBe("set -euo pipefail");
+    expect(HOST_TEXT).toContain("['nextcloud']='t-nextcloud-html'");
+    expect(HOST_TEXT).toContain("['mastodon']='t-mastodon-db mastodon_production mastodon'");
+    expect(HOST_TEXT).toMatch(/^before_nextcloud\(\) \{$/m);
   });
 });
 
@@ -141,7 +141,7 @@ describe("coop-restore with the real restic, after a real backup run", () => {
   withRestic("lists a service's snapshots", () => {
     const r = box.run(restore, ["snapshots", "nextcloud"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("/postgres/nextcloud/nextcloud.sql");
+    expect(r.stdout).toContain("/postgres.nextcloud.nextcloud.sql");
     expect(r.stdout).toContain("t-nextcloud-html/_data");
     expect(r.stdout).not.toContain("mastodon");
   });

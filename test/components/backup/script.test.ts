@@ -48,7 +48,7 @@ describe("the rendered backup script", () => {
   });
 
   it("stops on any error, unset variable or failed pipe stage", () => {
-    expect(text.split("\n").slice(0, 12)).toContain("set -euo pipefail");
+    expect(text.split("\n").find((l) => l !== "" && !l.startsWith("#"))).toBe("set -euo pipefail");
     expect(text.startsWith("#!/bin/bash\n")).toBe(true);
   });
 
@@ -61,8 +61,7 @@ describe("the rendered backup script", () => {
 
   it("renders the same text for the same sources, in their order", () => {
     expect(renderBackupScript({ ...HOST_ARGS, items: ITEMS.map((i) => ({ ...i })) })).toBe(text);
-    const calls = text.split("\n").filter((l) => /^ {2}backup_[a-z_]+$/.test(l));
-    expect(calls).toEqual(["  backup_mastodon", "  backup_nextcloud", "  backup_mail"]);
+    expect(text).toContain("readonly -a SERVICES=('mastodon' 'nextcloud' 'mail')");
   });
 
   it("refuses names that would not be inert in a shell", () => {
@@ -101,10 +100,10 @@ describe("running the backup script with fake docker and restic", () => {
     const dumps = restic.filter((c) => c.includes(" --stdin "));
     // Each Postgres container's roles first (the dumps name them as owners), then its databases.
     expect(dumps.map((c) => /--stdin-filename (\S+)/.exec(c)?.[1])).toEqual([
-      "postgres/mastodon/t-mastodon-db.globals.sql",
-      "postgres/mastodon/mastodon_production.sql",
-      "postgres/nextcloud/t-nextcloud-db.globals.sql",
-      "postgres/nextcloud/nextcloud.sql",
+      "postgres.mastodon.t-mastodon-db.globals.sql",
+      "postgres.mastodon.mastodon_production.sql",
+      "postgres.nextcloud.t-nextcloud-db.globals.sql",
+      "postgres.nextcloud.nextcloud.sql",
     ]);
     for (const c of dumps)
       expect(c).toMatch(/--host test-host --tag coop --tag service:(mastodon|nextcloud) --tag run:\d{8}T\d{6}Z --json/);
@@ -127,6 +126,28 @@ describe("running the backup script with fake docker and restic", () => {
     );
     expect(restic.some((c) => c.includes(" check"))).toBe(false);
     expect(existsSync(join(box.paths.stateDir, "last-success"))).toBe(true);
+  });
+
+  it("streams every dump under a name restic 0.18.0 accepts too (no directory in --stdin-filename)", () => {
+    const { box, result } = run({ FAKE_RESTIC_VERSION: "0.18.0" });
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const names = of(box.calls(), "restic")
+      .map((c) => /--stdin-filename (\S+)/.exec(c)?.[1])
+      .filter((n): n is string => n !== undefined);
+    expect(names).toHaveLength(4);
+    for (const n of names) expect(n).not.toContain("/");
+  });
+
+  it("is caught by the restic 0.18.0 stand-in when a dump name has a directory", () => {
+    box = sandbox(["restic"]);
+    const r = spawnSync("restic", ["backup", "--stdin", "--stdin-filename", "postgres/nextcloud/nextcloud.sql"], {
+      env: { ...process.env, PATH: `${box.bin}:${process.env.PATH}`, FAKE_LOG: box.log, FAKE_DIR: box.dir, FAKE_RESTIC_VERSION: "0.18.0" },
+      input: "",
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("open /postgres: no such file or directory");
   });
 
   it("keeps Nextcloud in maintenance mode exactly while its data is copied", () => {
@@ -184,7 +205,7 @@ describe("running the backup script with fake docker and restic", () => {
     expect(result.stderr).toMatch(
       /nextcloud: the roles of t-nextcloud-db was not saved \(pg_dumpall exit 1, complete dump check 1, restic exit 0\)/,
     );
-    expect(result.stderr).toContain("nextcloud: the roles of t-nextcloud-db not saved (/postgres/nextcloud/t-nextcloud-db.globals.sql)");
+    expect(result.stderr).toContain("nextcloud: the roles of t-nextcloud-db not saved (/postgres.nextcloud.t-nextcloud-db.globals.sql)");
     const calls = box.calls();
     // Its snapshot (the third --stdin backup) holds an incomplete stream: forgotten.
     expect(calls).toContainEqual(expect.stringMatching(/ forget 5eed2$/));
@@ -264,14 +285,14 @@ describe("the backup script with the real restic (Debian's, into a local reposit
       RESTIC_CACHE_DIR: box.paths.cacheDir,
     };
     const restic = (...a: string[]) => spawnSync("restic", a, { env, encoding: "utf8" });
-    const nextcloudDump = "/postgres/nextcloud/nextcloud.sql";
+    const nextcloudDump = "/postgres.nextcloud.nextcloud.sql";
 
     const snapshots = JSON.parse(restic("snapshots", "--json").stdout) as Array<{ paths: string[]; tags: string[]; hostname: string }>;
     expect(snapshots.map((s) => s.paths.join(" ")).sort()).toEqual(
       [
-        "/postgres/mastodon/t-mastodon-db.globals.sql",
-        "/postgres/mastodon/mastodon_production.sql",
-        "/postgres/nextcloud/t-nextcloud-db.globals.sql",
+        "/postgres.mastodon.t-mastodon-db.globals.sql",
+        "/postgres.mastodon.mastodon_production.sql",
+        "/postgres.nextcloud.t-nextcloud-db.globals.sql",
         nextcloudDump,
         `${box.paths.volumesDir}/t-mastodon-media/_data`,
         `${box.paths.volumesDir}/t-nextcloud-html/_data`,

@@ -22,7 +22,7 @@ import {
 import { readOracle } from "../../helpers/oracles";
 import { withTool } from "../../helpers/tools";
 
-// The oracle's placeholders (../shared/oracles/mail-dns-records.md).
+// The oracle's placeholders (test/oracles/mail-dns-records.md).
 const IPV4 = "203.0.113.10";
 const IPV6 = "2001:db8::1";
 const { publicKey } = generateKeyPairSync("rsa", {

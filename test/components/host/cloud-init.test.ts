@@ -35,12 +35,13 @@ describe("the host's cloud-init", () => {
   it("installs Docker from Docker's apt repository, signed by Docker's key fetched over HTTPS (no gpg, no keyserver)", () => {
     expect(config.apt).toBeUndefined();
     const script = file("/usr/local/sbin/coop-install-docker");
-    expect(script).toContain(`retry curl -fsSL https://download.docker.com/linux/debian/gpg -o ${DOCKER_APT_KEYRING}.tmp`);
-    expect(script).toContain(`signed-by=${DOCKER_APT_KEYRING}] https://download.docker.com/linux/debian \${VERSION_CODENAME} stable`);
+    expect(script).toContain(`readonly DISTRO='debian'\nreadonly KEYRING='${DOCKER_APT_KEYRING}'\n`);
+    expect(script).toContain('retry curl -fsSL "https://download.docker.com/linux/${DISTRO}/gpg" -o "${KEYRING}.tmp"');
+    expect(script).toContain("signed-by=${KEYRING}] https://download.docker.com/linux/${DISTRO} ${VERSION_CODENAME} stable");
     // The source is written only after its key, and docker-ce installed only after both.
-    const key = script.indexOf(`mv -f ${DOCKER_APT_KEYRING}.tmp`);
+    const key = script.indexOf('mv -f "${KEYRING}.tmp" "$KEYRING"');
     const source = script.indexOf("/etc/apt/sources.list.d/docker.list");
-    const install = script.indexOf("apt-get install -y docker-ce docker-ce-cli containerd.io");
+    const install = script.indexOf("docker-ce docker-ce-cli containerd.io");
     expect(key).toBeGreaterThan(0);
     expect(key).toBeLessThan(source);
     expect(source).toBeLessThan(install);
@@ -50,7 +51,7 @@ describe("the host's cloud-init", () => {
     const ubuntuScript = (ubuntu.write_files as Array<{ path: string; content: string }>).find(
       (f) => f.path === "/usr/local/sbin/coop-install-docker",
     )!.content;
-    expect(ubuntuScript).toContain("https://download.docker.com/linux/ubuntu/gpg");
+    expect(ubuntuScript).toContain("readonly DISTRO='ubuntu'");
   });
 
   withTool("shellcheck", "shellcheck")("its Docker install script passes shellcheck, and retries a failed download", () => {
@@ -64,6 +65,14 @@ describe("the host's cloud-init", () => {
   it("keeps Docker's data on the data volume and only starts Docker once it is mounted", () => {
     expect(JSON.parse(file("/etc/docker/daemon.json"))["data-root"]).toBe(`${DATA_DIR}/docker`);
     expect(file("/etc/systemd/system/docker.service.d/10-coop-data.conf")).toContain(`RequiresMountsFor=${DATA_DIR}`);
+    // Docker 29's containerd image store keeps images in containerd's root, which data-root does
+    // not move (Docker's "Daemon data directory" documentation): containerd's own root is set.
+    const containerd = file("/etc/containerd/config.toml");
+    expect(containerd).toMatch(/^version = 2$/m);
+    expect(containerd).toContain(`\nroot = "${DATA_DIR}/containerd"\n`);
+    expect(file("/etc/systemd/system/containerd.service.d/10-coop-data.conf")).toContain(`RequiresMountsFor=${DATA_DIR}`);
+    // Written before the package that ships the same file: the install keeps ours without a prompt.
+    expect(file("/usr/local/sbin/coop-install-docker")).toContain("-o Dpkg::Options::=--force-confold");
     const mount = config.runcmd.findIndex((c: string[]) => c[0] === "/usr/local/sbin/coop-mount-data");
     const install = config.runcmd.findIndex((c: string[]) => c[0] === "/usr/local/sbin/coop-install-docker");
     expect(mount).toBeGreaterThanOrEqual(0);

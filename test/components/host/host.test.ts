@@ -48,14 +48,15 @@ describe("Host on Hetzner (example spec, under mocks)", async () => {
     const ssh = rules.filter((r) => r.port === "22");
     expect(ssh).toEqual([expect.objectContaining({ protocol: "tcp", sourceIps: ["198.51.100.0/24", "2001:db8:1234::/48"] })]);
     const opened = rules.filter((r) => r.port !== "22" && r.protocol !== "icmp").map((r) => `${r.port}/${r.protocol}`);
-    expect(opened.sort()).toEqual(["25/tcp", "443/tcp", "443/udp", "465/tcp", "587/tcp", "80/tcp", "993/tcp"].sort());
+    // No 443/udp: HTTP/3 is off (components/proxy/proxy.ts publishedPorts).
+    expect(opened.sort()).toEqual(["25/tcp", "443/tcp", "465/tcp", "587/tcp", "80/tcp", "993/tcp"].sort());
     for (const r of rules.filter((x) => x.port !== "22")) expect(r.sourceIps).toEqual(["0.0.0.0/0", "::/0"]);
     expect(rules.every((r) => r.direction === "in")).toBe(true);
   });
 
   it("opens no mail ports when mail is off", () => {
     const ports = firewallRules(["203.0.113.7/32"], publicPorts(["mastodon"])).map((r) => `${r.port ?? "-"}/${r.protocol}`);
-    expect(ports).toEqual(["-/icmp", "22/tcp", "80/tcp", "443/tcp", "443/udp"]);
+    expect(ports).toEqual(["-/icmp", "22/tcp", "80/tcp", "443/tcp"]);
   });
 
   it("protects everything stateful at Hetzner and in Pulumi", () => {

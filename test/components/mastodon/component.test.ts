@@ -41,6 +41,9 @@ describe("Mastodon's environment (renderer, with known fake secrets)", () => {
     localDomain: "social.example.coop",
     db: { host: "db", port: 5432, name: "mastodon_production", user: "mastodon", password: fake("db") },
     redis: { host: "redis", port: 6379 },
+    cacheRedis: { host: "redis-cache", port: 6379 },
+    concurrency: { webProcesses: 2, webThreads: 5, sidekiqThreads: 5 },
+    trustedProxies: ["10.213.0.2", "fd3e:c0a1:213::2"],
     secrets: {
       secretKeyBase: fake("skb"),
       otpSecret: fake("otp"),
@@ -102,6 +105,9 @@ describe("Mastodon's environment (renderer, with known fake secrets)", () => {
       localDomain: "s.example.coop",
       db: { host: "db", port: 5432, name: "n", user: "u", password: "p" },
       redis: { host: "r", port: 6379 },
+      cacheRedis: { host: "rc", port: 6379 },
+      concurrency: { webProcesses: 2, webThreads: 5, sidekiqThreads: 5 },
+      trustedProxies: ["10.213.0.2"],
       secrets: {
         secretKeyBase: "a",
         otpSecret: "b",
@@ -125,6 +131,7 @@ describe("Mastodon with a mail server, after the first deploy", async () => {
         hostname: "social.example.coop",
         postgresMajor: 18,
         proxyNetwork: "co-test-proxy-network",
+        proxyAddresses: ["10.213.0.2"],
         smtp: SMTP,
       });
     },
@@ -205,7 +212,14 @@ describe("Mastodon with a mail server, after the first deploy", async () => {
 describe("a failed migration stops the deploy before the release starts", async () => {
   const run = await runComponents(
     (host) => {
-      new Mastodon("mastodon", { host, version: "v4.6.4", hostname: "social.example.coop", postgresMajor: 18, proxyNetwork: "net" });
+      new Mastodon("mastodon", {
+        host,
+        version: "v4.6.4",
+        hostname: "social.example.coop",
+        postgresMajor: 18,
+        proxyNetwork: "net",
+        proxyAddresses: ["10.213.0.2"],
+      });
     },
     { preview: false, state: fakes({ "mastodon-migrate": 1 }) },
   );
@@ -233,6 +247,7 @@ describe("a failed post-deployment migration fails the deploy", async () => {
         hostname: "social.example.coop",
         postgresMajor: 18,
         proxyNetwork: "net",
+        proxyAddresses: ["10.213.0.2"],
       });
       // The stack exports it; a failed output fails the update.
       m.migrated.apply(() => undefined);
@@ -259,6 +274,7 @@ describe("Mastodon without a mail server", async () => {
         hostname: "social.example.coop",
         postgresMajor: 18,
         proxyNetwork: "net",
+        proxyAddresses: ["10.213.0.2"],
       });
     },
     { preview: true },

@@ -1,16 +1,19 @@
 import { describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../../cli/offline/run-program";
 import { postgresDataPath } from "../../../components/shared/datastores";
+import { PROXY_ADDRESS, PROXY_ADDRESS_V6 } from "../../../components/proxy/proxy";
+import { POSTGRES_IMAGES } from "../../../components/shared/images";
 import {
   MASTODON_COMMANDS,
   MASTODON_HEALTHCHECKS,
   MASTODON_IMAGE,
   MASTODON_MEDIA_PATH,
-  MASTODON_MEMORY_MB,
+  mastodonMemory,
   MASTODON_STREAMING_IMAGE,
 } from "../../../components/mastodon/mastodon";
 import { MASTODON_SECRET_NAMES } from "../../../components/mastodon/env";
-import { SERVICE_MEMORY_MB } from "../../../stacks/catalog";
+import { SERVICE_MEMORY_MB, serviceMemoryMb } from "../../../stacks/catalog";
+import { enabledServices } from "../../../stacks/schema";
 import { isSecretOrUnknown, isUnknown, isWireSecret, unwrap } from "../../helpers/components";
 import { byName, bundledSpec, governed, planSpec } from "../../helpers/program";
 import { mastodonDocumented } from "../../helpers/web-oracles";
@@ -51,7 +54,7 @@ describe("Mastodon in the example stack (under mocks)", async () => {
         "docker:index/volume:Volume mastodon-postgres-data",
         "docker:index/volume:Volume mastodon-redis-data",
         "docker:index/volume:Volume mastodon-media",
-        ...["db", "redis", "migrate", "web", "streaming", "sidekiq", "post-migrate"].map((p) => `${C} mastodon-${p}`),
+        ...["db", "redis", "redis-cache", "migrate", "web", "streaming", "sidekiq", "post-migrate"].map((p) => `${C} mastodon-${p}`),
         "random:index/randomBytes:RandomBytes mastodon-secret-key-base",
         "random:index/randomBytes:RandomBytes mastodon-otp-secret",
         "random:index/randomPassword:RandomPassword mastodon-ar-primary-key",
@@ -145,7 +148,7 @@ describe("Mastodon in the example stack (under mocks)", async () => {
 
   it("keeps the database on a named volume at the data path of its Postgres major, and media and Redis on named volumes", () => {
     expect(spec.services.mastodon.postgresMajor).toBe(18);
-    expect(c("db").inputs.image).toBe("postgres:18-alpine");
+    expect(c("db").inputs.image).toBe(POSTGRES_IMAGES[18]);
     expect(c("db").inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-postgres18`, containerPath: "/var/lib/postgresql" }]);
     expect(c("redis").inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-redis`, containerPath: "/data" }]);
     for (const p of ["web", "sidekiq"])
@@ -209,6 +212,15 @@ describe("Mastodon in the example stack (under mocks)", async () => {
     expect(plain.has("NODE_ENV")).toBe(false);
   });
 
+  it("believes X-Forwarded-For only from the proxy's two addresses, in web and streaming", () => {
+    // Unset, Mastodon trusts every private address (its config.md, TRUSTED_PROXY_IP): any
+    // container on the proxy network could claim any client address.
+    for (const part of ["web", "streaming"]) {
+      const plain = new Map(plainEntries(c(part)).map((e) => e.split("=") as [string, string]));
+      expect(plain.get("TRUSTED_PROXY_IP"), part).toBe(`${PROXY_ADDRESS},${PROXY_ADDRESS_V6}`);
+    }
+  });
+
   it("replaces the release's migration create-first under a name of its own, so the old release serves while it runs", () => {
     const migrate = byName(run.resources, "mastodon-migrate");
     expect(migrate.inputs.name).toBe(`${PREFIX}-mastodon-migrate-v4.6.3`);
@@ -226,8 +238,11 @@ describe("Mastodon in the example stack (under mocks)", async () => {
       expect(r.inputs.restart, r.name).toBe("unless-stopped");
       expect(((r.inputs.healthcheck as Record<string, unknown>)?.tests as unknown[])?.length, r.name).toBeGreaterThan(0);
     }
-    const total = Object.values(MASTODON_MEMORY_MB).reduce((a, b) => a + b, 0);
-    expect(total).toBeLessThanOrEqual(SERVICE_MEMORY_MB.mastodon);
+    // Mastodon's share of the example's cx33 (stacks/catalog.ts serviceMemoryMb), split by mastodonMemory.
+    const budget = serviceMemoryMb(spec.host.target === "hetzner" ? spec.host.serverType : undefined, enabledServices(spec)).mastodon;
+    expect(budget).toBeGreaterThanOrEqual(SERVICE_MEMORY_MB.mastodon);
+    const total = Object.values(mastodonMemory(budget)).reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(budget);
     const limits = containers.filter((r) => r.inputs.mustRun !== false).reduce((a, r) => a + Number(r.inputs.memory), 0);
     expect(limits).toBe(total);
   });
@@ -242,7 +257,7 @@ describe("Mastodon on Postgres 17", async () => {
 
   it("mounts the volume at Postgres 17's PGDATA, under a name that says 17", () => {
     const db = byName(run.resources, "mastodon-db");
-    expect(db.inputs.image).toBe("postgres:17-alpine");
+    expect(db.inputs.image).toBe(POSTGRES_IMAGES[17]);
     expect(postgresDataPath(17)).toBe("/var/lib/postgresql/data");
     expect(db.inputs.volumes).toEqual([{ volumeName: `${PREFIX}-mastodon-postgres17`, containerPath: "/var/lib/postgresql/data" }]);
   });

@@ -1,4 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RegisteredResource } from "../../../cli/offline/run-program";
 import { envNames } from "../../../components/shared/env";
@@ -7,12 +10,14 @@ import {
   LOCAL_SMTP_HOOK,
   LOCAL_SMTP_HOOK_PATH,
   NEXTCLOUD_HTML_PATH,
-  NEXTCLOUD_MEMORY_MB,
+  nextcloudMemory,
+  NEXTCLOUD_WAIT_SECONDS,
   Nextcloud,
 } from "../../../components/nextcloud/nextcloud";
 import { nextcloudEnv, runtimeOnly } from "../../../components/nextcloud/env";
-import { PROXY_ADDRESS } from "../../../components/proxy/proxy";
-import { SERVICE_MEMORY_MB } from "../../../stacks/catalog";
+import { PROXY_ADDRESS, PROXY_ADDRESS_V6 } from "../../../components/proxy/proxy";
+import { SERVICE_MEMORY_MB, serviceMemoryMb } from "../../../stacks/catalog";
+import { enabledServices } from "../../../stacks/schema";
 import { envOf, isSecretOrUnknown, isUnknown, messageOf, named, runComponents, unwrap } from "../../helpers/components";
 import { byName, bundledSpec, governed, planSpec } from "../../helpers/program";
 import { withTool } from "../../helpers/tools";
@@ -27,8 +32,9 @@ describe("Nextcloud's environment (renderer, with known fake secrets)", () => {
     db: { host: "db", name: "nextcloud", user: "nextcloud", password: "fake-db" },
     redisHost: "redis",
     admin: { user: "admin", password: "fake-admin" },
-    trustedProxy: "10.213.0.2",
+    trustedProxies: ["10.213.0.2", "fd3e:c0a1:213::2"],
     uploadLimit: "1G",
+    phpMemoryLimitMb: 512,
     smtp: {
       host: "mail.example.coop",
       port: 465,
@@ -56,7 +62,8 @@ describe("Nextcloud's environment (renderer, with known fake secrets)", () => {
 
   it("runs behind the proxy: trusted domain, trusted proxy, overwrite settings", () => {
     expect(env.get("NEXTCLOUD_TRUSTED_DOMAINS")).toBe("cloud.example.coop");
-    expect(env.get("TRUSTED_PROXIES")).toBe("10.213.0.2");
+    // The image's README: "A space-separated list of trusted proxies".
+    expect(env.get("TRUSTED_PROXIES")).toBe("10.213.0.2 fd3e:c0a1:213::2");
     expect(env.get("APACHE_DISABLE_REWRITE_IP")).toBe("1");
     expect(env.get("OVERWRITEPROTOCOL")).toBe("https");
     expect(env.get("OVERWRITEHOST")).toBe("cloud.example.coop");
@@ -136,14 +143,43 @@ describe("Nextcloud in the example stack (under mocks)", async () => {
     for (const p of ["app", "cron", "db", "redis"]) expect(c(p).inputs.restart, p).toBe("unless-stopped");
   });
 
-  it("trusts only the proxy's fixed address, and knows its public name", () => {
+  it("makes the deploy wait for the installation, so a failed one fails the deploy", () => {
+    const app = c("app");
+    // The provider polls the health status after starting the container until it is healthy or
+    // wait_timeout passes, and then fails the create (terraform-provider-docker v4.5.0,
+    // resource_docker_container_funcs.go L590–L627).
+    expect(app.inputs.wait).toBe(true);
+    const hc = app.inputs.healthcheck as { startPeriod: string; interval: string; retries: number };
+    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1]);
+    expect(Number(app.inputs.waitTimeout)).toBeGreaterThan(seconds(hc.startPeriod) + hc.retries * seconds(hc.interval));
+    expect(Number(app.inputs.waitTimeout)).toBe(NEXTCLOUD_WAIT_SECONDS);
+    // The provider's own create limit outlasts the wait, and cron is only created after it.
+    expect(Number(/^(\d+)m$/.exec(String(app.options.customTimeouts?.create))?.[1]) * 60).toBeGreaterThan(NEXTCLOUD_WAIT_SECONDS);
+    expect(c("cron").options.dependencies).toContain(app.urn);
+  });
+
+  it("counts as healthy only once status.php says installed", () => {
+    const test = (c("app").inputs.healthcheck as { tests: string[] }).tests;
+    expect(test[0]).toBe("CMD-SHELL");
+    const dir = mkdtempSync(join(tmpdir(), "coop-nc-health-"));
+    writeFileSync(join(dir, "curl"), "#!/bin/sh\nprintf '%s' \"$STATUS\"\n", { mode: 0o755 });
+    const healthy = (status: string) =>
+      spawnSync("sh", ["-c", test[1]], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, STATUS: status } }).status === 0;
+    // status.php's answers (Nextcloud's status.php): before and after the installation.
+    expect(healthy('{"installed":false,"maintenance":false,"needsDbUpgrade":false,"version":"34.0.2.2"}')).toBe(false);
+    expect(healthy("")).toBe(false);
+    expect(healthy('{"installed":true,"maintenance":false,"needsDbUpgrade":false,"version":"34.0.2.2"}')).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("trusts only the proxy's fixed addresses (IPv4 and IPv6), and knows its public name", () => {
     const plain = (envs: unknown) =>
       (unwrap(envs) as unknown[])
         .map(unwrap)
         .filter((x) => !isUnknown(x))
         .map(String);
     const app = plain(c("app").inputs.envs);
-    expect(app).toContain(`TRUSTED_PROXIES=${PROXY_ADDRESS}`);
+    expect(app).toContain(`TRUSTED_PROXIES=${PROXY_ADDRESS} ${PROXY_ADDRESS_V6}`);
     expect(app).toContain("NEXTCLOUD_TRUSTED_DOMAINS=cloud.example.coop");
     expect(app).toContain("OVERWRITEPROTOCOL=https");
     expect(app).toContain(`NEXTCLOUD_ADMIN_USER=${spec.services.nextcloud.adminUser}`);
@@ -173,8 +209,10 @@ describe("Nextcloud in the example stack (under mocks)", async () => {
   });
 
   it("limits memory within Nextcloud's budget", () => {
-    const total = Object.values(NEXTCLOUD_MEMORY_MB).reduce((a, b) => a + b, 0);
-    expect(total).toBeLessThanOrEqual(SERVICE_MEMORY_MB.nextcloud);
+    const budget = serviceMemoryMb(spec.host.target === "hetzner" ? spec.host.serverType : undefined, enabledServices(spec)).nextcloud;
+    expect(budget).toBeGreaterThanOrEqual(SERVICE_MEMORY_MB.nextcloud);
+    const total = Object.values(nextcloudMemory(budget)).reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(budget);
     expect(mine.filter((r) => r.type === C).reduce((a, r) => a + Number(r.inputs.memory), 0)).toBe(total);
   });
 });
@@ -199,7 +237,7 @@ describe("Nextcloud with a mail server (component, known values)", async () => {
         adminUser: "admin",
         postgresMajor: 17,
         proxyNetwork: "p",
-        proxyAddress: "10.213.0.2",
+        proxyAddresses: ["10.213.0.2"],
         smtp,
       });
     },
@@ -258,7 +296,7 @@ describe("Nextcloud sending mail on the local target", async () => {
           adminUser: "admin",
           postgresMajor: 18,
           proxyNetwork: "p",
-          proxyAddress: "10.213.0.2",
+          proxyAddresses: ["10.213.0.2"],
           smtp,
         });
       },
@@ -270,14 +308,15 @@ describe("Nextcloud sending mail on the local target", async () => {
   it("does not verify the local mail server's certificate (Caddy's internal authority), on every start", () => {
     expect(local.failures.map(messageOf)).toEqual([]);
     const uploads = named(local, "nextcloud-app").inputs.uploads as Array<{ file: string; content: string; executable: boolean }>;
-    expect(uploads).toEqual([{ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true }]);
+    expect(uploads).toContainEqual({ file: LOCAL_SMTP_HOOK_PATH, content: LOCAL_SMTP_HOOK, executable: true });
     expect(LOCAL_SMTP_HOOK_PATH).toMatch(/^\/docker-entrypoint-hooks\.d\/before-starting\/.+\.sh$/);
     for (const k of ["verify_peer", "verify_peer_name"])
       expect(LOCAL_SMTP_HOOK).toContain(`config:system:set mail_smtpstreamoptions ssl ${k} --type=boolean --value=false`);
   });
 
   it("verifies it everywhere else", () => {
-    expect(named(hetzner, "nextcloud-app").inputs.uploads).toBeUndefined();
+    const files = (named(hetzner, "nextcloud-app").inputs.uploads as Array<{ file: string }>).map((u) => u.file);
+    expect(files).not.toContain(LOCAL_SMTP_HOOK_PATH);
   });
 
   withTool("shellcheck", "shellcheck")("the hook passes shellcheck", () => {

@@ -61,3 +61,17 @@ describe("change classes", () => {
     );
   });
 });
+
+describe("two-part releases (Postgres)", () => {
+  it("a release within a major is a patch step; a new major is major; a suffix change is other", () => {
+    expect(versionStep("18.6-alpine", "18.7-alpine").kind).toBe("patch");
+    expect(versionStep("18.6-alpine", "19.0-alpine").kind).toBe("major");
+    expect(versionStep("18.7-alpine", "18.6-alpine").kind).toBe("downgrade");
+    expect(versionStep("18.6-alpine", "18.7").kind).toBe("other");
+    expect(
+      checkChangeClass("image-patch", [
+        { urn: "u", op: "update", details: [{ path: "image", old: "postgres:18.6-alpine", new: "postgres:18.7-alpine" }] },
+      ]).ok,
+    ).toBe(true);
+  });
+});
