@@ -102,13 +102,15 @@ Checks, offline and without ssh-keygen, and failing closed on any file it cannot
       ctx.io.err(`coop: verification failed: ${errors.length} problem${errors.length === 1 ? "" : "s"} in ${summary}`);
       return 1;
     }
+    // The founding and the first states are one founder's by design; the note is about decisions taken since.
     const alone = ledger.decisions.filter((d) => {
+      if (d.decision.kind === "founding" || d.decision.kind === "genesis") return false;
       const p = processOf(ledger, d as L<Decision>);
       return "ok" in p && p.ok.requirement.count === 1;
     });
     if (alone.length)
       ctx.io.out(
-        `note: ${alone.length} of ${ledger.decisions.length} decisions count with one member's signature (the bylaws allow it): for each, one person vouches that it was recorded as decided (${alone
+        `note: ${alone.length} of ${ledger.decisions.length} decisions since the founding count with one member's signature (the bylaws allow it): for each, one person vouches that it was recorded as decided (${alone
           .slice(0, 5)
           .map((d) => d.id)
           .join(", ")}${alone.length > 5 ? ", …" : ""}).`,
