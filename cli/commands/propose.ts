@@ -5,6 +5,9 @@ import {
   changesBetween,
   type Decision,
   type EmergencyState,
+  type L,
+  processOf,
+  withRecords,
   type Evidence,
   majorSteps,
   nextcloudSkips,
@@ -55,7 +58,7 @@ awaiting ratification, the proposal names every one of them.
     const closingDays = parseClosingDays(stringFlag(ctx, "closing-days"));
     const ledger = soundLedger(ctx.root);
     const subject = subjectOf(ctx);
-    const { proposal, label } = await proposalFor(ctx, ledger, subject);
+    const { proposal, label, groupId: voters } = await proposalFor(ctx, ledger, subject);
     if (!ctx.values.post) {
       if (ctx.json) ctx.io.json({ subject: label, title: proposal.title, markdown: proposal.markdown });
       else ctx.io.out(`# ${proposal.title}\n\n${proposal.markdown}`);
@@ -63,7 +66,7 @@ awaiting ratification, the proposal names every one of them.
     }
     const rules = ledger.rules.value;
     const client = loomioClient(ctx, rules);
-    const groupId = proposalGroup(rules.loomio.groupId, client.groupId);
+    const groupId = proposalGroup(voters, client.groupId);
     const closingAt = new Date(now().getTime() + closingDays * 86_400_000).toISOString();
     const res = await client.createPoll({
       group_id: groupId,
@@ -96,13 +99,18 @@ awaiting ratification, the proposal names every one of them.
 };
 
 /** A stand-in for the evidence a decision will carry: the summary and binding do not depend on it. */
-const PENDING: Evidence = { type: "meeting", meeting: "(the vote this proposal asks for)", decidedOn: "2000-01-01", minutes: "-" };
+const PENDING: Evidence = {
+  type: "loomio-poll",
+  url: "(the vote this proposal asks for)",
+  fetchedAt: "2000-01-01T00:00:00.000Z",
+  answer: {},
+};
 
 async function proposalFor(
   ctx: Context,
   ledger: SoundLedger,
   subject: ReturnType<typeof subjectOf>,
-): Promise<{ proposal: Proposal; label: string }> {
+): Promise<{ proposal: Proposal; label: string; groupId: number | null }> {
   if (subject === "stack") {
     const stack = resolveStackName(ctx.root, stringFlag(ctx, "stack"));
     const state = await stackState(ledger, stack);
@@ -133,22 +141,34 @@ async function proposalFor(
     const before = state.tip.lock ?? null;
     const majors = requiredMajorsOf({ stack, before, after: state.lock, emergencies });
     const technical = technicalLines(changesBetween(before, state.lock));
-    return { proposal: render(ledger, draft, { stack, coopName: state.plan.spec.coop.name, majors, technical }), label: stack };
+    return { ...render(ledger, draft, { stack, coopName: state.plan.spec.coop.name, majors, technical }), label: stack };
   }
   if (subject === "standing") {
     const terms: StandingTerms = standingTermsFromFlags(ctx, ledger);
-    return { proposal: render(ledger, standingDraft(ledger, terms, PENDING, now().toISOString()), {}), label: "standing" };
+    return { ...render(ledger, standingDraft(ledger, terms, PENDING, now().toISOString()), {}), label: "standing" };
   }
-  return { proposal: render(ledger, governanceDraft(ledger, subject, PENDING, undefined), {}), label: subject };
+  return { ...render(ledger, governanceDraft(ledger, subject, PENDING, undefined), {}), label: subject };
 }
 
 function render(
   ledger: SoundLedger,
   draft: Draft,
   about: { stack?: string; coopName?: string; majors?: string[]; technical?: string[] },
-): Proposal {
+): { proposal: Proposal; groupId: number | null } {
   const record = completed(ledger, draft);
-  return renderProposal({ record, rules: ledger.rules.value, ...about });
+  // The rulebook says which process will judge the vote: its group, poll rules and signatures.
+  const candidate = withRecords(ledger, [record], draft.objects as never);
+  const p = processOf(candidate, candidate.byId.get(record.id) as L<Decision>);
+  if (!("ok" in p) || !p.ok.poll)
+    throw new CheckFailed(
+      `this change cannot be put to a vote: ${"findings" in p ? (p.findings[0]?.message ?? "its process is unknown") : "no poll decides it"}`,
+      "coop verify shows why",
+    );
+  const { quorum, threshold, blocksAllowed, groupId } = p.ok.poll;
+  return {
+    proposal: renderProposal({ record, voting: { quorum, threshold, blocksAllowed }, recorders: p.ok.requirement, ...about }),
+    groupId,
+  };
 }
 
 /**

@@ -11,7 +11,6 @@ import {
   normalizeText,
   planBindingLine,
   ratifiesBindingLine,
-  type Rules,
   standingBindingLine,
   summaryBindingLine,
 } from "../../rulebook";
@@ -19,7 +18,10 @@ import { blocksInWords, passesInWords, type VotingRules } from "../../rulebook/s
 
 export interface ProposalInput {
   readonly record: Decision;
-  readonly rules: Rules;
+  /** How the vote will be counted: the poll rules of the process that judges it (the rulebook's). */
+  readonly voting: VotingRules;
+  /** The signatures that will record its result. */
+  readonly recorders: { readonly count: number; readonly roles: readonly string[] };
   readonly stack?: string;
   readonly coopName?: string;
   /** coop-major lines the change needs (stack changes). */
@@ -31,23 +33,6 @@ export interface ProposalInput {
 export interface Proposal {
   readonly title: string;
   readonly markdown: string;
-}
-
-/** The poll rules of the process that will judge the vote. */
-function votingOf(rules: Rules, kind: Decision["kind"]): VotingRules {
-  const o = kind === "bylaws" ? rules.amendments.bylaws : kind === "members" ? rules.amendments.roles : undefined;
-  return {
-    quorum: o?.quorum ?? rules.polls.quorum,
-    threshold: o?.threshold ?? rules.polls.threshold,
-    blocksAllowed: o?.blocksAllowed ?? rules.polls.blocksAllowed,
-  };
-}
-
-/** The signatures that will record the result of this vote, by the bylaws in force. */
-function recordersOf(rules: Rules, kind: Decision["kind"]): { count: number; roles: readonly string[] } {
-  if (kind === "bylaws") return rules.amendments.bylaws.signatures;
-  if (kind === "members") return rules.amendments.roles.signatures;
-  return rules.signatures.decisions;
 }
 
 function truncate(s: string, n: number): string {
@@ -96,7 +81,6 @@ function bindingOf(r: Decision): string {
 
 export function renderProposal(p: ProposalInput): Proposal {
   const r = p.record;
-  const r0 = r;
   const summary = r.summary;
   const headline = summary
     .split("\n")
@@ -104,7 +88,7 @@ export function renderProposal(p: ProposalInput): Proposal {
     .slice(0, 2)
     .map((l) => l.slice(2).replace(/:.*$/, "").replace(/\.$/, ""))
     .join("; ");
-  const voting = votingOf(p.rules, r.kind);
+  const voting = p.voting;
   const intro =
     "stack" in r
       ? `This ${r.replaces === null ? "sets up" : "changes"} stack **${r.stack}**${p.coopName ? ` of ${p.coopName}` : ""}. Nothing is deployed until this proposal passes.`
@@ -127,7 +111,7 @@ export function renderProposal(p: ProposalInput): Proposal {
     "",
     passesInWords(voting),
     ...(() => {
-      const r = recordersOf(p.rules, r0.kind);
+      const r = p.recorders;
       return r.count === 1
         ? [
             "",

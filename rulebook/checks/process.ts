@@ -11,8 +11,12 @@ import type { Finding } from "../findings";
 import type { Ledger } from "../ledger/load";
 import type { Decision, GovernanceDecision, StackDecision } from "../records/decision";
 import { codeChanges, pathsNeedingVote } from "../records/code";
-import { signingRoles, type Rules, type SignatureRequirement } from "../records/rules";
+import { type ChangeArea, signingRoles, type Rules, type SignatureRequirement } from "../records/rules";
 import { classifyMembership, membersChange } from "../changes/membership";
+import { areaOf } from "../changes/areas";
+import { changeRecordsOf, type ChangeRecord } from "../changes/change-records";
+import { changesBetween } from "../summary/stack-summary";
+import { ratifiedIds } from "../records/decision";
 import type { L } from "./chains";
 import { base } from "./common";
 import { objectFor, type Resolved, type Version, versionAfter } from "./versions";
@@ -91,19 +95,57 @@ function stackProcess(ledger: Ledger, d: L<StackDecision>): Resolved<Process> {
       }
       return { ok: { ...common, label: `the bylaws' '${dec.class}' routine class`, requirement: cls.signatures } };
     }
-    default:
-      return dec.evidence.type === "meeting"
-        ? { ok: { ...common, label: "the bylaws' process for a meeting's decision", requirement: rules.signatures.manual } }
-        : {
-            ok: {
-              ...common,
-              label: "the bylaws' process for infrastructure changes",
-              requirement: rules.signatures.decisions,
-              poll: pollOf(rules),
-              expectation: plan,
-            },
-          };
+    default: {
+      if (dec.evidence.type === "meeting")
+        return { ok: { ...common, label: "the bylaws' process for a meeting's decision", requirement: rules.signatures.manual } };
+      const area = areaOfDecision(ledger, d);
+      const own = area ? rules.areas[area] : undefined;
+      if (area && own) {
+        const poll = { ...pollOf(rules, own), groupId: own.loomioGroupId ?? rules.loomio.groupId };
+        return {
+          ok: { ...common, label: `the bylaws' process for ${area} decisions`, requirement: own.signatures, poll, expectation: plan },
+        };
+      }
+      return {
+        ok: {
+          ...common,
+          label: "the bylaws' process for infrastructure changes",
+          requirement: rules.signatures.decisions,
+          poll: pollOf(rules),
+          expectation: plan,
+        },
+      };
+    }
   }
+}
+
+/**
+ * The area of change a stack decision falls in, from the stored states: its own change, and
+ * for a ratification (which changes nothing) the changes of the emergencies it ratifies.
+ */
+function areaOfDecision(ledger: Ledger, d: L<StackDecision>): ChangeArea | undefined {
+  const lock = (digest: string | null) => {
+    if (digest === null) return null;
+    try {
+      return ledger.objects.get("lock", digest);
+    } catch {
+      return undefined;
+    }
+  };
+  const steps: Array<{ replaces: string | null; digest: string }> = [d.decision];
+  for (const id of ratifiedIds(d.decision)) {
+    const e = ledger.byId.get(id)?.decision;
+    if (e && e.kind === "emergency") steps.push(e);
+  }
+  const changes: ChangeRecord[] = [];
+  for (const s of steps) {
+    const before = lock(s.replaces);
+    const after = lock(s.digest);
+    // A state that cannot be read is reported elsewhere; without it the change is in no area.
+    if (before === undefined || !after) return undefined;
+    changes.push(...changeRecordsOf(changesBetween(before, after)));
+  }
+  return areaOf(changes);
 }
 
 function governanceProcess(ledger: Ledger, d: L<GovernanceDecision>): Resolved<Process> {

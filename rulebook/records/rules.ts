@@ -46,6 +46,10 @@ export const SignatureRequirementSchema = z
   .describe("Signatures a decision needs: `count` different members, each holding one of `roles`.");
 export type SignatureRequirement = z.output<typeof SignatureRequirementSchema>;
 
+/** Areas of change that may have their own process (rulebook/changes/areas.ts recognises them). */
+export const CHANGE_AREAS = ["federation"] as const;
+export type ChangeArea = (typeof CHANGE_AREAS)[number];
+
 /** Change classes coop knows how to recognise from the change itself (rulebook/changes). */
 export const CHANGE_CLASSES = ["image-patch"] as const;
 export type ChangeClass = (typeof CHANGE_CLASSES)[number];
@@ -168,6 +172,30 @@ export const RulesSchema = z
       .strict()
       .prefault({})
       .describe("Who approves changes to the code that builds, checks and deploys the infrastructure."),
+    areas: z
+      .partialRecord(
+        z.enum(CHANGE_AREAS),
+        z
+          .object({
+            description: z.string().default("").describe("What changes of this area are, in plain words."),
+            loomioGroupId: z
+              .number()
+              .int()
+              .positive()
+              .nullable()
+              .default(null)
+              .describe("The Loomio group (e.g. a working group's subgroup) whose members vote on this area; null: the co-op's group."),
+            quorum: pollRuleFields.quorum.optional(),
+            threshold: pollRuleFields.threshold.optional(),
+            blocksAllowed: pollRuleFields.blocksAllowed.optional(),
+            signatures: SignatureRequirementSchema.prefault({ count: 2 }).describe("Signatures a decision of this area needs."),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe(
+        "Areas of change with their own process: a decision whose every change falls in the area (computed from the change itself) is judged by this electorate, poll rules and signatures; a change touching anything else is an infrastructure change. federation: the servers Mastodon blocks or limits.",
+      ),
     standing: z
       .object({
         classes: z
@@ -229,6 +257,7 @@ export function signingRoles(rules: Rules): Set<string> {
     rules.code.signatures,
     rules.emergency.signatures,
     ...Object.values(rules.standing.classes).map((c) => c!.signatures),
+    ...Object.values(rules.areas).map((a) => a!.signatures),
   ];
   return new Set(reqs.flatMap((r) => r.roles));
 }
