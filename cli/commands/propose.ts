@@ -61,7 +61,7 @@ awaiting ratification, the proposal names every one of them.
       else ctx.io.out(`# ${proposal.title}\n\n${proposal.markdown}`);
       return 0;
     }
-    const rules = ledger.rules.value;
+    const rules = ledger.inForce.rules;
     const client = loomioClient(ctx, rules);
     const groupId = proposalGroup(rules.loomio.groupId, client.groupId);
     const closingAt = new Date(now().getTime() + closingDays * 86_400_000).toISOString();
@@ -148,7 +148,7 @@ function render(
   about: { stack?: string; coopName?: string; majors?: string[]; technical?: string[] },
 ): Proposal {
   const record = completed(ledger, draft);
-  return renderProposal({ record, rules: ledger.rules.value, ...about });
+  return renderProposal({ record, rules: ledger.inForce.rules, ...about });
 }
 
 /**

@@ -33,6 +33,7 @@ import {
   renderRecord,
   signaturePayload,
   stackChain,
+  versionAfter,
   withRecords,
 } from "../../rulebook";
 import { digestOf, objectFile, priceTableDigest } from "../../rulebook/ledger/objects";
@@ -43,10 +44,17 @@ import type { Working } from "../../rulebook/ledger/load";
 import { publicKeyOf, signWithSshKeygen } from "./ssh-sign";
 
 export type SoundLedger = Ledger & {
+  /** The working files, which become the next versions when a decision approves them. */
   readonly rules: Working<Rules>;
   readonly members: Working<Members>;
   readonly project: string;
   readonly head: L<GovernanceDecision>;
+  /**
+   * The bylaws and members list in force (the governance head's stored versions). They, not the
+   * working files, say where Loomio is, how a vote is counted and who may sign: a pull request
+   * that edits rules.yaml must not redirect the API key or restate the rules members vote by.
+   */
+  readonly inForce: { readonly rules: Rules; readonly members: Members };
 };
 
 /**
@@ -72,7 +80,21 @@ export function soundLedger(root: string): SoundLedger {
       gov.order.length === 0 ? "a fork starts its own ledger with coop init" : "restore the ledger from git (coop verify shows where)",
     );
   }
-  return { ...ledger, rules: ledger.rules, members: ledger.members, project: ledger.project, head: gov.head };
+  const version = versionAfter(ledger, gov.head.id);
+  if (!("ok" in version)) {
+    throw new CheckFailed(
+      `the versions in force cannot be read:\n${version.findings.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
+      "restore governance/objects from git (git restore governance/objects); coop verify lists every problem. Nothing was written",
+    );
+  }
+  return {
+    ...ledger,
+    rules: ledger.rules,
+    members: ledger.members,
+    project: ledger.project,
+    head: gov.head,
+    inForce: { rules: version.ok.rules, members: version.ok.members.members },
+  };
 }
 
 export interface StackTip {
@@ -159,15 +181,14 @@ export function requireAdmitted(findings: readonly Finding[], what: string): voi
   );
 }
 
-/** The member who owns a key (checked by the rulebook when the signed record is admitted). */
-export function signRecordWith(record: Decision, keyPath: string, ledger: Ledger): Decision {
+/** The member who owns a key in the members list in force (the rulebook judges the signature when the signed record is admitted). */
+export function signRecordWith(record: Decision, keyPath: string, ledger: SoundLedger): Decision {
   const key = publicKeyOf(keyPath);
-  const members = (ledger as SoundLedger).members?.value.members ?? [];
-  const owner = members.find((m) => m.sshKeys.some((line) => line.split(/\s+/)[1] === key.id));
+  const owner = ledger.inForce.members.members.find((m) => m.sshKeys.some((line) => line.split(/\s+/)[1] === key.id));
   if (!owner)
     throw new InputError(
-      `the key ${keyPath} (${key.fingerprint}) belongs to no member in governance/members.yaml`,
-      "sign with your own key, listed under your name in governance/members.yaml",
+      `the key ${keyPath} (${key.fingerprint}) belongs to no member in the members list in force`,
+      "sign with your own key, listed under your name in the approved governance/members.yaml",
     );
   const signature = signWithSshKeygen(keyPath, signaturePayload(record), key);
   return {
