@@ -67,7 +67,7 @@ twice with the same key changes nothing.
     const tampered = before.findings.filter((f) => f.code === "signature-invalid" || f.code === "signature-member-mismatch");
     if (tampered.length) {
       throw new CheckFailed(
-        `${id} was changed after it was signed: coop does not add a signature to it\n${tampered.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
+        `${id} was changed after it was signed: coop does not add a signature to it\n${tampered.map((f) => `  ${formatFinding(f)}`).join("\n")}\nNothing was written.`,
         `restore it from git (git restore ${loaded.file}); if the record itself is wrong, the members decide again instead of anyone signing over it`,
       );
     }

@@ -18,17 +18,20 @@ import {
   type Decision,
   type DecisionDraft,
   decisionFile,
+  dedupe,
   errorsOf,
   expectedSummary,
   type Finding,
   formatFinding,
   governanceChain,
+  isStackDecision,
   judgeSignatures,
   type L,
   type Ledger,
   loadLedger,
   type ObjectKind,
   objectEntry,
+  orderFindings,
   processOf,
   renderRecord,
   signaturePayload,
@@ -165,10 +168,20 @@ export function workingPricesDigest(root: string): string {
   return priceTableDigest(readPriceTable(root));
 }
 
-/** What the rulebook says about `record` entering `ledger` now (the same codes verify reports). */
+/**
+ * What the rulebook says about `record` entering `ledger` now (the same codes verify reports):
+ * the record at its place, and what the chains and the ledger's order say about it (e.g. an
+ * emergency cannot be a new stack's first state).
+ */
 export function admission(ledger: Ledger, record: Decision, objects: readonly Staged[]): Finding[] {
   const candidate = withRecords(ledger, [record], objects as never);
-  return admissionFindings(candidate, new Set([record.id]), now(), { pricesDigest: workingPricesDigest(ledger.root) });
+  const chain = isStackDecision(record) ? stackChain(candidate, record.stack) : governanceChain(candidate);
+  const aboutIt = (findings: readonly Finding[]) => findings.filter((f) => f.decision === record.id);
+  return dedupe([
+    ...admissionFindings(candidate, new Set([record.id]), now(), { pricesDigest: workingPricesDigest(ledger.root) }),
+    ...aboutIt(chain.findings),
+    ...aboutIt(orderFindings(candidate)),
+  ]);
 }
 
 /** Refuses, with the rulebook's findings, unless only signatures are missing. */
@@ -206,14 +219,11 @@ export interface Recorded {
   readonly requirement?: { count: number; roles: string[] };
 }
 
-/** Admits, signs (with `keyPath`), and writes a draft with its versions and lock. */
-export function recordDraft(ledger: SoundLedger, draft: Draft, keyPath: string | undefined, what: string): Recorded {
-  let record = completed(ledger, draft);
-  requireAdmitted(admission(ledger, record, draft.objects), what);
-  if (keyPath) record = signRecordWith(record, keyPath, ledger);
-  const findings = admission(ledger, record, draft.objects);
-  requireAdmitted(findings, what);
-  const root = ledger.root;
+/**
+ * Writes a record with the versions it names and, for a stack, its lock — together or not at
+ * all. It judges nothing: callers write only what the rulebook admitted (recordDraft).
+ */
+export function writeRecord(root: string, record: Decision, draft: Draft): string[] {
   const entries: Array<[string, string]> = [[join(root, decisionFile(record.id)), renderRecord(record as unknown as JsonObject)]];
   const files = [decisionFile(record.id)];
   for (const o of draft.objects) {
@@ -227,6 +237,17 @@ export function recordDraft(ledger: SoundLedger, draft: Draft, keyPath: string |
     files.push(`governance/approved/${draft.lock.stack}.lock.json`);
   }
   writeFilesAtomic(entries);
+  return files;
+}
+
+/** Admits, signs (with `keyPath`), and writes a draft with its versions and lock. */
+export function recordDraft(ledger: SoundLedger, draft: Draft, keyPath: string | undefined, what: string): Recorded {
+  let record = completed(ledger, draft);
+  requireAdmitted(admission(ledger, record, draft.objects), what);
+  if (keyPath) record = signRecordWith(record, keyPath, ledger);
+  const findings = admission(ledger, record, draft.objects);
+  requireAdmitted(findings, what);
+  const files = writeRecord(ledger.root, record, draft);
   const candidate = withRecords(ledger, [record], draft.objects as never);
   const d = candidate.byId.get(record.id) as L<Decision>;
   const p = processOf(candidate, d);
