@@ -78,11 +78,9 @@ describe("the Loomio client", () => {
   it("one deadline per request covers the whole body: a server that drips bytes cannot hang it", async () => {
     fake.answers = [{ status: 200, body: "", dripMs: 20 }];
     const before = fake.requests.length;
-    const started = Date.now();
     const e = await error(client({ timeoutMs: 300, maxRetries: 1 }).c.getPoll("x"));
     expect(e.message).toMatch(/no answer within 0\.3 s/);
     expect(fake.requests.length - before).toBe(2);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it("refuses an answer larger than it accepts, whether it says its size or not", async () => {
