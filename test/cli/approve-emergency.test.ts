@@ -249,34 +249,76 @@ describe("a later vote ratifies an emergency change only if it names it", () => 
 });
 
 describe("a meeting's decision ratifies a pending emergency only with --ratifies", () => {
+  const meeting = (day: string) => [
+    "decide",
+    "--stack",
+    "example",
+    "--manual",
+    "--meeting",
+    `General assembly ${day}`,
+    "--minutes",
+    `docs/minutes/${day}.md`,
+    "--decided-on",
+    day,
+    "--key",
+    fixtureKey("ada"),
+  ];
+  function minutes(root: string, day: string): void {
+    mkdirSync(join(root, "docs", "minutes"), { recursive: true });
+    writeFileSync(join(root, "docs", "minutes", `${day}.md`), "# General assembly\n");
+  }
+
   itSsh("without --ratifies the emergency stays pending; with it, the meeting's decision ratifies it", async () => {
     const f = await repo();
     const e = await emergency(f, "2026-09-01T10:00:00.000Z", "the server ran out of memory", "serverType: cx33", "serverType: cx53");
     setSpec(f.root, "example", "version: v4.6.3", "version: v4.6.4");
-    mkdirSync(join(f.root, "docs", "minutes"), { recursive: true });
-    writeFileSync(join(f.root, "docs", "minutes", "2026-09-05.md"), "# General assembly\n");
-    const args = [
-      "decide",
-      "--stack",
-      "example",
-      "--manual",
-      "--meeting",
-      "General assembly 2026-09-05",
-      "--minutes",
-      "docs/minutes/2026-09-05.md",
-      "--decided-on",
-      "2026-09-05",
-      "--key",
-      fixtureKey("ada"),
-      "--ratifies",
-      e,
-    ];
-    const ok = await coop(args, { root: f.root, at: "2026-09-06T10:00:00.000Z" });
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(record(f.root, "example-0003-change")).toMatchObject({ ratifies: [e], evidence: { type: "meeting" } });
+    minutes(f.root, "2026-09-05");
+    const silent = await coop(meeting("2026-09-05"), { root: f.root, at: "2026-09-06T10:00:00.000Z" });
+    expect(silent.code, silent.stderr).toBe(0);
+    expect(record(f.root, "example-0003-change")).not.toHaveProperty("ratifies");
     await sign(f.root, "example-0003-change", "grace", "2026-09-06T10:00:00.000Z");
+    // A decision that does not name the emergency does not ratify it.
+    expect(await verifyJson(f.root, "2026-09-06T10:00:00.000Z")).toMatchObject({ code: 0, codes: ["emergency-unratified"] });
+    expect((await verifyJson(f.root, "2026-09-20T00:00:00.000Z")).codes).toEqual(["emergency-overdue"]);
+
+    setSpec(f.root, "example", "version: v4.6.4", "version: v4.6.5");
+    minutes(f.root, "2026-09-07");
+    const named = await coop([...meeting("2026-09-07"), "--ratifies", e], { root: f.root, at: "2026-09-08T10:00:00.000Z" });
+    expect(named.code, named.stderr).toBe(0);
+    expect(record(f.root, "example-0004-change")).toMatchObject({ ratifies: [e], evidence: { type: "meeting" } });
+    await sign(f.root, "example-0004-change", "grace", "2026-09-08T10:00:00.000Z");
     expect(await verifyJson(f.root, "2026-12-01T00:00:00.000Z")).toMatchObject({ code: 0, codes: [] });
   });
+
+  itSsh(
+    "after a meeting ratified only the later of two emergencies, a vote can still ratify the earlier (the stack is not stuck)",
+    async () => {
+      const f = await repo();
+      const e1 = await emergency(f, "2026-09-01T10:00:00.000Z", "the server ran out of memory", "serverType: cx33", "serverType: cx43");
+      const e2 = await emergency(f, "2026-09-03T10:00:00.000Z", "Mastodon security release", "version: v4.6.3", "version: v4.6.5");
+      minutes(f.root, "2026-09-05");
+      const r2 = await coop([...meeting("2026-09-05"), "--ratifies", e2], { root: f.root, at: "2026-09-05T10:00:00.000Z" });
+      expect(r2.code, r2.stderr).toBe(0);
+      expect(record(f.root, "example-0004-ratification")).toMatchObject({ kind: "ratification", ratifies: [e2] });
+      await sign(f.root, "example-0004-ratification", "grace", "2026-09-05T10:00:00.000Z");
+
+      const late = "2026-09-20T00:00:00.000Z";
+      const v = await verifyJson(f.root, late);
+      expect(v.doc.findings.map((x) => [x.code, x.decision])).toEqual([["emergency-overdue", e1]]);
+      expect(v.doc.findings[0].remediation).toMatch(/coop propose --stack example --post, then coop decide --stack example --poll <key>/);
+
+      const p = await coop(["propose", "--stack", "example"], { root: f.root, env: env(), at: late });
+      expect(p.code, p.stderr).toBe(0);
+      expect(p.stdout).toMatch(/^# Ratify the emergency change on example/);
+      expect(p.stdout).toContain(`\ncoop-ratifies: stack=example ids=${e1}\n`);
+      expect(p.stdout).not.toContain(e2);
+      const d = await decideWith(f.root, p.stdout.replace(/^# .*\n\n/, ""), late);
+      expect(d.code, d.stderr).toBe(0);
+      expect(record(f.root, "example-0005-ratification")).toMatchObject({ ratifies: [e1] });
+      await sign(f.root, "example-0005-ratification", "grace", late);
+      expect(await verifyJson(f.root, "2026-12-01T00:00:00.000Z")).toMatchObject({ code: 0, codes: [] });
+    },
+  );
 
   itSsh("a meeting cannot ratify what is not an emergency of the stack", async () => {
     const f = await repo();
