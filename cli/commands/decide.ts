@@ -86,7 +86,7 @@ A decision counts once it has the signatures the bylaws require: add them with c
       decidedAt = meeting.decidedAt;
       named = meeting.ratifies;
     } else {
-      const fetched = await fetchPollEvidence(ctx, ledger.rules.value, poll!);
+      const fetched = await fetchPollEvidence(ctx, ledger.inForce.rules, poll!);
       evidence = fetched.evidence;
       // An open poll is refused by the rulebook; its closing time is not known yet.
       decidedAt = fetched.facts.closedAt ?? now().toISOString();

@@ -35,7 +35,7 @@ refuses a poll that does not.
     if (state.tip.lock && state.tip.lock.digest === state.lock.digest)
       throw new InputError(`nothing changes: the plan of '${stack}' is the approved state`);
     const r = recordDraft(ledger, emergencyDraft(ledger, state, reason), stringFlag(ctx, "key"), `an emergency change of '${stack}'`);
-    const days = ledger.rules.value.emergency.ratificationDays;
+    const days = ledger.inForce.rules.emergency.ratificationDays;
     const by = new Date(Date.parse(r.record.recordedAt) + days * 86_400_000).toISOString();
     if (ctx.json)
       ctx.io.json({

@@ -64,7 +64,7 @@ awaiting ratification, the proposal names every one of them.
       else ctx.io.out(`# ${proposal.title}\n\n${proposal.markdown}`);
       return 0;
     }
-    const rules = ledger.rules.value;
+    const rules = ledger.inForce.rules;
     const client = loomioClient(ctx, rules);
     const groupId = proposalGroup(voters, client.groupId);
     const closingAt = new Date(now().getTime() + closingDays * 86_400_000).toISOString();

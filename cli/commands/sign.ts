@@ -3,7 +3,16 @@ import { CheckFailed, formatProblem, InputError } from "../../kernel/errors";
 import { writeFileAtomic } from "../../kernel/fs-atomic";
 import type { JsonObject } from "../../kernel/json";
 import { closest } from "../../kernel/yaml-file";
-import { type Decision, DecisionSchema, judgeSignatures, type L, processOf, renderRecord, signaturePayload } from "../../rulebook";
+import {
+  type Decision,
+  DecisionSchema,
+  formatFinding,
+  judgeSignatures,
+  type L,
+  processOf,
+  renderRecord,
+  signaturePayload,
+} from "../../rulebook";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
 import { loadLedger } from "../../rulebook/ledger/load";
@@ -19,7 +28,9 @@ coop-infra-decision, over the canonical JSON of the record without its signature
 be yours in the members list in force at the decision's place in the ledger, and you must hold a
 role the decision's process needs (or it is your own key rotation). coop refuses to sign a record
 whose other signatures no longer verify: it was changed after they signed (restore it from git).
-Signing twice with the same key changes nothing.
+A signature the rulebook would not count (a key of no member, a member who left or lacks the
+role) is refused with the finding coop verify would report, and nothing is written. Signing
+twice with the same key changes nothing.
 
   DECISION     the decision's id (or its file path)
   --key PATH   your private key, e.g. ~/.ssh/id_ed25519 (or its .pub file when the key is in ssh-agent)
@@ -56,46 +67,45 @@ Signing twice with the same key changes nothing.
     const tampered = before.findings.filter((f) => f.code === "signature-invalid" || f.code === "signature-member-mismatch");
     if (tampered.length) {
       throw new CheckFailed(
-        `${id} was changed after it was signed (${tampered[0].message}): coop does not add a signature to it`,
+        `${id} was changed after it was signed: coop does not add a signature to it\n${tampered.map((f) => `  ${formatFinding(f)}`).join("\n")}\nNothing was written.`,
         `restore it from git (git restore ${loaded.file}); if the record itself is wrong, the members decide again instead of anyone signing over it`,
       );
     }
     const key = publicKeyOf(keyPath);
     const owner = process.version.members.keys.get(key.id)?.member;
-    if (!owner)
-      throw new InputError(
-        `the key ${keyPath} (${key.fingerprint}) belongs to no member in the members list in force for ${id}`,
-        "sign with your own key, listed under your name in governance/members.yaml",
-      );
-    const mayOnlyAsSelf = process.mustSign.includes(owner.name);
-    if (!mayOnlyAsSelf && !owner.roles.some((r) => process.requirement.roles.includes(r))) {
-      throw new CheckFailed(
-        `${owner.name} (${owner.roles.join(", ")}) cannot sign ${id}: ${process.label} needs signers with role ${process.requirement.roles.join(" or ")}`,
-        `a member with role ${process.requirement.roles.join(" or ")} signs it`,
-      );
-    }
-    if (owner.left !== null)
-      throw new CheckFailed(
-        `${owner.name} had left (${owner.left}) by the members list in force for ${id}`,
-        "a current member signs instead",
-      );
-    const already = before.validBy.includes(owner.name);
+    const already = owner !== undefined && before.validBy.includes(owner.name);
     let record: Decision = loaded.decision;
     if (!already) {
       const signature = signWithSshKeygen(keyPath, signaturePayload(record), key);
+      // A key of nobody in force signs under a placeholder name: the rulebook then says why it does not count.
+      const name = owner?.name ?? "nobody";
       record = {
         ...record,
-        signatures: [...record.signatures.filter((s) => s.member !== owner.name), { member: owner.name, signature }],
+        signatures: [...record.signatures.filter((s) => s.member !== name), { member: name, signature }],
       } as Decision;
+      // The rulebook judges the new signature exactly as coop verify will; coop writes it only if it counts.
+      const field = `signatures[${record.signatures.length - 1}]`;
+      const judged = judgeSignatures({ ...loaded, decision: record }, process.version.members, process.requirement, process.label);
+      const own = judged.findings.filter((f) => f.field === field);
+      if (own.length) {
+        const Refusal = own.some((f) => f.code === "signature-non-member") ? InputError : CheckFailed;
+        throw new Refusal(
+          `coop does not add this signature to ${id}: it would not count\n${own.map((f) => `  ${formatFinding(f)}`).join("\n")}\nNothing was written.`,
+          own[0].remediation,
+        );
+      }
       if (!DecisionSchema.safeParse(record).success) throw new Error("coop built an invalid record while signing");
       writeFileAtomic(join(ctx.root, loaded.file), renderRecord(record as unknown as JsonObject));
     }
+    // Unreachable without an owner: the rulebook refused a key of nobody above.
+    if (!owner) throw new Error("coop bug: a signature by no member was not refused");
+    const signer = owner;
     const after = judgeSignatures({ ...loaded, decision: record }, process.version.members, process.requirement, process.label);
     const complete = after.satisfied && process.mustSign.every((n) => after.validBy.includes(n));
     if (ctx.json) {
       ctx.io.json({
         decision: id,
-        member: owner.name,
+        member: signer.name,
         fingerprint: key.fingerprint,
         alreadySigned: already,
         signatures: { valid: after.signers.length, required: process.requirement.count, roles: process.requirement.roles },
@@ -104,7 +114,7 @@ Signing twice with the same key changes nothing.
       return 0;
     }
     ctx.io.out(
-      already ? `${id} is already signed by ${owner.name} (${key.fingerprint}).` : `Signed ${id} as ${owner.name} (${key.fingerprint}).`,
+      already ? `${id} is already signed by ${signer.name} (${key.fingerprint}).` : `Signed ${id} as ${signer.name} (${key.fingerprint}).`,
     );
     ctx.io.out(
       complete

@@ -31,7 +31,7 @@ export function subjectOf(ctx: Context, allowed: readonly AnySubject[] = ["stack
 /** Reads --classes/--stacks/--until for a standing decision and checks them against the bylaws. */
 export function standingTermsFromFlags(ctx: Context, ledger: SoundLedger): StandingTerms {
   const raw = stringFlag(ctx, "classes");
-  const allowed = Object.keys(ledger.rules.value.standing.classes);
+  const allowed = Object.keys(ledger.inForce.rules.standing.classes);
   if (!raw)
     throw new InputError(
       "--standing needs --classes",

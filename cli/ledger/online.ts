@@ -5,7 +5,7 @@
  * was recorded is a finding; so is one that can no longer be fetched.
  */
 import type { Finding, L, Ledger, PollFacts } from "../../rulebook";
-import { type Decision, MalformedPoll } from "../../rulebook";
+import { currentVersion, type Decision, MalformedPoll } from "../../rulebook";
 import { pollKeyAt, recordedFacts } from "../../rulebook/checks/evidence";
 import type { Context } from "../context";
 import { LoomioError } from "../loomio/client";
@@ -29,8 +29,11 @@ function differences(a: PollFacts, b: PollFacts): string[] {
 }
 
 export async function onlineFindings(ctx: Context, ledger: Ledger): Promise<{ findings: Finding[]; polls: number }> {
-  const rules = ledger.rules?.value;
-  if (!rules) return { findings: [], polls: 0 };
+  // The bylaws in force pin the instance (never the working rules.yaml, which a pull request edits);
+  // without them, the offline checks already refuse the ledger.
+  const inForce = currentVersion(ledger);
+  if (!inForce || !("ok" in inForce)) return { findings: [], polls: 0 };
+  const rules = inForce.ok.rules;
   const client = loomioClient(ctx, rules);
   const polled = ledger.decisions.filter((d) => "evidence" in d.decision && d.decision.evidence?.type === "loomio-poll") as Array<
     L<Decision & { evidence: { type: "loomio-poll"; url: string } }>

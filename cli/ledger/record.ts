@@ -18,21 +18,25 @@ import {
   type Decision,
   type DecisionDraft,
   decisionFile,
+  dedupe,
   errorsOf,
   expectedSummary,
   type Finding,
   formatFinding,
   governanceChain,
+  isStackDecision,
   judgeSignatures,
   type L,
   type Ledger,
   loadLedger,
   type ObjectKind,
   objectEntry,
+  orderFindings,
   processOf,
   renderRecord,
   signaturePayload,
   stackChain,
+  versionAfter,
   withRecords,
 } from "../../rulebook";
 import { digestOf, objectFile, priceTableDigest } from "../../rulebook/ledger/objects";
@@ -43,10 +47,17 @@ import type { Working } from "../../rulebook/ledger/load";
 import { publicKeyOf, signWithSshKeygen } from "./ssh-sign";
 
 export type SoundLedger = Ledger & {
+  /** The working files, which become the next versions when a decision approves them. */
   readonly rules: Working<Rules>;
   readonly members: Working<Members>;
   readonly project: string;
   readonly head: L<GovernanceDecision>;
+  /**
+   * The bylaws and members list in force (the governance head's stored versions). They, not the
+   * working files, say where Loomio is, how a vote is counted and who may sign: a pull request
+   * that edits rules.yaml must not redirect the API key or restate the rules members vote by.
+   */
+  readonly inForce: { readonly rules: Rules; readonly members: Members };
 };
 
 /**
@@ -72,7 +83,21 @@ export function soundLedger(root: string): SoundLedger {
       gov.order.length === 0 ? "a fork starts its own ledger with coop init" : "restore the ledger from git (coop verify shows where)",
     );
   }
-  return { ...ledger, rules: ledger.rules, members: ledger.members, project: ledger.project, head: gov.head };
+  const version = versionAfter(ledger, gov.head.id);
+  if (!("ok" in version)) {
+    throw new CheckFailed(
+      `the versions in force cannot be read:\n${version.findings.map((f) => `  ${formatFinding(f)}`).join("\n")}`,
+      "restore governance/objects from git (git restore governance/objects); coop verify lists every problem. Nothing was written",
+    );
+  }
+  return {
+    ...ledger,
+    rules: ledger.rules,
+    members: ledger.members,
+    project: ledger.project,
+    head: gov.head,
+    inForce: { rules: version.ok.rules, members: version.ok.members.members },
+  };
 }
 
 export interface StackTip {
@@ -143,10 +168,20 @@ export function workingPricesDigest(root: string): string {
   return priceTableDigest(readPriceTable(root));
 }
 
-/** What the rulebook says about `record` entering `ledger` now (the same codes verify reports). */
+/**
+ * What the rulebook says about `record` entering `ledger` now (the same codes verify reports):
+ * the record at its place, and what the chains and the ledger's order say about it (e.g. an
+ * emergency cannot be a new stack's first state).
+ */
 export function admission(ledger: Ledger, record: Decision, objects: readonly Staged[]): Finding[] {
   const candidate = withRecords(ledger, [record], objects as never);
-  return admissionFindings(candidate, new Set([record.id]), now(), { pricesDigest: workingPricesDigest(ledger.root) });
+  const chain = isStackDecision(record) ? stackChain(candidate, record.stack) : governanceChain(candidate);
+  const aboutIt = (findings: readonly Finding[]) => findings.filter((f) => f.decision === record.id);
+  return dedupe([
+    ...admissionFindings(candidate, new Set([record.id]), now(), { pricesDigest: workingPricesDigest(ledger.root) }),
+    ...aboutIt(chain.findings),
+    ...aboutIt(orderFindings(candidate)),
+  ]);
 }
 
 /** Refuses, with the rulebook's findings, unless only signatures are missing. */
@@ -159,15 +194,14 @@ export function requireAdmitted(findings: readonly Finding[], what: string): voi
   );
 }
 
-/** The member who owns a key (checked by the rulebook when the signed record is admitted). */
-export function signRecordWith(record: Decision, keyPath: string, ledger: Ledger): Decision {
+/** The member who owns a key in the members list in force (the rulebook judges the signature when the signed record is admitted). */
+export function signRecordWith(record: Decision, keyPath: string, ledger: SoundLedger): Decision {
   const key = publicKeyOf(keyPath);
-  const members = (ledger as SoundLedger).members?.value.members ?? [];
-  const owner = members.find((m) => m.sshKeys.some((line) => line.split(/\s+/)[1] === key.id));
+  const owner = ledger.inForce.members.members.find((m) => m.sshKeys.some((line) => line.split(/\s+/)[1] === key.id));
   if (!owner)
     throw new InputError(
-      `the key ${keyPath} (${key.fingerprint}) belongs to no member in governance/members.yaml`,
-      "sign with your own key, listed under your name in governance/members.yaml",
+      `the key ${keyPath} (${key.fingerprint}) belongs to no member in the members list in force`,
+      "sign with your own key, listed under your name in the approved governance/members.yaml",
     );
   const signature = signWithSshKeygen(keyPath, signaturePayload(record), key);
   return {
@@ -185,14 +219,11 @@ export interface Recorded {
   readonly requirement?: { count: number; roles: string[] };
 }
 
-/** Admits, signs (with `keyPath`), and writes a draft with its versions and lock. */
-export function recordDraft(ledger: SoundLedger, draft: Draft, keyPath: string | undefined, what: string): Recorded {
-  let record = completed(ledger, draft);
-  requireAdmitted(admission(ledger, record, draft.objects), what);
-  if (keyPath) record = signRecordWith(record, keyPath, ledger);
-  const findings = admission(ledger, record, draft.objects);
-  requireAdmitted(findings, what);
-  const root = ledger.root;
+/**
+ * Writes a record with the versions it names and, for a stack, its lock — together or not at
+ * all. It judges nothing: callers write only what the rulebook admitted (recordDraft).
+ */
+export function writeRecord(root: string, record: Decision, draft: Draft): string[] {
   const entries: Array<[string, string]> = [[join(root, decisionFile(record.id)), renderRecord(record as unknown as JsonObject)]];
   const files = [decisionFile(record.id)];
   for (const o of draft.objects) {
@@ -206,6 +237,17 @@ export function recordDraft(ledger: SoundLedger, draft: Draft, keyPath: string |
     files.push(`governance/approved/${draft.lock.stack}.lock.json`);
   }
   writeFilesAtomic(entries);
+  return files;
+}
+
+/** Admits, signs (with `keyPath`), and writes a draft with its versions and lock. */
+export function recordDraft(ledger: SoundLedger, draft: Draft, keyPath: string | undefined, what: string): Recorded {
+  let record = completed(ledger, draft);
+  requireAdmitted(admission(ledger, record, draft.objects), what);
+  if (keyPath) record = signRecordWith(record, keyPath, ledger);
+  const findings = admission(ledger, record, draft.objects);
+  requireAdmitted(findings, what);
+  const files = writeRecord(ledger.root, record, draft);
   const candidate = withRecords(ledger, [record], draft.objects as never);
   const d = candidate.byId.get(record.id) as L<Decision>;
   const p = processOf(candidate, d);

@@ -33,6 +33,9 @@ export interface ClientOptions {
 /** Exit 2: Loomio could not be asked, or answered something coop cannot use. */
 export class LoomioError extends InputError {}
 
+/** Each request (connecting, the headers and the whole body) must be done within this. */
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
 /** No poll answer comes near this; a larger one is refused before it fills memory. */
 export const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
@@ -77,7 +80,7 @@ export class LoomioClient {
     private readonly config: LoomioConfig,
     opts: ClientOptions = {},
   ) {
-    this.timeoutMs = opts.timeoutMs ?? 15_000;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxRetries = opts.maxRetries ?? 3;
     this.backoffMs = opts.backoffMs ?? 500;
     this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 60_000;

@@ -6,7 +6,7 @@
 import { now } from "../../kernel/clock";
 import { keptAnswer, MalformedPoll, pollFactsFromResponse, type PollEvidence, type PollFacts, type Rules } from "../../rulebook";
 import type { Context } from "../context";
-import { LoomioClient, LoomioError } from "./client";
+import { DEFAULT_TIMEOUT_MS, LoomioClient, LoomioError } from "./client";
 import { loomioConfigFromEnv } from "./config";
 import { parsePollRef } from "./poll-ref";
 
@@ -16,9 +16,19 @@ export function backoffFromEnv(env: NodeJS.ProcessEnv): number | undefined {
   return v && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
+/** Each request's deadline, shortened by COOP_LOOMIO_TIMEOUT_MS (tests of a hostile Loomio); never lengthened past the default. */
+export function timeoutFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const v = env.COOP_LOOMIO_TIMEOUT_MS;
+  return v && /^\d+$/.test(v) && Number(v) > 0 && Number(v) < DEFAULT_TIMEOUT_MS ? Number(v) : undefined;
+}
+
 export function loomioClient(ctx: Context, rules: Rules, pollOrigin?: string): LoomioClient {
   const config = loomioConfigFromEnv(ctx.env, rules.loomio.url, { pollOrigin });
-  return new LoomioClient(config, { log: (m) => ctx.io.err(`coop: ${m}`), backoffMs: backoffFromEnv(ctx.env) });
+  return new LoomioClient(config, {
+    log: (m) => ctx.io.err(`coop: ${m}`),
+    backoffMs: backoffFromEnv(ctx.env),
+    timeoutMs: timeoutFromEnv(ctx.env),
+  });
 }
 
 export interface FetchedPoll {

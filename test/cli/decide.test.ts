@@ -1,313 +1,291 @@
-import { readFileSync, writeFileSync } from "node:fs";
+/**
+ * `coop decide --poll` end to end for a stack change, against a loopback Loomio that answers in
+ * Loomio's b2 shapes: what members read (`coop propose`) is what the poll shows, the rulebook
+ * judges the poll, and only a passing one is written — the record, the versions it names and
+ * the lock, together — never anything else, and never the API key.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planBindingLine } from "../../rulebook/loomio/binding";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makePlan } from "../../cli/plan/planning";
-import { coop } from "../helpers/cli";
+import { planBindingLine } from "../../rulebook/loomio/binding";
+import { approvedRepo, setSpec } from "../helpers/approved-repo";
+import { coop, verifyJson } from "../helpers/cli";
 import { changedFiles, snapshot } from "../helpers/files";
 import { fixtureKey } from "../helpers/governance";
-import { closedPoll, json, startLoomio, withVotes, type FakeLoomio } from "../helpers/loomio";
-import { tempRepo } from "../helpers/repo";
+import type { LedgerFixture } from "../helpers/ledger";
+import { closedPoll, type FakeLoomio, json, startLoomio, withVotes } from "../helpers/loomio";
 import { withTool } from "../helpers/tools";
 
 const KEY = "sekrit-bot-key-0123456789";
+/** The oracle poll closed 2026-03-10T12:00:03.512Z; coop runs the next morning. */
+const NOW = "2026-03-11T09:00:00.000Z";
+const CLOSED = "2026-03-10T12:00:03.512Z";
 const itSsh = withTool("ssh-keygen", "openssh-client");
 
-/** A temp repo where the plan differs from the approved lock: Mastodon moves to v4.6.4. */
-async function changedRepo(): Promise<{ root: string; digest: string; cleanup: () => void }> {
-  const repo = tempRepo();
-  const spec = join(repo.root, "stacks", "example.yaml");
-  writeFileSync(spec, readFileSync(spec, "utf8").replace(/version: v4\.6\.3/, "version: v4.6.4"));
-  const plan = await makePlan(repo.root, "example");
-  return { ...repo, digest: plan.digest };
-}
-
 let fake: FakeLoomio;
-let repo: Awaited<ReturnType<typeof changedRepo>>;
-
 beforeAll(async () => {
   fake = await startLoomio();
-  repo = await changedRepo();
 });
-afterAll(async () => {
-  await fake.close();
-  repo.cleanup();
+afterAll(() => fake.close());
+
+const repos: LedgerFixture[] = [];
+afterEach(() => {
+  for (const r of repos.splice(0)) r.cleanup();
 });
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    LOOMIO_URL: fake.url,
-    LOOMIO_API_KEY: KEY,
-    LOOMIO_GROUP_ID: "42",
-    COOP_NOW: "2026-03-11T09:00:00Z",
-    COOP_LOOMIO_BACKOFF_MS: "1",
-    ...extra,
-  };
+  return { ...process.env, LOOMIO_URL: fake.url, LOOMIO_API_KEY: KEY, COOP_LOOMIO_BACKOFF_MS: "1", ...extra };
 }
 
-function passing(digest: string, overrides: Record<string, unknown> = {}) {
-  return closedPoll({ details: `Mastodon upgrades.\n\n${planBindingLine("example", digest)}\n`, ...overrides });
+/** An approved repository pinned to the loopback Loomio, whose example spec moves Mastodon to v4.6.4. */
+async function changed(): Promise<LedgerFixture> {
+  const f = await approvedRepo(["example"], { loomioUrl: fake.url });
+  repos.push(f);
+  setSpec(f.root, "example", "version: v4.6.3", "version: v4.6.4");
+  return f;
 }
 
-async function decide(root: string, args: string[] = [], extraEnv: Record<string, string> = {}) {
-  const r = await coop(["decide", "--stack", "example", "--poll", "AbC123xy", ...args], { root, env: env(extraEnv) });
+/** What `coop propose` tells the members (the poll's text). */
+async function proposal(root: string, at = NOW): Promise<{ markdown: string; digest: string }> {
+  const r = await coop(["propose", "--stack", "example", "--json"], { root, env: env(), at });
+  expect(r.code, r.stderr).toBe(0);
+  const markdown = (JSON.parse(r.stdout) as { markdown: string }).markdown;
+  return { markdown, digest: /coop-plan: stack=example sha256=([0-9a-f]{64})/.exec(markdown)![1] };
+}
+
+async function decide(root: string, args: string[] = [], extraEnv: Record<string, string> = {}, at = NOW) {
+  const r = await coop(["decide", "--stack", "example", "--poll", "AbC123xy", ...args], { root, env: env(extraEnv), at });
   expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
   return r;
 }
 
+function recordOf(
+  root: string,
+  id: string,
+): Record<string, unknown> & { evidence: { url: string; answer: { polls: Array<Record<string, unknown>> } } } {
+  return JSON.parse(readFileSync(join(root, "governance", "decisions", `${id}.json`), "utf8"));
+}
+
 describe("coop decide --poll: a passing poll", () => {
-  itSsh("writes exactly one decision and the new lock; the lock counts once an admin signed", async () => {
-    const r0 = await changedRepo();
-    try {
-      fake.answers = [json(429, { error: "slow down" }, { "Retry-After": "1" }), json(200, passing(r0.digest))];
-      const seenBefore = fake.requests.length;
-      const before = snapshot(r0.root);
-      const r = await decide(r0.root);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/HTTP 429; retrying in 1\.0 s/);
-      const changed = changedFiles(before, snapshot(r0.root));
-      expect(changed).toEqual(["governance/approved/example.lock.json", "governance/decisions/example-0002-change.yaml"]);
+  itSsh("writes the record, the versions it names and the lock, and nothing else; it counts once two admins signed", async () => {
+    const f = await changed();
+    const { markdown, digest } = await proposal(f.root);
+    fake.answers = [json(429, { error: "slow down" }, { "Retry-After": "1" }), json(200, closedPoll({ details: markdown }))];
+    const seenBefore = fake.requests.length;
+    const before = snapshot(f.root);
+    const r = await decide(f.root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/HTTP 429; retrying in 1\.0 s/);
+    expect(r.stdout).toMatch(/^Recorded change decision example-0002-change:/);
+    expect(r.stdout).toMatch(/It needs 2 more signatures by admin before it counts/);
+    const lockObject = `governance/objects/lock-${digest}.json`;
+    const written = changedFiles(before, snapshot(f.root));
+    expect(written.filter((x) => !x.startsWith("governance/objects/prices-"))).toEqual([
+      "governance/approved/example.lock.json",
+      "governance/decisions/example-0002-change.json",
+      lockObject,
+    ]);
 
-      const reqs = fake.requests.slice(seenBefore);
-      expect(reqs.map((q) => `${q.method} ${q.url}`)).toEqual(["GET /api/b2/polls/AbC123xy", "GET /api/b2/polls/AbC123xy"]);
-      expect(reqs[0].headers.authorization).toBe(`Bearer ${KEY}`);
-      expect(reqs[0].url).not.toContain(KEY);
+    const reqs = fake.requests.slice(seenBefore);
+    expect(reqs.map((q) => `${q.method} ${q.url}`)).toEqual(["GET /api/b2/polls/AbC123xy", "GET /api/b2/polls/AbC123xy"]);
+    expect(reqs[0].headers.authorization).toBe(`Bearer ${KEY}`);
 
-      const record = readFileSync(join(r0.root, "governance/decisions/example-0002-change.yaml"), "utf8");
-      expect(record).toContain("kind: change");
-      expect(record).toMatch(new RegExp(`\ndigest: "?${r0.digest}"?\n`));
-      expect(record).toMatch(/previous: example-0001-genesis/);
-      expect(record).toMatch(/closedAt: "2026-03-10T12:00:03.512Z"/);
-      expect(record).toMatch(/responseSha256: "?[0-9a-f]{64}"?\n/);
-      expect(record).toContain("Mastodon upgrades from v4.6.3 to v4.6.4.");
-      expect(record).not.toContain(KEY);
-      const lock = JSON.parse(readFileSync(join(r0.root, "governance/approved/example.lock.json"), "utf8")) as { digest: string };
-      expect(lock.digest).toBe(r0.digest);
+    const record = recordOf(f.root, "example-0002-change");
+    expect(record).toMatchObject({
+      version: 2,
+      kind: "change",
+      stack: "example",
+      digest,
+      previous: "example-0001-genesis",
+      under: "governance-0001-founding",
+      decidedAt: CLOSED,
+      recordedAt: NOW,
+      signatures: [],
+    });
+    expect(record.summary).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4.");
+    expect(markdown).toContain(String(record.summary));
+    expect(record.evidence.url).toBe(`${fake.url}/p/AbC123xy`);
+    // Loomio's answer is kept to recompute every fact — without who voted what.
+    const kept = record.evidence.answer.polls[0];
+    expect(kept).toMatchObject({ key: "AbC123xy", closed_at: CLOSED, details: markdown });
+    const text = readFileSync(join(f.root, "governance/decisions/example-0002-change.json"), "utf8");
+    expect(text).not.toMatch(/voter_scores|"users"|voter_ids/);
+    expect(text).not.toContain(KEY);
+    expect(JSON.parse(readFileSync(join(f.root, "governance/approved/example.lock.json"), "utf8")).digest).toBe(digest);
 
-      const pending = await coop(["verify"], { root: r0.root, env: env() });
-      expect(pending.code).toBe(1);
-      expect(pending.stderr).toMatch(/example-0002-change.*0 valid signatures.*1 more needed/s);
+    const pending = await verifyJson(f.root, NOW);
+    expect(pending.code).toBe(1);
+    expect(pending.codes).toEqual(["signatures-insufficient"]);
+    expect(pending.doc.findings[0]).toMatchObject({ decision: "example-0002-change", message: expect.stringMatching(/2 more needed/) });
 
-      const signed = await coop(["sign", "example-0002-change", "--key", fixtureKey("ada")], { root: r0.root, env: env() });
-      expect(signed.code, signed.stderr).toBe(0);
-      expect(signed.stdout).toMatch(/the decision counts/);
-      const ok = await coop(["verify"], { root: r0.root, env: env() });
-      expect(ok.code, ok.stderr).toBe(0);
+    const first = await coop(["sign", "example-0002-change", "--key", fixtureKey("ada")], { root: f.root, at: NOW });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/It has 1 of 2 signatures by admin/);
+    expect((await verifyJson(f.root, NOW)).codes).toEqual(["signatures-insufficient"]);
+    const second = await coop(["sign", "example-0002-change", "--key", fixtureKey("grace")], { root: f.root, at: NOW });
+    expect(second.stdout).toMatch(/the decision counts/);
+    expect(await verifyJson(f.root, NOW)).toMatchObject({ code: 0, codes: [] });
 
-      const again = await decide(r0.root);
-      expect(again.code).toBe(2);
-      expect(again.stderr).toMatch(/nothing to decide/);
-    } finally {
-      r0.cleanup();
-    }
+    const again = await decide(f.root);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/nothing to decide: the plan of 'example' is already the approved state/);
   });
 
-  itSsh("accepts the poll's address and signs at once with --key", async () => {
-    const r0 = await changedRepo();
-    try {
-      fake.answers = [json(200, passing(r0.digest))];
-      const r = await coop(
-        ["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`, "--key", fixtureKey("ada")],
-        { root: r0.root, env: env() },
-      );
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/has the signatures it needs/);
-      expect((await coop(["verify"], { root: r0.root, env: env() })).code).toBe(0);
-    } finally {
-      r0.cleanup();
-    }
-  });
-
-  it("never sends the API key to the host a poll address names: LOOMIO_URL is required and must match", async () => {
-    const r0 = await changedRepo();
-    try {
-      fake.answers = [json(200, passing(r0.digest))];
-      const seen = fake.requests.length;
-      const before = snapshot(r0.root);
-      const unset = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon`], {
-        root: r0.root,
-        env: env({ LOOMIO_URL: "" }),
-      });
-      expect(unset.code).toBe(2);
-      expect(unset.stderr).toMatch(/LOOMIO_URL is not set/);
-      const elsewhere = await coop(["decide", "--stack", "example", "--poll", "https://loomio.evil.example/p/AbC123xy/approve-mastodon"], {
-        root: r0.root,
-        env: env(),
-      });
-      expect(elsewhere.code).toBe(2);
-      expect(elsewhere.stderr).toMatch(/the poll is on https:\/\/loomio\.evil\.example, but LOOMIO_URL is/);
-      expect(fake.requests.length).toBe(seen);
-      expect(changedFiles(before, snapshot(r0.root))).toEqual([]);
-    } finally {
-      r0.cleanup();
-    }
+  itSsh("takes the poll's address (title and fragment dropped), signs at once with --key, and --json prints one document", async () => {
+    const f = await changed();
+    const { markdown } = await proposal(f.root);
+    fake.answers = [json(200, closedPoll({ details: markdown }))];
+    const r = await coop(
+      ["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon#comments`, "--key", fixtureKey("ada"), "--json"],
+      { root: f.root, env: env(), at: NOW },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      subject: "example",
+      passed: true,
+      decision: "example-0002-change",
+      kind: "change",
+      files: expect.arrayContaining(["governance/decisions/example-0002-change.json", "governance/approved/example.lock.json"]),
+      signatures: { missing: 1, required: 2, roles: ["admin"] },
+    });
+    const record = recordOf(f.root, "example-0002-change");
+    expect(record.evidence.url).toBe(`${fake.url}/p/AbC123xy`);
+    expect(JSON.stringify(record)).not.toContain("approve-mastodon");
+    expect((record.signatures as Array<{ member: string }>).map((s) => s.member)).toEqual(["ada"]);
   });
 });
 
-describe("coop decide --poll: a poll failing a rule is refused and nothing is written", () => {
-  const cases: Array<[string, (digest: string) => Record<string, unknown>, string]> = [
-    ["open", (d) => passing(d, { closed_at: null }), "closed"],
-    ["discarded", (d) => passing(d, { discarded_at: "2026-03-10T13:00:00.000Z" }), "not-discarded"],
-    ["wrong type", (d) => passing(d, { poll_type: "count" }), "poll-type"],
-    ["another group", (d) => passing(d, { group_id: 7 }), "group"],
-    ["binding line missing", (d) => passing(d, { details: "Please approve the upgrade." }), "binding"],
-    ["binding line for another stack", (d) => passing(d, { details: planBindingLine("prod", d) }), "binding"],
-    ["binding line with another digest", () => passing("0".repeat(64)), "binding"],
-    ["quorum", (d) => passing(d, withVotes({ agree: 3, abstain: 0, disagree: 0, block: 0 }, 7)), "quorum"],
-    ["threshold", (d) => passing(d, withVotes({ agree: 3, abstain: 0, disagree: 2, block: 0 }, 7)), "threshold"],
-    ["block", (d) => passing(d, withVotes({ agree: 5, abstain: 0, disagree: 0, block: 1 }, 7)), "blocks"],
-    ["too old", (d) => passing(d, { closed_at: "2026-01-20T12:00:00.000Z" }), "age"],
+describe("coop decide --poll: a poll failing a rule is refused with the code verify reports, and nothing is written", () => {
+  let f: LedgerFixture;
+  let text: { markdown: string; digest: string };
+  beforeAll(async () => {
+    f = await approvedRepo(["example"], { loomioUrl: fake.url });
+    setSpec(f.root, "example", "version: v4.6.3", "version: v4.6.4");
+    text = await proposal(f.root);
+  });
+  afterAll(() => f.cleanup());
+
+  const options = () => {
+    const body = closedPoll() as { poll_options: Array<Record<string, unknown>> };
+    return [...body.poll_options, { id: 9005, poll_id: 555, name: "Consent", icon: "agree", priority: 4, meaning: "I consent" }];
+  };
+  const cases: Array<[string, (md: string, digest: string) => Record<string, unknown>, string]> = [
+    ["open (or reopened)", (md) => closedPoll({ details: md, closed_at: null }), "poll-not-closed"],
+    ["discarded", (md) => closedPoll({ details: md, discarded_at: "2026-03-10T13:00:00.000Z" }), "poll-discarded"],
+    ["not a proposal", (md) => closedPoll({ details: md, poll_type: "count" }), "poll-type"],
+    ["in another group", (md) => closedPoll({ details: md, group_id: 7 }), "poll-group"],
+    ["open to hand-picked voters only", (md) => closedPoll({ details: md, specified_voters_only: true }), "poll-electorate"],
+    [
+      "offering a fifth option",
+      (md) => ({ ...closedPoll({ details: md, poll_option_ids: [...options().map((o) => o.id)] }), poll_options: options() }),
+      "poll-options",
+    ],
+    ["without the binding line", (md) => closedPoll({ details: md.replace(/coop-plan: .*\n/, "") }), "poll-binding"],
+    [
+      "binding another stack",
+      (md) => closedPoll({ details: md.replace("coop-plan: stack=example", "coop-plan: stack=prod") }),
+      "poll-binding",
+    ],
+    ["binding another plan", (md, d) => closedPoll({ details: md.replace(d, "0".repeat(64)) }), "digest-mismatch"],
+    [
+      "short of the quorum",
+      (md) => closedPoll({ details: md, ...withVotes({ agree: 3, abstain: 0, disagree: 0, block: 0 }, 7) }),
+      "poll-quorum",
+    ],
+    [
+      "short of two thirds",
+      (md) => closedPoll({ details: md, ...withVotes({ agree: 3, abstain: 0, disagree: 2, block: 0 }, 7) }),
+      "poll-threshold",
+    ],
+    ["blocked", (md) => closedPoll({ details: md, ...withVotes({ agree: 5, abstain: 0, disagree: 0, block: 1 }, 7) }), "poll-blocks"],
+    ["closed 40 days ago", (md) => closedPoll({ details: md, closed_at: "2026-01-30T12:00:00.000Z" }), "decision-stale"],
+    [
+      "whose text says less than the change (summary edited)",
+      (md) => closedPoll({ details: md.replace("- Mastodon upgrades from v4.6.3 to v4.6.4.\n", "") }),
+      "summary-mismatch",
+    ],
+    [
+      "carrying the summary but no coop-summary line",
+      (md) => closedPoll({ details: md.replace(/coop-summary: .*\n/, "") }),
+      "summary-mismatch",
+    ],
   ];
-  for (const [name, body, rule] of cases) {
-    it(`${name} → rule ${rule}`, async () => {
-      fake.answers = [json(200, body(repo.digest))];
-      const before = snapshot(repo.root);
-      const r = await decide(repo.root);
+  for (const [name, body, code] of cases) {
+    it(`${name} → [${code}]`, async () => {
+      fake.answers = [json(200, body(text.markdown, text.digest))];
+      const before = snapshot(f.root);
+      const r = await decide(f.root);
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`rule [a-z, -]*\\b${rule}\\b`));
-      expect(r.stderr).toMatch(/Nothing was written/);
-      expect(r.stdout).toMatch(new RegExp(`✗ ${rule}`));
-      expect(changedFiles(before, snapshot(repo.root))).toEqual([]);
-    });
-  }
-
-  it("--json prints the outcome per rule as one document", async () => {
-    fake.answers = [json(200, passing(repo.digest, { closed_at: null }))];
-    const r = await decide(repo.root, ["--json"]);
-    expect(r.code).toBe(1);
-    const doc = JSON.parse(r.stdout) as { passed: boolean; failed: Array<{ rule: string }> };
-    expect(doc.passed).toBe(false);
-    expect(doc.failed.map((f) => f.rule)).toContain("closed");
-  });
-});
-
-describe("coop decide --poll: Loomio errors exit 2 with a clear message", () => {
-  const cases: Array<[string, () => ReturnType<typeof json>[], RegExp]> = [
-    ["401", () => [json(401, { error: "unauthorized" })], /rejected the API key \(HTTP 401/],
-    [
-      "403",
-      () => [json(403, { exception: "CanCan::AccessDenied", error: "You are not authorized to access this page." })],
-      /refused access \(HTTP 403/,
-    ],
-    ["404", () => [json(404, { exception: "ActiveRecord::RecordNotFound", error: "not found" })], /no poll 'AbC123xy' \(HTTP 404/],
-    ["500 every time", () => [json(500, `internal error near ${KEY}`)], /HTTP 500 .* after 4 attempts/],
-    ["not JSON", () => [{ status: 200, body: "<html>login</html>" }], /is not JSON/],
-    ["JSON of another shape", () => [json(200, { polls: [] })], /cannot be used: the response is not a Loomio poll/],
-    [
-      "an answer for another poll",
-      () => [json(200, passing(repo.digest, { key: "Other123" }))],
-      /cannot be used: the response is for poll 'Other123' \(id 555\), not the poll 'AbC123xy' coop asked for/,
-    ],
-    [
-      "votes that do not add up to the decided voters",
-      () => [json(200, passing(repo.digest, { decided_voters_count: 6 }))],
-      /cannot be used: the votes per option add up to 5 .*but decided_voters_count is 6/,
-    ],
-    [
-      "more decided voters than voters",
-      () => [json(200, passing(repo.digest, { ...withVotes({ agree: 6, abstain: 1, disagree: 1, block: 0 }, 8), voters_count: 7 }))],
-      /cannot be used: decided_voters_count \(8\) is larger than voters_count \(7\)/,
-    ],
-  ];
-  for (const [name, answers, message] of cases) {
-    it(name, async () => {
-      fake.answers = answers();
-      const before = snapshot(repo.root);
-      const r = await decide(repo.root);
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/a decision on stack 'example' cannot be recorded:/);
+      expect(r.stderr).toContain(`[${code}]`);
+      expect(r.stderr).toMatch(/Nothing was written\./);
       expect(r.stderr).toMatch(/hint: /);
-      expect(changedFiles(before, snapshot(repo.root))).toEqual([]);
+      expect(changedFiles(before, snapshot(f.root))).toEqual([]);
     });
   }
 
-  it("refuses to send the key to another host than LOOMIO_URL, or over plain http", async () => {
-    const other = await coop(["decide", "--stack", "example", "--poll", "https://elsewhere.example/p/AbC123xy"], {
-      root: repo.root,
-      env: env(),
-    });
-    expect(other.code).toBe(2);
-    expect(other.stderr).toMatch(/coop sends the API key only to LOOMIO_URL/);
-    const http = await coop(["decide", "--stack", "example", "--poll", "AbC123xy"], {
-      root: repo.root,
-      env: env({ LOOMIO_URL: "http://loomio.example" }),
-    });
-    expect(http.code).toBe(2);
-    expect(http.stderr).toMatch(/must use https/);
-    const nokey = await coop(["decide", "--stack", "example", "--poll", "AbC123xy"], { root: repo.root, env: env({ LOOMIO_API_KEY: "" }) });
-    expect(nokey.code).toBe(2);
-    expect(nokey.stderr).toMatch(/LOOMIO_API_KEY is not set/);
+  it("--json: a refusal is one document naming the findings", async () => {
+    fake.answers = [json(200, closedPoll({ details: text.markdown, closed_at: null }))];
+    const r = await decide(f.root, ["--json"]);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { error: { message: string; exitCode: number } };
+    expect(doc.error.exitCode).toBe(1);
+    expect(doc.error.message).toContain("[poll-not-closed]");
   });
 });
 
 describe("coop decide --manual", () => {
-  itSsh("records a meeting's decision that counts only with two admin signatures", async () => {
-    const r0 = await changedRepo();
-    try {
-      const before = snapshot(r0.root);
-      const r = await coop(
-        [
-          "decide",
-          "--stack",
-          "example",
-          "--manual",
-          "--meeting",
-          "General assembly 2026-03-01",
-          "--minutes",
-          "docs/minutes/2026-03-01.md",
-          "--decided-on",
-          "2026-03-01",
-        ],
-        { root: r0.root, env: env() },
-      );
-      expect(r.code, r.stderr).toBe(0);
-      expect(changedFiles(before, snapshot(r0.root))).toEqual([
-        "governance/approved/example.lock.json",
-        "governance/decisions/example-0002-change.yaml",
-      ]);
-      expect(r.stdout).toMatch(/needs 2 more signatures by admin/);
-      expect((await coop(["sign", "example-0002-change", "--key", fixtureKey("ada")], { root: r0.root, env: env() })).stdout).toMatch(
-        /1 of 2 signatures/,
-      );
-      const still = await coop(["verify", "--json"], { root: r0.root, env: env() });
-      expect(still.code).toBe(1);
-      expect((JSON.parse(still.stdout) as { findings: Array<{ code: string }> }).findings.map((f) => f.code)).toEqual([
-        "signatures-insufficient",
-      ]);
-      expect((await coop(["sign", "example-0002-change", "--key", fixtureKey("grace")], { root: r0.root, env: env() })).code).toBe(0);
-      expect((await coop(["verify"], { root: r0.root, env: env() })).code).toBe(0);
-    } finally {
-      r0.cleanup();
-    }
+  itSsh("records a meeting's decision that counts only with two admin signatures; its minutes must be in the repository", async () => {
+    const f = await changed();
+    const args = [
+      "decide",
+      "--stack",
+      "example",
+      "--manual",
+      "--meeting",
+      "General assembly 2026-03-01",
+      "--minutes",
+      "docs/minutes/2026-03-01.md",
+      "--decided-on",
+      "2026-03-01",
+    ];
+    const before = snapshot(f.root);
+    const missing = await coop(args, { root: f.root, env: env(), at: NOW });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("[minutes-missing]");
+    expect(changedFiles(before, snapshot(f.root))).toEqual([]);
+
+    mkdirSync(join(f.root, "docs", "minutes"), { recursive: true });
+    writeFileSync(join(f.root, "docs", "minutes", "2026-03-01.md"), "# General assembly\n\nThe members approved the upgrade.\n");
+    const r = await coop(args, { root: f.root, env: env(), at: NOW });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/needs 2 more signatures by admin/);
+    expect(recordOf(f.root, "example-0002-change")).toMatchObject({
+      decidedAt: "2026-03-01T00:00:00.000Z",
+      evidence: { type: "meeting", meeting: "General assembly 2026-03-01", decidedOn: "2026-03-01", minutes: "docs/minutes/2026-03-01.md" },
+    });
+    expect((await coop(["sign", "example-0002-change", "--key", fixtureKey("ada")], { root: f.root, at: NOW })).code).toBe(0);
+    expect((await verifyJson(f.root, NOW)).codes).toEqual(["signatures-insufficient"]);
+    expect((await coop(["sign", "example-0002-change", "--key", fixtureKey("grace")], { root: f.root, at: NOW })).code).toBe(0);
+    expect(await verifyJson(f.root, NOW)).toMatchObject({ code: 0, codes: [] });
   });
 
-  it("needs the meeting and the minutes", async () => {
-    const r = await coop(["decide", "--stack", "example", "--manual"], { root: repo.root, env: env() });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--manual needs --meeting/);
+  it("needs the meeting, the minutes and a date that is not in the future", async () => {
+    const f = await changed();
+    const none = await coop(["decide", "--stack", "example", "--manual"], { root: f.root, env: env(), at: NOW });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--manual needs --meeting/);
+    const future = await coop(
+      ["decide", "--stack", "example", "--manual", "--meeting", "GA", "--minutes", "docs/minutes/x.md", "--decided-on", "2026-04-01"],
+      { root: f.root, env: env(), at: NOW },
+    );
+    expect(future.code).toBe(2);
+    expect(future.stderr).toMatch(/--decided-on is in the future/);
   });
 });
 
-describe("coop decide --poll: what is recorded of the poll's address", () => {
-  it("the canonical address, whatever address was given", async () => {
-    const r0 = await changedRepo();
-    try {
-      fake.answers = [json(200, passing(r0.digest))];
-      const r = await coop(["decide", "--stack", "example", "--poll", `${fake.url}/p/AbC123xy/approve-mastodon#comments`], {
-        root: r0.root,
-        env: env(),
-      });
-      expect(r.code, r.stderr).toBe(0);
-      const record = readFileSync(join(r0.root, "governance/decisions/example-0002-change.yaml"), "utf8");
-      const url = /\n {2}url: "?([^"\n]*)"?\n/.exec(record)?.[1];
-      expect(url).toBe(`${fake.url}/p/AbC123xy`);
-      expect(record.includes("approve-mastodon")).toBe(false);
-    } finally {
-      r0.cleanup();
-    }
-  });
-
+describe("coop decide --poll: the poll's address and the API key", () => {
   const refused: Array<[string, (url: string) => string, RegExp]> = [
     [
       "a query string (an API key in the address)",
@@ -323,59 +301,98 @@ describe("coop decide --poll: what is recorded of the poll's address", () => {
   ];
   for (const [name, address, message] of refused) {
     it(`refuses an address with ${name}: exit 2, no request, nothing written`, async () => {
-      const before = snapshot(repo.root);
+      const f = await changed();
+      const before = snapshot(f.root);
       const seen = fake.requests.length;
-      const r = await decide(repo.root, ["--poll", address(fake.url)]);
+      const r = await decide(f.root, ["--poll", address(fake.url)]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toMatch(/hint: pass the poll's key, or its plain address/);
       expect(fake.requests.length).toBe(seen);
-      expect(changedFiles(before, snapshot(repo.root))).toEqual([]);
+      expect(changedFiles(before, snapshot(f.root))).toEqual([]);
     });
   }
+
+  it("LOOMIO_URL naming another instance than the bylaws' is refused, and the key never goes there", async () => {
+    const evil = await startLoomio([json(200, closedPoll())]);
+    try {
+      const f = await changed();
+      const before = snapshot(f.root);
+      const seen = fake.requests.length;
+      const viaEnv = await decide(f.root, [], { LOOMIO_URL: evil.url });
+      expect(viaEnv.code).toBe(2);
+      expect(viaEnv.stderr).toContain(`LOOMIO_URL is ${evil.url}, but the bylaws name the co-op's Loomio instance ${fake.url}`);
+      const viaAddress = await decide(f.root, ["--poll", `${evil.url}/p/AbC123xy`]);
+      expect(viaAddress.code).toBe(2);
+      expect(viaAddress.stderr).toContain(`the poll is on ${evil.url}, but the co-op's Loomio instance is ${fake.url}`);
+      expect(evil.requests).toEqual([]);
+      expect(fake.requests.length).toBe(seen);
+      expect(changedFiles(before, snapshot(f.root))).toEqual([]);
+    } finally {
+      await evil.close();
+    }
+  });
+
+  it("a working rules.yaml that points loomio.url elsewhere (not approved) does not redirect the key", async () => {
+    const evil = await startLoomio([json(200, closedPoll())]);
+    try {
+      const f = await changed();
+      const { markdown } = await proposal(f.root);
+      const rules = join(f.root, "governance", "rules.yaml");
+      writeFileSync(rules, readFileSync(rules, "utf8").replace(`url: ${fake.url}`, `url: ${evil.url}`));
+      fake.answers = [json(200, closedPoll({ details: markdown }))];
+      const r = await decide(f.root, [], { LOOMIO_URL: "" });
+      expect(r.code, r.stderr).toBe(0);
+      expect(evil.requests).toEqual([]);
+      // The edited bylaws are not the approved ones: verify says so.
+      expect((await verifyJson(f.root, NOW)).codes).toContain("rules-unapproved");
+    } finally {
+      await evil.close();
+    }
+  });
+
+  it("refuses plain http to a host other than this machine, and a missing key, before any request", async () => {
+    const f = await changed();
+    const seen = fake.requests.length;
+    const nokey = await decide(f.root, [], { LOOMIO_API_KEY: "" });
+    expect(nokey.code).toBe(2);
+    expect(nokey.stderr).toMatch(/LOOMIO_API_KEY is not set/);
+    const http = await decide(f.root, [], { LOOMIO_URL: "http://loomio.example.coop" });
+    expect(http.code).toBe(2);
+    expect(http.stderr).toMatch(/LOOMIO_URL must use https/);
+    expect(fake.requests.length).toBe(seen);
+  });
 });
 
 describe("coop decide --poll: a poll approves one decision", () => {
-  it("refuses a poll an earlier decision recorded (e.g. to roll back), by key or by id; exit 1, nothing written", async () => {
-    const r0 = await changedRepo();
-    try {
-      const spec = join(r0.root, "stacks", "example.yaml");
-      fake.answers = [json(200, passing(r0.digest))];
-      expect((await decide(r0.root)).code).toBe(0);
+  it("refuses a poll an earlier decision recorded (to roll back), by key, by id, or under another key; nothing written", async () => {
+    const f = await changed();
+    const first = await proposal(f.root);
+    fake.answers = [json(200, closedPoll({ details: first.markdown }))];
+    expect((await decide(f.root)).code).toBe(0);
 
-      writeFileSync(spec, readFileSync(spec, "utf8").replace(/version: v4\.6\.4/, "version: v4.6.5"));
-      const d2 = (await makePlan(r0.root, "example")).digest;
-      fake.answers = [json(200, closedPoll({ id: 556, key: "XyZ98765", details: planBindingLine("example", d2) }))];
-      const second = await decide(r0.root, ["--poll", "XyZ98765"]);
-      expect(second.code, second.stderr).toBe(0);
+    setSpec(f.root, "example", "version: v4.6.4", "version: v4.6.5");
+    const second = await proposal(f.root);
+    fake.answers = [json(200, closedPoll({ id: 556, key: "XyZ98765", details: second.markdown }))];
+    const r2 = await decide(f.root, ["--poll", "XyZ98765"]);
+    expect(r2.code, r2.stderr).toBe(0);
 
-      // Back to v4.6.4, which poll AbC123xy approved once already.
-      writeFileSync(spec, readFileSync(spec, "utf8").replace(/version: v4\.6\.5/, "version: v4.6.4"));
-      fake.answers = [json(200, passing(r0.digest))];
-      const before = snapshot(r0.root);
-      const seen = fake.requests.length;
-      for (const ref of ["AbC123xy", "555", `${fake.url}/p/AbC123xy`]) {
-        const again = await decide(r0.root, ["--poll", ref]);
-        expect(again.code, again.stderr).toBe(1);
-        expect(again.stderr).toMatch(
-          /poll (AbC123xy|555) was already recorded by decision example-0002-change; a poll approves one decision, so it cannot approve this one\. Nothing was written\./,
-        );
-        expect(again.stderr).toMatch(/hint: let the members vote on this: coop propose --stack example --post/);
-      }
-      expect(fake.requests.length).toBe(seen);
-
-      // Under another key, the same poll id is still the same poll (known only once fetched).
-      fake.answers = [json(200, passing(r0.digest, { key: "NewKey55" }))];
-      const byId = await decide(r0.root, ["--poll", "NewKey55", "--json"]);
-      expect(byId.code).toBe(1);
-      expect(JSON.parse(byId.stdout)).toMatchObject({
-        passed: false,
-        poll: "NewKey55",
-        failed: [{ rule: "unused", detail: "poll NewKey55 was already recorded by decision example-0002-change" }],
-      });
-      expect(changedFiles(before, snapshot(r0.root))).toEqual([]);
-    } finally {
-      r0.cleanup();
+    // Back to v4.6.4, which poll AbC123xy approved once already.
+    setSpec(f.root, "example", "version: v4.6.5", "version: v4.6.4");
+    expect((await makePlan(f.root, "example")).digest).toBe(first.digest);
+    const before = snapshot(f.root);
+    for (const [ref, answer] of [
+      ["AbC123xy", closedPoll({ details: first.markdown })],
+      ["555", closedPoll({ details: first.markdown })],
+      ["NewKey55", closedPoll({ key: "NewKey55", details: first.markdown })],
+    ] as const) {
+      fake.answers = [json(200, answer)];
+      const again = await decide(f.root, ["--poll", ref]);
+      expect(again.code, again.stderr).toBe(1);
+      expect(again.stderr).toMatch(/its poll was already recorded by 'example-0002-change'; a poll approves one decision.*\[poll-reused\]/);
+      expect(again.stderr).toMatch(/coop propose --stack example --post, then coop decide --stack example --poll <key>/);
     }
+    expect(changedFiles(before, snapshot(f.root))).toEqual([]);
+    expect(planBindingLine("example", first.digest)).toContain(first.digest);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { coop, spawnCoop } from "../helpers/cli";
-import { tempRepo } from "../helpers/repo";
+import { approvedRepo } from "../helpers/approved-repo";
 
 interface GateJson {
   stack: string;
@@ -47,20 +47,20 @@ describe("coop gate (the reviewers' check), as a process", () => {
   });
 
   it("--all judges each stack by its own lock: a lock edited by hand fails its stack only", async () => {
-    const repo = tempRepo();
+    const repo = await approvedRepo(["example", "local"]);
     try {
-      const file = join(repo.root, "governance", "approved", "split-mail.lock.json");
-      writeFileSync(file, readFileSync(file, "utf8").replace('"serverType": "cx23"', '"serverType": "cx53"'));
+      const file = join(repo.root, "governance", "approved", "example.lock.json");
+      writeFileSync(file, readFileSync(file, "utf8").replace('"serverType": "cx33"', '"serverType": "cx53"'));
       const r = await coop(["gate", "--all", "--json"], { root: repo.root });
       expect(r.code, r.stderr).toBe(1);
       const doc = JSON.parse(r.stdout) as { passed: boolean; stacks: GateJson[] };
       const failed = doc.stacks.filter((s) => !s.passed);
-      expect(failed.map((s) => s.stack)).toEqual(["split-mail"]);
+      expect(failed.map((s) => s.stack)).toEqual(["example"]);
       expect(failed[0].violations).toContainEqual(
         expect.objectContaining({
           policy: "governance-lock-approved",
           level: "mandatory",
-          message: expect.stringMatching(/split-mail\.lock\.json digest: does not match the lock's content .*\[lock-invalid\]/),
+          message: expect.stringMatching(/example\.lock\.json digest: does not match the lock's content .*\[lock-invalid\]/),
         }),
       );
     } finally {

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterEach, describe, expect } from "vitest";
@@ -18,9 +19,12 @@ afterEach(() => {
 function forkedRepo(): { root: string; keys: Record<string, string> } {
   const r = tempRepo();
   cleanups.push(r.cleanup);
+  // The members' keys live outside the repository, as on their own machines.
+  const keyDir = mkdtempSync(join(tmpdir(), "coop-init-keys-"));
+  cleanups.push(() => rmSync(keyDir, { recursive: true, force: true }));
   const keys: Record<string, string> = {};
   for (const name of ["rosa", "lin", "sam"]) {
-    const path = join(r.root, `${name}-key`);
+    const path = join(keyDir, `${name}-key`);
     execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${name}@river.coop`, "-f", path], { stdio: "ignore" });
     keys[name] = path;
   }
@@ -42,6 +46,8 @@ function initArgs(keys: Record<string, string>): string[] {
     `lin:admin:${keys.lin}.pub`,
     "--member",
     `sam:member:${keys.sam}.pub`,
+    "--loomio-url",
+    "https://loomio.river.coop",
     "--loomio-group",
     "77",
     "--ssh-source",
@@ -54,6 +60,7 @@ describe("coop init for a co-op that forked the repository", () => {
     const { root, keys } = forkedRepo();
     const r = await coop(initArgs(keys), { root });
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/coop sign governance-0001-founding --key/);
     expect(r.stdout).toMatch(/coop sign example-0001-genesis --key/);
     expect(r.stdout).toMatch(/git add stacks governance && git commit/);
     expect(existsSync(join(root, "Pulumi.example.yaml"))).toBe(false);
@@ -68,7 +75,7 @@ describe("coop init for a co-op that forked the repository", () => {
     expect(readFileSync(join(root, "stacks/example.yaml"), "utf8")).toContain("# The example co-op"); // comments kept
 
     const rules = parse(readFileSync(join(root, "governance/rules.yaml"), "utf8"));
-    expect(rules.electorate.loomioGroupId).toBe(77);
+    expect(rules.loomio).toMatchObject({ url: "https://loomio.river.coop", groupId: 77 });
     const members = parse(readFileSync(join(root, "governance/members.yaml"), "utf8"));
     expect(members.members.map((m: { name: string; roles: string[] }) => `${m.name}:${m.roles.join("+")}`)).toEqual([
       "rosa:admin+tech",
@@ -78,18 +85,29 @@ describe("coop init for a co-op that forked the repository", () => {
 
     const everything = [...snapshot(root, "governance").values(), ...snapshot(root, "stacks").values()].join("\n");
     for (const old of ["ada", "grace"]) expect(everything).not.toContain(fixturePublicKey(old as "ada" | "grace").split(" ")[1]);
-    for (const f of readdirSync(join(root, "governance/decisions"))) {
-      const d = parse(readFileSync(join(root, "governance/decisions", f), "utf8"));
-      expect(d.kind).toBe("genesis");
+    const names = readdirSync(join(root, "governance/decisions")).sort();
+    expect(names).toEqual([
+      "example-0001-genesis.json",
+      "governance-0001-founding.json",
+      "local-0001-genesis.json",
+      "split-cloud-0001-genesis.json",
+      "split-mail-0001-genesis.json",
+      "split-social-0001-genesis.json",
+    ]);
+    for (const f of names) {
+      const d = JSON.parse(readFileSync(join(root, "governance/decisions", f), "utf8"));
+      expect(d.kind).toBe(f.startsWith("governance-") ? "founding" : "genesis");
       expect(d.signatures).toEqual([]);
     }
 
     const unsigned = await coop(["verify", "--json"], { root });
     expect(unsigned.code).toBe(1);
-    const ids = readdirSync(join(root, "governance/decisions")).map((f) => f.replace(/\.yaml$/, ""));
-    for (const id of ids) {
-      const s = await coop(["sign", id, "--key", keys.rosa], { root });
-      expect(s.code, s.stderr).toBe(0);
+    expect(new Set((JSON.parse(unsigned.stdout) as { findings: Array<{ code: string }> }).findings.map((x) => x.code))).toEqual(
+      new Set(["signatures-insufficient"]),
+    );
+    for (const id of names.map((f) => f.replace(/\.json$/, ""))) {
+      const signed = await coop(["sign", id, "--key", keys.rosa], { root });
+      expect(signed.code, signed.stderr).toBe(0);
     }
     const ok = await coop(["verify"], { root });
     expect(ok.code, ok.stderr).toBe(0);

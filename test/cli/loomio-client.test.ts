@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LoomioClient, LoomioError } from "../../cli/loomio/client";
+import { LoomioClient, LoomioError, MAX_ANSWER_BYTES } from "../../cli/loomio/client";
 import { loomioConfigFromEnv } from "../../cli/loomio/config";
 import { parsePollRef } from "../../cli/loomio/poll-ref";
 import { closedPoll, json, startLoomio, type FakeLoomio } from "../helpers/loomio";
@@ -75,6 +75,38 @@ describe("the Loomio client", () => {
     expect(t.message).toMatch(/HTTP 418 .*\[api key\]/);
   });
 
+  it("one deadline per request covers the whole body: a server that drips bytes cannot hang it", async () => {
+    fake.answers = [{ status: 200, body: "", dripMs: 20 }];
+    const before = fake.requests.length;
+    const e = await error(client({ timeoutMs: 300, maxRetries: 1 }).c.getPoll("x"));
+    expect(e.message).toMatch(/no answer within 0\.3 s/);
+    expect(fake.requests.length - before).toBe(2);
+  });
+
+  it("refuses an answer larger than it accepts, whether it says its size or not", async () => {
+    const huge = `{"polls":[{"details":"${"x".repeat(MAX_ANSWER_BYTES)}"}]}`;
+    const cases: Array<[ReturnType<typeof json>, RegExp]> = [
+      [
+        json(200, huge, { "Content-Length": String(Buffer.byteLength(huge)) }),
+        new RegExp(`the answer is ${Buffer.byteLength(huge)} bytes, more than the ${MAX_ANSWER_BYTES} coop accepts`),
+      ],
+      [{ ...json(200, huge), chunked: true }, new RegExp(`the answer is larger than the ${MAX_ANSWER_BYTES} bytes coop accepts`)],
+    ];
+    for (const [answer, message] of cases) {
+      fake.answers = [answer];
+      const e = await error(client().c.getPoll("x"));
+      expect(e.message).toMatch(message);
+      expect(e.message.length).toBeLessThan(500);
+    }
+  });
+
+  it("refuses malformed JSON without echoing more than a snippet, and scrubs the key from it", async () => {
+    fake.answers = [{ status: 200, body: `{"polls": [ ${KEY} ${"y".repeat(5000)}` }];
+    const e = await error(client().c.getPoll("x"));
+    expect(e.message).toMatch(/is not JSON: .*\[api key\]/);
+    expect(e.message.length).toBeLessThan(500);
+  });
+
   it("retries a POST only when Loomio certainly did not process it (429, 503)", async () => {
     fake.answers = [json(503, "busy"), json(200, { polls: [{ key: "k" }] })];
     const before = fake.requests.length;
@@ -84,17 +116,30 @@ describe("the Loomio client", () => {
 });
 
 describe("Loomio settings and poll references", () => {
-  it("reads the environment; the key goes nowhere but the header", () => {
-    expect(loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example/", LOOMIO_API_KEY: "k", LOOMIO_GROUP_ID: "42" })).toEqual({
-      baseUrl: "https://loomio.example",
+  it("the bylaws pin the instance: LOOMIO_URL may repeat it, never name another; the key goes nowhere but the header", () => {
+    const pinned = "https://loomio.example.coop";
+    expect(loomioConfigFromEnv({ LOOMIO_API_KEY: "k", LOOMIO_GROUP_ID: "42" }, pinned)).toEqual({
+      baseUrl: pinned,
       apiKey: "k",
       groupId: 42,
     });
-    expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://k@loomio.example", LOOMIO_API_KEY: "k" })).toThrow(/user name or password/);
-    expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example/?api_key=k", LOOMIO_API_KEY: "k" })).toThrow(/query/);
-    expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example", LOOMIO_API_KEY: "k", LOOMIO_GROUP_ID: "x" })).toThrow(
-      /must be a number/,
+    expect(loomioConfigFromEnv({ LOOMIO_URL: `${pinned}/`, LOOMIO_API_KEY: "k" }, pinned).baseUrl).toBe(pinned);
+    expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.evil.example", LOOMIO_API_KEY: "k" }, pinned)).toThrow(
+      /LOOMIO_URL is https:\/\/loomio\.evil\.example, but the bylaws name the co-op's Loomio instance https:\/\/loomio\.example\.coop/,
     );
+    expect(() => loomioConfigFromEnv({ LOOMIO_API_KEY: "k" }, pinned, { pollOrigin: "https://loomio.evil.example" })).toThrow(
+      /the poll is on https:\/\/loomio\.evil\.example, but the co-op's Loomio instance is https:\/\/loomio\.example\.coop/,
+    );
+    expect(() => loomioConfigFromEnv({ LOOMIO_API_KEY: "k" }, null)).toThrow(/names no Loomio instance \(loomio\.url\)/);
+    expect(() => loomioConfigFromEnv({ LOOMIO_API_KEY: "k" }, "http://loomio.example.coop")).toThrow(/must use https/);
+    expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://k@loomio.example.coop", LOOMIO_API_KEY: "k" }, pinned)).toThrow(
+      /user name or password/,
+    );
+    expect(() => loomioConfigFromEnv({ LOOMIO_URL: "https://loomio.example.coop/?api_key=k", LOOMIO_API_KEY: "k" }, pinned)).toThrow(
+      /query/,
+    );
+    expect(() => loomioConfigFromEnv({ LOOMIO_API_KEY: "k", LOOMIO_GROUP_ID: "x" }, pinned)).toThrow(/must be a number/);
+    expect(() => loomioConfigFromEnv({}, pinned)).toThrow(/LOOMIO_API_KEY is not set/);
   });
 
   it("takes a key or an address", () => {

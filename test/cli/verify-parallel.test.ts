@@ -12,7 +12,7 @@ import { REPO_ROOT } from "../helpers/repo";
 
 let ledger: GeneratedLedger;
 beforeAll(() => {
-  ledger = generateLedger(600, 6, join(REPO_ROOT, "governance", "rules.yaml"));
+  ledger = generateLedger(600, 6, REPO_ROOT);
 });
 afterAll(() => rmSync(ledger.root, { recursive: true, force: true }));
 
@@ -38,18 +38,18 @@ describe("coop verify on one thread and on several", () => {
     const dir = join(ledger.root, "governance", "decisions");
     const names = readdirSync(dir).sort();
     const victims = [names[10], names[250], names[599]];
-    // A changed summary, and a changed vote count where the record has one.
+    // A changed summary, and a changed vote count in the kept Loomio answer where the record has one.
     for (const v of victims) {
       const text = readFileSync(join(dir, v), "utf8");
-      const tampered = /agree: \d+/.test(text)
-        ? text.replace(/agree: (\d+)/, (_m, n: string) => `agree: ${Number(n) + 1}`)
-        : text.replace(/summary: (.*)\n/, 'summary: "tampered"\n');
+      const tampered = /"voter_count": \d+/.test(text)
+        ? text.replace(/"voter_count": (\d+)/, (_m, n: string) => `"voter_count": ${Number(n) + 1}`)
+        : text.replace(/"summary": (.*)\n/, '"summary": "tampered",\n');
       expect(tampered, v).not.toBe(text);
       writeFileSync(join(dir, v), tampered);
     }
     const one = verify("1");
     expect(one.code).toBe(1);
-    for (const v of victims) expect(one.findings).toContain(`signature-invalid ${v.slice(0, -".yaml".length)}`);
+    for (const v of victims) expect(one.findings).toContain(`signature-invalid ${v.slice(0, -".json".length)}`);
     expect(verify("2")).toEqual(one);
     expect(verify("3")).toEqual(one);
   });

@@ -1,26 +1,32 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { coop, spawnCoop } from "../helpers/cli";
-import { fixtureKey, fixturePublicKey } from "../helpers/governance";
-import { REPO_ROOT, tempRepo } from "../helpers/repo";
+import { MembersSchema } from "../../rulebook";
+import { approvedRepo } from "../helpers/approved-repo";
+import { coop, spawnCoop, verifyJson } from "../helpers/cli";
+import { changedFiles, snapshot } from "../helpers/files";
+import { fixtureKey } from "../helpers/governance";
+import type { LedgerFixture } from "../helpers/ledger";
+import { REPO_ROOT } from "../helpers/repo";
 import { withTool } from "../helpers/tools";
 
 const itSsh = withTool("ssh-keygen", "openssh-client");
-const cleanups: Array<() => void> = [];
+const repos: LedgerFixture[] = [];
 afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
+  for (const r of repos.splice(0)) r.cleanup();
 });
 
-function repo(): string {
-  const r = tempRepo();
-  cleanups.push(r.cleanup);
-  return r.root;
+async function repo(): Promise<LedgerFixture> {
+  const f = await approvedRepo(["example"]);
+  repos.push(f);
+  return f;
 }
 
-const GENESIS = "governance/decisions/example-0001-genesis.yaml";
+const GENESIS = "governance/decisions/example-0001-genesis.json";
 const LOCK = "governance/approved/example.lock.json";
+const NOW = "2026-03-11T09:00:00.000Z";
 
 function edit(root: string, file: string, fn: (text: string) => string): void {
   const path = join(root, file);
@@ -30,131 +36,164 @@ function edit(root: string, file: string, fn: (text: string) => string): void {
   writeFileSync(path, next);
 }
 
-interface VerifyJson {
-  passed: boolean;
-  decisions: number;
-  findings: Array<{ code: string; level: string; file?: string; decision?: string; message: string; remediation: string }>;
-}
-
-async function verify(root: string): Promise<{ code: number; doc: VerifyJson; stderr: string }> {
-  const r = await coop(["verify", "--json"], { root });
-  return { code: r.code, doc: JSON.parse(r.stdout) as VerifyJson, stderr: r.stderr };
-}
-
 describe("coop verify", () => {
-  it("a fresh clone verifies, as a process, with one JSON document and without loading Pulumi", () => {
-    const r = spawnCoop(["verify", "--json"], { root: repo() });
+  it("the bundled example verifies, as a process, with one JSON document and a one-line summary", () => {
+    const r = spawnCoop(["verify", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(r.stdout) as VerifyJson;
+    const doc = JSON.parse(r.stdout) as { passed: boolean; decisions: number; stacks: string[] };
     expect(doc.passed).toBe(true);
     expect(doc.decisions).toBeGreaterThanOrEqual(2);
-    const human = spawnCoop(["verify"], { root: repo() });
-    expect(human.stdout).toMatch(/^ledger verified: \d+ decisions, \d+ locks, 2 members/);
+    expect(doc.stacks).toContain("example");
+    const human = spawnCoop(["verify"]);
+    expect(human.stdout).toMatch(/^ledger verified: \d+ decisions, 5 stacks \(\d+ ms\)\n$/);
   });
 
-  it("a changed byte in a record fails, naming the file, the decision and the reason", async () => {
-    const root = repo();
-    edit(root, GENESIS, (t) => t.replace(/First approved state/, "First approved State"));
-    const { code, doc } = await verify(root);
+  it("a changed byte in a record fails, naming the file, the decision and the safe fix", async () => {
+    const f = await repo();
+    edit(f.root, GENESIS, (t) => t.replace("is set up", "is Set up"));
+    const { code, doc } = await verifyJson(f.root, NOW);
     expect(code).toBe(1);
-    const f = doc.findings.find((x) => x.code === "signature-invalid");
-    expect(f).toMatchObject({ file: GENESIS, decision: "example-0001-genesis" });
-    expect(f?.message).toMatch(/does not verify/);
-    expect(f?.remediation).toMatch(/coop sign example-0001-genesis/);
+    const found = doc.findings.find((x) => x.code === "signature-invalid");
+    expect(found).toMatchObject({ file: GENESIS, decision: "example-0001-genesis" });
+    expect(found?.message).toMatch(/does not verify/);
+    expect(found?.remediation).toMatch(/git restore governance\/decisions\/example-0001-genesis\.json/);
   });
 
-  it("a changed byte in a lock fails", async () => {
-    const root = repo();
-    edit(root, LOCK, (t) => t.replace('"cx33"', '"cx43"'));
-    const { code, doc, stderr } = await verify(root);
-    expect(code).toBe(1);
-    expect(doc.findings.find((f) => f.file === LOCK)?.message).toMatch(/does not match the lock's content/);
-    expect(stderr).toBe("");
+  it("a changed byte in a lock fails: the lock file must be the stored state it names", async () => {
+    const f = await repo();
+    edit(f.root, LOCK, (t) => t.replace('"serverType": "cx33"', '"serverType": "cx43"'));
+    const r = await coop(["verify", "--json"], { root: f.root, at: NOW });
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { findings: Array<{ file?: string; message: string; remediation: string }> };
+    const found = doc.findings.find((x) => x.file === LOCK);
+    expect(found?.message).toMatch(/is not an approved state: differs from the approved state it names/);
+    expect(found?.remediation).toMatch(/git restore governance\/approved\/example\.lock\.json/);
+    expect(r.stderr).toBe("");
   });
 
-  it("a lock whose digest was recomputed after editing is backed by no decision", async () => {
-    const root = repo();
-    const { lockFromView, renderLock, viewOfLock } = await import("../../plan/lock");
-    const lock = JSON.parse(readFileSync(join(root, LOCK), "utf8"));
-    const server = lock.resources.find((r: { name: string }) => r.name === "host-server");
-    server.inputs.serverType = "cx53";
-    writeFileSync(join(root, LOCK), renderLock(lockFromView(viewOfLock(lock))));
-    const { doc } = await verify(root);
-    expect(doc.findings.map((f) => f.code)).toContain("lock-unbacked");
+  it("a lock edited by hand with its digest recomputed and a stored version beside it is backed by no decision", async () => {
+    const f = await repo();
+    const { lockFromView, viewOfLock } = await import("../../plan/lock");
+    const { objectEntry } = await import("../../rulebook");
+    const lock = JSON.parse(readFileSync(join(f.root, LOCK), "utf8"));
+    lock.resources.find((r: { name: string }) => r.name === "host-server").inputs.serverType = "cx53";
+    const forged = lockFromView(viewOfLock(lock));
+    f.writeObject("lock", forged);
+    writeFileSync(join(f.root, LOCK), objectEntry(f.root, "lock", forged)[1]);
+    expect((await verifyJson(f.root, NOW)).codes).toContain("lock-unbacked");
   });
 
   it("a changed byte in a signature fails", async () => {
-    const root = repo();
-    edit(root, GENESIS, (t) => {
-      const i = t.indexOf("-----END SSH SIGNATURE-----") - 10;
+    const f = await repo();
+    edit(f.root, GENESIS, (t) => {
+      const i = t.indexOf("-----END SSH SIGNATURE-----") - 12;
       return t.slice(0, i) + (t[i] === "A" ? "B" : "A") + t.slice(i + 1);
     });
-    const { code, doc } = await verify(root);
+    const { code, codes } = await verifyJson(f.root, NOW);
     expect(code).toBe(1);
-    expect(doc.findings.map((f) => f.code)).toEqual(expect.arrayContaining(["signature-invalid", "signatures-insufficient"]));
+    expect(codes).toEqual(expect.arrayContaining(["signature-invalid", "signatures-insufficient"]));
   });
 
-  it("a signature by a non-member, or by a member without the role, fails", async () => {
-    const root = repo();
-    // grace loses her admin role: her key still verifies but she may not sign.
-    edit(root, "governance/members.yaml", (t) =>
-      t.replace(
-        /- name: ada\n(\s+)displayName: Ada Lovelace\n\s+roles: \[admin, tech\]/,
-        "- name: ada\n$1displayName: Ada Lovelace\n$1roles: [tech]",
-      ),
-    );
-    const wrongRole = await verify(root);
-    expect(wrongRole.code).toBe(1);
-    expect(wrongRole.doc.findings.map((f) => f.code)).toContain("signature-wrong-role");
-
-    const root2 = repo();
-    edit(root2, "governance/members.yaml", (t) =>
-      t.replace(fixturePublicKey("ada"), fixturePublicKey("grace").replace("grace@", "x@")).replace(/ {2}- name: grace[\s\S]*$/, ""),
-    );
-    const nonMember = await verify(root2);
-    expect(nonMember.doc.findings.map((f) => f.code)).toContain("signature-non-member");
+  it("editing members.yaml changes no one's power to sign: the edit itself is refused, signatures are judged by the approved list", async () => {
+    const f = await repo();
+    // ada loses her admin role and grace's key is replaced, in the working file only.
+    edit(f.root, "governance/members.yaml", (t) => t.replace(/roles:\n\s+- admin\n\s+- tech/, "roles:\n      - tech"));
+    const { code, codes, doc } = await verifyJson(f.root, NOW);
+    expect(code).toBe(1);
+    expect(codes).toEqual(["members-unapproved"]);
+    expect(doc.findings[0].remediation).toMatch(/coop approve --members|git restore governance\/members\.yaml/);
   });
 
-  it("a broken governance file is located (file:line:col) with a did-you-mean", async () => {
-    const root = repo();
-    edit(root, "governance/rules.yaml", (t) => t.replace("  quorum: 0.5", "  quorom: 0.5"));
-    const r = await coop(["verify"], { root });
+  it("a broken governance file is located (file:line:col) with a did-you-mean, and nothing else is trusted", async () => {
+    const f = await repo();
+    edit(f.root, "governance/rules.yaml", (t) => t.replace("  quorum: 0.5", "  quorom: 0.5"));
+    const r = await coop(["verify"], { root: f.root, at: NOW });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/governance\/rules\.yaml:\d+:3 polls\.quorom: unknown field 'quorom'/);
+    expect(r.stderr).toMatch(/governance\/rules\.yaml:\d+:3 polls\.quorom: unknown field 'quorom'.*\[rules-missing\]/);
     expect(r.stderr).toMatch(/did you mean 'quorum'/);
+  });
+
+  it("--stack names a stack that has no spec and no decision: exit 2", async () => {
+    const r = await coop(["verify", "--stack", "exmaple"], { at: NOW });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/there is no stack 'exmaple' \(no spec and no decision\)/);
+    expect(r.stderr).toMatch(/hint: stacks: example, local/);
   });
 });
 
 describe("coop sign", () => {
-  itSsh("adds a signature made by ssh-keygen, once per member", async () => {
-    const root = repo();
-    const before = readFileSync(join(root, GENESIS), "utf8");
-    const r = await coop(["sign", "example-0001-genesis", "--key", fixtureKey("grace")], { root });
+  itSsh("adds a signature made by ssh-keygen, once per member, changing nothing else", async () => {
+    const f = await repo();
+    const before = JSON.parse(readFileSync(join(f.root, GENESIS), "utf8")) as Record<string, unknown> & { signatures: unknown[] };
+    const r = await coop(["sign", "example-0001-genesis", "--key", fixtureKey("grace")], { root: f.root, at: NOW });
     expect(r.code, r.stderr).toBe(0);
-    const after = readFileSync(join(root, GENESIS), "utf8");
-    expect(after.startsWith(before.slice(0, before.indexOf("signatures:")))).toBe(true);
-    expect(after.match(/member: /g)).toHaveLength(2);
-    const again = await coop(["sign", "example-0001-genesis", "--key", fixtureKey("grace")], { root });
+    expect(r.stdout).toMatch(/^Signed example-0001-genesis as grace \(SHA256:/);
+    const after = JSON.parse(readFileSync(join(f.root, GENESIS), "utf8")) as typeof before;
+    expect({ ...after, signatures: [] }).toEqual({ ...before, signatures: [] });
+    expect(after.signatures).toEqual([
+      ...before.signatures,
+      { member: "grace", signature: expect.stringMatching(/^-----BEGIN SSH SIGNATURE-----/) },
+    ]);
+    const text = readFileSync(join(f.root, GENESIS), "utf8");
+    const again = await coop(["sign", "example-0001-genesis", "--key", fixtureKey("grace")], { root: f.root, at: NOW });
     expect(again.stdout).toMatch(/already signed by grace/);
-    expect(readFileSync(join(root, GENESIS), "utf8")).toBe(after);
-    expect((await coop(["verify"], { root })).code).toBe(0);
+    expect(readFileSync(join(f.root, GENESIS), "utf8")).toBe(text);
+    expect(await verifyJson(f.root, NOW)).toMatchObject({ code: 0, codes: [] });
   });
 
-  itSsh("refuses a key that is not a member's, and a member without the role", async () => {
-    const root = repo();
-    const dir = join(root, "k");
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}`], { stdio: "ignore" });
-    const stranger = await coop(["sign", "example-0001-genesis", "--key", dir], { root });
-    expect(stranger.code).toBe(2);
-    expect(stranger.stderr).toMatch(/belongs to no member/);
-    edit(root, "governance/members.yaml", (t) => t.replace("roles: [admin]", "roles: [member]"));
-    const member = await coop(["sign", "example-0001-genesis", "--key", fixtureKey("grace")], { root });
-    expect(member.code).toBe(2);
-    expect(member.stderr).toMatch(/grace \(member\) cannot sign this decision: it needs signers with role admin/);
+  itSsh("refuses, with the finding verify would report, a key of no member, a member without the role, and a member who left", async () => {
+    const f = await repo();
+    const dir = mkdtempSync(join(tmpdir(), "coop-keys-"));
+    repos.push({ cleanup: () => rmSync(dir, { recursive: true, force: true }) } as LedgerFixture);
+    const stranger = join(dir, "stranger");
+    const maryKey = join(dir, "mary");
+    for (const k of [stranger, maryKey]) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", k], { stdio: "ignore" });
+    const before = snapshot(f.root);
+    const s = await coop(["sign", "example-0001-genesis", "--key", stranger], { root: f.root, at: NOW });
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/belongs to no member in the members list in force .*\[signature-non-member\]/);
+    expect(s.stderr).toMatch(/Nothing was written/);
+    expect(changedFiles(before, snapshot(f.root))).toEqual([]);
+
+    // mary joins as a member (routine, signed by ada); a later decision is judged by that list.
+    const withMary = MembersSchema.parse({
+      ...f.members,
+      members: [...f.members.members, { name: "mary", roles: ["member"], sshKeys: [readFileSync(`${maryKey}.pub`, "utf8").trim()] }],
+    });
+    f.writeMembers(withMary);
+    f.write(f.membersChange(withMary, { signers: ["ada"] }));
+    const change = f.write(f.vote("example", f.lock("example", "1"), { signers: [] }));
+    const role = await coop(["sign", change.id, "--key", maryKey], { root: f.root, at: NOW });
+    expect(role.code).toBe(1);
+    expect(role.stderr).toMatch(/mary \(member\) signed, but .* needs signers with role admin \[signature-wrong-role\]/);
+
+    const gone = MembersSchema.parse({
+      ...withMary,
+      members: withMary.members.map((m) => (m.name === "mary" ? { ...m, left: "2026-01-02" } : m)),
+    });
+    f.writeMembers(gone);
+    f.write(f.membersChange(gone, { signers: ["ada"] }));
+    const later = f.write(f.vote("example", f.lock("example", "2"), { signers: [] }));
+    const left = await coop(["sign", later.id, "--key", maryKey], { root: f.root, at: NOW });
+    expect(left.code).toBe(1);
+    expect(left.stderr).toMatch(/mary had left \(2026-01-02\) .*\[signature-former-member\]/);
+    expect(JSON.parse(readFileSync(join(f.root, "governance", "decisions", `${later.id}.json`), "utf8")).signatures).toEqual([]);
+  });
+
+  itSsh("refuses to sign over a record changed after it was signed", async () => {
+    const f = await repo();
+    edit(f.root, GENESIS, (t) => t.replace("is set up", "is Set up"));
+    const before = snapshot(f.root);
+    const r = await coop(["sign", "example-0001-genesis", "--key", fixtureKey("grace")], { root: f.root, at: NOW });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/was changed after it was signed.*\n.*\[signature-invalid\]/);
+    expect(r.stderr).toMatch(/hint: restore it from git/);
+    expect(changedFiles(before, snapshot(f.root))).toEqual([]);
   });
 
   it("names a missing decision and the closest id", async () => {
-    const r = await coop(["sign", "example-0001-genesys", "--key", "/nonexistent"], { root: repo() });
+    const f = await repo();
+    const r = await coop(["sign", "example-0001-genesys", "--key", "/nonexistent"], { root: f.root });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/did you mean example-0001-genesis/);
   });

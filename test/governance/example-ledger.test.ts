@@ -1,20 +1,25 @@
 /**
- * The example co-op's bundled ledger must match what the bundled stacks plan today: when a
- * component changes a plan, this fails until the ledger is regenerated (npm run ledger:example).
+ * The example co-op's bundled ledger must approve the code and what the bundled stacks plan
+ * today: when the code or a component's plan changes, this fails until the ledger is regenerated
+ * (npm run ledger:example).
  */
 import { describe, expect, it } from "vitest";
-import { loadGovernance, verifyLedger } from "../../rulebook";
+import { formatFinding, loadLedger, verifyLedger } from "../../rulebook";
 import { listStacks } from "../../stacks/load";
 import { makePlan } from "../../cli/plan/planning";
 import { REPO_ROOT } from "../helpers/repo";
 
 describe("the example co-op's ledger", () => {
-  const gov = loadGovernance(REPO_ROOT);
+  const ledger = loadLedger(REPO_ROOT);
 
-  it("verifies: formats, ada's signatures, one genesis per bundled stack, locks", () => {
-    expect(verifyLedger(gov, new Date())).toEqual([]);
+  it("verifies: formats, ada's signatures, a founding that approves the bylaws, members and code, one genesis per bundled stack, locks", () => {
+    expect(verifyLedger(ledger, new Date()).map(formatFinding), "run npm run ledger:example").toEqual([]);
+    const founding = ledger.byId.get("governance-0001-founding")?.decision;
+    expect(founding?.kind).toBe("founding");
+    expect(founding && "stacks" in founding ? founding.stacks : []).toEqual(listStacks(REPO_ROOT));
+    expect(founding?.signatures.map((s) => s.member)).toEqual(["ada"]);
     for (const stack of listStacks(REPO_ROOT)) {
-      const d = gov.byId.get(`${stack}-0001-genesis`)?.decision;
+      const d = ledger.byId.get(`${stack}-0001-genesis`)?.decision;
       expect(d, `no genesis decision for stack ${stack}: run npm run ledger:example`).toBeDefined();
       expect(d!.signatures.map((s) => s.member)).toEqual(["ada"]);
     }

@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { run } from "../../cli/main";
+import { setClockForTests } from "../../kernel/clock";
 import { REPO_ROOT } from "./repo";
 
 export interface CliResult {
@@ -13,7 +14,20 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export async function coop(args: string[], opts: { root?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+/**
+ * Runs coop in this process. `at` fixes the clock for this run (coop reads the time only
+ * through kernel/clock, which no environment variable can set); the machine's clock is back after.
+ */
+export async function coop(args: string[], opts: { root?: string; env?: NodeJS.ProcessEnv; at?: string | Date } = {}): Promise<CliResult> {
+  if (opts.at !== undefined) setClockForTests(opts.at);
+  try {
+    return await runInProcess(args, opts);
+  } finally {
+    if (opts.at !== undefined) setClockForTests(undefined);
+  }
+}
+
+async function runInProcess(args: string[], opts: { root?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const json = args.includes("--json");
@@ -46,4 +60,32 @@ export function spawnCoop(args: string[], opts: { root?: string; env?: NodeJS.Pr
     timeout: 120_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface VerifyDoc {
+  readonly passed: boolean;
+  readonly decisions: number;
+  readonly new: number;
+  readonly polls?: number;
+  readonly findings: ReadonlyArray<{
+    readonly code: string;
+    readonly level: "error" | "warning";
+    readonly message: string;
+    readonly remediation: string;
+    readonly file?: string;
+    readonly decision?: string;
+    readonly stack?: string;
+  }>;
+}
+
+/** `coop verify --json` (with `args`) in `root` at `at`: the exit code and the document. */
+export async function verifyJson(
+  root: string,
+  at: string | Date,
+  args: string[] = [],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number; doc: VerifyDoc; codes: string[] }> {
+  const r = await coop(["verify", "--json", ...args], { root, at, env });
+  const doc = JSON.parse(r.stdout) as VerifyDoc;
+  return { code: r.code, doc, codes: doc.findings.map((f) => f.code) };
 }

@@ -3,7 +3,7 @@
  * ledgers), the fixture keys for real ssh-keygen signatures, and ledgers written to a temp repo.
  */
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -25,6 +25,47 @@ export function nodeKey(comment = "test@example.coop"): NodeKey {
   const x = Buffer.from(publicKey.export({ format: "jwk" }).x!, "base64url");
   const blob = Buffer.concat([wireString("ssh-ed25519"), wireString(x)]);
   return { privateKey, blob, line: `ssh-ed25519 ${blob.toString("base64")} ${comment}` };
+}
+
+/**
+ * A fixture key (test/fixtures/keys/<name>, an unencrypted OpenSSH ed25519 key) as a NodeKey, so
+ * a ledger built in Node and `coop sign --key` with ssh-keygen use the same member key.
+ */
+export function fixtureNodeKey(name: "ada" | "grace"): NodeKey {
+  return openSshNodeKey(join(REPO_ROOT, "test", "fixtures", "keys", name));
+}
+
+/**
+ * An unencrypted OpenSSH ed25519 private key file (e.g. made by ssh-keygen -N "") as a NodeKey.
+ * The openssh-key-v1 layout: magic, cipher, kdf, kdf options, key count, public blob, then the
+ * private section (two check words, key type, public key, 64-byte seed+public, comment).
+ */
+export function openSshNodeKey(path: string): NodeKey {
+  const text = readFileSync(path, "utf8");
+  const buf = Buffer.from(text.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+  let at = "openssh-key-v1\0".length;
+  const field = (b: Buffer): Buffer => {
+    const n = b.readUInt32BE(at);
+    const v = b.subarray(at + 4, at + 4 + n);
+    at += 4 + n;
+    return v;
+  };
+  const [cipher, kdf] = [field(buf).toString(), field(buf).toString()];
+  field(buf);
+  at += 4;
+  const blob = field(buf);
+  const secret = field(buf);
+  if (cipher !== "none" || kdf !== "none") throw new Error(`${path} is encrypted`);
+  at = 8;
+  const type = field(secret).toString();
+  const pub = field(secret);
+  const seed = field(secret).subarray(0, 32);
+  if (type !== "ssh-ed25519") throw new Error(`${path} is not an ed25519 key`);
+  const privateKey = createPrivateKey({
+    key: { kty: "OKP", crv: "Ed25519", d: seed.toString("base64url"), x: pub.toString("base64url") },
+    format: "jwk",
+  });
+  return { privateKey, blob, line: `ssh-ed25519 ${blob.toString("base64")} ${field(secret).toString() || "key"}` };
 }
 
 /** Appends a Node-made signature of `member` with `key`. */

@@ -105,14 +105,20 @@ export class LedgerFixture {
   clock = Date.parse("2026-02-01T00:00:00.000Z");
   private readonly heads = new Map<string, { id: string; lock: Lock }>();
   govHead = "governance-0001-founding";
+  /** The Loomio instance poll addresses default to (forRepo: the bylaws'). */
+  loomioUrl = LOOMIO;
   private counter = 0;
 
-  constructor(readonly root: string) {
+  /** `keys` replaces members' generated keys (e.g. the fixture keys ssh-keygen signs with). */
+  constructor(
+    readonly root: string,
+    keys: Partial<Record<Who, NodeKey>> = {},
+  ) {
     this.keys = {
-      ada: nodeKey("ada@example.coop"),
-      grace: nodeKey("grace@example.coop"),
-      hedy: nodeKey("hedy@example.coop"),
-      linus: nodeKey("linus@example.coop"),
+      ada: keys.ada ?? nodeKey("ada@example.coop"),
+      grace: keys.grace ?? nodeKey("grace@example.coop"),
+      hedy: keys.hedy ?? nodeKey("hedy@example.coop"),
+      linus: keys.linus ?? nodeKey("linus@example.coop"),
     };
     this.rules = RulesSchema.parse(parse(readFileSync(join(REPO_ROOT, "governance", "rules.yaml"), "utf8")));
     this.members = MembersSchema.parse({
@@ -169,14 +175,19 @@ export class LedgerFixture {
    * Makes `root` (a copy of the repository) approved as it plans now: members with the fixture's
    * keys, and a founding (signed by ada) whose stacks' first states are what `stacks` plan.
    */
-  static async forRepo(root: string, stacks: readonly string[]): Promise<LedgerFixture> {
-    const f = new LedgerFixture(root);
+  static async forRepo(
+    root: string,
+    stacks: readonly string[],
+    opts: { keys?: Partial<Record<Who, NodeKey>> } = {},
+  ): Promise<LedgerFixture> {
+    const f = new LedgerFixture(root, opts.keys);
     const { planFounding, foundingFiles } = await import("../../cli/ledger/founding");
     const { loadStackSpec } = await import("../../stacks/load");
     for (const dir of ["governance/decisions", "governance/approved", "governance/objects"])
       rmSync(join(root, dir), { recursive: true, force: true });
     f.writeMembers(f.members);
     f.rules = RulesSchema.parse(parse(readFileSync(join(root, "governance", "rules.yaml"), "utf8")));
+    f.loomioUrl = f.rules.loomio.url ?? LOOMIO;
     const specs = stacks.map((stack) => ({ stack, spec: loadStackSpec(root, stack).spec }));
     f.clock = Date.parse("2026-01-01T00:00:00.000Z");
     const founding = await planFounding({
@@ -376,7 +387,7 @@ export class LedgerFixture {
       ...(p.poll ?? {}),
     };
     body.poll_options = options;
-    return { url: p.url ?? `${LOOMIO}/p/${key}`, answer: body as unknown as Json };
+    return { url: p.url ?? `${this.loomioUrl}/p/${key}`, answer: body as unknown as Json };
   }
 
   /** The proposal text coop propose writes: summary, binding lines, summary line. */

@@ -1,11 +1,17 @@
 /**
  * A loopback Loomio for tests: node:http on 127.0.0.1, port 0, answering with Loomio's real b2
- * JSON shapes (test/oracles/loomio/). Each test scripts the answers and inspects the
- * requests it received.
+ * JSON shapes (test/oracles/loomio/, with their sources). Each test scripts the answers —
+ * hostile ones too: slow, dripping, huge, malformed — and inspects the requests it received.
  */
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readOracle } from "./oracles";
+import { join } from "node:path";
+import { REPO_ROOT } from "./repo";
+
+function readOracle(name: string): string {
+  return readFileSync(join(REPO_ROOT, "test", "oracles", "loomio", name), "utf8");
+}
 
 export interface SeenRequest {
   readonly method: string;
@@ -20,6 +26,10 @@ export interface Answer {
   readonly headers?: Record<string, string>;
   /** Wait this long before answering (time-out tests). */
   readonly delayMs?: number;
+  /** Send the headers, then one byte of the body every this many ms, never ending (a server that drips). */
+  readonly dripMs?: number;
+  /** Send the body in two writes without a Content-Length (chunked), so its size is known only by reading it. */
+  readonly chunked?: boolean;
 }
 
 export interface FakeLoomio {
@@ -48,6 +58,17 @@ export async function startLoomio(answers: Answer[] = []): Promise<FakeLoomio> {
       const a = fake.answers[Math.min(n++, fake.answers.length - 1)] ?? { status: 500, body: "no answer scripted" };
       const send = () => {
         res.writeHead(a.status, { "Content-Type": "application/json", ...(a.headers ?? {}) });
+        if (a.dripMs) {
+          const timer = setInterval(() => res.write(" "), a.dripMs);
+          res.on("close", () => clearInterval(timer));
+          return;
+        }
+        if (a.chunked) {
+          const half = Math.floor(a.body.length / 2);
+          res.write(a.body.slice(0, half));
+          res.end(a.body.slice(half));
+          return;
+        }
         res.end(a.body);
       };
       if (a.delayMs) setTimeout(send, a.delayMs);
@@ -67,15 +88,15 @@ export async function startLoomio(answers: Answer[] = []): Promise<FakeLoomio> {
 
 type Json = Record<string, unknown>;
 
-/** Loomio's closed proposal (oracle), with the overrides applied to polls[0]. */
+/** Loomio's closed proposal (test/oracles/loomio), with the overrides applied to polls[0]. */
 export function closedPoll(overrides: Json = {}): Json {
-  const body = JSON.parse(readOracle("loomio/loomio-b2-poll-show.closed-proposal.json")) as Json & { polls: Json[] };
+  const body = JSON.parse(readOracle("loomio-b2-poll-show.closed-proposal.json")) as Json & { polls: Json[] };
   body.polls[0] = { ...body.polls[0], ...overrides };
   return body;
 }
 
 export function createdPoll(): Json {
-  const body = JSON.parse(readOracle("loomio/loomio-b2-poll-create.response.json")) as Json;
+  const body = JSON.parse(readOracle("loomio-b2-poll-create.response.json")) as Json;
   delete body._endpoint;
   delete body._omitted;
   return body;

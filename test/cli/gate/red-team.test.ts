@@ -2,18 +2,19 @@
  * The gate against attempts to deploy what the members did not approve. Every row must be
  * refused, with the policy and the reason asserted; the green rows must pass.
  */
-import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enginePreview, type EnginePreview, type EngineResource } from "../../../cli/gate/engine-requests";
 import { analyzePreview, runGate, type GateResult, type PolicyConfig } from "../../../cli/gate/run-gate";
 import { makePlan } from "../../../cli/plan/planning";
-import { changeRecords } from "../../../cli/ledger/change-records";
 import type { Decision } from "../../../rulebook/records/decision";
-import { lockFromView, lockPath, readLock, type Lock } from "../../../plan/lock";
+import { objectEntry } from "../../../rulebook";
+import { lockFromView, lockPath, readLock, type Lock, viewOfLock } from "../../../plan/lock";
 import { GENERATED, isWireSecret } from "../../../plan/view";
 import type { Json } from "../../../kernel/json";
-import { approvedRepo, pollDecision, type ApprovedRepo } from "../../helpers/approved-repo";
+import { approvedRepo, type ApprovedRepo } from "../../helpers/approved-repo";
+import { snapshot } from "../../helpers/files";
 import { nodeKey, signWith } from "../../helpers/governance";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -21,44 +22,53 @@ const STACK = "example";
 
 let repo: ApprovedRepo;
 let specText: string;
-let lockText: string;
-let decisions: string[];
+let approved: Map<string, string>;
 
 beforeAll(async () => {
   repo = await approvedRepo([STACK, "local"]);
   specText = readFileSync(join(repo.root, "stacks", `${STACK}.yaml`), "utf8");
-  lockText = readFileSync(lockPath(repo.root, STACK), "utf8");
-  decisions = readdirSync(join(repo.root, "governance", "decisions"));
+  approved = snapshot(repo.root);
 });
 afterAll(() => repo.cleanup());
 
-/** Puts back the approved spec, lock and ledger. */
+/** Puts back the approved spec and the whole approved ledger (records, stored versions, locks). */
 function restore(): void {
   writeFileSync(join(repo.root, "stacks", `${STACK}.yaml`), specText);
-  writeFileSync(lockPath(repo.root, STACK), lockText);
-  for (const f of readdirSync(join(repo.root, "governance", "decisions")))
-    if (!decisions.includes(f)) rmSync(join(repo.root, "governance", "decisions", f));
+  for (const file of snapshot(repo.root).keys()) if (!approved.has(file)) rmSync(join(repo.root, file));
+  for (const [file, text] of approved) writeFileSync(join(repo.root, file), text);
+}
+
+/** Writes `lock` as the stack's lock file, with the stored version it names, as an insider could (no decision). */
+function writeLock(f: ApprovedRepo, lock: Lock): void {
+  f.writeObject("lock", lock);
+  writeFileSync(lockPath(f.root, lock.stack), objectEntry(f.root, "lock", lock)[1]);
 }
 
 interface Edit {
   spec?: (s: string) => string;
   lock?: (l: string) => string;
   config?: PolicyConfig;
-  /** Runs after the spec edit, with the plan of the edited spec: record decisions, write the lock. */
-  ledger?: (plan: { lock: Lock; changes: ReturnType<typeof changeRecords> }) => void;
+  /** Runs after the spec edit, with the state the edited spec plans: record decisions, write the lock. */
+  ledger?: (plan: { lock: Lock }) => void;
 }
 
-/** Restores the approved state, applies `edit`, and gates the stack as `coop gate` does. */
-async function gate(edit: Edit = {}): Promise<GateResult> {
-  restore();
-  if (edit.spec) writeFileSync(join(repo.root, "stacks", `${STACK}.yaml`), edit.spec(specText));
-  if (edit.lock) writeFileSync(lockPath(repo.root, STACK), edit.lock(lockText));
-  let plan = await makePlan(repo.root, STACK);
+/** Applies `edit` to `target` (the shared repository, restored first, or a fresh one) and gates the stack as `coop gate` does. */
+async function gate(edit: Edit = {}, target: ApprovedRepo = repo): Promise<GateResult> {
+  if (target === repo) restore();
+  const spec = join(target.root, "stacks", `${STACK}.yaml`);
+  if (edit.spec) writeFileSync(spec, edit.spec(readFileSync(spec, "utf8")));
+  if (edit.lock) writeFileSync(lockPath(target.root, STACK), edit.lock(readFileSync(lockPath(target.root, STACK), "utf8")));
+  let plan = await makePlan(target.root, STACK);
   if (edit.ledger) {
-    edit.ledger({ lock: lockFromView(plan.view), changes: changeRecords(plan.changes) });
-    plan = await makePlan(repo.root, STACK);
+    edit.ledger({ lock: lockFromView(plan.view) });
+    plan = await makePlan(target.root, STACK);
   }
-  return runGate(repo.root, plan.run, edit.config);
+  return runGate(target.root, plan.run, edit.config);
+}
+
+/** A fresh approved repository for a row that records decisions (the fixture follows each stack's head). */
+async function fresh(stacks: string[] = [STACK]): Promise<ApprovedRepo> {
+  return approvedRepo(stacks);
 }
 
 /** Gates a preview whose engine requests were changed, as a tampered program or engine state would send them. */
@@ -149,28 +159,21 @@ function refusedBy(result: GateResult, policy: string, message: RegExp, resource
 const server = (r: EngineResource) => r.name === "host-server";
 const bigger = (s: string) => s.replace("serverType: cx33", "serverType: cx43");
 
-/** The server moves to cx43, approved by the decision `make` returns (signed by ada unless `sign` says otherwise). */
-function approvedBy(
-  make: (lock: Lock, changes: ReturnType<typeof changeRecords>) => Decision,
-  sign: (d: Decision) => Decision = (d) => repo.sign(d, "ada"),
-): Edit {
-  return {
-    spec: bigger,
-    ledger: ({ lock, changes }) => {
-      repo.write(sign(make(lock, changes)));
-      repo.writeLock(lock);
-    },
-  };
-}
-
-function change(lock: Lock, changes: ReturnType<typeof changeRecords>) {
-  return { stack: STACK, id: "example-0002-change", previous: repo.genesis.example, lock, changes };
+/** The server moves to cx43 in a fresh repository, approved by the decision `make` records there. */
+async function gateApprovedBy(make: (f: ApprovedRepo, lock: Lock) => Decision): Promise<GateResult> {
+  const f = await fresh();
+  try {
+    return await gate({ spec: bigger, ledger: ({ lock }) => void f.write(make(f, lock)) }, f);
+  } finally {
+    f.cleanup();
+  }
 }
 
 describe("green rows", () => {
   it("a change the members approved passes", async () => {
-    const r = await gate(approvedBy((lock, changes) => pollDecision(repo, change(lock, changes))));
+    const r = await gateApprovedBy((f, lock) => f.vote(STACK, lock));
     expect(r.violations.filter((v) => v.level === "mandatory")).toEqual([]);
+    expect(r.passed).toBe(true);
   });
 
   it("the approved example passes", async () => {
@@ -256,46 +259,53 @@ describe("red-team rows: each is refused", () => {
     );
   });
 
-  it("a lock edited without a decision (its digest recomputed to match)", async () => {
-    const r = await gate({ spec: bigger, ledger: ({ lock }) => repo.writeLock(lock) });
+  it("a lock edited without a decision (its digest recomputed to match, the version stored)", async () => {
+    const r = await gate({ spec: bigger, ledger: ({ lock }) => writeLock(repo, lock) });
     expect(r.violations.filter((v) => v.policy === "governance-resource-matches-lock")).toEqual([]);
     refusedBy(r, "governance-lock-approved", /no decision approved this lock .*\[lock-unbacked\]/);
   });
 
-  it("a decision for another stack", async () => {
+  it("a lock whose stored version is missing (the file alone edited)", async () => {
     const r = await gate({
       spec: bigger,
-      ledger: ({ lock }) => {
-        // The poll and decision were for stack 'local'; its digest is pasted into example's lock.
-        repo.write(
-          repo.sign(
-            pollDecision(repo, {
-              stack: "local",
-              id: "local-0002-change",
-              previous: repo.genesis.local,
-              lock: { ...lock, stack: "local" },
-              binding: `coop-plan: stack=local sha256=${lock.digest}`,
-            }),
-            "ada",
-          ),
-        );
-        repo.writeLock(lock);
-      },
+      ledger: ({ lock }) => writeFileSync(lockPath(repo.root, STACK), objectEntry(repo.root, "lock", lock)[1]),
     });
-    refusedBy(r, "governance-lock-approved", /approved by 'local-0002-change', a decision for stack 'local' \[lock-other-stack\]/);
+    refusedBy(r, "governance-lock-approved", /example\.lock\.json .*\[(lock-unbacked|lock-invalid|schema)\]/);
+  });
+
+  it("a state approved for another stack, pasted into this stack's lock", async () => {
+    const f = await fresh([STACK, "local"]);
+    try {
+      const r = await gate(
+        {
+          spec: bigger,
+          ledger: ({ lock }) => {
+            // The poll and decision were for stack 'local'; its state becomes example's lock file.
+            const local = lockFromView({ ...viewOfLock(lock), stack: "local" });
+            const d = f.write(f.vote("local", local));
+            writeFileSync(lockPath(f.root, STACK), readFileSync(lockPath(f.root, "local"), "utf8"));
+            expect(d.kind).toBe("change");
+          },
+        },
+        f,
+      );
+      refusedBy(r, "governance-lock-approved", /\[lock-other-stack\]/);
+    } finally {
+      f.cleanup();
+    }
   });
 
   it("a stale decision (the poll closed longer ago than the bylaws allow when it was recorded)", async () => {
     refusedBy(
-      await gate(approvedBy((lock, changes) => pollDecision(repo, { ...change(lock, changes), closedAt: "2026-01-20T12:00:00.000Z" }))),
+      await gateApprovedBy((f, lock) => f.vote(STACK, lock, { poll: { poll: { closed_at: "2025-11-01T00:00:00.000Z" } } })),
       "governance-lock-approved",
       /\[decision-stale\]/,
     );
   });
 
-  it("a poll reopened after the decision (its evidence is not a closed poll)", async () => {
+  it("a poll recorded while it was open", async () => {
     refusedBy(
-      await gate(approvedBy((lock, changes) => pollDecision(repo, { ...change(lock, changes), closedAt: null }))),
+      await gateApprovedBy((f, lock) => f.vote(STACK, lock, { poll: { poll: { closed_at: null } } })),
       "governance-lock-approved",
       /\[poll-not-closed\]/,
     );
@@ -304,64 +314,34 @@ describe("red-team rows: each is refused", () => {
   it("a signature by a non-member", async () => {
     const mallory = nodeKey("mallory");
     refusedBy(
-      await gate(
-        approvedBy(
-          (lock, changes) => pollDecision(repo, change(lock, changes)),
-          (d) => signWith(d, "ada", mallory),
-        ),
-      ),
+      await gateApprovedBy((f, lock) => signWith(f.vote(STACK, lock, { signers: ["grace"] }), "ada", mallory)),
       "governance-lock-approved",
       /\[signature-(non-member|member-mismatch)\]/,
     );
   });
 
   it("a signature over other content", async () => {
-    const borrowed = repo.genesis.example.signatures[0];
     refusedBy(
-      await gate(
-        approvedBy(
-          (lock, changes) => pollDecision(repo, change(lock, changes)),
-          (d) => ({ ...d, signatures: [borrowed] }) as Decision,
-        ),
-      ),
+      await gateApprovedBy((f, lock) => {
+        const genesis = f.load().byId.get("example-0001-genesis")!.decision;
+        return { ...f.vote(STACK, lock, { signers: [] }), signatures: [genesis.signatures[0], genesis.signatures[0]] } as Decision;
+      }),
       "governance-lock-approved",
       /\[signature-invalid\]/,
     );
   });
 
-  it("an emergency change past its ratification deadline (and only a warning before it)", async () => {
-    const emergency = (ratifyBy: string, recordedAt = "2026-03-01T00:00:00.000Z") =>
-      approvedBy(
-        (lock, changes) =>
-          ({
-            kind: "emergency",
-            version: 1,
-            id: "example-0002-emergency",
-            project: "coop-infra",
-            decidedAt: recordedAt,
-            recordedAt,
-            summary: "server too small during an outage",
-            rulesSha256: repo.rulesSha256(),
-            requires: { count: 2, roles: ["admin"] },
-            signatures: [],
-            stack: STACK,
-            digest: lock.digest,
-            previous: repo.genesis.example.id,
-            replaces: repo.genesis.example.digest,
-            reason: "the server ran out of memory",
-            ratifyBy,
-            changes,
-          }) as Decision,
-        (d) => repo.sign(d, "ada", "grace"),
-      );
+  it("an emergency change past its ratification deadline (and only a warning before it); its deadline runs from its recording", async () => {
+    const day = 86_400_000;
+    const recorded = (at: number) => (f: ApprovedRepo, lock: Lock) =>
+      f.emergency(STACK, lock, "the server ran out of memory", { recordedAt: new Date(at).toISOString() });
     refusedBy(
-      await gate(emergency("2026-03-15T00:00:00.000Z")),
+      await gateApprovedBy(recorded(Date.now() - 20 * day)),
       "governance-lock-approved",
-      /was not ratified by 2026-03-15.*\[emergency-overdue\]/,
+      /was not ratified by .*\[emergency-overdue\]/,
     );
-    // Recorded yesterday, to be ratified within the rules' 14 days: pending, not overdue.
-    const yesterday = Date.now() - 86_400_000;
-    const pending = await gate(emergency(new Date(yesterday + 14 * 86_400_000).toISOString(), new Date(yesterday).toISOString()));
+    // Recorded yesterday, to be ratified within the bylaws' 14 days: pending, not overdue.
+    const pending = await gateApprovedBy(recorded(Date.now() - day));
     expect(pending.passed, JSON.stringify(pending.violations, null, 2)).toBe(true);
     expect(pending.violations).toContainEqual(
       expect.objectContaining({
@@ -370,12 +350,8 @@ describe("red-team rows: each is refused", () => {
         message: expect.stringMatching(/awaits ratification.*\[emergency-unratified\]/),
       }),
     );
-    // A deadline beyond the rules' ratificationDays would let two admins stand in for a vote indefinitely.
-    refusedBy(
-      await gate(emergency("2999-01-01T00:00:00.000Z", new Date(yesterday).toISOString())),
-      "governance-lock-approved",
-      /the rules allow at most 14 days .*\[emergency-deadline\]/,
-    );
+    // Dated in the future so that its deadline never comes.
+    refusedBy(await gateApprovedBy(recorded(Date.now() + 400 * day)), "governance-lock-approved", /\[recorded-in-future\]/);
   });
 
   it("__defaults listing a key the lock sets explicitly", async () => {
@@ -477,7 +453,8 @@ describe("red-team rows: each is refused", () => {
       ...r,
       inputs: { ...r.inputs, envs: [...(r.inputs.envs as Json[]), "SMTP_TOKEN=hunter2"] },
     });
-    repo.writeLock(
+    writeLock(
+      repo,
       lockFromView({ ...plan.view, resources: plan.view.resources.map((r) => (r.name === "nextcloud-app" ? addClear(r) : r)) }),
     );
     const preview = enginePreview(plan.run);
@@ -575,7 +552,7 @@ describe("green rows: the engine's view of secrets and providers", () => {
     expect(docker.inputs.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(lock.resources.find((r) => r.name === "mastodon-web")!.provider).toBe(docker.urn);
     expect(lock.resources.filter((r) => !r.type.startsWith("pulumi:providers:")).every((r) => r.provider)).toBe(true);
-    expect(lockText).toContain(`DB_PASS=${GENERATED}`);
+    expect(readFileSync(lockPath(repo.root, STACK), "utf8")).toContain(`DB_PASS=${GENERATED}`);
   });
 
   it("the harness delivers an env list with a secret entry wholly secret, as the engine does", async () => {
@@ -587,7 +564,7 @@ describe("green rows: the engine's view of secrets and providers", () => {
   });
 
   it("a first deploy's preview, where generated secrets are still unknown, passes under the real engine", async () => {
-    const lock = JSON.parse(lockText) as Lock;
+    const lock = readLock(repo.root, STACK)!;
     const firstPreview = (r: EngineResource) => {
       const entry = lock.resources.find((l) => l.urn === r.urn);
       return entry ? { ...r, checked: atGenerated(entry.inputs, r.checked, () => UNKNOWN) as Record<string, unknown> } : undefined;

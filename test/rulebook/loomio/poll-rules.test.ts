@@ -1,15 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { checkBinding, findPlanBindings, planBindingLine, standingBindingLine } from "../../../rulebook/loomio/binding";
 import { MalformedPoll, pollFactsFromResponse } from "../../../rulebook/loomio/poll-facts";
-import { evaluatePoll, type AppliedRules } from "../../../rulebook/loomio/poll-rules";
+import { AGE_TOLERANCE_MS, evaluatePoll, type PollProcess } from "../../../rulebook/loomio/poll-rules";
 import { closedPoll, withVotes } from "../../helpers/loomio";
 
 const DIGEST = "a".repeat(64);
 const LINE = planBindingLine("example", DIGEST);
-const RULES: AppliedRules = {
+const RULES: PollProcess = {
   groupId: 42,
   wholeGroup: true,
-  types: ["proposal"],
   quorum: 0.5,
   threshold: "2/3",
   blocksAllowed: 0,
@@ -112,6 +111,7 @@ describe("the rules, one by one", () => {
       "closed",
       "not-discarded",
       "poll-type",
+      "options",
       "group",
       "electorate",
       "binding",
@@ -149,9 +149,25 @@ describe("the rules, one by one", () => {
     expect(failed(withVotes({ agree: 2, abstain: 2, disagree: 0, block: 0 }, 8))).toEqual([]);
   });
 
-  it("too old: closed more than 30 days before recording", () => {
-    expect(failed({}, new Date("2026-04-09T12:00:04Z"))).toEqual(["age"]);
-    expect(failed({}, new Date("2026-04-09T12:00:03Z"))).toEqual([]);
+  it("too old: closed more than 30 days (and the stated clock tolerance) before it reached the ledger", () => {
+    const limit = Date.parse(CLOSED_AT) + 30 * 86_400_000 + AGE_TOLERANCE_MS;
+    expect(failed({}, new Date(limit + 1000))).toEqual(["age"]);
+    expect(failed({}, new Date(limit))).toEqual([]);
+  });
+
+  it("a poll that closes in the future (beyond the tolerance) cannot have decided yet", () => {
+    expect(failed({}, new Date(Date.parse(CLOSED_AT) - AGE_TOLERANCE_MS - 1000))).toEqual(["age"]);
+  });
+
+  it("the options the bylaws count, each once: another template or a renamed meaning cannot pass", () => {
+    const body = closedPoll({ details: `x\n${LINE}` }) as {
+      poll_options: Array<Record<string, unknown>>;
+      polls: Array<Record<string, unknown>>;
+    };
+    body.poll_options.push({ id: 9005, poll_id: 555, name: "Consent", icon: "agree", priority: 4, meaning: "I consent" });
+    body.polls[0].poll_option_ids = body.poll_options.map((o) => o.id);
+    const withFifth = pollFactsFromResponse(body);
+    expect(evaluatePoll(withFifth, RULES, expected, SOON).failed.map((r) => r.rule)).toContain("options");
   });
 
   it("no Loomio group in the rules: nothing can pass", () => {
