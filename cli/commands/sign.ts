@@ -63,7 +63,7 @@ twice with the same key changes nothing.
         p.findings[0]?.remediation ?? "coop verify shows why",
       );
     const process = p.ok;
-    const before = judgeSignatures(loaded, process.version.members, process.requirement, process.label);
+    const before = judgeSignatures(loaded, process.version.members, process.requirement, process.label, process.mustSign);
     const tampered = before.findings.filter((f) => f.code === "signature-invalid" || f.code === "signature-member-mismatch");
     if (tampered.length) {
       throw new CheckFailed(
@@ -85,7 +85,13 @@ twice with the same key changes nothing.
       } as Decision;
       // The rulebook judges the new signature exactly as coop verify will; coop writes it only if it counts.
       const field = `signatures[${record.signatures.length - 1}]`;
-      const judged = judgeSignatures({ ...loaded, decision: record }, process.version.members, process.requirement, process.label);
+      const judged = judgeSignatures(
+        { ...loaded, decision: record },
+        process.version.members,
+        process.requirement,
+        process.label,
+        process.mustSign,
+      );
       const own = judged.findings.filter((f) => f.field === field);
       if (own.length) {
         const Refusal = own.some((f) => f.code === "signature-non-member") ? InputError : CheckFailed;
@@ -100,7 +106,13 @@ twice with the same key changes nothing.
     // Unreachable without an owner: the rulebook refused a key of nobody above.
     if (!owner) throw new Error("coop bug: a signature by no member was not refused");
     const signer = owner;
-    const after = judgeSignatures({ ...loaded, decision: record }, process.version.members, process.requirement, process.label);
+    const after = judgeSignatures(
+      { ...loaded, decision: record },
+      process.version.members,
+      process.requirement,
+      process.label,
+      process.mustSign,
+    );
     const complete = after.satisfied && process.mustSign.every((n) => after.validBy.includes(n));
     if (ctx.json) {
       ctx.io.json({

@@ -76,7 +76,7 @@ bylaws, members list and code are the approved versions. Each item names the com
     for (const d of ledger.decisions) {
       const p = processOf(ledger, d as L<Decision>);
       if (!("ok" in p)) continue;
-      const v = judgeSignatures(d, p.ok.version.members, p.ok.requirement, p.ok.label);
+      const v = judgeSignatures(d, p.ok.version.members, p.ok.requirement, p.ok.label, p.ok.mustSign);
       if (v.satisfied) continue;
       const can = p.ok.version.members.members.members
         .filter((m) => isActive(m) && hasAnyRole(m, p.ok.requirement.roles) && !v.signers.includes(m.name))

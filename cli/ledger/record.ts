@@ -18,20 +18,17 @@ import {
   type Decision,
   type DecisionDraft,
   decisionFile,
-  dedupe,
   errorsOf,
   expectedSummary,
   type Finding,
   formatFinding,
   governanceChain,
-  isStackDecision,
   judgeSignatures,
   type L,
   type Ledger,
   loadLedger,
   type ObjectKind,
   objectEntry,
-  orderFindings,
   processOf,
   renderRecord,
   signaturePayload,
@@ -168,20 +165,10 @@ export function workingPricesDigest(root: string): string {
   return priceTableDigest(readPriceTable(root));
 }
 
-/**
- * What the rulebook says about `record` entering `ledger` now (the same codes verify reports):
- * the record at its place, and what the chains and the ledger's order say about it (e.g. an
- * emergency cannot be a new stack's first state).
- */
+/** What the rulebook says about `record` entering `ledger` now (the same codes verify reports). */
 export function admission(ledger: Ledger, record: Decision, objects: readonly Staged[]): Finding[] {
   const candidate = withRecords(ledger, [record], objects as never);
-  const chain = isStackDecision(record) ? stackChain(candidate, record.stack) : governanceChain(candidate);
-  const aboutIt = (findings: readonly Finding[]) => findings.filter((f) => f.decision === record.id);
-  return dedupe([
-    ...admissionFindings(candidate, new Set([record.id]), now(), { pricesDigest: workingPricesDigest(ledger.root) }),
-    ...aboutIt(chain.findings),
-    ...aboutIt(orderFindings(candidate)),
-  ]);
+  return admissionFindings(candidate, new Set([record.id]), now(), { pricesDigest: workingPricesDigest(ledger.root) });
 }
 
 /** Refuses, with the rulebook's findings, unless only signatures are missing. */
@@ -254,7 +241,7 @@ export function recordDraft(ledger: SoundLedger, draft: Draft, keyPath: string |
   let missing = 0;
   let requirement: Recorded["requirement"];
   if ("ok" in p) {
-    const v = judgeSignatures(d, p.ok.version.members, p.ok.requirement, p.ok.label);
+    const v = judgeSignatures(d, p.ok.version.members, p.ok.requirement, p.ok.label, p.ok.mustSign);
     missing = Math.max(0, p.ok.requirement.count - v.signers.length) + p.ok.mustSign.filter((n) => !v.validBy.includes(n)).length;
     requirement = { count: p.ok.requirement.count, roles: [...p.ok.requirement.roles] };
   }

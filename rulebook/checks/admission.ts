@@ -10,17 +10,17 @@
  * - a routine change's standing decision is still in force;
  * - records the approved ledger holds are unchanged (signatures may only be added).
  */
-import { isStackDecision } from "../records/decision";
 import type { Ledger, LoadedDecision } from "../ledger/load";
 import { detailsText, findSummaryDigests } from "../loomio/binding";
 import { MalformedPoll } from "../loomio/poll-facts";
 import { dedupe, type Finding } from "../findings";
 import { canonicalJson, sha256Hex } from "../../kernel/json";
 import type { Decision, EmergencyDecision, GovernanceDecision, StackDecision, StandingDecision } from "../records/decision";
-import { ratifiedIds } from "../records/decision";
+import { isStackDecision, ratifiedIds } from "../records/decision";
 import { bylawsSummary, codeSummary, membersSummary, standingSummary } from "../summary/governance-summary";
 import { stackSummary, type EmergencyState } from "../summary/stack-summary";
 import { governanceChain, type L, stackChain } from "./chains";
+import { orderFindings } from "./order";
 import { base, CLOCK_TOLERANCE_MS, voteAgain } from "./common";
 import { pollKeyAt, recordedFacts } from "./evidence";
 import { recordFindings } from "./record";
@@ -231,11 +231,15 @@ function seenFindings(candidate: Ledger, approved: Ledger, d: L<GovernanceDecisi
  */
 export function admissionFindings(candidate: Ledger, newIds: ReadonlySet<string>, now: Date, options: AdmissionOptions = {}): Finding[] {
   const findings: Finding[] = [];
+  const order = newIds.size > 0 ? orderFindings(candidate) : [];
   for (const id of newIds) {
     const d = candidate.byId.get(id) as L<Decision> | undefined;
     if (!d) continue;
     findings.push(...recordFindings(candidate, d, now));
     findings.push(...summaryFindings(candidate, d));
+    // Its place: what the chains and the ledger's order say about it (a fork, an emergency as a stack's first state…).
+    const chain = isStackDecision(d.decision) ? stackChain(candidate, d.decision.stack) : governanceChain(candidate);
+    findings.push(...chain.findings.filter((f) => f.decision === id), ...order.filter((f) => f.decision === id));
     const dec = d.decision;
     if (Date.parse(dec.recordedAt) > now.getTime() + CLOCK_TOLERANCE_MS) {
       findings.push({

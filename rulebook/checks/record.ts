@@ -49,7 +49,7 @@ function compute(ledger: Ledger, d: L<Decision>, seenAt: Date): Finding[] {
   const resolved = processOf(ledger, d);
   if (!("ok" in resolved)) return resolved.findings;
   const process = resolved.ok;
-  findings.push(...judgeSignatures(d, process.version.members, process.requirement, process.label).findings);
+  findings.push(...judgeSignatures(d, process.version.members, process.requirement, process.label, process.mustSign).findings);
   findings.push(...process.findings);
   findings.push(...mustSignFindings(d, process));
   const dec = d.decision;

@@ -22,7 +22,14 @@ import { MEMBERS_FILE } from "../records/members";
 
 function problemFindings(ledger: Ledger): Finding[] {
   return ledger.problems.map((p) => {
-    const code: FindingCode = p.file === RULES_FILE ? "rules-missing" : p.file === MEMBERS_FILE ? "members-missing" : "schema";
+    const code: FindingCode =
+      p.file === RULES_FILE
+        ? "rules-missing"
+        : p.file === MEMBERS_FILE
+          ? "members-missing"
+          : /^governance\/approved\/.+\.lock\.json$/.test(p.file)
+            ? "lock-invalid"
+            : "schema";
     return {
       file: p.file,
       line: p.line,

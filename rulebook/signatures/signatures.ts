@@ -77,6 +77,7 @@ export function judgeSignatures(
   members: MembersVersion,
   requirement: SignatureRequirement,
   label: string,
+  ownSigners: readonly string[] = [],
 ): SignatureVerdict {
   const findings: Finding[] = [];
   const base = { file: d.file, decision: d.id, stack: "stack" in d.decision ? d.decision.stack : undefined } as const;
@@ -134,6 +135,8 @@ export function judgeSignatures(
       return;
     }
     validBy.add(member.name);
+    // A member signing their own key rotation or departure is expected, whatever their roles.
+    if (!hasAnyRole(member, requirement.roles) && ownSigners.includes(member.name)) return;
     if (!hasAnyRole(member, requirement.roles)) {
       findings.push({
         ...base,

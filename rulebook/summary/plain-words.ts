@@ -151,7 +151,11 @@ function updateSentences(c: Change, service: string, runs: readonly string[]): s
   const label = serviceLabel(service);
   const out: string[] = [];
   const rest: string[] = [];
+  // A one-shot job (mastodon-migrate) is named after the version it runs: its new name follows
+  // from the upgrade already said, so it is not a change of its own to tell the members.
+  const upgraded = (c.details ?? []).some((d) => taggedImage(d.old) && taggedImage(d.new));
   for (const d of c.details ?? []) {
+    if (upgraded && c.type === "docker:index/container:Container" && d.path === "name") continue;
     const mail = d.path.endsWith(".content") ? mailFileSentences(d.old, d.new) : undefined;
     if (mail) {
       out.push(...mail.map((s) => s.charAt(0).toUpperCase() + s.slice(1)));

@@ -43,7 +43,8 @@ const FAMILY_NAMES: Record<MajorStep["family"], string> = {
 /** What the stack's server runs, named as members know it, from the state itself. */
 export function servicesRun(resources: readonly GovernedResource[]): string[] {
   const services = new Set(resources.filter((r) => r.type === "docker:index/container:Container").map((r) => serviceOf(r.urn)));
-  return ["mastodon", "nextcloud", "mail"].filter((s) => services.has(s)).map(serviceLabel);
+  // Mid-sentence ("the server that runs Mastodon and mail"): names keep their capital, "mail" is a common noun.
+  return ["mastodon", "nextcloud", "mail"].filter((s) => services.has(s)).map((s) => (s === "mail" ? "mail" : serviceLabel(s)));
 }
 
 export function changesBetween(before: Lock | null, after: Lock): Change[] {

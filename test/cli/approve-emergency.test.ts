@@ -173,7 +173,7 @@ describe("emergency changes: coop emergency, then ratification by a poll", () =>
     const text = await propose(f.root, t1);
     expect(text).toContain("**Emergency change this vote ratifies**");
     expect(text).toContain("- On 2026-09-01 (example-0002-emergency), because: Mastodon security release.");
-    expect(text).toContain("  - Mastodon upgrades from v4.6.3 to v4.6.5.");
+    expect(text).toContain("  - Mastodon upgrades from v4.6.3 to v4.6.5 (patch).");
     expect(text).toContain("\ncoop-ratifies: stack=example ids=example-0002-emergency\n");
     const before = snapshot(f.root);
     const d = await decideWith(f.root, text, t1);
@@ -203,7 +203,7 @@ describe("a later vote ratifies an emergency change only if it names it", () => 
       /^Infrastructure change on example \(also ratifies emergency changes\): Mastodon upgrades from v4\.6\.3 to v4\.6\.4/,
     );
     const md = doc.markdown;
-    expect(md).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4.");
+    expect(md).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4 (patch).");
     expect(md).toContain(`- On 2026-09-01 (${e}), because: the server ran out of memory.`);
     expect(md).toMatch(/ {2}- The server that runs .* moves to a bigger type: cx33 .* → cx53 /);
     expect(md).toMatch(/ {2}- Monthly cost: €\d+\.\d\d → €\d+\.\d\d per month \(\+€\d+\.\d\d\/month\)\./);

@@ -55,7 +55,8 @@ async function proposal(root: string, at = NOW): Promise<{ markdown: string; dig
 }
 
 async function decide(root: string, args: string[] = [], extraEnv: Record<string, string> = {}, at = NOW) {
-  const r = await coop(["decide", "--stack", "example", "--poll", "AbC123xy", ...args], { root, env: env(extraEnv), at });
+  const poll = args.includes("--poll") ? [] : ["--poll", "AbC123xy"];
+  const r = await coop(["decide", "--stack", "example", ...poll, ...args], { root, env: env(extraEnv), at });
   expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
   return r;
 }
@@ -103,7 +104,7 @@ describe("coop decide --poll: a passing poll", () => {
       recordedAt: NOW,
       signatures: [],
     });
-    expect(record.summary).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4.");
+    expect(record.summary).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4 (patch).");
     expect(markdown).toContain(String(record.summary));
     expect(record.evidence.url).toBe(`${fake.url}/p/AbC123xy`);
     // Loomio's answer is kept to recompute every fact — without who voted what.
@@ -202,7 +203,7 @@ describe("coop decide --poll: a poll failing a rule is refused with the code ver
     ["closed 40 days ago", (md) => closedPoll({ details: md, closed_at: "2026-01-30T12:00:00.000Z" }), "decision-stale"],
     [
       "whose text says less than the change (summary edited)",
-      (md) => closedPoll({ details: md.replace("- Mastodon upgrades from v4.6.3 to v4.6.4.\n", "") }),
+      (md) => closedPoll({ details: md.replace("- Mastodon upgrades from v4.6.3 to v4.6.4 (patch).\n", "") }),
       "summary-mismatch",
     ],
     [

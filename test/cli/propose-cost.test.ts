@@ -40,9 +40,9 @@ describe("coop propose", () => {
     expect(r.code, r.stderr).toBe(0);
     const md = r.stdout;
     expect(md).toMatch(/^# Infrastructure change on example: /);
-    expect(md).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4.");
+    expect(md).toContain("- Mastodon upgrades from v4.6.3 to v4.6.4 (patch).");
     expect(md).toContain(
-      "- The server that runs Mastodon, Nextcloud and Mail moves to a bigger type: cx33 (4 vCPU, 8 GB RAM) → cx43 (8 vCPU, 16 GB RAM). It restarts during the change.",
+      "- The server that runs Mastodon, Nextcloud and mail moves to a bigger type: cx33 (4 vCPU, 8 GB RAM) → cx43 (8 vCPU, 16 GB RAM). It restarts during the change.",
     );
     expect(md).toMatch(
       /\*\*Monthly cost:\*\* €\d+\.\d\d → €\d+\.\d\d per month \(\+€7\.50\/month; Hetzner prices as of 2026-08-02, VAT excluded\)/,
