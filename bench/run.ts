@@ -15,7 +15,7 @@ import { writeFileAtomic } from "../kernel/fs-atomic";
 import { findRepoRoot } from "../kernel/repo";
 import { generateCooperatives } from "./cooperatives";
 import { generateLedger } from "./ledger";
-import { deferUnusedSdkModules } from "../cli/startup";
+import { deferUnusedSdkModules } from "../kernel/sdk-internals";
 
 deferUnusedSdkModules();
 
