@@ -385,19 +385,20 @@ export function processProblems(env: Readonly<Record<string, string | undefined>
     ["NODE_OPTIONS", fromEnv],
     ["node's command line", execArgv],
   ] as const) {
-    for (const arg of args) {
+    args.forEach((arg, i) => {
       const hit = CODE_OPTIONS.find(([flag]) => arg === flag || arg.startsWith(`${flag}=`));
-      if (!hit) continue;
+      if (!hit) return;
+      const given = arg === hit[0] && i + 1 < args.length ? `${arg} ${args[i + 1]}` : arg;
       out.push({
         file: where,
         field: hit[0],
-        message: `${arg} ${hit[1]}`,
+        message: `${given} ${hit[1]}`,
         hint:
           where === "NODE_OPTIONS"
             ? "unset NODE_OPTIONS; if npm set it, remove node-options from .npmrc (npm config get node-options shows it)"
             : "start it without that option",
       });
-    }
+    });
   }
   for (const [name, value] of Object.entries(env)) {
     if (value === undefined) continue;

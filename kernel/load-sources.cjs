@@ -8,7 +8,7 @@
  *   does in transpile-only mode; `isolatedModules` in tsconfig.json makes tsc refuse code whose
  *   output would differ). The result is kept under node_modules/.cache, named by the sha256 of
  *   everything it was made from (this file, the compiler's version, tsconfig.json, the source's
- *   path and text), so a compiled file is found only for the exact source it came from: there is
+ *   name and text), so a compiled file is found only for the exact source it came from: there is
  *   no separate build that could be older than the sources, and `npm ci` (which deletes
  *   node_modules) leaves nothing a pull request could have planted.
  * - Node resolves `./x` to x.js (or x.json, x.node) before x.ts. Loading such a file beside a
@@ -144,7 +144,15 @@ function shadowedBy(file) {
 function compiled(state, filename) {
   const text = fs.readFileSync(filename, "utf8");
   const compiler = compilerOf(state);
-  const key = crypto.createHash("sha256").update(compiler.identity).update("\0").update(filename).update("\0").update(text).digest("hex");
+  // The output depends on the file's name, not its folder (the source map names the file alone).
+  const key = crypto
+    .createHash("sha256")
+    .update(compiler.identity)
+    .update("\0")
+    .update(path.basename(filename))
+    .update("\0")
+    .update(text)
+    .digest("hex");
   const cached = state.cacheDir && path.join(state.cacheDir, `${key}.js`);
   if (cached) {
     try {
