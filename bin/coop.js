@@ -11,7 +11,7 @@ const json = process.argv.includes("--json");
 let loader;
 try {
   loader = require("../kernel/load-sources.cjs");
-  loader.start(root, "coop");
+  loader.start(root);
 } catch (e) {
   const refused = loader && e instanceof loader.CodeBoundaryError;
   const message = refused ? e.message : `could not prepare the command (${e.message})`;

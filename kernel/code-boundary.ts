@@ -67,28 +67,26 @@ export function codeBoundaryProblems(tree: CodeTree): Problem[] {
 // ---------------------------------------------------------------------------------------------
 // Files Node resolves before the sources
 
-/** What Node tries before a registered `.ts` when it resolves `./x`: x.js, x.json, x.node. */
-const RESOLVED_BEFORE_TS = [".js", ".json", ".node"];
+interface ShadowRule {
+  shadowedSource(file: string, isFile: (f: string) => boolean, isFolder: (d: string) => boolean): string | undefined;
+  shadowProblem(file: string, hidden: string): Problem;
+}
 
-/**
- * A file Node would load instead of a source: `x.js` beside `x.ts` (also a root index.js beside
- * index.ts), or `x.js` beside a folder `x/` (`require("./policies")` loads policies.js first).
- */
+/** The rule is the loader's, which applies it to every file Node loads (kernel/load-sources.cjs). */
+const shadowRule = require("./load-sources.cjs") as ShadowRule;
+
+/** Every file of the tree Node would load instead of a source. */
 function shadowProblems(tree: CodeTree): Problem[] {
   const files = new Set(tree.files);
   const folders = new Set(tree.folders);
   const out: Problem[] = [];
   for (const file of tree.files) {
-    const ext = RESOLVED_BEFORE_TS.find((e) => file.endsWith(e));
-    if (!ext) continue;
-    const stem = file.slice(0, -ext.length);
-    const hidden = files.has(`${stem}.ts`) ? `${stem}.ts` : folders.has(stem) ? `${stem}/` : undefined;
-    if (!hidden) continue;
-    out.push({
+    const hidden = shadowRule.shadowedSource(
       file,
-      message: `Node loads it instead of ${hidden}: the code that runs would not be the code the repository shows`,
-      hint: `delete it (git rm ${file}); the sources are the .ts files`,
-    });
+      (f) => files.has(f),
+      (d) => folders.has(d),
+    );
+    if (hidden) out.push(shadowRule.shadowProblem(file, hidden));
   }
   return out;
 }

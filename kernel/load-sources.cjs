@@ -49,20 +49,24 @@ class CodeBoundaryError extends Error {
 }
 
 /**
- * Installs the loader for the repository at `root` (once per process) and checks it.
- * `role` says which of the project's entry points starts: "coop", "program" or "pack".
- * Throws a CodeBoundaryError listing every problem found.
+ * Installs the loader for the repository at `root` (once per process) and checks the process
+ * and the repository, once. Throws a CodeBoundaryError listing every problem found, and again
+ * on every later call in the same process.
  */
-function start(root, role) {
+function start(root) {
   root = path.resolve(root);
   const state = install(root);
-  if (state.checked) return;
-  state.checked = true;
-  const { readCodeTree } = require(path.join(root, "kernel", "code-tree.ts"));
-  const { codeBoundaryProblems, processProblems } = require(path.join(root, "kernel", "code-boundary.ts"));
-  const problems = [...(launcher(root) ? processProblems(process.env, process.execArgv) : []), ...codeBoundaryProblems(readCodeTree(root))];
-  if (problems.length > 0) throw new CodeBoundaryError(problems);
-  state.role = role;
+  if (!state.checked) {
+    state.checked = true;
+    const { readCodeTree } = require(path.join(root, "kernel", "code-tree.ts"));
+    const { codeBoundaryProblems, processProblems } = require(path.join(root, "kernel", "code-boundary.ts"));
+    const problems = [
+      ...(launcher(root) ? processProblems(process.env, process.execArgv) : []),
+      ...codeBoundaryProblems(readCodeTree(root)),
+    ];
+    if (problems.length > 0) state.refusal = new CodeBoundaryError(problems);
+  }
+  if (state.refusal) throw state.refusal;
 }
 
 /**
@@ -89,7 +93,7 @@ function install(root) {
       throw new Error(`the sources of ${existing.root} are loaded in this process already; ${root} cannot load here too`);
     return existing;
   }
-  const state = { root, checked: false, role: undefined, compiler: undefined, cacheDir: undefined, compiled: 0 };
+  const state = { root, checked: false, refusal: undefined, compiler: undefined, cacheDir: undefined, compiled: 0 };
   process[STATE] = state;
 
   const previousTs = Module._extensions[".ts"];
@@ -106,15 +110,13 @@ function install(root) {
     Module._extensions[ext] = function refuseShadow(module, filename) {
       // ts-node's `.ts` handler reads its files through the `.js` handler: only real `.js` files count.
       if (filename.endsWith(ext) && isSource(root, filename)) {
-        const shadowed = shadowedBy(filename);
-        if (shadowed)
-          throw new CodeBoundaryError([
-            {
-              file: path.relative(root, filename),
-              message: `Node loads it instead of ${path.relative(root, shadowed)}, which is what the repository's code (and its review) says runs`,
-              hint: `delete it (git rm --cached ${path.relative(root, filename)} if it is tracked); the sources are the .ts files`,
-            },
-          ]);
+        const file = path.relative(root, filename).split(path.sep).join("/");
+        const hidden = shadowedSource(
+          file,
+          (f) => fs.existsSync(path.join(root, f)),
+          (d) => isFolder(path.join(root, d)),
+        );
+        if (hidden) throw new CodeBoundaryError([shadowProblem(file, hidden)]);
       }
       return original.call(this, module, filename);
     };
@@ -128,16 +130,35 @@ function isSource(root, filename) {
   return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel) && !rel.split(path.sep).includes("node_modules");
 }
 
-/** The `.ts` source (or the folder) that `file` hides from Node's resolution, if any. */
-function shadowedBy(file) {
-  const stem = file.slice(0, -path.extname(file).length);
-  if (fs.existsSync(`${stem}.ts`)) return `${stem}.ts`;
-  try {
-    if (fs.statSync(stem).isDirectory()) return stem;
-  } catch {
-    // no folder of that name
-  }
+/**
+ * The rule, for the loader here and for kernel/code-boundary.ts: the source a file hides from
+ * Node's resolution ("/"-separated paths relative to the repository), if any. Node resolves
+ * `./x` to x.js, x.json or x.node before x.ts, and before the folder x/ (`require("./policies")`
+ * loads policies.js first).
+ */
+function shadowedSource(file, isFile, isFolderPath) {
+  const ext = RESOLVED_BEFORE_TS.find((e) => file.endsWith(e));
+  if (!ext) return undefined;
+  const stem = file.slice(0, -ext.length);
+  if (isFile(`${stem}.ts`)) return `${stem}.ts`;
+  if (isFolderPath(stem)) return `${stem}/`;
   return undefined;
+}
+
+function shadowProblem(file, hidden) {
+  return {
+    file,
+    message: `Node loads it instead of ${hidden}: the code that runs would not be the code the repository shows`,
+    hint: `delete it (git rm ${file}); the sources are the .ts files`,
+  };
+}
+
+function isFolder(p) {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The compiled JavaScript of one source: from the cache when it was made from exactly this text. */
@@ -250,4 +271,4 @@ function compiledCount() {
   return process[STATE]?.compiled ?? 0;
 }
 
-module.exports = { start, install, launcher, precompile, compiledCount, CodeBoundaryError };
+module.exports = { start, install, launcher, precompile, compiledCount, shadowedSource, shadowProblem, CodeBoundaryError };

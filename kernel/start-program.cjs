@@ -9,7 +9,7 @@ const path = require("node:path");
 
 const loader = require("./load-sources.cjs");
 try {
-  loader.start(path.resolve(__dirname, ".."), "program");
+  loader.start(path.resolve(__dirname, ".."));
 } catch (e) {
   if (!(e instanceof loader.CodeBoundaryError)) throw e;
   const { RunError } = require("@pulumi/pulumi");

@@ -13,7 +13,7 @@ const path = require("node:path");
 const root = path.resolve(__dirname, "..");
 const loader = require("../kernel/load-sources.cjs");
 try {
-  loader.start(root, "pack");
+  loader.start(root);
 } catch (e) {
   // In coop's process the error is coop's to report; under the CLI's launcher, the engine shows
   // the pack's stderr and stops ("policy pack ... failed to start"), without a stack trace.

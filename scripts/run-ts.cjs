@@ -15,7 +15,7 @@ if (!script?.endsWith(".ts")) {
 }
 const loader = require("../kernel/load-sources.cjs");
 try {
-  loader.start(root, "script");
+  loader.start(root);
 } catch (e) {
   process.stderr.write(`${e instanceof loader.CodeBoundaryError ? e.message : `cannot load the sources: ${e.message}`}\n`);
   process.exit(2);
