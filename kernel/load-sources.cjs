@@ -175,14 +175,18 @@ function compiled(state, filename) {
     .update(text)
     .digest("hex");
   const cached = state.cacheDir && path.join(state.cacheDir, `${key}.js`);
+  // The last line closes a complete file: one cut short (a crash while writing, a power loss
+  // after the rename) is compiled again, never run in part.
+  const end = `\n// coop-compiled ${key}\n`;
   if (cached) {
     try {
-      return fs.readFileSync(cached, "utf8");
+      const js = fs.readFileSync(cached, "utf8");
+      if (js.endsWith(end)) return js;
     } catch {
       // not compiled yet
     }
   }
-  const js = compiler.compile(text, filename);
+  const js = compiler.compile(text, filename) + end;
   state.compiled++;
   if (cached) writeCache(cached, js);
   return js;
@@ -240,17 +244,14 @@ function cacheDirOf(root) {
   }
 }
 
-/** Written beside its final name and renamed, so a concurrent reader never sees half a file. */
+/**
+ * Written beside its final name and renamed, so a concurrent reader never sees half a file (no
+ * flush: a file a crash cut short lacks its last line and is compiled again).
+ */
 function writeCache(file, text) {
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
   try {
-    const fd = fs.openSync(tmp, "w", 0o644);
-    try {
-      fs.writeSync(fd, text);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    fs.writeFileSync(tmp, text, { mode: 0o644 });
     fs.renameSync(tmp, file);
   } catch {
     // Only a cache: the next run compiles again.

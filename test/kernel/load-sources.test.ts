@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -41,6 +41,18 @@ describe("the loader", () => {
     writeFileSync(join(root, "answer.ts"), `${nonce}export const answer: number = 99;\n`);
     const edited = run(`console.log(require("./answer").answer + 1, loader.compiledCount());`);
     expect(edited.out, edited.err).toBe("100 1");
+  });
+
+  it("compiles again what a crash cut short, rather than running part of it", () => {
+    const nonce = randomUUID();
+    writeFileSync(join(root, "cut.ts"), `export const nonce = "${nonce}";\nexport const whole = true;\n`);
+    expect(run(`console.log(require("./cut").whole, loader.compiledCount());`).out).toBe("true 1");
+    const cache = join(REPO_ROOT, "node_modules", ".cache", "coop-infra", "compiled");
+    const file = readdirSync(cache).find((f) => f.endsWith(".js") && readFileSync(join(cache, f), "utf8").includes(nonce));
+    expect(file).toBeDefined();
+    const text = readFileSync(join(cache, file!), "utf8");
+    writeFileSync(join(cache, file!), text.slice(0, text.indexOf("exports.whole")));
+    expect(run(`console.log(require("./cut").whole, loader.compiledCount());`).out).toBe("true 1");
   });
 
   it("refuses a .js that Node would load instead of a .ts source, naming both", () => {
