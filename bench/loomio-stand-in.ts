@@ -3,7 +3,7 @@
  * with the polls of a generated ledger (Loomio's b2 shape), in its own process so the benchmark
  * can time coop from the outside.
  *
- *   node dist/bench/loomio-stand-in.js <polls.json> <port file>
+ *   node scripts/run-ts.cjs bench/loomio-stand-in.ts <polls.json> <port file>
  */
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";

@@ -3,13 +3,13 @@
  * sent one at a time (no queueing), each timed from the request to the decoded response, over
  * both transports the gate knows. Prints one JSON document.
  *
- *   node dist/bench/policy-eval.js [rounds=5]
+ *   node scripts/run-ts.cjs bench/policy-eval.ts [rounds=5]
  */
 import { enginePreview, resourceRequests } from "../cli/gate/engine-requests";
 import { policyPack, type Transport } from "../cli/gate/policy-host";
 import { runGate } from "../cli/gate/run-gate";
 import { runOffline } from "../cli/plan/planning";
-import { deferUnusedSdkModules } from "../cli/startup";
+import { deferUnusedSdkModules } from "../kernel/sdk-internals";
 import { findRepoRoot } from "../kernel/repo";
 
 deferUnusedSdkModules();
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   for (const transport of ["wire", "grpc"] as Transport[]) {
     // A full gate first: configures the pack and warms it, as the engine's run would.
     await runGate(root, run, {}, transport);
-    const pack = await policyPack(transport);
+    const pack = (await policyPack(transport)).calls;
     const requests = resourceRequests(enginePreview(run));
     const samples: number[] = [];
     for (let r = 0; r < rounds; r++) {

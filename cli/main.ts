@@ -22,15 +22,12 @@ const COMMON: OptionSpec = {
 
 /** The version of coop-infra this command belongs to (package.json). */
 function version(): string {
-  // From sources (cli/) or from the build (dist/cli/): the nearest package.json above.
-  for (const up of ["..", join("..", "..")]) {
-    try {
-      return (JSON.parse(readFileSync(join(__dirname, up, "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
-    } catch {
-      // not there; try one level up
-    }
+  // The repository's package.json, one level above cli/.
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, "..", "package.json"), "utf8")) as { version?: string }).version ?? "unknown";
+  } catch {
+    return "unknown";
   }
-  return "unknown";
 }
 
 function usage(): string {

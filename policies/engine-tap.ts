@@ -12,12 +12,8 @@
  * - Configure may set any policy's enforcement level, including "disabled", which makes the
  *   SDK skip the policy entirely — a silent bypass for a governance policy.
  */
-import { dirname } from "node:path";
-import type * as GrpcModule from "@grpc/grpc-js";
+import { type AnalyzerHandlers, tapAnalyzerService } from "../kernel/sdk-internals";
 import { levelNumber, levelOfNumber } from "./support/enforcement-levels";
-
-/** The gRPC module @pulumi/policy itself uses (a copy installed elsewhere would not see the patch). */
-const grpc = require(require.resolve("@grpc/grpc-js", { paths: [dirname(require.resolve("@pulumi/policy"))] })) as typeof GrpcModule;
 
 export interface ConfigTampering {
   readonly policy: string;
@@ -34,15 +30,13 @@ interface TapState {
 
 const state: TapState = { rawInputs: new Map(), topLevelDefaults: new Map(), tampering: [], configured: false };
 
-type Handler = (call: { request: unknown }, callback: (...args: unknown[]) => void) => unknown;
-
-let served: Readonly<Record<string, Handler>> | undefined;
+let served: Readonly<AnalyzerHandlers> | undefined;
 
 /**
  * The analyzer service's handlers as registered (with this tap in front): what every gRPC
  * call of the engine reaches. `coop gate` calls them with the engine's requests directly.
  */
-export function servedHandlers(): Readonly<Record<string, Handler>> | undefined {
+export function servedHandlers(): Readonly<AnalyzerHandlers> | undefined {
   return served;
 }
 
@@ -110,10 +104,8 @@ const MANDATORY = levelNumber("mandatory");
  * are the policies whose enforcement level config may not lower.
  */
 export function installEngineTap(governancePolicies: ReadonlySet<string>): () => void {
-  const original = grpc.Server.prototype.addService;
-  grpc.Server.prototype.addService = function (service: GrpcModule.ServiceDefinition, impl: GrpcModule.UntypedServiceImplementation) {
-    const handlers = impl as unknown as Record<string, Handler>;
-    const tapped: Record<string, Handler> = { ...handlers };
+  return tapAnalyzerService((handlers) => {
+    const tapped: AnalyzerHandlers = { ...handlers };
     if (handlers.analyze) {
       tapped.analyze = (call, callback) => {
         const req = call.request as AnalyzeRequestLike;
@@ -152,9 +144,6 @@ export function installEngineTap(governancePolicies: ReadonlySet<string>): () =>
       };
     }
     served = tapped;
-    return original.call(this, service, tapped as unknown as GrpcModule.UntypedServiceImplementation);
-  };
-  return () => {
-    grpc.Server.prototype.addService = original;
-  };
+    return tapped;
+  });
 }

@@ -11,19 +11,15 @@
  *   resources use without an explicit provider;
  * - AnalyzeStack with every resource's planned outputs, parents and dependencies.
  */
-import { dirname } from "node:path";
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import { sdkProtos } from "../../kernel/sdk-internals";
 import type { OfflineRun, RegisteredResource } from "../offline/run-program";
 import { SECRET_SIG, SIG_KEY, UNKNOWN, isWireSecret } from "../../kernel/pulumi-wire";
 import { ROOT_STACK_TYPE, isProviderType, packageOf } from "../offline/run-program";
 import { checkedInputs } from "./provider-check";
 
-const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
-/** The Struct class of the google-protobuf copy the SDK's messages are built with. */
-const structPb = require(
-  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] }),
-) as typeof StructPb;
+const { analyzer: analyzerPb, struct: structPb } = sdkProtos();
 
 type StructJs = Parameters<typeof StructPb.Struct.fromJavaScript>[0];
 

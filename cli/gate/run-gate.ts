@@ -4,9 +4,8 @@
  * mandatory violation for this stack — without cloud credentials.
  */
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
-import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
-import { dirname } from "node:path";
-import { forgetResources } from "../../policies/engine-tap";
+import { readProjectName } from "../../kernel/repo";
+import { sdkProtos } from "../../kernel/sdk-internals";
 import {
   ENFORCEMENT_LEVELS,
   type EnforcementLevel,
@@ -14,15 +13,9 @@ import {
   levelNumber,
   levelOfNumber,
 } from "../../policies/support/enforcement-levels";
-import { forgetStack, setRepoRoot } from "../../policies/support/stack-context";
 import type { OfflineRun } from "../offline/run-program";
 import { enginePreview, resourceRequests, stackRequest, type EnginePreview } from "./engine-requests";
 import { policyPack, type Transport } from "./policy-host";
-
-const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
-const structPb = require(
-  require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [dirname(require.resolve("@pulumi/pulumi/proto/analyzer_pb"))] }),
-) as typeof StructPb;
 
 export type Level = EnforcementLevel;
 
@@ -142,7 +135,12 @@ export function reconcilePolicyConfig(
 const PARALLEL = 16;
 
 export async function runGate(root: string, run: OfflineRun, userConfig: PolicyConfig = {}, transport?: Transport): Promise<GateResult> {
-  return (await openGate(root, userConfig, { offlinePlan: true, transport })).gate(run);
+  const session = await openGate(root, userConfig, { offlinePlan: true, transport });
+  try {
+    return await session.gate(run);
+  } finally {
+    session.close();
+  }
 }
 
 export interface AnalyzeOptions {
@@ -151,7 +149,7 @@ export interface AnalyzeOptions {
    * during a real `pulumi up`, where computed values may be known from state.
    */
   readonly offlinePlan: boolean;
-  /** How requests reach the pack (cli/gate/policy-host.ts); COOP_GATE_TRANSPORT=grpc by default picks real gRPC. */
+  /** How requests reach the pack (cli/gate/policy-host.ts); COOP_GATE_TRANSPORT (grpc, cli) picks another by default. */
   readonly transport?: Transport;
 }
 
@@ -163,7 +161,12 @@ export async function analyzePreview(
   userConfig: PolicyConfig,
   opts: AnalyzeOptions,
 ): Promise<GateResult> {
-  return (await openGate(root, userConfig, opts)).analyze(stack, preview);
+  const session = await openGate(root, userConfig, opts);
+  try {
+    return await session.analyze(stack, preview);
+  } finally {
+    session.close();
+  }
 }
 
 export interface GateSession {
@@ -171,21 +174,41 @@ export interface GateSession {
   gate(run: OfflineRun): Promise<GateResult>;
   /** Gates a preview as given (tests replay what the engine sends in other situations). */
   analyze(stack: string, preview: EnginePreview): Promise<GateResult>;
+  /** Stops the pack if it runs in its own process. */
+  close(): void;
+}
+
+const TRANSPORTS: ReadonlySet<string> = new Set<Transport>(["wire", "grpc", "cli"]);
+
+function defaultTransport(): Transport {
+  const t = process.env.COOP_GATE_TRANSPORT;
+  return t && TRANSPORTS.has(t) ? (t as Transport) : "wire";
 }
 
 /**
- * Configures the pack once, as the engine does at the start of a run, for any number of stacks:
- * a hosting co-op's CI gates all of its member co-ops' stacks in one run.
+ * Starts the pack and configures it once, as the engine does at the start of a run (the plugin's
+ * info, the pack's policies, their config), for any number of stacks: a hosting co-op's CI gates
+ * all of its member co-ops' stacks in one run. Each stack is announced (ConfigureStack, which
+ * the engine sends when it boots a stack's pack) before its resources.
  */
 export async function openGate(
   root: string,
   userConfig: PolicyConfig = {},
   opts: AnalyzeOptions = { offlinePlan: true },
 ): Promise<GateSession> {
-  setRepoRoot(root);
-  const pack = await policyPack(opts.transport ?? (process.env.COOP_GATE_TRANSPORT === "grpc" ? "grpc" : "wire"));
-  await pack.configure(configureRequest(await pack.getAnalyzerInfo(), userConfig, opts.offlinePlan));
+  const host = await policyPack(opts.transport ?? defaultTransport());
+  const pack = host.calls;
+  try {
+    host.useRepository(root);
+    await pack.getPluginInfo();
+    await pack.configure(configureRequest(await pack.getAnalyzerInfo(), userConfig, opts.offlinePlan));
+  } catch (e) {
+    host.close();
+    throw e;
+  }
+  const project = readProjectName(root);
   const analyze = async (stack: string, preview: EnginePreview): Promise<GateResult> => {
+    await pack.configureStack(stackConfigureRequest(stack, project));
     const requests = resourceRequests(preview);
     const violations: Violation[] = [];
     const perResourceMs: number[] = new Array(requests.length);
@@ -203,14 +226,25 @@ export async function openGate(
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL, requests.length) }, worker));
     violations.push(...diagnostics(await pack.analyzeStack(stackRequest(preview))));
-    forgetResources(preview.resources.map((r) => r.urn));
-    forgetStack(stack);
+    host.forget(
+      stack,
+      preview.resources.map((r) => r.urn),
+    );
     violations.sort(
       (a, b) => levelRank(a.level) - levelRank(b.level) || a.policy.localeCompare(b.policy) || (a.urn ?? "").localeCompare(b.urn ?? ""),
     );
     return { stack, passed: !violations.some((v) => v.level === "mandatory"), violations, analyzed: requests.length, perResourceMs };
   };
-  return { gate: (run) => analyze(run.stack, enginePreview(run)), analyze };
+  return { gate: (run) => analyze(run.stack, enginePreview(run)), analyze, close: () => host.close() };
+}
+
+/** The engine's ConfigureStack for a preview of `stack` (no organization, tags or config offline). */
+function stackConfigureRequest(stack: string, project: string): AnalyzerPb.AnalyzerStackConfigureRequest {
+  const req = new (sdkProtos().analyzer.AnalyzerStackConfigureRequest)();
+  req.setStack(stack);
+  req.setProject(project);
+  req.setDryRun(true);
+  return req;
 }
 
 function levelRank(l: Level): number {
@@ -250,6 +284,7 @@ function configureRequest(
     });
   });
   const reconciled = reconcilePolicyConfig(policies, [initial, parsePolicyConfig(userConfig)]);
+  const { analyzer: analyzerPb, struct: structPb } = sdkProtos();
   const req = new analyzerPb.ConfigureAnalyzerRequest();
   const map = req.getPolicyconfigMap();
   for (const [name, { level, properties }] of reconciled) {

@@ -5,8 +5,8 @@
  *
  * The only module of components/ that reads files (the dependency rule
  * `components-read-no-files` allows it and no other). It reads the assets that ship with the
- * code, never anything of the user's: from the sources (ts-node, vitest) they sit beside the
- * .ts files, and scripts/build.cjs copies them beside the transpiled .js in dist/.
+ * code, never anything of the user's: every loader (ts-node, vitest, kernel/load-sources.cjs)
+ * runs a module under its source path, so they sit beside it.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -29,7 +29,7 @@ export function readAsset(path: string): string {
   } catch (e) {
     throw new Error(
       `components/${path} could not be read (${(e as NodeJS.ErrnoException).code ?? String(e)}): it ships with the program. ` +
-        "Restore it with `git restore components/`; if it is there, rebuild with `npm run build`, which copies it into dist/.",
+        "Restore it with `git restore components/`.",
     );
   }
   cache.set(path, text);

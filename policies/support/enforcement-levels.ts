@@ -4,9 +4,9 @@
  * EnforcementLevel enum): the one mapping between the two, for the pack's engine tap and the gate.
  */
 import type { EnforcementLevel } from "@pulumi/policy";
-import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import { sdkProtos } from "../../kernel/sdk-internals";
 
-const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as typeof AnalyzerPb;
+const analyzerPb = sdkProtos().analyzer;
 
 export type { EnforcementLevel };
 

@@ -202,8 +202,8 @@ describe("coop sign", () => {
 describe("verify and sign stay fast", () => {
   it("do not load the Pulumi SDK", () => {
     const script = `
-      require(${JSON.stringify(join(REPO_ROOT, "scripts", "build.cjs"))}).ensureBuilt();
-      const { run } = require(${JSON.stringify(join(REPO_ROOT, "dist", "cli", "main.js"))});
+      require(${JSON.stringify(join(REPO_ROOT, "kernel", "load-sources.cjs"))}).install(${JSON.stringify(REPO_ROOT)});
+      const { run } = require(${JSON.stringify(join(REPO_ROOT, "cli", "main.ts"))});
       const io = { out() {}, err() {}, json() {} };
       (async () => {
         await run(["verify"], io, process.env, ${JSON.stringify(REPO_ROOT)});

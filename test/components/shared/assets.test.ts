@@ -1,6 +1,6 @@
 /**
  * The components' shell assets: real .sh files, shellcheck'd as files, filled in with data only,
- * and found both from the sources and from the transpiled dist/ the `coop` command runs.
+ * and found from the sources however they are loaded (vitest, or the loader `coop` and the pack use).
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -76,8 +76,7 @@ describe("the shell assets", () => {
     }
   });
 
-  it("are found from dist/ too, where the coop command runs the transpiled program", () => {
-    require(join(REPO_ROOT, "scripts", "build.cjs")).ensureBuilt();
+  it("are found when the sources run through the loader the coop command and the pack use", () => {
     const args = {
       restic: { repository: "/r", passwordFile: "/p", host: "h" },
       paths: { volumesDir: "/v", stateDir: "/s", cacheDir: "/c" },
@@ -88,8 +87,10 @@ describe("the shell assets", () => {
       process.execPath,
       [
         "-e",
-        `process.stdout.write(require(process.argv[1]).renderRestoreScript(${JSON.stringify(args)}))`,
-        join(REPO_ROOT, "dist", "components", "backup", "restore-script.js"),
+        `require(process.argv[1]).start(process.argv[2]); process.stdout.write(require(process.argv[3]).renderRestoreScript(${JSON.stringify(args)}))`,
+        join(REPO_ROOT, "kernel", "load-sources.cjs"),
+        REPO_ROOT,
+        join(REPO_ROOT, "components", "backup", "restore-script.ts"),
       ],
       { encoding: "utf8" },
     );
