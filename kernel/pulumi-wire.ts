@@ -33,3 +33,10 @@ export function isUnknown(v: unknown): boolean {
 export function isWireSecret(v: unknown): v is { value: unknown } {
   return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
 }
+
+/**
+ * The engine's builtin resource a `pulumi.StackReference` reads: its ID and its `name` input
+ * are the stack it reads; its outputs are `name`, `outputs`, `secretOutputNames`
+ * (pkg/resource/deploy/builtins.go, readStackReference).
+ */
+export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";

@@ -210,6 +210,8 @@ export interface MockMonitor {
   newUrn(parent: string, type: string, name: string): string;
   /** Answers one RegisterResource call (the request message, a Node-style callback). */
   registerResource(req: unknown, callback: (err: unknown, res?: unknown) => void): void;
+  /** Answers one ReadResource call (a StackReference, a `.get`). */
+  readResource(req: unknown, callback: (err: unknown, res?: unknown) => void): unknown;
   registerResourceOutputs(req: unknown, callback: (err: unknown, res?: unknown) => void): void;
 }
 

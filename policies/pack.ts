@@ -12,6 +12,7 @@ import { governancePolicyConfigLocked } from "./governance-policy-config-locked"
 import { governanceResourceMatchesLock } from "./governance-resource-matches-lock";
 import { governanceStackComputedSources } from "./governance-stack-computed-values-match-sources";
 import { governanceStackNoUnapprovedDeletions } from "./governance-stack-no-unapproved-deletions";
+import { governanceStackReferencesMatchLock } from "./governance-stack-references-match-lock";
 import { hcloudFirewallSshRestricted } from "./hcloud-firewall-ssh-restricted";
 import { hcloudStatefulDeleteProtected } from "./hcloud-stateful-delete-protected";
 import { nextcloudImageNoMajorSkip } from "./nextcloud-image-no-major-skip";
@@ -24,6 +25,7 @@ export const GOVERNANCE_POLICIES: Policies = [
   governanceLockApproved,
   governanceStackNoUnapprovedDeletions,
   governanceStackComputedSources,
+  governanceStackReferencesMatchLock,
   governancePolicyConfigLocked,
 ];
 

@@ -1,10 +1,14 @@
 import { appendFileSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { now } from "../../kernel/clock";
+import { formatFinding } from "../../rulebook";
 import { InputError } from "../../kernel/errors";
 import { listStacks, resolveStackName } from "../../stacks/load";
 import type { Command, Context } from "../context";
 import { specEdits, stringFlag } from "../context";
 import { openGate, parsePolicyConfig, PolicyConfigError, runGate, type GateResult, type PolicyConfig } from "../gate/run-gate";
 import { runOffline } from "../plan/planning";
+import { gateWithTreeCode, judgeTreeCode } from "../gate/tree-code";
 import { renderGateMarkdown, renderGateReport } from "../render/gate-report";
 
 export const command: Command = {
@@ -35,6 +39,28 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
   },
   async run(ctx) {
     const config = readPolicyConfig(ctx);
+    if (typeof ctx.values.tree === "string") {
+      const judged = judgeTreeCode(ctx.root, now());
+      if (judged.kind === "refused") {
+        ctx.io.err(
+          `coop: the pull request's code${judged.digest ? ` (sha256 ${judged.digest.slice(0, 12)}…)` : ""} is not this coop's and is not approved: none of it runs, and the gate fails\n${judged.findings
+            .slice(0, 8)
+            .map((f) => formatFinding(f))
+            .join("\n")}\n  fix: coop verify --tree ${ctx.root} says what the pull request lacks`,
+        );
+        if (ctx.json) ctx.io.json({ passed: false, codeApproved: false, findings: judged.findings });
+        return 1;
+      }
+      if (judged.kind === "approved") {
+        ctx.io.err(
+          `coop: the pull request's code (sha256 ${judged.digest.slice(0, 12)}…) differs from this coop's (${judged.own.slice(0, 12)}…) and its ledger approves it: gating with its own program and pack`,
+        );
+        const r = gateWithTreeCode(ctx.root, delegatedArgs(ctx), ctx.env);
+        if (r.stdout) ctx.io.out(r.stdout.replace(/\n$/, ""));
+        if (r.stderr) ctx.io.err(r.stderr.replace(/\n$/, ""));
+        return r.code;
+      }
+    }
     try {
       return await gate(ctx, config);
     } catch (e) {
@@ -45,6 +71,20 @@ When GITHUB_STEP_SUMMARY is set, a Markdown summary is appended to that file.
     }
   },
 };
+
+/** The same gate for the tree's own coop, run in the tree: file arguments made absolute. */
+function delegatedArgs(ctx: Context): string[] {
+  const args: string[] = [];
+  if (ctx.values.all) args.push("--all");
+  const stack = stringFlag(ctx, "stack");
+  if (stack) args.push("--stack", stack);
+  const config = stringFlag(ctx, "policy-config");
+  if (config) args.push("--policy-config", resolve(config));
+  for (const edit of (ctx.values.set as string[] | undefined) ?? []) args.push("--set", edit);
+  if (ctx.values.verbose) args.push("--verbose");
+  if (ctx.json) args.push("--json");
+  return args;
+}
 
 const CONFIG_HINT =
   "give each policy (or `all`) an enforcement level (advisory, mandatory, remediate, disabled) or an object of properties, as `pulumi … --policy-pack-config` accepts";

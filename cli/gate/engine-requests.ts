@@ -15,7 +15,7 @@ import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import type * as AnalyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import { sdkProtos } from "../../kernel/sdk-internals";
 import type { OfflineRun, RegisteredResource } from "../offline/run-program";
-import { SECRET_SIG, SIG_KEY, UNKNOWN, isWireSecret } from "../../kernel/pulumi-wire";
+import { SECRET_SIG, SIG_KEY, STACK_REFERENCE_TYPE, UNKNOWN, isWireSecret } from "../../kernel/pulumi-wire";
 import { ROOT_STACK_TYPE, isProviderType, packageOf } from "../offline/run-program";
 import { checkedInputs } from "./provider-check";
 
@@ -42,6 +42,8 @@ export interface EngineResource {
    * beside the inputs. The offline program has none: a new stack's outputs are all unknown.
    */
   readonly outputs?: Record<string, unknown>;
+  /** Read, not managed: the engine sends it to AnalyzeStack only. */
+  readonly read?: true;
 }
 
 export interface EnginePreview {
@@ -70,6 +72,22 @@ export function enginePreview(run: OfflineRun): EnginePreview {
 
   const defaultProviders = new Set<string>();
   for (const r of run.resources) {
+    if (r.read) {
+      resources.push(
+        base({
+          urn: r.urn,
+          type: r.type,
+          name: r.name,
+          custom: true,
+          parent: r.parent,
+          checked: r.inputs,
+          options: r.options,
+          outputs: readOutputs(r),
+          read: true,
+        }),
+      );
+      continue;
+    }
     const providerUrn = r.custom && !isProviderType(r.type) ? r.providerUrn : undefined;
     // The engine registers a default provider (no parent) for resources without an explicit one.
     if (providerUrn && !r.provider && !defaultProviders.has(providerUrn)) {
@@ -200,29 +218,40 @@ export interface ResourceRequests {
   readonly analyze: AnalyzerPb.AnalyzeRequest;
 }
 
-/** The Remediate and Analyze requests of every resource, in registration order. */
+/**
+ * What a read resource holds in state. A StackReference's outputs are the builtin provider's
+ * (`name`, `outputs`, `secretOutputNames`); the other stack's values cannot be known offline.
+ */
+function readOutputs(r: RegisteredResource): Record<string, unknown> {
+  if (r.type === STACK_REFERENCE_TYPE) return { name: r.inputs.name, outputs: {}, secretOutputNames: [] };
+  return {};
+}
+
+/** The Remediate and Analyze requests of every resource the program registers (reads are not analyzed), in registration order. */
 export function resourceRequests(preview: EnginePreview): ResourceRequests[] {
   const byUrn = new Map(preview.resources.map((r) => [r.urn, r]));
-  return preview.resources.map((r) => {
-    const all = structPb.Struct.fromJavaScript(r.checked as StructJs);
-    // Analyze gets the same values without the top-level internal keys: share them, do not rebuild.
-    const visible = new structPb.Struct();
-    all.getFieldsMap().forEach((v, k) => {
-      if (!k.startsWith("__")) visible.getFieldsMap().set(k, v);
+  return preview.resources
+    .filter((r) => !r.read)
+    .map((r) => {
+      const all = structPb.Struct.fromJavaScript(r.checked as StructJs);
+      // Analyze gets the same values without the top-level internal keys: share them, do not rebuild.
+      const visible = new structPb.Struct();
+      all.getFieldsMap().forEach((v, k) => {
+        if (!k.startsWith("__")) visible.getFieldsMap().set(k, v);
+      });
+      const make = (props: StructPb.Struct) => {
+        const req = new analyzerPb.AnalyzeRequest();
+        req.setUrn(r.urn);
+        req.setType(r.type);
+        req.setName(r.name);
+        req.setProperties(props);
+        req.setOptions(optionsMessage(r));
+        const provider = providerMessage(byUrn, r);
+        if (provider) req.setProvider(provider);
+        return req;
+      };
+      return { resource: r, remediate: make(all), analyze: make(visible) };
     });
-    const make = (props: StructPb.Struct) => {
-      const req = new analyzerPb.AnalyzeRequest();
-      req.setUrn(r.urn);
-      req.setType(r.type);
-      req.setName(r.name);
-      req.setProperties(props);
-      req.setOptions(optionsMessage(r));
-      const provider = providerMessage(byUrn, r);
-      if (provider) req.setProvider(provider);
-      return req;
-    };
-    return { resource: r, remediate: make(all), analyze: make(visible) };
-  });
 }
 
 /** The AnalyzeStack request: every resource's planned outputs (for a new stack: its inputs, computed outputs unknown). */

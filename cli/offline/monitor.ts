@@ -71,8 +71,50 @@ export function answerRegistrations({ project, stack, stackUrn, generation, reso
     res.setObject(object);
     callback(null, res);
   };
+  // A read (a StackReference names the stack it reads as its ID and its `name` input) is recorded
+  // so the view governs what is read; it is answered as the mock answers it, keeping the run's
+  // other values as they were.
+  const answerRead = monitor.readResource.bind(monitor);
+  monitor.readResource = (request: unknown, callback: (err: unknown, res?: unknown) => void) => {
+    const req = request as ReadRequest;
+    const parent = req.getParent();
+    resources.push({
+      urn: monitor.newUrn(parent, req.getType(), req.getName()),
+      type: req.getType(),
+      name: req.getName(),
+      custom: true,
+      parent: parent || stackUrn,
+      provider: req.getProvider() || undefined,
+      inputs: (req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
+      options: { ...NO_OPTIONS, dependencies: req.getDependenciesList(), additionalSecretOutputs: req.getAdditionalsecretoutputsList() },
+      read: { id: req.getId() },
+    });
+    return answerRead(request, callback);
+  };
   // Component outputs matter to nobody offline (the engine only records them in state).
   monitor.registerResourceOutputs = (_req: unknown, callback: (err: unknown, res?: unknown) => void) => callback(null, {});
+}
+
+const NO_OPTIONS: ResourceOptionsSeen = {
+  protect: false,
+  ignoreChanges: [],
+  additionalSecretOutputs: [],
+  aliases: [],
+  dependencies: [],
+  propertyDependencies: {},
+  retainOnDelete: false,
+};
+
+/** The parts of the SDK's ReadResourceRequest read here. */
+interface ReadRequest {
+  getId(): string;
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProvider(): string;
+  getProperties(): (StructPb.Struct & { toJavaScript(): unknown }) | undefined;
+  getDependenciesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
 }
 
 /** The parts of the SDK's RegisterResourceRequest read here. */

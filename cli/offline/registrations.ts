@@ -38,6 +38,11 @@ export interface RegisteredResource {
   /** Serialized inputs: secrets as {SIG_KEY: SECRET_SIG, value} (kernel/pulumi-wire.ts), unknowns as UNKNOWN. */
   readonly inputs: Record<string, unknown>;
   readonly options: ResourceOptionsSeen;
+  /**
+   * A resource the program reads instead of managing (a StackReference, a `.get`): the engine
+   * never sends it to Analyze, only to AnalyzeStack, with the ID it was read by.
+   */
+  readonly read?: { readonly id: string };
 }
 
 export interface OfflineRun {

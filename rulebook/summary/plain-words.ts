@@ -5,6 +5,7 @@
  * component in its URN). What has no sentence of its own is still listed, in general words,
  * so nothing that changes goes unmentioned.
  */
+import { STACK_REFERENCE_TYPE } from "../../kernel/pulumi-wire";
 import { PROVIDER_PATH, type Change } from "../../plan/diff";
 import { changedLines, isMultiLine } from "../../plan/line-diff";
 import { taggedImage, versionStep } from "../changes/change-classes";
@@ -105,6 +106,7 @@ function createSentence(c: Change): string {
   if (c.type === "hcloud:index/sshKey:SshKey") return `A new admin SSH key is installed (${c.name}).`;
   if (c.type === "hcloud:index/volume:Volume") return `A new data volume is created (${c.name}).`;
   if (c.type === "hcloud:index/server:Server") return `A new server is created (${c.name}).`;
+  if (c.type === STACK_REFERENCE_TYPE) return `This stack starts reading another stack's outputs (${c.name}).`;
   return `${c.name} is added.`;
 }
 
@@ -205,6 +207,13 @@ function updateSentences(c: Change, service: string, runs: readonly string[]): s
         d.new > d.old
           ? `The data volume grows from ${d.old} GB to ${d.new} GB.`
           : `The data volume would shrink from ${d.old} GB to ${d.new} GB (Hetzner cannot shrink volumes).`,
+      );
+      continue;
+    }
+    if (c.type === STACK_REFERENCE_TYPE && d.path === "name") {
+      // What a service stack reads from the mail stack is its SMTP passwords: say which stack is trusted with that.
+      out.push(
+        `⚠ This stack reads ${c.name} from stack ${shown(d.new)} instead of ${shown(d.old)} (the mail passwords its services use come from there).`,
       );
       continue;
     }

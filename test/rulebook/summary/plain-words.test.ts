@@ -74,3 +74,22 @@ describe("plain words", () => {
     expect(describeChanges([c]).flatMap((s) => s.sentences)).toEqual(["Mastodon upgrades from v4.6.3 to v4.6.4 (patch)."]);
   });
 });
+
+describe("a stack reference in plain words", () => {
+  it("says which stack the mail passwords now come from", () => {
+    const urn = "urn:pulumi:split-social::coop-infra::pulumi:pulumi:StackReference::mail-stack";
+    const [s] = describeChanges([
+      {
+        urn,
+        type: "pulumi:pulumi:StackReference",
+        name: "mail-stack",
+        op: "update",
+        paths: ["name"],
+        details: [{ path: "name", old: "organization/coop-infra/split-mail", new: "organization/coop-infra/evil-mail" }],
+      },
+    ]);
+    expect(s.sentences).toEqual([
+      "⚠ This stack reads mail-stack from stack organization/coop-infra/evil-mail instead of organization/coop-infra/split-mail (the mail passwords its services use come from there).",
+    ]);
+  });
+});
