@@ -34,8 +34,10 @@ export function readAndCheckDecisions(root: string, names: readonly string[]): C
   });
 }
 
-if (parentPort && require.main === module) {
+/** Answers the loading thread's batches (called by the thread's start-up code in cli/ledger/load.ts). */
+export function serve(): void {
   const port = parentPort;
+  if (!port) throw new Error("cli/ledger/decision-worker.ts serves a worker thread's parent; it was loaded outside a worker");
   port.on("message", (m: DecisionBatch) =>
     port.postMessage({ batch: m.batch, files: readAndCheckDecisions(m.root, m.names) } satisfies DecisionBatchResult),
   );

@@ -98,7 +98,8 @@ function stackProcess(ledger: Ledger, d: L<StackDecision>): Resolved<Process> {
     default: {
       if (dec.evidence.type === "meeting")
         return { ok: { ...common, label: "the bylaws' process for a meeting's decision", requirement: rules.signatures.manual } };
-      const area = areaOfDecision(ledger, d);
+      // Classifying reads the states before and after; bylaws without areas need no classifying.
+      const area = Object.keys(rules.areas).length > 0 ? areaOfDecision(ledger, d) : undefined;
       const own = area ? rules.areas[area] : undefined;
       if (area && own) {
         const poll = { ...pollOf(rules, own), groupId: own.loomioGroupId ?? rules.loomio.groupId };
