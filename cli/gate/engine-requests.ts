@@ -18,6 +18,7 @@ import type { OfflineRun, RegisteredResource } from "../offline/run-program";
 import { SECRET_SIG, SIG_KEY, STACK_REFERENCE_TYPE, UNKNOWN, isWireSecret } from "../../kernel/pulumi-wire";
 import { ROOT_STACK_TYPE, isProviderType, packageOf } from "../offline/run-program";
 import { checkedInputs } from "./provider-check";
+import { defaultOptions } from "../offline/registrations";
 
 const { analyzer: analyzerPb, struct: structPb } = sdkProtos();
 
@@ -66,7 +67,7 @@ export function enginePreview(run: OfflineRun): EnginePreview {
       custom: false,
       parent: "",
       checked: {},
-      options: emptyOptions(),
+      options: defaultOptions(),
     }),
   );
 
@@ -103,7 +104,7 @@ export function enginePreview(run: OfflineRun): EnginePreview {
           custom: true,
           parent: "",
           checked: defaultProviderInputs(pkg, version),
-          options: emptyOptions(),
+          options: defaultOptions(),
         }),
       );
     }
@@ -153,18 +154,6 @@ function defaultProviderInputs(pkg: string, version: string): Record<string, unk
   const inputs: Record<string, unknown> = { version };
   if (pkg === "hcloud") inputs.token = { [SIG_KEY]: SECRET_SIG, value: UNKNOWN };
   return inputs;
-}
-
-function emptyOptions(): RegisteredResource["options"] {
-  return {
-    protect: false,
-    ignoreChanges: [],
-    additionalSecretOutputs: [],
-    aliases: [],
-    dependencies: [],
-    propertyDependencies: {},
-    retainOnDelete: false,
-  };
 }
 
 function withoutTopLevelInternalKeys(props: Record<string, unknown>): Record<string, unknown> {

@@ -7,7 +7,7 @@
 import type * as StructPb from "google-protobuf/google/protobuf/struct_pb";
 import { mockMonitor, sdkProtos } from "../../kernel/sdk-internals";
 import { isProviderType, packageOf, packageVersion, providerUrnOf } from "./providers";
-import type { RegisteredResource, ResourceOptionsSeen } from "./registrations";
+import { defaultOptions, type RegisteredResource, type ResourceOptionsSeen } from "./registrations";
 import { generatedSecretOutputs } from "./secret-placeholders";
 import { tracedOutputs } from "./traced-outputs";
 
@@ -86,7 +86,11 @@ export function answerRegistrations({ project, stack, stackUrn, generation, reso
       parent: parent || stackUrn,
       provider: req.getProvider() || undefined,
       inputs: (req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
-      options: { ...NO_OPTIONS, dependencies: req.getDependenciesList(), additionalSecretOutputs: req.getAdditionalsecretoutputsList() },
+      options: {
+        ...defaultOptions(),
+        dependencies: req.getDependenciesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      },
       read: { id: req.getId() },
     });
     return answerRead(request, callback);
@@ -94,16 +98,6 @@ export function answerRegistrations({ project, stack, stackUrn, generation, reso
   // Component outputs matter to nobody offline (the engine only records them in state).
   monitor.registerResourceOutputs = (_req: unknown, callback: (err: unknown, res?: unknown) => void) => callback(null, {});
 }
-
-const NO_OPTIONS: ResourceOptionsSeen = {
-  protect: false,
-  ignoreChanges: [],
-  additionalSecretOutputs: [],
-  aliases: [],
-  dependencies: [],
-  propertyDependencies: {},
-  retainOnDelete: false,
-};
 
 /** The parts of the SDK's ReadResourceRequest read here. */
 interface ReadRequest {

@@ -18,6 +18,19 @@ export interface ResourceOptionsSeen {
   readonly retainOnDelete: boolean;
 }
 
+/** The options of a resource registered or read with none set (the engine's defaults). */
+export function defaultOptions(): ResourceOptionsSeen {
+  return {
+    protect: false,
+    ignoreChanges: [],
+    additionalSecretOutputs: [],
+    aliases: [],
+    dependencies: [],
+    propertyDependencies: {},
+    retainOnDelete: false,
+  };
+}
+
 export interface RegisteredResource {
   readonly urn: string;
   readonly type: string;
