@@ -54,3 +54,21 @@ function writeError(e: unknown, path: string | undefined): unknown {
   if (!why || !path) return e;
   return new InputError(`cannot write ${path}: ${why[0]} (${code})`, why[1]);
 }
+
+const VERB: Record<string, string> = { open: "open", mkdir: "create", rename: "write", unlink: "remove", rmdir: "remove", scandir: "list" };
+
+/**
+ * Any file-system failure a machine causes (permissions, a full disk, a read-only mount), wherever
+ * it was raised, as an InputError naming the path; undefined for anything else.
+ */
+export function fileSystemError(e: unknown): InputError | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  const why = err?.code ? WHY[err.code] : undefined;
+  if (!why || typeof err?.path !== "string") return undefined;
+  const verb = (err.syscall && VERB[err.syscall]) ?? "use";
+  const hint =
+    verb === "write" || verb === "create" || err.code !== "EACCES"
+      ? why[1]
+      : "check who owns it (ls -l) and run coop as that user, or fix its permissions";
+  return new InputError(`cannot ${verb} ${err.path}: ${why[0]} (${err.code})`, hint);
+}

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -7,7 +7,7 @@ import { afterEach, describe, expect } from "vitest";
 import { coop } from "../helpers/cli";
 import { changedFiles, snapshot } from "../helpers/files";
 import { fixturePublicKey } from "../helpers/governance";
-import { tempRepo } from "../helpers/repo";
+import { REPO_ROOT, tempRepo } from "../helpers/repo";
 import { withTool } from "../helpers/tools";
 
 const itSsh = withTool("ssh-keygen", "openssh-client");
@@ -16,9 +16,12 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-function forkedRepo(): { root: string; keys: Record<string, string> } {
+function forkedRepo(opts: { deployed?: boolean } = { deployed: true }): { root: string; keys: Record<string, string> } {
   const r = tempRepo();
   cleanups.push(r.cleanup);
+  // What init edits beside the specs and the ledger: the workflows and npm start.
+  cpSync(join(REPO_ROOT, ".github"), join(r.root, ".github"), { recursive: true });
+  cpSync(join(REPO_ROOT, "package.json"), join(r.root, "package.json"));
   // The members' keys live outside the repository, as on their own machines.
   const keyDir = mkdtempSync(join(tmpdir(), "coop-init-keys-"));
   cleanups.push(() => rmSync(keyDir, { recursive: true, force: true }));
@@ -29,7 +32,8 @@ function forkedRepo(): { root: string; keys: Record<string, string> } {
     keys[name] = path;
   }
   // The co-op it forked had deployed: its stack config holds encrypted secrets.
-  writeFileSync(join(r.root, "Pulumi.example.yaml"), "encryptionsalt: v1:abc\nconfig:\n  hcloud:token:\n    secure: v1:xyz\n");
+  if (opts.deployed)
+    writeFileSync(join(r.root, "Pulumi.example.yaml"), "encryptionsalt: v1:abc\nconfig:\n  hcloud:token:\n    secure: v1:xyz\n");
   return { root: r.root, keys };
 }
 
@@ -58,11 +62,12 @@ function initArgs(keys: Record<string, string>): string[] {
 describe("coop init for a co-op that forked the repository", () => {
   itSsh("makes a fresh ledger with none of the forked co-op's decisions, keys or secrets, which verifies once signed", async () => {
     const { root, keys } = forkedRepo();
-    const r = await coop(initArgs(keys), { root });
+    const r = await coop([...initArgs(keys), "--discard-ledger"], { root });
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Removed:\n(.*\n)* {2}Pulumi\.example\.yaml\n/);
     expect(r.stdout).toMatch(/coop sign governance-0001-founding --key/);
     expect(r.stdout).toMatch(/coop sign example-0001-genesis --key/);
-    expect(r.stdout).toMatch(/git add stacks governance && git commit/);
+    expect(r.stdout).toMatch(/git add -A && git commit/);
     expect(existsSync(join(root, "Pulumi.example.yaml"))).toBe(false);
 
     const spec = parse(readFileSync(join(root, "stacks/example.yaml"), "utf8"));
@@ -116,7 +121,7 @@ describe("coop init for a co-op that forked the repository", () => {
   });
 
   itSsh("--key signs the genesis decisions at once", async () => {
-    const { root, keys } = forkedRepo();
+    const { root, keys } = forkedRepo({ deployed: false });
     const r = await coop([...initArgs(keys), "--key", keys.lin], { root });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/coop sign/);
