@@ -61,6 +61,7 @@ export async function run(
   terminal?: Terminal,
 ): Promise<number> {
   const json = argv.includes("--json");
+  let repoRoot: string | undefined;
   try {
     const [name, ...rest] = argv;
     if (name === "--version" || name === "-V" || name === "version") {
@@ -113,9 +114,10 @@ export async function run(
       io,
       terminal,
     };
+    repoRoot = ctx.root;
     return await command.run(ctx);
   } catch (e) {
-    return reportError(e, io, json, env);
+    return reportError(e, io, json, env, repoRoot);
   }
 }
 
@@ -131,7 +133,7 @@ function treeRoot(tree: string | undefined): string | undefined {
   return dir;
 }
 
-function reportError(e: unknown, io: Output, json: boolean, env: NodeJS.ProcessEnv): number {
+function reportError(e: unknown, io: Output, json: boolean, env: NodeJS.ProcessEnv, root?: string): number {
   if (e instanceof CoopError) {
     if (json) {
       io.json({
@@ -147,7 +149,7 @@ function reportError(e: unknown, io: Output, json: boolean, env: NodeJS.ProcessE
     return e.exitCode;
   }
   // Permission and disk problems are the machine's, not a bug of coop: say so, with the path.
-  const fsError = fileSystemError(e);
+  const fsError = fileSystemError(e, root);
   if (fsError) return reportError(fsError, io, json, env);
   // An unexpected failure is a bug; it must still never pass a check, so it exits non-zero.
   const message = e instanceof Error ? e.message : String(e);

@@ -58,17 +58,22 @@ function writeError(e: unknown, path: string | undefined): unknown {
 const VERB: Record<string, string> = { open: "open", mkdir: "create", rename: "write", unlink: "remove", rmdir: "remove", scandir: "list" };
 
 /**
- * Any file-system failure a machine causes (permissions, a full disk, a read-only mount), wherever
- * it was raised, as an InputError naming the path; undefined for anything else.
+ * Any file-system failure a machine causes (permissions, a full disk, a read-only mount), or a
+ * file that is not there, wherever it was raised, as an InputError naming the path (relative to
+ * `root` when inside it); undefined for anything else.
  */
-export function fileSystemError(e: unknown): InputError | undefined {
+export function fileSystemError(e: unknown, root?: string): InputError | undefined {
   const err = e as NodeJS.ErrnoException | undefined;
-  const why = err?.code ? WHY[err.code] : undefined;
-  if (!why || typeof err?.path !== "string") return undefined;
+  if (typeof err?.path !== "string" || !err.code) return undefined;
+  const path = root && err.path.startsWith(`${root}/`) ? err.path.slice(root.length + 1) : err.path;
+  if (err.code === "ENOENT")
+    return new InputError(`${path} does not exist`, `if the repository tracks it, restore it from git (git restore ${path})`);
+  const why = WHY[err.code];
+  if (!why) return undefined;
   const verb = (err.syscall && VERB[err.syscall]) ?? "use";
   const hint =
     verb === "write" || verb === "create" || err.code !== "EACCES"
       ? why[1]
       : "check who owns it (ls -l) and run coop as that user, or fix its permissions";
-  return new InputError(`cannot ${verb} ${err.path}: ${why[0]} (${err.code})`, hint);
+  return new InputError(`cannot ${verb} ${path}: ${why[0]} (${err.code})`, hint);
 }
