@@ -84,18 +84,19 @@ afterAll(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-function scratchClone(): { root: string; home: string } {
+function scratchClone(): { root: string; home: string; grace: string } {
   const dir = mkdtempSync(join(tmpdir(), "coop-readme-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const root = join(dir, "repo");
   execFileSync("git", ["clone", "--quiet", "--no-hardlinks", REPO_ROOT, root], { stdio: "ignore" });
   symlinkSync(join(REPO_ROOT, "node_modules"), join(root, "node_modules"), "dir");
+  // .gitignore's `node_modules/` matches a folder, not a link to one.
+  writeFileSync(join(root, ".git", "info", "exclude"), "/node_modules\n");
   const home = join(dir, "home");
   mkdirSync(join(home, ".ssh"), { recursive: true, mode: 0o700 });
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ada@river.coop", "-f", join(home, ".ssh", "id_ed25519")]);
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "grace@river.coop", "-f", join(dir, "grace")]);
-  writeFileSync(join(root, "grace.pub"), readFileSync(join(dir, "grace.pub")));
-  return { root, home };
+  return { root, home, grace: join(dir, "grace.pub") };
 }
 
 function runStep(command: string, root: string, home: string): { code: number; out: string } {
@@ -130,7 +131,7 @@ describe("the README's commands", () => {
   itSsh(
     "run as written in a scratch clone, the example first, then the fork",
     () => {
-      const { root, home } = scratchClone();
+      const { root, home, grace } = scratchClone();
       // The example co-op's commands (and development's) before the fork makes it River Co-op.
       const forkAt = steps.findIndex((s) => s.command.startsWith("npx coop init"));
       const development = steps.filter((s) => s.section === "Development");
@@ -142,6 +143,8 @@ describe("the README's commands", () => {
       const ran: string[] = [];
       for (const s of order) {
         if (exempt(s)) continue;
+        // grace's public key, handed over by her, where the README's init expects it.
+        if (s.command.startsWith("npx coop init")) writeFileSync(join(root, "grace.pub"), readFileSync(grace));
         const r = runStep(s.command, root, home);
         expect(r.code, `README.md:${s.line}: ${s.command}\n${r.out}`).toBe(s.exit);
         ran.push(s.command);
