@@ -14,11 +14,11 @@
  * Key material the README names (`~/.ssh/id_ed25519`, `grace.pub`) is made with ssh-keygen in a
  * scratch home and the clone.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect } from "vitest";
+import { scratchClone, sshKeygen } from "../helpers/clone";
 import { REPO_ROOT } from "../helpers/repo";
 import { withTool } from "../helpers/tools";
 
@@ -84,19 +84,13 @@ afterAll(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-function scratchClone(): { root: string; home: string; grace: string } {
-  const dir = mkdtempSync(join(tmpdir(), "coop-readme-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const root = join(dir, "repo");
-  execFileSync("git", ["clone", "--quiet", "--no-hardlinks", REPO_ROOT, root], { stdio: "ignore" });
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(root, "node_modules"), "dir");
-  // .gitignore's `node_modules/` matches a folder, not a link to one.
-  writeFileSync(join(root, ".git", "info", "exclude"), "/node_modules\n");
-  const home = join(dir, "home");
+function prepare(): { root: string; home: string; grace: string } {
+  const c = scratchClone();
+  cleanups.push(c.cleanup);
+  const home = join(c.dir, "home");
   mkdirSync(join(home, ".ssh"), { recursive: true, mode: 0o700 });
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ada@river.coop", "-f", join(home, ".ssh", "id_ed25519")]);
-  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "grace@river.coop", "-f", join(dir, "grace")]);
-  return { root, home, grace: join(dir, "grace.pub") };
+  sshKeygen(join(home, ".ssh"), "id_ed25519", "ada@river.coop");
+  return { root: c.root, home, grace: `${sshKeygen(c.dir, "grace")}.pub` };
 }
 
 function runStep(command: string, root: string, home: string): { code: number; out: string } {
@@ -131,7 +125,7 @@ describe("the README's commands", () => {
   itSsh(
     "run as written in a scratch clone, the example first, then the fork",
     () => {
-      const { root, home, grace } = scratchClone();
+      const { root, home, grace } = prepare();
       // The example co-op's commands (and development's) before the fork makes it River Co-op.
       const forkAt = steps.findIndex((s) => s.command.startsWith("npx coop init"));
       const development = steps.filter((s) => s.section === "Development");
