@@ -78,7 +78,7 @@ describe("a fork's first weeks, end to end", () => {
       // Day 2: Linus joins as a member (routine: one admin signs), and gets a mailbox.
       await step("2026-03-02T09:00:00.000Z", ["members", "add", "linus", "--role", "member", "--key", `${linus}.pub`]);
       const approved = await step("2026-03-02T09:01:00.000Z", ["approve", "--members", "--key", rosa, "--json"]);
-      expect(JSON.parse(approved.stdout)).toMatchObject({ decision: "governance-0002-members" });
+      expect(JSON.parse(approved.stdout)).toMatchObject({ decision: "members-0001-version" });
       await step("2026-03-02T09:02:00.000Z", ["mailbox", "add", "linus", "--name", "Linus", "--alias", "support", "--stack", "prod"]);
       const spec = parse(readFileSync(join(root, "stacks/prod.yaml"), "utf8"));
       expect(spec.mailboxes.map((m: { localPart: string }) => m.localPart)).toEqual(["rosa", "lin", "linus"]);
