@@ -187,7 +187,8 @@ describe("coop init never discards a co-op's own record unasked", () => {
       const first = await coop([...args, "--key", keys.rosa], { root });
       expect(first.code, first.stderr).toBe(0);
       const rules = readFileSync(join(root, "governance/rules.yaml"), "utf8");
-      // The co-op's own work since: a member's key added by hand, and a stack config with secrets.
+      const prod = readFileSync(join(root, "stacks/prod.yaml"), "utf8");
+      // The co-op's own work since: its founding and genesis, and a stack config with secrets.
       writeFileSync(join(root, "Pulumi.prod.yaml"), "encryptionsalt: v1:abc\n");
       const before = snapshot(root, ".");
       const own = ["governance/decisions/governance-0001-founding.json", "governance/decisions/prod-0001-genesis.json", "Pulumi.prod.yaml"];
@@ -220,6 +221,8 @@ describe("coop init never discards a co-op's own record unasked", () => {
       // Same Loomio flags as before: the bylaws keep every byte (and are not rewritten at all).
       expect(readFileSync(join(root, "governance/rules.yaml"), "utf8")).toBe(rules);
       expect(accepted.stdout).not.toMatch(/and governance\/rules\.yaml/);
+      // Same flags: the spec keeps every byte too.
+      expect(readFileSync(join(root, "stacks/prod.yaml"), "utf8")).toBe(prod);
     },
   );
 
