@@ -324,11 +324,15 @@ describe("coop init --stack: the fork's own stacks", () => {
     const before = snapshot(root, ".");
     const cases: Array<[string[], RegExp]> = [
       [["--stack", "prod:cluster"], /unknown shape 'cluster'[\s\S]*one-host, split, local/],
-      [["--stack", "prod", "--stack", "prod:local"], /the stack prod would be made twice/],
+      [["--stack", "river", "--stack", "river:local"], /the stack river would be made twice/],
       [["--stack", "split-mail:one-host"], /stacks\/split-mail\.yaml exists already/],
       [["--stack", "../etc"], /is not a stack name/],
       [["--stack", "home:local"], /none of the --stack given runs on Hetzner/],
+      // A spec of the co-op's own that the named stacks leave out would go: asked for, not dropped.
+      [["--stack", "river", "--stack", "test:one-host"], /would discard:\n {2}stacks\/prod\.yaml\n[\s\S]*--discard-ledger/],
     ];
+    writeFileSync(join(root, "stacks/prod.yaml"), readFileSync(join(root, "stacks/example.yaml")));
+    before.set("stacks/prod.yaml", readFileSync(join(root, "stacks/prod.yaml"), "utf8"));
     for (const [extra, message] of cases) {
       const r = await coop([...initArgs(keys), ...extra], { root });
       expect(r.code, extra.join(" ")).toBe(2);
