@@ -248,10 +248,10 @@ async function confirmDiscard(ctx: Context, own: readonly string[]): Promise<voi
     );
   ctx.io.err(`coop: ${what}`);
   const answer = (
-    await terminal.ask(`Discard these ${own.length} file${own.length === 1 ? "" : "s"} and start a new ledger? [y/N] `)
+    await terminal.ask(`Discard ${own.length === 1 ? "this file" : `these ${own.length} files`} and start a new ledger? [y/N] `)
   ).trim();
   if (!/^(y|yes)$/i.test(answer))
-    throw new InputError("nothing was changed: the co-op's own files are kept", `to discard it without asking, add ${DISCARD_FLAG}`);
+    throw new InputError("nothing was changed: the co-op's own files are kept", `to discard them without asking, add ${DISCARD_FLAG}`);
 }
 
 /** The workflows and package.json with the new stacks (only those that change). */

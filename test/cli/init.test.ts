@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -235,6 +235,30 @@ describe("coop init never discards a co-op's own record unasked", () => {
     // The unsigned founding of the first run was the co-op's own: rewritten (same id), so kept, not removed.
     const removedLines = r.stdout.split("\n").filter((l) => l.startsWith("  governance/"));
     for (const l of removedLines) expect(existsSync(join(root, l.trim()))).toBe(false);
+  });
+});
+
+const itTty = withTool("script", "bsdutils");
+
+describe("coop init at a real terminal", () => {
+  itTty("asks on the terminal and keeps everything when the answer is no", () => {
+    const { root } = forkedRepo({ deployed: true });
+    const keyDir = mkdtempSync(join(tmpdir(), "coop-init-tty-"));
+    cleanups.push(() => rmSync(keyDir, { recursive: true, force: true }));
+    const key = join(keyDir, "rosa");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key], { stdio: "ignore" });
+    const cmd = `node ${join(REPO_ROOT, "bin", "coop.js")} init --name River --domain river.coop --member rosa:admin:${key}.pub --stack prod`;
+    for (const input of ["n\n", "\n"]) {
+      const env = { ...process.env };
+      delete env.CI;
+      // script(1) gives coop a pseudo-terminal, as a person's shell would.
+      const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { cwd: root, input, encoding: "utf8", env, timeout: 60_000 });
+      expect(r.status, r.stdout).toBe(2);
+      expect(r.stdout).toMatch(/would discard:\r?\n {2}Pulumi\.example\.yaml/);
+      expect(r.stdout).toMatch(/Discard this file and start a new ledger\? \[y\/N\]/);
+      expect(r.stdout).toMatch(/nothing was changed: the co-op's own files are kept/);
+      expect(existsSync(join(root, "Pulumi.example.yaml"))).toBe(true);
+    }
   });
 });
 
