@@ -65,9 +65,13 @@ const VERB: Record<string, string> = { open: "open", mkdir: "create", rename: "w
 export function fileSystemError(e: unknown, root?: string): InputError | undefined {
   const err = e as NodeJS.ErrnoException | undefined;
   if (typeof err?.path !== "string" || !err.code) return undefined;
-  const path = root && err.path.startsWith(`${root}/`) ? err.path.slice(root.length + 1) : err.path;
+  const inside = root !== undefined && err.path.startsWith(`${root}/`);
+  const path = inside ? err.path.slice(root.length + 1) : err.path;
   if (err.code === "ENOENT")
-    return new InputError(`${path} does not exist`, `if the repository tracks it, restore it from git (git restore ${path})`);
+    return new InputError(
+      `${path} does not exist`,
+      inside ? `if the repository tracks it, restore it from git (git restore ${path})` : "check the path you gave",
+    );
   const why = WHY[err.code];
   if (!why) return undefined;
   const verb = (err.syscall && VERB[err.syscall]) ?? "use";
