@@ -60,6 +60,16 @@ bylaws, members list and code are the approved versions. Each item names the com
           items.push({ what: `the spec does not plan: ${(e as Error).message.split("\n")[0]}`, next: `coop plan --stack ${stack}` });
         }
       }
+      // A stack whose record has a problem (other than signatures still to come) is not deployable,
+      // whatever its plan says; the ledger's own fix comes with it (an overdue emergency is said below).
+      const problems = errorsOf(findings).filter(
+        (f) => f.stack === stack && f.code !== "signatures-insufficient" && f.code !== "emergency-overdue",
+      );
+      if (problems.length)
+        items.push({
+          what: `not deployable: ${problems.length} problem${problems.length === 1 ? "" : "s"} in its record (first: ${problems[0].file ? `${problems[0].file}: ` : ""}${problems[0].message})`,
+          next: problems[0].remediation,
+        });
       for (const s of emergencyStatuses(ledger, stack)) {
         if (s.ratified) continue;
         const overdue = s.deadline && at > s.deadline;

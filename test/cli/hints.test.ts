@@ -83,6 +83,13 @@ describe("hints name the safe fix", () => {
       next: `git restore ${file}`,
     });
     expect(status.ledger.map((i) => i.next).join("\n")).not.toMatch(/coop sign example-0001-genesis|coop init/);
+    const stack = (status as unknown as { stacks: Array<{ stack: string; pending: Array<{ what: string; next: string }> }> }).stacks.find(
+      (x) => x.stack === "example",
+    );
+    expect(stack?.pending[0].what).toMatch(
+      /^not deployable: 1 problem in its record \(first: governance\/decisions\/example-0001-genesis\.json: the signature of 'ada' does not verify/,
+    );
+    expect(stack?.pending[0].next).toContain(`git restore ${file}`);
   });
 });
 
