@@ -17,6 +17,12 @@ export interface Output {
   json(value: unknown): void;
 }
 
+/** A person at a terminal who can answer a question (absent without a TTY, and in CI). */
+export interface Terminal {
+  /** Asks `question` and resolves to the line typed (empty on end of input). */
+  ask(question: string): Promise<string>;
+}
+
 export interface Context {
   readonly root: string;
   readonly json: boolean;
@@ -24,6 +30,8 @@ export interface Context {
   readonly positionals: string[];
   readonly env: NodeJS.ProcessEnv;
   readonly io: Output;
+  /** Present only when a person can answer: stdin and stderr are terminals and CI is not set. */
+  readonly terminal?: Terminal;
 }
 
 export interface Command {
@@ -47,4 +55,14 @@ export function stringFlag(ctx: Context, name: string): string | undefined {
 export function specEdits(ctx: Context): YamlEdit[] {
   const v = ctx.values.set;
   return (Array.isArray(v) ? v : []).map(parseSetFlag);
+}
+
+/**
+ * The terminal to ask before a destructive step, or undefined when nobody can answer. CI runners
+ * may allocate a TTY, so CI=true (set by GitHub Actions and most CI services) always counts as
+ * nobody there.
+ */
+export function interactive(ctx: Context): Terminal | undefined {
+  const ci = ctx.env.CI;
+  return ci !== undefined && ci !== "" && ci !== "false" && ci !== "0" ? undefined : ctx.terminal;
 }

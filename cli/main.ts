@@ -8,10 +8,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { CoopError, FileProblems, InputError } from "../kernel/errors";
+import { fileSystemError } from "../kernel/fs-atomic";
 import { findRepoRoot } from "../kernel/repo";
 import { closest } from "../kernel/yaml-file";
 import { COMMANDS } from "./commands";
-import type { Command, Context, OptionSpec, Output } from "./context";
+import { createInterface } from "node:readline/promises";
+import type { Command, Context, OptionSpec, Output, Terminal } from "./context";
 
 const COMMON: OptionSpec = {
   stack: { type: "string", short: "s" },
@@ -51,8 +53,15 @@ export interface RunResult {
 }
 
 /** Runs one command; never throws. Writes through `io`. */
-export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = process.env, root?: string): Promise<number> {
+export async function run(
+  argv: string[],
+  io: Output,
+  env: NodeJS.ProcessEnv = process.env,
+  root?: string,
+  terminal?: Terminal,
+): Promise<number> {
   const json = argv.includes("--json");
+  let repoRoot: string | undefined;
   try {
     const [name, ...rest] = argv;
     if (name === "--version" || name === "-V" || name === "version") {
@@ -103,10 +112,12 @@ export async function run(argv: string[], io: Output, env: NodeJS.ProcessEnv = p
       positionals: parsed.positionals,
       env,
       io,
+      terminal,
     };
+    repoRoot = ctx.root;
     return await command.run(ctx);
   } catch (e) {
-    return reportError(e, io, json, env);
+    return reportError(e, io, json, env, repoRoot);
   }
 }
 
@@ -122,7 +133,7 @@ function treeRoot(tree: string | undefined): string | undefined {
   return dir;
 }
 
-function reportError(e: unknown, io: Output, json: boolean, env: NodeJS.ProcessEnv): number {
+function reportError(e: unknown, io: Output, json: boolean, env: NodeJS.ProcessEnv, root?: string): number {
   if (e instanceof CoopError) {
     if (json) {
       io.json({
@@ -137,6 +148,9 @@ function reportError(e: unknown, io: Output, json: boolean, env: NodeJS.ProcessE
     io.err(`coop: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ""}`);
     return e.exitCode;
   }
+  // Permission and disk problems are the machine's, not a bug of coop: say so, with the path.
+  const fsError = fileSystemError(e, root);
+  if (fsError) return reportError(fsError, io, json, env);
   // An unexpected failure is a bug; it must still never pass a check, so it exits non-zero.
   const message = e instanceof Error ? e.message : String(e);
   if (json) io.json({ error: { message: `internal error: ${message}`, exitCode: 2 } });
@@ -156,9 +170,24 @@ export function processOutput(json: boolean): Output {
   };
 }
 
+/** The process's terminal, when a person sits at it: questions go to stderr, answers come from stdin. */
+function processTerminal(): Terminal | undefined {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return {
+    ask(question) {
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      // End of input (Ctrl-D) is "no": the question must never be left hanging.
+      return new Promise<string>((resolve) => {
+        rl.once("close", () => resolve(""));
+        rl.question(question).then(resolve, () => resolve(""));
+      }).finally(() => rl.close());
+    },
+  };
+}
+
 export function main(argv: string[]): void {
   const io = processOutput(argv.includes("--json"));
-  run(argv, io).then(
+  run(argv, io, process.env, undefined, processTerminal()).then(
     (code) => exitWhenFlushed(code),
     () => exitWhenFlushed(2),
   );

@@ -54,3 +54,30 @@ function writeError(e: unknown, path: string | undefined): unknown {
   if (!why || !path) return e;
   return new InputError(`cannot write ${path}: ${why[0]} (${code})`, why[1]);
 }
+
+const VERB: Record<string, string> = { open: "open", mkdir: "create", rename: "write", unlink: "remove", rmdir: "remove", scandir: "list" };
+
+/**
+ * Any file-system failure a machine causes (permissions, a full disk, a read-only mount), or a
+ * file that is not there, wherever it was raised, as an InputError naming the path (relative to
+ * `root` when inside it); undefined for anything else.
+ */
+export function fileSystemError(e: unknown, root?: string): InputError | undefined {
+  const err = e as NodeJS.ErrnoException | undefined;
+  if (typeof err?.path !== "string" || !err.code) return undefined;
+  const inside = root !== undefined && err.path.startsWith(`${root}/`);
+  const path = inside ? err.path.slice(root.length + 1) : err.path;
+  if (err.code === "ENOENT")
+    return new InputError(
+      `${path} does not exist`,
+      inside ? `if the repository tracks it, restore it from git (git restore ${path})` : "check the path you gave",
+    );
+  const why = WHY[err.code];
+  if (!why) return undefined;
+  const verb = (err.syscall && VERB[err.syscall]) ?? "use";
+  const hint =
+    verb === "write" || verb === "create" || err.code !== "EACCES"
+      ? why[1]
+      : "check who owns it (ls -l) and run coop as that user, or fix its permissions";
+  return new InputError(`cannot ${verb} ${path}: ${why[0]} (${err.code})`, hint);
+}

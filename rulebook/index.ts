@@ -18,7 +18,7 @@ export {
   type DecisionFileResult,
 } from "./ledger/load";
 export { ObjectStore, objectEntry, objectFile, digestOf, renderObject, OBJECTS_DIR, type ObjectKind } from "./ledger/objects";
-export { readCodeManifest } from "./ledger/code-tree";
+export { readCodeManifest, codeFileDigest } from "./ledger/code-tree";
 export { FINDING_CODES, errorsOf, formatFinding, dedupe, type Finding, type FindingCode } from "./findings";
 export {
   RulesSchema,

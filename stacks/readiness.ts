@@ -309,6 +309,15 @@ function dnsFindings(stack: string, spec: StackSpec, dns: DnsObservation): Findi
 }
 
 /**
+ * Findings whose value would be published in DNS records as it stands (the SPF include of the
+ * relay placeholder, the example's domain): whoever copies `coop dns` output to a DNS provider
+ * is told before, not after.
+ */
+export function publishedPlaceholders(findings: readonly Finding[]): Finding[] {
+  return findings.filter((f) => f.id === "example-domain" || (f.id === "relay-placeholder" && f.field?.endsWith(".spfInclude")));
+}
+
+/**
  * The checklist for people: the verdict, then problems and warnings, each with its fix.
  * `dnsSkipped`: DNS could have been checked but was not (no --online).
  */

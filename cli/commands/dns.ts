@@ -2,9 +2,11 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../../kernel/errors";
 import { loadStackSpec, resolveStackName } from "../../stacks/load";
+import { checkReadiness, publishedPlaceholders } from "../../stacks/readiness";
 import type { Command, Context } from "../context";
 import { stringFlag } from "../context";
 import { dnsReport, parseStackOutputs } from "../plan/dns-report";
+import { gatherReadiness } from "../readiness/inputs";
 
 export const command: Command = {
   name: "dns",
@@ -33,6 +35,9 @@ Exit 0 when printed (check "complete" for placeholders), 2 on bad input.`,
     const { spec } = loadStackSpec(ctx.root, stack);
     const { outputs, source } = readOutputs(ctx);
     const report = dnsReport(stack, spec, outputs, source);
+    // The readiness check's placeholders that these records would publish, said before they are copied.
+    for (const f of publishedPlaceholders(checkReadiness(await gatherReadiness(ctx.root, stack))))
+      ctx.io.err(`coop: warning: do not publish these records yet: ${f.message}\n  fix: ${f.fix}`);
     if (ctx.json) {
       ctx.io.json(report);
     } else {

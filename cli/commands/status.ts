@@ -60,6 +60,16 @@ bylaws, members list and code are the approved versions. Each item names the com
           items.push({ what: `the spec does not plan: ${(e as Error).message.split("\n")[0]}`, next: `coop plan --stack ${stack}` });
         }
       }
+      // A stack whose record has a problem (other than signatures still to come) is not deployable,
+      // whatever its plan says; the ledger's own fix comes with it (an overdue emergency is said below).
+      const problems = errorsOf(findings).filter(
+        (f) => f.stack === stack && f.code !== "signatures-insufficient" && f.code !== "emergency-overdue",
+      );
+      if (problems.length)
+        items.push({
+          what: `not deployable: ${problems.length} problem${problems.length === 1 ? "" : "s"} in its record (first: ${problems[0].file ? `${problems[0].file}: ` : ""}${problems[0].message})`,
+          next: problems[0].remediation,
+        });
       for (const s of emergencyStatuses(ledger, stack)) {
         if (s.ratified) continue;
         const overdue = s.deadline && at > s.deadline;
@@ -78,6 +88,11 @@ bylaws, members list and code are the approved versions. Each item names the com
       if (!("ok" in p)) continue;
       const v = judgeSignatures(d, p.ok.version.members, p.ok.requirement, p.ok.label, p.ok.mustSign);
       if (v.satisfied) continue;
+      if (v.findings.some((f) => f.code === "signature-invalid")) {
+        // Changed after signing: another signature would vouch for what nobody checked.
+        general.push({ what: `${d.id} was changed after it was signed (a signature does not verify)`, next: `git restore ${d.file}` });
+        continue;
+      }
       const can = p.ok.version.members.members.members
         .filter((m) => isActive(m) && hasAnyRole(m, p.ok.requirement.roles) && !v.signers.includes(m.name))
         .map((m) => m.name);
@@ -104,14 +119,27 @@ bylaws, members list and code are the approved versions. Each item names the com
       });
     const other = errorsOf(findings).filter(
       (f) =>
-        !["signatures-insufficient", "rules-unapproved", "members-unapproved", "code-unapproved", "emergency-overdue"].includes(f.code),
+        ![
+          "signatures-insufficient",
+          "signature-invalid",
+          "rules-unapproved",
+          "members-unapproved",
+          "code-unapproved",
+          "emergency-overdue",
+        ].includes(f.code),
     );
     if (other.length)
       general.push({
-        what: `${other.length} other problem${other.length === 1 ? "" : "s"} in the ledger (first: ${other[0].message})`,
+        what: `${other.length} other problem${other.length === 1 ? "" : "s"} in the ledger (first: ${other[0].file ? `${other[0].file}: ` : ""}${other[0].message})`,
         next: "coop verify",
       });
-    if (governanceChain(ledger).order.length === 0) general.push({ what: "the ledger has no founding", next: "coop init" });
+    // Only an empty ledger is a fresh fork's: a ledger with records but no founding lost a file.
+    if (governanceChain(ledger).order.length === 0)
+      general.push(
+        ledger.decisions.length === 0
+          ? { what: "the ledger has no founding", next: "coop init" }
+          : { what: "the ledger's founding is missing", next: "git restore governance/decisions" },
+      );
     if (ctx.json) {
       ctx.io.json({
         stacks: perStack.map((s) => ({ stack: s.stack, approved: s.approved, planned: s.planned, pending: s.items })),

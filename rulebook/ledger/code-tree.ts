@@ -55,6 +55,12 @@ function walkedFiles(root: string): string[] {
   return out;
 }
 
+/** A code file's entry in the manifest: its SHA-256, marked `+x` when it is executable. */
+export function codeFileDigest(content: Buffer | string, executable: boolean): string {
+  const hash = createHash("sha256").update(content).digest("hex");
+  return executable ? `${hash}+x` : hash;
+}
+
 /** The code manifest of the tree at `root`. */
 export function readCodeManifest(root: string): CodeManifest {
   const paths = (gitFiles(root) ?? walkedFiles(root)).filter((p) => !isDataPath(p)).sort();
@@ -63,10 +69,7 @@ export function readCodeManifest(root: string): CodeManifest {
     const abs = join(root, p);
     const st = lstatSync(abs);
     if (st.isSymbolicLink()) throw new UnsafeFile(p, "is a symbolic link; code files must be regular files");
-    const hash = createHash("sha256")
-      .update(readRegularFile(abs, SIZE_LIMITS.code, p))
-      .digest("hex");
-    files[p] = st.mode & 0o111 ? `${hash}+x` : hash;
+    files[p] = codeFileDigest(readRegularFile(abs, SIZE_LIMITS.code, p), (st.mode & 0o111) !== 0);
   }
   return { version: CODE_MANIFEST_VERSION, files };
 }

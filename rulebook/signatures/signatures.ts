@@ -158,7 +158,11 @@ export function judgeSignatures(
       code: "signatures-insufficient",
       level: "error",
       message: `${signers.size} valid signature${signers.size === 1 ? "" : "s"}${signers.size ? ` (${[...signers].join(", ")})` : ""}; ${label} requires ${describeRequirement(requirement)}: ${missing} more needed, and until then it does not count`,
-      remediation: `${missing === 1 ? "another member" : `${missing} more members`} with role ${requirement.roles.join(" or ")} sign${missing === 1 ? "s" : ""}: coop sign ${d.id} --key ~/.ssh/id_ed25519`,
+      // A signature that does not verify means the record changed after signing: signing it again
+      // would vouch for what nobody checked (e.g. forged counts), so the fix is the stored version.
+      remediation: findings.some((f) => f.code === "signature-invalid")
+        ? `do not sign it: a signature does not verify, so the record was changed after signing; restore it from git (git restore ${d.file})`
+        : `${missing === 1 ? "another member" : `${missing} more members`} with role ${requirement.roles.join(" or ")} sign${missing === 1 ? "s" : ""}: coop sign ${d.id} --key ~/.ssh/id_ed25519`,
     });
   }
   return { findings, signers: [...signers], validBy: [...validBy], satisfied };

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { dkimRecordValue, txtText } from "../../components/dns/records";
@@ -44,6 +44,31 @@ describe("coop dns", () => {
     expect(r.stdout).toMatch(/^@\s+IN\s+MX\s+10 mail\.example\.coop\.$/m);
     expect(r.stdout).toContain("pulumi stack output --json --stack example | npx coop dns --stack example --outputs -");
     expect(r.stderr).toMatch(/placeholders/);
+  });
+
+  it("warns before the relay placeholder reaches a published SPF record, with the readiness check's fix", async () => {
+    const r = await coop(["dns", "--stack", "example"], { root: repo.root });
+    expect(r.stdout).toContain('"v=spf1 mx include:spf.relay.example ~all"');
+    expect(r.stderr).toMatch(
+      /coop: warning: do not publish these records yet: the SPF include spf\.relay\.example is a placeholder[^\n]*\n {2}fix: set services\.mail\.relay \(host, username, spfInclude\) in stacks\/example\.yaml:\d+/,
+    );
+    expect(r.stderr).toMatch(/do not publish these records yet: the domain example\.coop is the bundled example's domain/);
+    // A real relay's include is published without a word.
+    const fixed = tempRepo();
+    try {
+      const spec = join(fixed.root, "stacks", "split-mail.yaml");
+      writeFileSync(
+        spec,
+        readFileSync(spec, "utf8")
+          .replace("spf.relay.example", "spf.relay.eu")
+          .replace(/example\.coop/g, "river.coop"),
+      );
+      const ok = await coop(["dns", "--stack", "split-mail"], { root: fixed.root });
+      expect(ok.stdout).toContain("include:spf.relay.eu");
+      expect(ok.stderr).not.toMatch(/warning/);
+    } finally {
+      fixed.cleanup();
+    }
   });
 
   it("--json prints one document with the records and what is missing", async () => {

@@ -4,6 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import type { Terminal } from "../../cli/context";
 import { run } from "../../cli/main";
 import { setClockForTests } from "../../kernel/clock";
 import { REPO_ROOT } from "./repo";
@@ -18,7 +19,10 @@ export interface CliResult {
  * Runs coop in this process. `at` fixes the clock for this run (coop reads the time only
  * through kernel/clock, which no environment variable can set); the machine's clock is back after.
  */
-export async function coop(args: string[], opts: { root?: string; env?: NodeJS.ProcessEnv; at?: string | Date } = {}): Promise<CliResult> {
+export async function coop(
+  args: string[],
+  opts: { root?: string; env?: NodeJS.ProcessEnv; at?: string | Date; terminal?: Terminal } = {},
+): Promise<CliResult> {
   if (opts.at !== undefined) setClockForTests(opts.at);
   try {
     return await runInProcess(args, opts);
@@ -27,7 +31,7 @@ export async function coop(args: string[], opts: { root?: string; env?: NodeJS.P
   }
 }
 
-async function runInProcess(args: string[], opts: { root?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+async function runInProcess(args: string[], opts: { root?: string; env?: NodeJS.ProcessEnv; terminal?: Terminal }): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const json = args.includes("--json");
@@ -46,6 +50,7 @@ async function runInProcess(args: string[], opts: { root?: string; env?: NodeJS.
     },
     opts.env ?? process.env,
     opts.root ?? REPO_ROOT,
+    opts.terminal,
   );
   return { code, stdout, stderr };
 }

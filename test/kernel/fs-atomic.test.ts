@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { InputError } from "../../kernel/errors";
-import { writeFilesAtomic } from "../../kernel/fs-atomic";
+import { fileSystemError, writeFilesAtomic } from "../../kernel/fs-atomic";
 
 const refuse: { code?: string } = {};
 vi.mock("node:fs", async (importOriginal) => {
@@ -60,4 +60,28 @@ describe("writeFilesAtomic", () => {
       expect(readdirSync(dir)).toEqual(["a"]);
     });
   }
+});
+
+describe("fileSystemError", () => {
+  const raised = (code: string, path: string, syscall = "open") => Object.assign(new Error(code), { code, path, syscall });
+
+  it("names the path inside the repository relative to it, and restores only what git can restore", () => {
+    expect(fileSystemError(raised("ENOENT", "/repo/governance/members.yaml"), "/repo")).toMatchObject({
+      message: "governance/members.yaml does not exist",
+      hint: "if the repository tracks it, restore it from git (git restore governance/members.yaml)",
+    });
+    expect(fileSystemError(raised("ENOENT", "/home/ada/.ssh/id_ed25519"), "/repo")).toMatchObject({
+      message: "/home/ada/.ssh/id_ed25519 does not exist",
+      hint: "check the path you gave",
+    });
+    expect(fileSystemError(raised("ENOSPC", "/repo/governance/x.json", "rename"), "/repo")?.message).toBe(
+      "cannot write governance/x.json: the disk is full (ENOSPC)",
+    );
+  });
+
+  it("leaves everything else to be reported as a bug", () => {
+    expect(fileSystemError(new Error("boom"))).toBeUndefined();
+    expect(fileSystemError(Object.assign(new Error("x"), { code: "EWEIRD", path: "/repo/a" }))).toBeUndefined();
+    expect(fileSystemError(Object.assign(new Error("x"), { code: "EACCES" }))).toBeUndefined();
+  });
 });
