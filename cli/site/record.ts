@@ -200,7 +200,9 @@ function rulesOf(ledger: Ledger, d: L<Decision>): { process: string | null; rule
     rules.push(`the poll closed at most ${p.ok.poll.maxAgeDays} days before it was recorded`);
   }
   const required = describeRequirement(p.ok.requirement);
-  rules.push(`${required} record it`);
+  const r = p.ok.requirement;
+  const roles = r.roles.join(" or ");
+  rules.push(r.count === 1 ? `one member with role ${roles} signs it` : `${r.count} different members with role ${roles} sign it`);
   return { process: p.ok.label, rules, required };
 }
 
