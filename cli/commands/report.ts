@@ -14,7 +14,8 @@ export const command: Command = {
 The year in decisions, for a general assembly: every decision taken in the year (what changed
 in plain words, how it was decided), the emergency changes recorded in it (ratified in time,
 late, or not yet), and each stack's monthly cost for every month of the year so far. Markdown
-on stdout; redirect it to a file (coop report --year 2026 > report-2026.md).
+on stdout; redirect it to a file outside the repository (a new file in the repository is a
+change of the code until it is approved, like any document).
 
   --year YYYY   the calendar year (UTC)
   --json        print {year, coop, asOf, verified, decisions, emergencies, costs} instead`,

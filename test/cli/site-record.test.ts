@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import ignore from "ignore";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderSite } from "../../cli/render/site/pages";
@@ -302,6 +303,13 @@ describe("coop site", () => {
     expect(again.code).toBe(0);
     expect(existsSync(join(out, "decisions", "old-0001-change.html"))).toBe(false);
     expect(readdirSync(join(out, "..")).filter((n) => n.includes("staging"))).toEqual([]);
+  });
+
+  it("writes by default to _site, which .gitignore keeps out of the code digest (coop verify stays green)", () => {
+    const ig = ignore().add(readFileSync(join(REPO_ROOT, ".gitignore"), "utf8"));
+    expect(ig.ignores("_site/index.html")).toBe(true);
+    expect(ig.ignores("_site/decisions/example-0001-genesis.html")).toBe(true);
+    expect(ig.ignores("cli/site/record.ts")).toBe(false);
   });
 
   it("refuses a folder it did not write, and a file, changing nothing", async () => {
