@@ -259,9 +259,21 @@ function text(v: unknown): string | null {
 }
 
 /**
+ * A blocked domain as Mastodon shows it to the public: with `obfuscate`, the middle half of its
+ * characters (dots kept) become stars, as Mastodon's DomainBlock#public_domain does, so the
+ * published record reveals no more than the co-op's own About page.
+ */
+export function publicDomain(domain: string, obfuscate: boolean): string {
+  if (!obfuscate) return domain;
+  const visible = Math.floor(domain.length / 4);
+  return [...domain].map((c, i) => (i > visible && i < domain.length - visible && c !== "." ? "*" : c)).join("");
+}
+
+/**
  * The public block list of `services.mastodon.federation`, read defensively: the field may be
- * absent, a list, or an object holding one (blocks/domainBlocks); entries are a domain or an
- * object with `domain`, `severity` and a public reason. Private comments are never read.
+ * absent, a list, or an object holding one (domainBlocks, or blocks); entries are a domain or an
+ * object with `domain`, `severity`, `obfuscate` and a public reason. Private comments are never
+ * read, and an obfuscated domain is never kept whole.
  */
 export function federationOf(spec: unknown): { blocks: BlockView[]; unreadable: number } | undefined {
   const fed = (spec as { services?: { mastodon?: { federation?: unknown } } } | null)?.services?.mastodon?.federation;
@@ -269,7 +281,7 @@ export function federationOf(spec: unknown): { blocks: BlockView[]; unreadable: 
   const list = Array.isArray(fed)
     ? fed
     : typeof fed === "object"
-      ? ((fed as Record<string, unknown>).blocks ?? (fed as Record<string, unknown>).domainBlocks)
+      ? ((fed as Record<string, unknown>).domainBlocks ?? (fed as Record<string, unknown>).blocks)
       : undefined;
   if (!Array.isArray(list)) return { blocks: [], unreadable: 1 };
   const blocks: BlockView[] = [];
@@ -286,7 +298,7 @@ export function federationOf(spec: unknown): { blocks: BlockView[]; unreadable: 
       continue;
     }
     blocks.push({
-      domain: domain.slice(0, 253),
+      domain: publicDomain(domain.slice(0, 253), o?.obfuscate === true),
       severity: text(o?.severity),
       reason: text(o?.publicComment) ?? text(o?.public_comment) ?? text(o?.publicReason) ?? text(o?.reason),
     });

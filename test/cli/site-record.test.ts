@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderSite } from "../../cli/render/site/pages";
 import { summaryHtml } from "../../cli/render/site/summary";
-import { federationOf, gatherRecord, type SiteRecord } from "../../cli/site/record";
+import { federationOf, gatherRecord, publicDomain, type SiteRecord } from "../../cli/site/record";
 import { SITE_MARKER } from "../../cli/site/write";
 import { setClockForTests } from "../../kernel/clock";
 import { estimateMonthlyCost } from "../../plan/cost";
@@ -25,14 +25,18 @@ const FEDERATION_SPEC = `coop:
 services:
   mastodon:
     federation:
-      blocks:
+      domainBlocks:
         - domain: spam.example
           severity: suspend
           publicComment: "spam </td><script>alert('reason')</script>"
           privateComment: "the moderators' private note"
         - domain: loud.example
           severity: silence
+        - domain: secret-harassers.example
+          severity: suspend
+          obfuscate: true
         - 42
+      domainAllows: []
 `;
 
 const t = twoYearLedger(FEDERATION_SPEC);
@@ -154,16 +158,21 @@ describe("the members' record as data", () => {
         stack: "prod",
         blocks: [
           { domain: "loud.example", severity: "silence", reason: null },
+          // Obfuscated as Mastodon's public list shows it (test/oracles/mastodon-public-domain.md).
+          { domain: "secret-*********.*xample", severity: "suspend", reason: null },
           { domain: "spam.example", severity: "suspend", reason: "spam </td><script>alert('reason')</script>" },
         ],
         unreadable: 1,
       },
     ]);
     expect(JSON.stringify(r)).not.toContain("private note");
+    for (const [path, text] of renderSite(r)) expect(text, path).not.toContain("harassers");
+    expect(publicDomain("bad.example", true)).toBe("bad.*****le");
+    expect(publicDomain("bad.example", false)).toBe("bad.example");
     expect(federationOf({ services: { mastodon: {} } })).toBeUndefined();
     expect(federationOf(null)).toBeUndefined();
     expect(federationOf({ services: { mastodon: { federation: "spam.example" } } })).toEqual({ blocks: [], unreadable: 1 });
-    expect(federationOf({ services: { mastodon: { federation: [{ domain: "a.example", public_comment: "why" }] } } })).toEqual({
+    expect(federationOf({ services: { mastodon: { federation: { blocks: [{ domain: "a.example", public_comment: "why" }] } } } })).toEqual({
       blocks: [{ domain: "a.example", severity: null, reason: "why" }],
       unreadable: 0,
     });

@@ -70,7 +70,7 @@ function federation(r: SiteRecord): Markup | "" {
   if (r.federation.length === 0) return "";
   return html`<section aria-labelledby="federation"><h2 id="federation">Federation: servers our Mastodon blocks</h2>${r.federation.map(
     (f) =>
-      html`<table><caption>Stack ${f.stack}: ${f.blocks.length} blocked server${f.blocks.length === 1 ? "" : "s"}, with the public reason</caption>
+      html`<table><caption>Stack ${f.stack}: ${f.blocks.length} blocked server${f.blocks.length === 1 ? "" : "s"}, with the public reason (a name with stars is partly hidden, as Mastodon shows it)</caption>
 <thead><tr><th scope="col">Server</th><th scope="col">Severity</th><th scope="col">Public reason</th></tr></thead>
 <tbody>${f.blocks.map((b) => html`<tr><th scope="row">${b.domain}</th><td>${b.severity ?? "not stated"}</td><td>${b.reason ?? "none given"}</td></tr>`)}</tbody></table>${f.unreadable ? html`<p>${f.unreadable} entr${f.unreadable === 1 ? "y" : "ies"} of the list could not be read.</p>` : ""}`,
   )}</section>`;
