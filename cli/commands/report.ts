@@ -3,7 +3,8 @@ import { InputError } from "../../kernel/errors";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
 import { renderYearReport } from "../render/report";
-import { gatherRecord } from "../site/record";
+import { loadLedgerFast } from "../ledger/load";
+import { recordOf } from "../site/record";
 import { yearReport } from "../site/report";
 
 export const command: Command = {
@@ -29,7 +30,7 @@ change of the code until it is approved, like any document).
         `--year ${given} is not a year that has begun`,
         `give a four-digit year from 2000 to ${at.getUTCFullYear()}, e.g. --year ${at.getUTCFullYear()}`,
       );
-    const report = yearReport(gatherRecord(ctx.root, at), Number(given));
+    const report = yearReport(recordOf(await loadLedgerFast(ctx.root, ctx.env), at), Number(given));
     if (ctx.json) ctx.io.json(report);
     else ctx.io.out(renderYearReport(report).trimEnd());
     return 0;

@@ -3,7 +3,8 @@ import { InputError } from "../../kernel/errors";
 import type { Command } from "../context";
 import { stringFlag } from "../context";
 import { renderSite } from "../render/site/pages";
-import { gatherRecord } from "../site/record";
+import { loadLedgerFast } from "../ledger/load";
+import { recordOf } from "../site/record";
 import { writeSiteDir } from "../site/write";
 
 export const command: Command = {
@@ -25,7 +26,7 @@ if it is new, empty or written by an earlier coop site.
 Exit 0 when written, also when the ledger does not verify (the site says so); 2 on bad input.`,
   options: { out: { type: "string", short: "o" } },
   async run(ctx) {
-    const record = gatherRecord(ctx.root, now());
+    const record = recordOf(await loadLedgerFast(ctx.root, ctx.env), now());
     if (ctx.json) {
       if (stringFlag(ctx, "out")) throw new InputError("--json prints the record; it writes no site", "give either --json or --out DIR");
       ctx.io.json(record);
@@ -33,7 +34,7 @@ Exit 0 when written, also when the ledger does not verify (the site says so); 2 
     }
     const out = stringFlag(ctx, "out") ?? "_site";
     const files = renderSite(record);
-    writeSiteDir(out, files);
+    await writeSiteDir(out, files);
     ctx.io.out(
       `site written to ${out}: ${record.decisions.length} decision${record.decisions.length === 1 ? "" : "s"}; the ledger ${record.ledger.verified ? "verifies" : `does not verify (${record.ledger.errors} problem${record.ledger.errors === 1 ? "" : "s"})`} as of ${record.asOf}`,
     );

@@ -4,19 +4,8 @@
  * a full disk leaves the previous site as it was. A folder that holds something other than a
  * site coop wrote is never replaced: `--out ~` must not delete a home directory.
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "../../kernel/errors";
 
@@ -28,13 +17,32 @@ function writeOne(path: string, text: string): void {
   const fd = openSync(path, "wx", 0o644);
   try {
     writeSync(fd, text);
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
 
-export function writeSiteDir(out: string, files: ReadonlyArray<readonly [string, string]>): void {
+/**
+ * Flushes every written file before the folder takes the target's place. Many flushes in flight
+ * at once let the file system commit them together: one at a time, a site of 10,000 decisions
+ * spent most of its time waiting on them.
+ */
+async function flushAll(paths: readonly string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const handle = await open(paths[next++], "r");
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(64, paths.length) }, worker));
+}
+
+export async function writeSiteDir(out: string, files: ReadonlyArray<readonly [string, string]>): Promise<void> {
   const target = resolve(out);
   if (existsSync(target)) {
     const st = lstatSync(target);
@@ -49,12 +57,15 @@ export function writeSiteDir(out: string, files: ReadonlyArray<readonly [string,
   mkdirSync(dirname(target), { recursive: true });
   const staging = mkdtempSync(join(dirname(target), `.${basename(target)}.staging-`));
   try {
+    const written: string[] = [];
     for (const [rel, text] of files) {
       const path = resolve(staging, rel);
       if (!path.startsWith(`${staging}/`)) throw new Error(`site file outside the site: ${rel}`);
       writeOne(path, text);
+      written.push(path);
     }
     writeOne(join(staging, SITE_MARKER), "Written by coop site; the next run replaces this folder as a whole.\n");
+    await flushAll([...written, join(staging, SITE_MARKER)]);
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
     throw e;

@@ -18,7 +18,7 @@ const day = (iso: string) => iso.slice(0, 10);
 function verification(r: SiteRecord): Markup {
   const l = r.ledger;
   const status = l.verified
-    ? html`<p class="ok"><strong>The record verifies.</strong> Every decision, signature, vote and approved state was checked on <time datetime="${r.asOf}">${r.asOf}</time>${l.warnings ? html` (${l.warnings} warning${l.warnings === 1 ? "" : "s"}: see the emergencies below)` : ""}.</p>`
+    ? html`<p class="ok"><strong>The record verifies.</strong> Every decision, signature, vote and approved state was checked on <time datetime="${r.asOf}">${r.asOf}</time>${l.warnings ? html` (with ${l.warnings} warning${l.warnings === 1 ? "" : "s"}, such as an emergency change awaiting ratification: <code>coop verify</code> lists them)` : ""}.</p>`
     : html`<p class="bad"><strong>The record does not verify</strong> as of <time datetime="${r.asOf}">${r.asOf}</time>: ${l.errors} problem${l.errors === 1 ? "" : "s"}. Ask the admins; <code>coop verify</code> names each one and its fix.</p>`;
   const problems = l.problems.length ? html`<ul>${l.problems.map((p) => html`<li>${p}</li>`)}</ul>` : "";
   return html`<section aria-labelledby="verification"><h2 id="verification">Whether the record verifies</h2>${status}${problems}</section>`;
