@@ -14,8 +14,9 @@ import { summaryHtml } from "../../cli/render/site/summary";
 import { federationOf, gatherRecord, publicDomain, type SiteRecord } from "../../cli/site/record";
 import { SITE_MARKER } from "../../cli/site/write";
 import { setClockForTests } from "../../kernel/clock";
+import { loadLedger } from "../../rulebook";
 import { estimateMonthlyCost } from "../../plan/cost";
-import { coop } from "../helpers/cli";
+import { coop, spawnCoop } from "../helpers/cli";
 import { LedgerFixture } from "../helpers/ledger";
 import { REPO_ROOT } from "../helpers/repo";
 import { HOSTILE_TITLE, twoYearLedger } from "./site-fixture";
@@ -312,6 +313,23 @@ describe("coop site", () => {
     expect(again.code).toBe(0);
     expect(existsSync(join(out, "decisions", "old-0001-change.html"))).toBe(false);
     expect(readdirSync(join(out, "..")).filter((n) => n.includes("staging"))).toEqual([]);
+  });
+
+  it("runs as its own process: --json prints one document; both commands explain themselves and are listed", async () => {
+    const child = spawnCoop(["site", "--json"]);
+    expect(child.code, child.stderr).toBe(0);
+    const doc = JSON.parse(child.stdout);
+    expect(doc.decisions.map((d: { id: string }) => d.id).sort()).toEqual(
+      loadLedger(REPO_ROOT)
+        .decisions.map((d) => d.id)
+        .sort(),
+    );
+    expect(doc.coop.name).toBe("Example Co-op");
+    const help = await coop(["--help"]);
+    expect(help.stdout).toMatch(/^\s+site\s+the members' record as a static, accessible website/m);
+    expect(help.stdout).toMatch(/^\s+report\s+the yearly report for the general assembly/m);
+    expect((await coop(["site", "--help"])).stdout).toMatch(/^usage: coop site \[--out DIR\] \[--json\]/);
+    expect((await coop(["report", "--help"])).stdout).toMatch(/^usage: coop report --year YYYY \[--json\]/);
   });
 
   it("writes by default to _site, which .gitignore keeps out of the code digest (coop verify stays green)", () => {
