@@ -191,6 +191,13 @@ function rulesOf(ledger: Ledger, d: L<Decision>): { process: string | null; rule
   const p = processOf(ledger, d);
   if (!("ok" in p)) return { process: null, rules: [], required: null };
   const rules: string[] = [];
+  const dec = d.decision;
+  if (dec.kind === "routine") {
+    const description = p.ok.version.rules.standing.classes[dec.class]?.description;
+    rules.push(
+      `the change is only of the class ${dec.class}${description ? ` ("${description.replace(/\.$/, "")}")` : ""}, as computed from the change itself, under the standing decision ${dec.standing}`,
+    );
+  }
   if (p.ok.poll) {
     const quorum = atLeastShare(p.ok.poll.quorum);
     const threshold = atLeastShare(p.ok.poll.threshold);

@@ -2,8 +2,9 @@
  * A scratch co-op whose record spans two years (2026 and 2027), for `coop site` and `coop
  * report`: a founding and a first state in February 2026, a voted bigger server in March, an
  * emergency in September ratified five days later, one in December 2026 ratified after its
- * deadline, a voted change in January 2027 and an emergency in May 2027 still awaiting
- * ratification. Titles and reasons carry markup, as an insider could write them.
+ * deadline, a change decided by a general assembly in January 2027, a standing decision for
+ * patch upgrades in February and a routine patch upgrade under it in March, and an emergency in
+ * May 2027 still awaiting ratification. Titles and reasons carry markup, as an insider could write them.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +22,8 @@ export interface TwoYears {
     readonly e2: string;
     readonly ratify2: string;
     readonly back: string;
+    readonly standing: string;
+    readonly routine: string;
     readonly e3: string;
   };
   /** The clock the tests verify at: 2027-06-01, when e3 is pending but not overdue. */
@@ -53,10 +56,16 @@ export function twoYearLedger(spec = "coop:\n  name: River Co-op\n"): TwoYears {
       meeting: { decidedOn: "2027-01-09" },
     }),
   );
+  const standing = w(f.standing({ classes: ["image-patch"], stacks: ["*"], until: null }, { recordedAt: "2027-02-01T12:00:00.000Z" }));
+  const routine = w(
+    f.routine("prod", f.lock("prod", "0", { serverType: "cx43", mastodon: "v4.6.5" }), standing, {
+      recordedAt: "2027-03-01T12:00:00.000Z",
+    }),
+  );
   const e3 = w(
-    f.emergency("prod", f.lock("prod", "0", { serverType: "cx43", mastodon: "v4.6.5" }), "another Mastodon security release", {
+    f.emergency("prod", f.lock("prod", "0", { serverType: "cx43", mastodon: "v4.6.6" }), "another Mastodon security release", {
       recordedAt: "2027-05-25T10:00:00.000Z",
     }),
   );
-  return { f, ids: { bigger, e1, ratify1, e2, ratify2, back, e3 }, at: "2027-06-01T00:00:00.000Z" };
+  return { f, ids: { bigger, e1, ratify1, e2, ratify2, back, standing, routine, e3 }, at: "2027-06-01T00:00:00.000Z" };
 }

@@ -108,6 +108,14 @@ describe("the members' record as data", () => {
       signers: ["ada", "grace"],
       satisfied: true,
     });
+    const routine = byId.get(t.ids.routine)!;
+    expect(routine.process).toBe("the bylaws' 'image-patch' routine class");
+    expect(routine.rules).toEqual([
+      `the change is only of the class image-patch ("Patch upgrades of the pinned service images (e.g. Mastodon v4.6.3 → v4.6.4), nothing else"), as computed from the change itself, under the standing decision ${t.ids.standing}`,
+      "2 different members with role tech or admin sign it",
+    ]);
+    expect(routine.signatures.signers).toEqual(["ada", "hedy"]);
+    expect(byId.get(t.ids.standing)!.subject).toBe("a standing decision");
     const meeting = byId.get(t.ids.back)!;
     expect(meeting.vote).toBeNull();
     expect(meeting.meeting).toMatchObject({ meeting: "General assembly 2027-01-09", decidedOn: "2027-01-09" });
@@ -147,6 +155,7 @@ describe("the members' record as data", () => {
       [t.ids.e2, cost("cx53")],
       [t.ids.ratify2, cost("cx53")],
       [t.ids.back, cost("cx43")],
+      [t.ids.routine, cost("cx43")],
       [t.ids.e3, cost("cx43")],
     ]);
     expect(cost("cx43")).toBeGreaterThan(cost("cx33"));
@@ -282,7 +291,7 @@ describe("coop site", () => {
     const w = await coop(["site", "--out", out], { root: t.f.root, at: t.at });
     expect(w.stderr).toBe("");
     expect(w.code).toBe(0);
-    expect(w.stdout).toMatch(/site written to .*: 9 decisions; the ledger verifies as of 2027-06-01T00:00:00.000Z/);
+    expect(w.stdout).toMatch(/site written to .*: 11 decisions; the ledger verifies as of 2027-06-01T00:00:00.000Z/);
     const files = siteFiles(out);
     expect([...files.keys()].sort()).toEqual(
       [SITE_MARKER, "index.html", "record.json", ...t.f.load().decisions.map((d) => `decisions/${d.id}.html`)].sort(),

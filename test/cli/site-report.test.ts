@@ -41,7 +41,8 @@ describe("the yearly report", () => {
       t.ids.ratify2,
     ]);
     // The assembly decided on 9 January 2027; coop recorded it the day after.
-    expect(y27.decisions.map((d) => d.id)).toEqual([t.ids.back, t.ids.e3]);
+    expect(y27.decisions.map((d) => d.id)).toEqual([t.ids.back, t.ids.standing, t.ids.routine, t.ids.e3]);
+    expect(y27.decisions[2].summary).toContain("Mastodon upgrades from v4.6.4 to v4.6.5 (patch).");
     expect(y27.decisions[0].how).toBe("General assembly 2027-01-09 (2027-01-09)");
     expect(y26.decisions.find((d) => d.id === t.ids.bigger)!.how).toBe(
       "Loomio vote: 5 agree, 1 abstain, 1 disagree, 0 block (7 of 10 voted)",
