@@ -439,7 +439,10 @@ export function recordOf(ledger: Ledger, at: Date): SiteRecord {
       verified: errors.length === 0,
       errors: errors.length,
       warnings: findings.length - errors.length,
-      problems: errors.slice(0, MAX_PROBLEMS).map((f) => (f.decision ? `${f.decision}: ${f.message}` : f.message)),
+      problems: errors.slice(0, MAX_PROBLEMS).map((f) => {
+        const where = f.file ?? f.decision;
+        return where ? `${where}: ${f.message}` : f.message;
+      }),
     },
     decisions,
     emergencies: pending.sort((a, b) => a.recordedAt.localeCompare(b.recordedAt) || a.id.localeCompare(b.id)),

@@ -267,6 +267,24 @@ describe("red team: what an insider writes into the record renders as text", () 
     }
   });
 
+  it("a decision file that does not parse: the site says the record does not verify, names the file, echoes none of it", async () => {
+    const f = LedgerFixture.create(["prod"]);
+    try {
+      writeFileSync(join(f.root, "governance", "decisions", "prod-0002-change.json"), '{"id": "<script>alert(1)</script>"');
+      const r2 = recordAt(f.root, "2026-03-11T00:00:00.000Z");
+      expect(r2.ledger.verified).toBe(false);
+      expect(r2.ledger.problems.join("\n")).toMatch(/prod-0002-change\.json/);
+      expect(JSON.stringify(r2)).not.toContain("alert(1)");
+      const out = outDir();
+      const run = await coop(["site", "--out", out], { root: f.root, at: "2026-03-11T00:00:00.000Z" });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/does not verify \(\d+ problems?\)/);
+      expect(readFileSync(join(out, "index.html"), "utf8")).toContain("The record does not verify");
+    } finally {
+      f.cleanup();
+    }
+  });
+
   it("the summary renderer escapes everything and knows only headings, items and sub-items", () => {
     const out = summaryHtml("**Title <b>**\n\n- one `x<y>`\n  - sub & more\n- two **bold**\n<p onclick=x>").html;
     expect(out).toBe(
