@@ -306,7 +306,8 @@ export function federationOf(spec: unknown): { blocks: BlockView[]; unreadable: 
     }
     blocks.push({
       domain: publicDomain(domain.slice(0, 253), o?.obfuscate === true),
-      severity: text(o?.severity),
+      // Mastodon's default, and the spec's: a block without a severity limits.
+      severity: text(o?.severity) ?? "silence",
       reason: text(o?.publicComment) ?? text(o?.public_comment) ?? text(o?.publicReason) ?? text(o?.reason),
     });
   }

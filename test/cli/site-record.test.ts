@@ -177,13 +177,15 @@ describe("the members' record as data", () => {
     ]);
     expect(JSON.stringify(r)).not.toContain("private note");
     for (const [path, text] of renderSite(r)) expect(text, path).not.toContain("harassers");
+    const index = new Map(renderSite(r)).get("index.html")!;
+    expect(index).toContain('<tr><th scope="row">loud.example</th><td>limit (silence)</td><td>none given</td></tr>');
     expect(publicDomain("bad.example", true)).toBe("bad.*****le");
     expect(publicDomain("bad.example", false)).toBe("bad.example");
     expect(federationOf({ services: { mastodon: {} } })).toBeUndefined();
     expect(federationOf(null)).toBeUndefined();
     expect(federationOf({ services: { mastodon: { federation: "spam.example" } } })).toEqual({ blocks: [], unreadable: 1 });
     expect(federationOf({ services: { mastodon: { federation: { blocks: [{ domain: "a.example", public_comment: "why" }] } } } })).toEqual({
-      blocks: [{ domain: "a.example", severity: null, reason: "why" }],
+      blocks: [{ domain: "a.example", severity: "silence", reason: "why" }],
       unreadable: 0,
     });
   });

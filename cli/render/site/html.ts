@@ -59,6 +59,7 @@ caption{text-align:left;font-weight:600;padding:.25rem 0}
 th,td{border:1px solid #c8c8c8;padding:.35rem .5rem;text-align:left;vertical-align:top}
 thead th{background:#f2f2f2}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.date{white-space:nowrap}
 .ok{background:#e8f5ec;color:#14532d;border:1px solid #14532d;padding:.5rem .75rem}
 .bad{background:#fdecec;color:#8a1111;border:1px solid #8a1111;padding:.5rem .75rem}
 .muted{color:#4a4a4a}

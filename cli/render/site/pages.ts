@@ -30,7 +30,7 @@ function emergencies(r: SiteRecord): Markup {
 <thead><tr><th scope="col">Change</th><th scope="col">Stack</th><th scope="col">Why</th><th scope="col">Recorded</th><th scope="col">Ratify by</th></tr></thead>
 <tbody>${r.emergencies.map(
         (e) =>
-          html`<tr><th scope="row"><a href="${decisionPath(e.id)}">${e.id}</a></th><td>${e.stack}</td><td>${e.reason}</td><td>${day(e.recordedAt)}</td><td>${e.deadline ? day(e.deadline) : "unknown"}${e.overdue ? html` <strong>(overdue: deploys are stopped)</strong>` : ""}</td></tr>`,
+          html`<tr><th scope="row"><a href="${decisionPath(e.id)}">${e.id}</a></th><td>${e.stack}</td><td>${e.reason}</td><td class="date">${day(e.recordedAt)}</td><td class="date">${e.deadline ? day(e.deadline) : "unknown"}${e.overdue ? html` <strong>(overdue: deploys are stopped)</strong>` : ""}</td></tr>`,
       )}</tbody></table>`
     : html`<p>None: every emergency change has been ratified.</p>`;
   return html`<section aria-labelledby="emergencies"><h2 id="emergencies">Emergency changes awaiting ratification</h2>${body}</section>`;
@@ -43,7 +43,7 @@ function decisions(r: SiteRecord): Markup {
 <thead><tr><th scope="col">Recorded</th><th scope="col">Decision</th><th scope="col">About</th><th scope="col">How</th><th scope="col">Checks</th></tr></thead>
 <tbody>${rows.map(
     (d) =>
-      html`<tr><td>${day(d.recordedAt)}</td><th scope="row"><a href="${decisionPath(d.id)}">${d.title}</a><br><span class="muted">${d.id}</span></th><td>${d.subject}</td><td>${how(d)}</td><td>${d.valid ? "valid" : html`<strong>does not verify</strong>`}</td></tr>`,
+      html`<tr><td class="date">${day(d.recordedAt)}</td><th scope="row"><a href="${decisionPath(d.id)}">${d.title}</a><br><span class="muted">${d.id}</span></th><td>${d.subject}</td><td>${how(d)}</td><td>${d.valid ? "valid" : html`<strong>does not verify</strong>`}</td></tr>`,
   )}</tbody></table></section>`;
 }
 
@@ -56,7 +56,7 @@ function how(d: DecisionView): string {
 
 function costTable(c: StackCosts): Markup {
   const row = (p: CostPoint) =>
-    html`<tr><td>${day(p.from)}</td><th scope="row"><a href="${decisionPath(p.decision)}">${p.decision}</a></th><td class="num">${euros(p.monthly)}</td><td>${p.prices}${p.unpriced ? ` (${p.unpriced} item${p.unpriced === 1 ? "" : "s"} not priced)` : ""}</td></tr>`;
+    html`<tr><td class="date">${day(p.from)}</td><th scope="row"><a href="${decisionPath(p.decision)}">${p.decision}</a></th><td class="num">${euros(p.monthly)}</td><td>${p.prices}${p.unpriced ? ` (${p.unpriced} item${p.unpriced === 1 ? "" : "s"} not priced)` : ""}</td></tr>`;
   return html`<table><caption>Stack ${c.stack}: monthly cost of each approved state (${c.currency}, VAT ${c.vat})</caption>
 <thead><tr><th scope="col">From</th><th scope="col">Decision</th><th scope="col" class="num">Per month</th><th scope="col">Hetzner prices of</th></tr></thead>
 <tbody>${c.points.map(row)}</tbody></table>`;
@@ -66,13 +66,24 @@ function costs(r: SiteRecord): Markup {
   return html`<section aria-labelledby="costs"><h2 id="costs">Monthly cost per stack</h2>${r.costs.length ? r.costs.map(costTable) : html`<p>No approved state is priced yet.</p>`}</section>`;
 }
 
+/** Mastodon's own names for a block's severity (its moderation screen calls silence "Limit"). */
+const SEVERITY_WORDS: Record<string, string> = {
+  silence: "limit (silence)",
+  suspend: "suspend",
+  noop: "none (only media or reports rejected)",
+};
+
+function severityWords(severity: string | null): string {
+  return severity === null ? "not stated" : (SEVERITY_WORDS[severity] ?? severity);
+}
+
 function federation(r: SiteRecord): Markup | "" {
   if (r.federation.length === 0) return "";
   return html`<section aria-labelledby="federation"><h2 id="federation">Federation: servers our Mastodon blocks</h2>${r.federation.map(
     (f) =>
       html`<table><caption>Stack ${f.stack}: ${f.blocks.length} blocked server${f.blocks.length === 1 ? "" : "s"}, with the public reason (a name with stars is partly hidden, as Mastodon shows it)</caption>
 <thead><tr><th scope="col">Server</th><th scope="col">Severity</th><th scope="col">Public reason</th></tr></thead>
-<tbody>${f.blocks.map((b) => html`<tr><th scope="row">${b.domain}</th><td>${b.severity ?? "not stated"}</td><td>${b.reason ?? "none given"}</td></tr>`)}</tbody></table>${f.unreadable ? html`<p>${f.unreadable} entr${f.unreadable === 1 ? "y" : "ies"} of the list could not be read.</p>` : ""}`,
+<tbody>${f.blocks.map((b) => html`<tr><th scope="row">${b.domain}</th><td>${severityWords(b.severity)}</td><td>${b.reason ?? "none given"}</td></tr>`)}</tbody></table>${f.unreadable ? html`<p>${f.unreadable} entr${f.unreadable === 1 ? "y" : "ies"} of the list could not be read.</p>` : ""}`,
   )}</section>`;
 }
 
