@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { parse } from "yaml";
-import { isMissing, readRegularText, SIZE_LIMITS } from "../../kernel/safe-read";
+import { readRegularText, SIZE_LIMITS } from "../../kernel/safe-read";
 import { estimateMonthlyCost } from "../../plan/cost";
 import type { Lock } from "../../plan/lock";
 import { type PriceTable, readPriceTable } from "../../plan/prices";
@@ -320,9 +320,9 @@ function readSpec(root: string, stack: string): unknown {
   const file = `stacks/${stack}.yaml`;
   try {
     return parse(readRegularText(join(root, file), SIZE_LIMITS.config, file), { maxAliasCount: 100 });
-  } catch (e) {
-    // A spec that cannot be read has nothing to show here; `coop plan` reports why.
-    if (isMissing(e)) return undefined;
+  } catch {
+    // A spec that is missing, too large, not a regular file or not YAML has nothing to show
+    // here; `coop plan` reports why.
     return undefined;
   }
 }

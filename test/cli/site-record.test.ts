@@ -4,7 +4,7 @@
  * federation block list, whether the ledger verifies — as escaped, deterministic HTML written
  * as a whole folder; `--json` gives the same data.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import ignore from "ignore";
 import { join } from "node:path";
@@ -282,6 +282,34 @@ describe("red team: what an insider writes into the record renders as text", () 
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/does not verify \(\d+ problems?\)/);
       expect(readFileSync(join(out, "index.html"), "utf8")).toContain("The record does not verify");
+    } finally {
+      f.cleanup();
+    }
+  });
+
+  it("a spec that is an alias bomb or a symlink out of the repository: no block list, no crash, nothing read through it", () => {
+    const f = LedgerFixture.create(["prod", "other"]);
+    try {
+      const bomb = [
+        "a: &a [x, x, x, x, x, x, x, x, x]",
+        ...Array.from(
+          { length: 8 },
+          (_, i) =>
+            `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`,
+        ),
+      ];
+      writeFileSync(
+        join(f.root, "stacks", "prod.yaml"),
+        `${bomb.join("\n")}\nservices:\n  mastodon:\n    federation:\n      domainBlocks: [{ domain: bomb.example }]\n`,
+      );
+      const outside = join(mkdtempSync(join(tmpdir(), "coop-outside-")), "spec.yaml");
+      scratch.push(join(outside, ".."));
+      writeFileSync(outside, "services:\n  mastodon:\n    federation:\n      domainBlocks: [{ domain: outside.example }]\n");
+      rmSync(join(f.root, "stacks", "other.yaml"));
+      symlinkSync(outside, join(f.root, "stacks", "other.yaml"));
+      const r2 = recordAt(f.root, "2026-03-11T00:00:00.000Z");
+      expect(r2.federation).toEqual([]);
+      expect(r2.decisions.length).toBeGreaterThan(0);
     } finally {
       f.cleanup();
     }
