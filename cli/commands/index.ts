@@ -67,6 +67,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "open SSH to the stack's servers for this deploy job only (a job firewall), and close it again",
     load: async () => (await import("./ci-access")).command,
   },
+  site: {
+    summary: "the members' record as a static, accessible website: decisions, votes, signatures, costs, emergencies",
+    load: async () => (await import("./site")).command,
+  },
+  report: {
+    summary: "the yearly report for the general assembly (Markdown): decisions, changes, emergencies, monthly costs",
+    load: async () => (await import("./report")).command,
+  },
   doctor: {
     summary: "before a real deploy: every value that cannot work for real, with its fix",
     load: async () => (await import("./doctor")).command,

@@ -2,7 +2,7 @@
  * The CI template a fork switches on: the trust model (README) holds only if these hold.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -30,7 +30,11 @@ interface Workflow {
 const read = (name: string): Workflow => parse(readFileSync(join(REPO_ROOT, ".github", "workflows", name), "utf8")) as Workflow;
 const governance = read("governance.yml");
 const deploy = read("deploy.yml");
-const allJobs = [...Object.entries(governance.jobs), ...Object.entries(deploy.jobs)];
+// Every workflow of the folder, so that a new one (the site, the drift alarm) is held to the same rules.
+const allJobs = readdirSync(join(REPO_ROOT, ".github", "workflows"))
+  .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
+  .sort()
+  .flatMap((f) => Object.entries(read(f).jobs));
 const envOf = (job: Job) => job.steps.flatMap((s) => Object.entries(s.env ?? {}));
 
 describe("the workflows a fork uses", () => {

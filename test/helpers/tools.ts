@@ -1,6 +1,6 @@
 /**
  * Tests that need a real validator (caddy, cloud-init, named-checkzone, doveadm, ssh-keygen,
- * shellcheck) use it when it is installed and skip loudly when not. CI installs the tools and
+ * shellcheck) or the real browser (chromium) use it when it is installed and skip loudly when not. CI installs the tools and
  * sets COOP_REQUIRE_TOOLS=1, which turns a missing tool into a failure.
  */
 import { execFileSync } from "node:child_process";
@@ -42,4 +42,16 @@ export function withTool(name: string, debianPackage: string): typeof it {
     process.stderr.write(`\n!!! SKIPPING: ${message}. Install it to run them: apt-get install ${debianPackage}\n\n`);
   }
   return it.skip as unknown as typeof it;
+}
+
+/** Debian's chromium: the browser the members' record is tested in (playwright-core drives it). */
+export const CHROMIUM = { name: "chromium", debianPackage: "chromium" } as const;
+
+export function withChromium(): typeof it {
+  return withTool(CHROMIUM.name, CHROMIUM.debianPackage);
+}
+
+/** Where `name` is on PATH (call only once withTool said it is there). */
+export function toolPath(name: string): string {
+  return execFileSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).trim();
 }
