@@ -714,14 +714,7 @@ function alertIssues(spec: StackSpec, ctx: z.RefinementCtx): void {
       params: { hint: "set `alerts: {enabled: false}` on a local stack, or use host.target: hetzner" },
     });
   }
-  if (!spec.services.mail.enabled && spec.services.mail.fromStack === null) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["alerts", "enabled"],
-      message: "alerts are mailed through the co-op's own mail server, and this stack has none and sends through no mail stack",
-      params: { hint: "set services.mail.fromStack to the stack that runs the mail server, or alerts.enabled: false" },
-    });
-  }
+  // Without a mail server here or a mail stack, the mail rules already refuse the spec.
   if (a.statusPage.enabled) {
     const taken = (["mastodon", "nextcloud", "mail"] as const).find(
       (s) => spec.services[s].enabled && spec.services[s].hostname === a.statusPage.hostname,

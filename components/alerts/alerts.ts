@@ -27,8 +27,8 @@ import type { DockerHostRef, SmtpSender } from "../shared/interfaces";
 import { GATUS_CONFIG_PATH, GATUS_ENV, GATUS_PORT } from "./gatus-config";
 import { ALERT_LAYOUT } from "./units";
 
-/** Gatus is one small Go binary; it keeps its results in memory. */
-export const GATUS_MEMORY_MB = 128;
+/** Gatus is one small Go binary keeping its results in memory; its share is in the base (stacks/catalog.ts). */
+export const GATUS_MEMORY_MB = 96;
 
 export interface AlertsArgs {
   readonly host: DockerHostRef;
