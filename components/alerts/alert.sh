@@ -47,9 +47,9 @@ unit_report() {
   printf '\nOn the host: journalctl -u %s, and for the backup docs/runbook/restore-from-backup.md.\n' "$unit"
 }
 
-# A file name for the cause: one line of letters, digits and . _ @ - only.
+# A file name for the cause: letters, digits and . _ @ - only, never "." or ".." or hidden.
 cause_key() {
-  printf '%s' "$1" | tr -c 'A-Za-z0-9._@-' '_' | cut -c1-120
+  printf '%s' "$1" | tr -c 'A-Za-z0-9._@-' '_' | cut -c1-120 | sed 's/^\./_/'
 }
 
 # send SUBJECT BODY_FILE: one mail to every recipient, through the co-op's mail server.

@@ -176,7 +176,9 @@ describe("coop-alert, when the backup fails", () => {
     expect((await run(["unit-failed"])).status).toBe(2);
     expect((await run(["reboot", "now"])).status).toBe(2);
     expect((await run(["check", "../../etc/passwd", "x"], "body\n")).status).toBe(0);
-    expect(existsSync(join(state, "sent", ".._.._etc_passwd"))).toBe(true);
+    expect(existsSync(join(state, "sent", "_._.._etc_passwd"))).toBe(true);
+    expect((await run(["check", "..", "x"], "body\n")).status).toBe(0);
+    expect(existsSync(join(state, "sent", "_."))).toBe(true);
   });
 
   withTool("shellcheck", "shellcheck")("passes shellcheck as rendered", () => {
