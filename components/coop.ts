@@ -6,7 +6,7 @@
  * Order matters only where one component needs another's outputs:
  *   host → proxy (routes are plain data from the spec) → mail (uses the proxy's certificates)
  *   → mastodon, nextcloud (send through mail) → dns (needs the host's IPs and the DKIM key)
- *   → backup (saves what the services declare).
+ *   → backup (saves what the services declare) → alerts (watch all of it, mail through mail).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../stacks/config";
@@ -25,6 +25,8 @@ import { Nextcloud, nextcloudRoute } from "./nextcloud/nextcloud";
 import { Proxy, retryCertificatesCommand } from "./proxy/proxy";
 import { declareMail, mailRoutes, mailStackOutputs } from "./mail/mail-stack";
 import { declareDns } from "./dns/dns";
+import { declareAlerts, statusPageRoute } from "./alerts/alerts-stack";
+import { ON_FAILURE } from "./alerts/units";
 
 export interface CoopArgs {
   readonly stack: string;
@@ -76,6 +78,9 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   if (spec.services.nextcloud.enabled) routes.push(nextcloudRoute(dockerHost, serviceFqdn(spec, "nextcloud")));
   // The mail host's certificate (Caddy obtains it, DMS reads it) and the MTA-STS policy.
   routes.push(...mailRoutes(spec));
+  // The members' status page (Gatus, declared in the alerts section), when the spec asks for it.
+  const statusRoute = statusPageRoute(spec, dockerHost);
+  if (statusRoute) routes.push(statusRoute);
 
   // --- proxy --------------------------------------------------------------------------------
   const local = spec.host.target === "local" ? spec.host : undefined;
@@ -92,7 +97,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   // Set here: the SMTP accounts Mastodon and Nextcloud send through (this stack's mail server,
   // or the mail stack's through a StackReference).
   const mailSection = declareMail(spec, dockerHost, certificatesVolume, secrets, memoryMb.mail);
-  const smtpSenders: Partial<Record<"mastodon" | "nextcloud", SmtpSender>> = mailSection.smtpSenders;
+  const smtpSenders: Partial<Record<"mastodon" | "nextcloud" | "alerts", SmtpSender>> = mailSection.smtpSenders;
   if (mailSection.mail) {
     // Read by the stacks that send through this one (components/mail/mail-stack.ts MAIL_OUTPUTS).
     Object.assign(outputs, mailStackOutputs(mailSection.mail));
@@ -163,11 +168,27 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       host: { ssh: host.ssh, serverId: host.serverId },
       namePrefix,
       labels: { "coop-infra/coop": labelValue(spec.coop.name), "coop-infra/stack": labelValue(stack) },
+      onFailure: spec.alerts.enabled ? ON_FAILURE : undefined,
     });
     outputs.backupRepository = backup.repository;
     // Without this password the backups cannot be read: `pulumi stack output --show-secrets`.
     outputs.backupResticPassword = backup.resticPassword;
     outputs.backupStorageBoxPassword = backup.storageBoxPassword;
+  }
+
+  // --- alerts -------------------------------------------------------------------------------
+  // Hetzner only, like the backup (stacks/schema.ts says why); mailed through the alerts account.
+  if (spec.alerts.enabled && spec.host.target === "hetzner" && host.ssh && host.serverId && proxy) {
+    declareAlerts(spec, {
+      host: dockerHost,
+      ssh: host.ssh,
+      serverId: host.serverId,
+      proxyNetwork: proxy.networkName,
+      smtp: smtpSenders.alerts,
+      secrets,
+    });
+    const status = statusRoute?.hostname;
+    if (status) outputs.statusPageUrl = `https://${status}`;
   }
 
   return { host, outputs };

@@ -60,7 +60,8 @@ export type ImageName = (typeof IMAGES)[number];
  * five threads), streaming, Sidekiq (five threads), Postgres and its two Redis; Nextcloud's
  * covers Apache/PHP (one request at PHP's 512 MB limit beside a few ordinary ones), cron (one
  * PHP run at that limit), Postgres and Redis; mail covers docker-mailserver with Rspamd (ClamAV
- * off). The base covers the OS, Docker and the Caddy proxy. The components split each figure
+ * off). The base covers the OS, Docker, the Caddy proxy and the alerts' checker (Gatus, when
+ * alerts are on). The components split each figure
  * (components/mastodon/mastodon.ts mastodonMemory, components/nextcloud/nextcloud.ts
  * nextcloudMemory).
  */

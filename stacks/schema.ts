@@ -190,11 +190,11 @@ const mail = z
     hostname: hostLabel("mail", "the mail server"),
     relay: relay.prefault({}),
     senders: z
-      .array(z.enum(["mastodon", "nextcloud"]))
+      .array(z.enum(["mastodon", "nextcloud", "alerts"]))
       .nullable()
       .default(null)
       .describe(
-        "Services that get an SMTP account (mastodon@<domain>, nextcloud@<domain>) on this mail server. null = the services enabled in this stack; a mail stack that serves other stacks lists theirs.",
+        "Services that get an SMTP account (mastodon@<domain>, nextcloud@<domain>, alerts@<domain>) on this mail server. null = the services enabled in this stack (and alerts, when this stack's alerts are on); a mail stack that serves other stacks lists theirs, with alerts when their alerts are on.",
       ),
     fromStack: z
       .string()
@@ -298,6 +298,110 @@ const backups = z
   })
   .describe("Off-site backups: restic to a Hetzner Storage Box, every night, with a restore script on the host.");
 
+/** Upper bounds keep a typo (850 instead of 85) from switching a check off. */
+const percent = (what: string, def: number) =>
+  z.number().int().min(50).max(99).default(def).describe(`Alert when ${what} is fuller than this, in percent.`);
+
+const httpsUrl = z.string().regex(/^https:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!&'()*+,;=:@%/?-]*)?$/, {
+  message: "expected an https:// address such as https://social.example.coop/health (no spaces, quotes or $)",
+});
+
+const alerts = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Tell the admins when something is wrong: a failed or missing backup, a disk filling up, a certificate near expiry, an unhealthy container, a growing mail queue, Nextcloud stuck in maintenance, a service not answering. Needs a Hetzner host; a local stack sets false.",
+      ),
+    recipients: z
+      .array(
+        z.string().regex(/^[A-Za-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,63}$/, { message: "expected a mail address such as ada@example.coop" }),
+      )
+      .min(1, { message: "list at least one address, or write null for the admins' own mailboxes" })
+      .nullable()
+      .default(null)
+      .describe(
+        "Who receives the alert mails. null: the admins' own mailboxes (each host admin whose name is a mailbox here, e.g. ada@<domain>), or postmaster@<domain> when none is. An address at another provider still receives alerts when the co-op's own mail is what broke.",
+      ),
+    matrix: z
+      .object({
+        homeserverUrl: httpsUrl.describe("The Matrix homeserver the alert bot's account is on, e.g. https://matrix.example.coop."),
+        roomId: z
+          .string()
+          .regex(/^![A-Za-z0-9._=+/-]+:[A-Za-z0-9.-]+(?::\d{1,5})?$/, {
+            message: "expected an internal room id such as !abcdef:example.coop",
+          })
+          .describe("The room's internal id (Room settings → Advanced), which the bot has joined."),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe(
+        "Also post the service checks' alerts to a Matrix room. The bot's access token is a secret: `pulumi config set --secret coop-infra:alertsMatrixToken`.",
+      ),
+    webhook: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Also POST the service checks' alerts to a webhook (chat, pager). Its address holds the credential, so it is a secret: `pulumi config set --secret coop-infra:alertsWebhookUrl`.",
+      ),
+    thresholds: z
+      .object({
+        dataVolumePercent: percent("the data volume (/srv/coop)", 85),
+        rootDiskPercent: percent("the server's root disk", 85),
+        certificateDays: z
+          .number()
+          .int()
+          .min(7)
+          .max(60)
+          .default(14)
+          .describe(
+            "Alert when a certificate expires within this many days (Caddy renews 30 days ahead, so this means renewal is failing).",
+          ),
+        backupMaxAgeHours: z
+          .number()
+          .int()
+          .min(25)
+          .max(168)
+          .default(26)
+          .describe("Alert when no backup succeeded for this many hours (a nightly backup plus its delay and run time)."),
+        mailQueueSize: z
+          .number()
+          .int()
+          .min(1)
+          .max(100000)
+          .default(50)
+          .describe("Alert when more messages than this wait in the mail server's queue (undeliverable or held mail)."),
+        nextcloudMaintenanceMinutes: z
+          .number()
+          .int()
+          .min(10)
+          .max(1440)
+          .default(60)
+          .describe("Alert when Nextcloud stays in maintenance mode this long outside the nightly backup."),
+      })
+      .strict()
+      .prefault({})
+      .describe("When a check alerts. The defaults suit most co-ops."),
+    statusPage: z
+      .object({
+        enabled: z.boolean().default(false).describe("Publish a status page for members (which service answers, since when)."),
+        hostname: hostLabel("status", "the status page"),
+      })
+      .strict()
+      .prefault({})
+      .describe("An optional public status page served by the proxy."),
+    watch: z
+      .array(httpsUrl)
+      .default([])
+      .describe(
+        "Addresses of other stacks or of a peer co-op to check from here, e.g. https://social.peer.coop/health: a host cannot report its own death, so someone else must watch it.",
+      ),
+  })
+  .strict()
+  .describe("Alerts to the admins by mail (and optionally Matrix or a webhook), the checks behind them, and an optional status page.");
+
 export const StackSpecSchema = z
   .object({
     coop: z
@@ -326,6 +430,7 @@ export const StackSpecSchema = z
     mailboxes: z.array(mailbox).default([]).describe("Members' mailboxes (needs the mail service)."),
     dns: dns.prefault({}),
     backups: backups.prefault({}),
+    alerts: alerts.prefault({}),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -484,6 +589,7 @@ export const StackSpecSchema = z
       }
     });
     mailAndDnsIssues(spec, ctx);
+    alertIssues(spec, ctx);
   });
 
 export type StackSpec = z.output<typeof StackSpecSchema>;
@@ -496,10 +602,12 @@ export function enabledServices(spec: Pick<StackSpec, "services">): ServiceName[
 }
 
 /** Services that get an SMTP account on this stack's mail server (services.mail.senders, or the ones enabled here). */
-export function mailSenders(spec: Pick<StackSpec, "services">): Array<"mastodon" | "nextcloud"> {
+export function mailSenders(spec: Pick<StackSpec, "services" | "alerts">): Array<"mastodon" | "nextcloud" | "alerts"> {
   const m = spec.services.mail;
   if (!m.enabled) return [];
-  return m.senders ? [...new Set(m.senders)].sort() : (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled);
+  const listed = m.senders ?? (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled);
+  // This stack's own alerts send through its own mail server.
+  return [...new Set([...listed, ...(spec.alerts.enabled ? (["alerts"] as const) : [])])].sort();
 }
 
 /** Addresses the published DNS records and RFC 5321 send mail to; someone must receive them. */
@@ -591,6 +699,54 @@ function mailAndDnsIssues(spec: StackSpec, ctx: z.RefinementCtx): void {
       "use dns.provider: manual on a local stack",
     );
   }
+}
+
+/** Cross-field rules of the alerts section. */
+function alertIssues(spec: StackSpec, ctx: z.RefinementCtx): void {
+  const a = spec.alerts;
+  if (!a.enabled) return;
+  if (spec.host.target === "local") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["alerts", "enabled"],
+      message:
+        "alerts need a Hetzner host: their checks run from systemd timers the program installs over SSH, which a local Docker engine does not offer",
+      params: { hint: "set `alerts: {enabled: false}` on a local stack, or use host.target: hetzner" },
+    });
+  }
+  // Without a mail server here or a mail stack, the mail rules already refuse the spec.
+  if (a.statusPage.enabled) {
+    const taken = (["mastodon", "nextcloud", "mail"] as const).find(
+      (s) => spec.services[s].enabled && spec.services[s].hostname === a.statusPage.hostname,
+    );
+    if (taken || a.statusPage.hostname === MTA_STS_LABEL)
+      ctx.addIssue({
+        code: "custom",
+        path: ["alerts", "statusPage", "hostname"],
+        message: `the status page cannot use '${a.statusPage.hostname}.${spec.domain}': ${taken ? `${taken} serves it` : "it is the MTA-STS policy's name"}`,
+        params: { hint: "keep the default hostname: status" },
+      });
+  }
+  const seen = new Set<string>();
+  a.watch.forEach((u, i) => {
+    if (seen.has(u))
+      ctx.addIssue({
+        code: "custom",
+        path: ["alerts", "watch", i],
+        message: `${u} is listed twice`,
+        params: { hint: "list each address once" },
+      });
+    seen.add(u);
+  });
+}
+
+/** Where alert mail goes: alerts.recipients, or the admins' own mailboxes, or postmaster. */
+export function alertRecipients(spec: Pick<StackSpec, "alerts" | "host" | "mailboxes" | "domain">): string[] {
+  if (spec.alerts.recipients !== null && spec.alerts.recipients.length > 0) return [...new Set(spec.alerts.recipients)];
+  const admins = spec.host.target === "hetzner" ? spec.host.admins.map((a) => a.name) : [];
+  const boxes = new Set(spec.mailboxes.map((m) => m.localPart));
+  const own = admins.filter((n) => boxes.has(n)).map((n) => `${n}@${spec.domain}`);
+  return own.length > 0 ? own : [`postmaster@${spec.domain}`];
 }
 
 /** Fully qualified host name of a service, e.g. social.example.coop. */

@@ -21,4 +21,14 @@ export const SECRET_CONFIG_KEYS: readonly SecretConfigKey[] = [
     description: "Password at the outbound mail relay (services.mail.relay).",
     neededBy: (spec) => spec.services.mail.enabled && spec.services.mail.relay.host !== null,
   },
+  {
+    key: "alertsMatrixToken",
+    description: "Access token of the Matrix account that posts alerts (alerts.matrix).",
+    neededBy: (spec) => spec.alerts.enabled && spec.alerts.matrix !== null,
+  },
+  {
+    key: "alertsWebhookUrl",
+    description: "The webhook address alerts are POSTed to (alerts.webhook); it holds the webhook's credential.",
+    neededBy: (spec) => spec.alerts.enabled && spec.alerts.webhook,
+  },
 ];

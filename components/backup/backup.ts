@@ -47,6 +47,8 @@ export interface BackupArgs {
   /** Prefix of names at Hetzner, unique to the co-op and stack; also restic's --host. */
   readonly namePrefix: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** A unit line that tells the admins when a run fails (components/alerts/units.ts ON_FAILURE); absent without alerts. */
+  readonly onFailure?: string;
 }
 
 /** Where everything lives on the host. */
@@ -204,7 +206,11 @@ function resolveSources(sources: readonly BackupSource[]): pulumi.Output<BackupI
 }
 
 /** Every file the backup puts on the host, rendered. */
-export function hostFiles(items: readonly BackupItem[], args: Pick<BackupArgs, "keep" | "time">, restic: ResticSettings): HostFile[] {
+export function hostFiles(
+  items: readonly BackupItem[],
+  args: Pick<BackupArgs, "keep" | "time" | "onFailure">,
+  restic: ResticSettings,
+): HostFile[] {
   const layout = BACKUP_LAYOUT;
   const units = {
     scriptPath: layout.backupScript,
@@ -214,6 +220,7 @@ export function hostFiles(items: readonly BackupItem[], args: Pick<BackupArgs, "
     sshDir: layout.credentials.sshDir,
     stateDir: layout.paths.stateDir,
     cacheDir: layout.paths.cacheDir,
+    onFailure: args.onFailure,
   };
   return [
     {

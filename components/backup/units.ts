@@ -6,7 +6,8 @@
  * `systemctl status coop-backup` and `systemctl --failed`; its error lines are in the journal at
  * priority err (`journalctl -u coop-backup -p err`); and every admin who logs in sees the
  * banner below until a backup succeeds again. A run that never happens (timer stopped, host
- * off) shows up in the banner too, as "no successful backup since …".
+ * off) shows up in the banner too, as "no successful backup since …". With alerts on, a failed
+ * run also mails the admins (onFailure), and coop-check mails them about a run that never came.
  */
 import { renderScript, shq } from "../shared/assets";
 
@@ -23,11 +24,18 @@ export interface BackupUnitsArgs {
   readonly sshDir: string;
   readonly stateDir: string;
   readonly cacheDir: string;
+  /**
+   * A failed run (or weekly check, which runs inside it) also starts this, e.g. the alerts'
+   * `OnFailure=coop-alert@%n.service` (components/alerts/units.ts): the admins get a mail.
+   */
+  readonly onFailure?: string;
 }
 
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
 
 export function renderBackupService(a: BackupUnitsArgs): string {
+  if (a.onFailure !== undefined && !/^OnFailure=[A-Za-z0-9@%._-]+$/.test(a.onFailure))
+    throw new Error(`onFailure must be one OnFailure=<unit> line, got ${JSON.stringify(a.onFailure)}`);
   return `# Rendered by coop-infra. Run by coop-backup.timer; start it by hand with
 #   sudo systemctl start coop-backup.service   (then: journalctl -u coop-backup -f)
 [Unit]
@@ -35,7 +43,7 @@ Description=Back up the co-op's services to the Storage Box (restic)
 Wants=network-online.target
 After=network-online.target docker.service
 RequiresMountsFor=${a.dataDir}
-
+${a.onFailure ? `${a.onFailure}\n` : ""}
 [Service]
 Type=oneshot
 ExecStart=${a.scriptPath}

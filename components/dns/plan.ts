@@ -24,7 +24,11 @@ export function dnsPlanFor(spec: StackSpec): DnsPlan {
   return {
     domain: spec.domain,
     ownsZone: spec.dns.manageZone,
-    webHosts: (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled).map((s) => spec.services[s].hostname),
+    webHosts: [
+      ...(["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled).map((s) => spec.services[s].hostname),
+      // The status page (components/alerts) is served by this host's proxy too.
+      ...(spec.alerts.enabled && spec.alerts.statusPage.enabled ? [spec.alerts.statusPage.hostname] : []),
+    ],
     mail: m.enabled
       ? {
           hostLabel: m.hostname,

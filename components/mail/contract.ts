@@ -3,7 +3,8 @@
  * pulumi.StackReference) and for `coop dns`. Changing one breaks the stacks that read it, so
  * they live here, apart from the code, and without importing the Pulumi SDK.
  */
-export type SenderService = "mastodon" | "nextcloud";
+/** Who sends through the mail server with an account of its own: the web services and the alerts. */
+export type SenderService = "mastodon" | "nextcloud" | "alerts";
 
 export const MAIL_OUTPUTS = {
   host: "mailHost",

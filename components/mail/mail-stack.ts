@@ -89,7 +89,8 @@ export function smtpSendersFromStack(ref: StackOutputs, spec: StackSpec): Partia
   const stackName = spec.services.mail.fromStack;
   if (!stackName) return {};
   const host = serviceFqdn(spec, "mail");
-  const services = (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled);
+  const services: SenderService[] = (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled);
+  if (spec.alerts.enabled) services.push("alerts");
   const remoteHost = ref.getOutput(MAIL_OUTPUTS.host);
   const out: Partial<Record<SenderService, SmtpSender>> = {};
   for (const service of services) {

@@ -99,7 +99,7 @@ export class Mail extends pulumi.ComponentResource {
 
   constructor(name: string, args: MailArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coop:mail:Mail", name, {}, opts);
-    const prefix = checkedName(`${args.dockerHost.namePrefix}-mail`);
+    const prefix = mailContainerName(args.dockerHost);
     const child = { parent: this };
     const onDocker = { parent: this, provider: args.dockerHost.provider };
     this.hostname = args.hostname;
@@ -233,6 +233,11 @@ export class Mail extends pulumi.ComponentResource {
 
     this.registerOutputs({ hostname: this.hostname, dkimRecord: this.dkimRecord, mailboxPasswords: this.mailboxPasswords });
   }
+}
+
+/** The mail server's container (and network) name on the engine; the alerts' queue check execs into it. */
+export function mailContainerName(host: Pick<DockerHostRef, "namePrefix">): string {
+  return checkedName(`${host.namePrefix}-mail`);
 }
 
 /**

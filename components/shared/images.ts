@@ -27,3 +27,9 @@ export const POSTGRES_IMAGES: Readonly<Record<PostgresMajor, string>> = {
 
 /** Mastodon's and Nextcloud's Redis. 7.4: the Redis Mastodon 4.6 and Nextcloud 34 document. */
 export const REDIS_IMAGE = "redis:7.4.11-alpine";
+
+/**
+ * The alerts' checker and status page: Gatus, by its exact release (TwiN/gatus tag v5.36.0,
+ * commit ed1107b41a30). components/alerts/gatus-config.ts writes the keys of this release.
+ */
+export const GATUS_IMAGE = "ghcr.io/twin/gatus:v5.36.0";

@@ -17,6 +17,9 @@ type Schema = {
 
 /** Fields that name the co-op itself: a default would deploy someone else's identity. */
 const NO_DEFAULT_ON_PURPOSE = new Set([
+  // The co-op's own Matrix room: only inside alerts.matrix, which defaults to null (no Matrix).
+  "alerts.matrix.homeserverUrl",
+  "alerts.matrix.roomId",
   "coop",
   "coop.name",
   "domain",

@@ -32,7 +32,9 @@ describe("mail and DNS fields of the spec", () => {
     const spec = StackSpecSchema.parse(base());
     expect(spec.services.mail).toMatchObject({ enabled: true, fromStack: null, senders: null, relay: { host: null, spfInclude: null } });
     expect(spec.dns).toMatchObject({ manageZone: true, mailPolicy: "testing" });
-    expect(mailSenders(spec)).toEqual(["mastodon", "nextcloud"]);
+    // The stack's own alerts send through its own mail server (alerts@<domain>).
+    expect(mailSenders(spec)).toEqual(["alerts", "mastodon", "nextcloud"]);
+    expect(mailSenders({ ...spec, alerts: { ...spec.alerts, enabled: false } })).toEqual(["mastodon", "nextcloud"]);
   });
 
   it("require the relay's SPF include and user name with a relay host", () => {
@@ -62,7 +64,9 @@ describe("mail and DNS fields of the spec", () => {
   });
 
   it("refuse a mail server without any account (docker-mailserver would not start)", () => {
-    const got = issues(base({ mailboxes: [], services: { mastodon: { enabled: false }, nextcloud: { enabled: false } } }));
+    const got = issues(
+      base({ mailboxes: [], services: { mastodon: { enabled: false }, nextcloud: { enabled: false } }, alerts: { enabled: false } }),
+    );
     expect(got.map((i) => i.path)).toEqual(["mailboxes"]);
     expect(got[0].message).toMatch(/does not start without one/);
   });
@@ -99,7 +103,8 @@ describe("mail and DNS fields of the spec", () => {
         },
       }),
     );
-    expect(mailSenders(spec)).toEqual(["mastodon", "nextcloud"]);
+    // Listed once each, and this stack's own alerts account beside them.
+    expect(mailSenders(spec)).toEqual(["alerts", "mastodon", "nextcloud"]);
     expect(
       issues(base({ mailboxes: [], services: { mail: { enabled: false, senders: ["mastodon"], fromStack: "o/p/s" } } })).map((i) => i.path),
     ).toContain("services.mail.senders");
@@ -112,6 +117,7 @@ describe("mail and DNS fields of the spec", () => {
       host: { target: "local" },
       dns: { provider: "hetzner" },
       backups: { enabled: false },
+      alerts: { enabled: false },
     });
     expect(got.map((i) => i.path)).toEqual(["dns.provider"]);
   });

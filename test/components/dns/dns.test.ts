@@ -64,9 +64,11 @@ describe("Dns in the example stack (Hetzner DNS, under mocks)", async () => {
         "dns-a-mail",
         "dns-a-mta-sts",
         "dns-a-social",
+        "dns-a-status",
         "dns-aaaa-cloud",
         "dns-aaaa-mta-sts",
         "dns-aaaa-social",
+        "dns-aaaa-status",
         "dns-txt-mail._domainkey",
       ].sort(),
     );

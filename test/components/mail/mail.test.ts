@@ -32,7 +32,7 @@ describe("Mail in the example stack (under mocks)", async () => {
         "docker:index/network:Network mail-network",
         ...["data", "state", "logs", "config"].map((v) => `docker:index/volume:Volume mail-${v}`),
         "tls:index/privateKey:PrivateKey mail-dkim",
-        ...["mailbox-ada", "mailbox-grace", "sender-mastodon", "sender-nextcloud"].flatMap((a) => [
+        ...["mailbox-ada", "mailbox-grace", "sender-alerts", "sender-mastodon", "sender-nextcloud"].flatMap((a) => [
           `random:index/randomPassword:RandomPassword mail-${a}-password`,
           `random:index/randomString:RandomString mail-${a}-salt`,
         ]),

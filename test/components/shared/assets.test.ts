@@ -26,6 +26,9 @@ describe("the shell assets", () => {
     const names = files.map((f) => relative(COMPONENTS, f)).sort();
     expect(names).toEqual(
       [
+        "alerts/alert.sh",
+        "alerts/check.sh",
+        "alerts/login.sh",
         "backup/backup.sh",
         "backup/common.sh",
         "backup/credentials.sh",
