@@ -12,6 +12,7 @@ export { SECRET_CONFIG_KEYS, type SecretConfigKey } from "./secret-keys";
 
 export interface StackSecrets {
   readonly mailRelayPassword?: pulumi.Output<string>;
+  readonly mastodonAdminToken?: pulumi.Output<string>;
 }
 
 /** The secrets this spec needs, read from the stack's config; a missing one is an input error. */

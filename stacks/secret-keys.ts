@@ -21,4 +21,13 @@ export const SECRET_CONFIG_KEYS: readonly SecretConfigKey[] = [
     description: "Password at the outbound mail relay (services.mail.relay).",
     neededBy: (spec) => spec.services.mail.enabled && spec.services.mail.relay.host !== null,
   },
+  {
+    key: "mastodonAdminToken",
+    description:
+      "Mastodon access token with the scopes admin:read:domain_blocks admin:write:domain_blocks (and admin:read:domain_allows admin:write:domain_allows for domainAllows), for services.mastodon.federation (README, Federation).",
+    neededBy: (spec) => {
+      const m = spec.services.mastodon;
+      return m.enabled && m.federation.domainBlocks.length + m.federation.domainAllows.length > 0;
+    },
+  },
 ];
