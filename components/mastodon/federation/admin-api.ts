@@ -153,10 +153,12 @@ export async function listAll(api: AdminApi, path: string, maxPages = 100): Prom
  * Waits until Mastodon answers its health check (GET /health → 200), so blocks are applied only
  * once the server they configure runs; gives up after `timeoutMs` with what to do.
  */
-export async function awaitMastodon(api: AdminApi, timeoutMs = 600_000, everyMs = 5_000): Promise<void> {
+export async function awaitMastodon(api: AdminApi, timeoutMs = 600_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = "";
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
+    // Quick at first (a running Mastodon answers at once), then every 5 s.
+    const everyMs = Math.min(5_000, 250 * 2 ** attempt);
     try {
       const res = await fetch(new URL("/health", api.url), { redirect: "error", signal: AbortSignal.timeout(10_000) });
       await res.text();
