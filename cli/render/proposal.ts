@@ -79,6 +79,17 @@ function bindingOf(r: Decision): string {
   }
 }
 
+/** A sentence up to its first colon outside parentheses ("Suspend bad.example (public reason: …)" keeps its reason). */
+function beforeColon(s: string): string {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "(") depth++;
+    else if (s[i] === ")") depth = Math.max(0, depth - 1);
+    else if (s[i] === ":" && depth === 0) return s.slice(0, i);
+  }
+  return s;
+}
+
 export function renderProposal(p: ProposalInput): Proposal {
   const r = p.record;
   const summary = r.summary;
@@ -86,7 +97,7 @@ export function renderProposal(p: ProposalInput): Proposal {
     .split("\n")
     .filter((l) => l.startsWith("- "))
     .slice(0, 2)
-    .map((l) => l.slice(2).replace(/:.*$/, "").replace(/\.$/, ""))
+    .map((l) => beforeColon(l.slice(2)).replace(/\.$/, ""))
     .join("; ");
   const voting = p.voting;
   const intro =
