@@ -36,7 +36,14 @@ function flag(v: string | undefined, column: string): boolean {
 export function readBlockListCsv(text: string): { blocks: CsvBlock[]; bad: BadRow[] } {
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    records = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: true, info: true }) as never;
+    // Line ends as any editor leaves them, even mixed (a list pasted together from two sources).
+    records = parse(text, {
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      info: true,
+      record_delimiter: ["\r\n", "\n"],
+    }) as never;
   } catch (e) {
     throw new Error(`it is not a CSV file: ${(e as Error).message}`);
   }

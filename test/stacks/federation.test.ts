@@ -135,7 +135,7 @@ describe("in a stack spec", () => {
   it("the example's commented blocks are a valid block list once uncommented", () => {
     const text = readFileSync(join(REPO_ROOT, "stacks", "example.yaml"), "utf8");
     const lines = text.split("\n");
-    const start = lines.findIndex((l) => l === "    # federation:");
+    const start = lines.indexOf("    # federation:");
     expect(start).toBeGreaterThan(0);
     const block: string[] = [];
     for (let i = start; i < lines.length && lines[i].startsWith("    # "); i++) block.push(lines[i].replace(/^ {4}# /, ""));
