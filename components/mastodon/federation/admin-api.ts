@@ -46,7 +46,7 @@ export function adminApiError(method: string, path: string, status: number, body
     status === 401
       ? " (the admin token is missing, wrong or revoked: set it again with pulumi config set --secret coop-infra:mastodonAdminToken)"
       : status === 403
-        ? " (the token lacks the admin:read:domain_blocks / admin:write:domain_blocks scopes, or its user's role lacks Manage Federation)"
+        ? ` (the token lacks the ${path.includes("domain_allows") ? "admin:read:domain_allows / admin:write:domain_allows" : "admin:read:domain_blocks / admin:write:domain_blocks"} scopes, or its user's role lacks Manage Federation)`
         : "";
   return Object.assign(new Error(`Mastodon answered ${method} ${path} with ${status}${said}${why}`), { status, body });
 }
