@@ -28,6 +28,8 @@ export interface ProposalInput {
   readonly majors?: readonly string[];
   /** One line per changed value, for the admins (stack changes). */
   readonly technical?: readonly string[];
+  /** The bylaws' area whose own process judges the vote (its title names it). */
+  readonly area?: string;
 }
 
 export interface Proposal {
@@ -45,7 +47,7 @@ function titleOf(p: ProposalInput, headline: string): string {
     case "change":
       return r.replaces === null
         ? `Approve the infrastructure of stack ${r.stack}`
-        : `Infrastructure change on ${r.stack}${r.ratifies?.length ? " (also ratifies emergency changes)" : ""}: ${headline || "technical settings"}`;
+        : `${p.area === "federation" ? "Federation" : "Infrastructure"} change on ${r.stack}${r.ratifies?.length ? " (also ratifies emergency changes)" : ""}: ${headline || "technical settings"}`;
     case "ratification":
       return `Ratify ${r.ratifies.length === 1 ? "the emergency change" : `${r.ratifies.length} emergency changes`} on ${r.stack}`;
     case "bylaws":

@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { LedgerFixture } from "../helpers/ledger";
 import { fixtureNodeKey } from "../helpers/governance";
-import { setSpec } from "../helpers/approved-repo";
+import { approvedRepo, setSpec } from "../helpers/approved-repo";
 import { coop } from "../helpers/cli";
 import { tempRepo } from "../helpers/repo";
 
@@ -174,5 +174,25 @@ describe("red team: the block list changed without a decision (the gate)", () =>
     );
     const lifted = violations.find((v) => v.policy === "governance-stack-no-unapproved-deletions");
     expect(lifted?.message).toMatch(/mastodon-federation-block-quiet\.example/);
+  });
+});
+
+describe("proposing an imported list under bylaws with a federation area", () => {
+  it("the proposal is a federation change, voted under the working group's rules, signed by its role", async () => {
+    const f = await approvedRepo(["example"], {
+      rules: (text) =>
+        `${text}\nareas:\n  federation:\n    description: Which servers Mastodon blocks.\n    loomioGroupId: 77\n    threshold: 1\n    signatures: { count: 2, roles: [tech] }\n`,
+    });
+    cleanups.push(f.cleanup);
+    expect((await coop(["federation", "import", csv(f.root, "export.csv", EXPORT)], { root: f.root })).code).toBe(0);
+    rmSync(join(f.root, "export.csv"));
+    const r = await coop(["propose", "--stack", "example", "--json"], { root: f.root });
+    expect(r.stderr).toBe("");
+    const p = JSON.parse(r.stdout) as { title: string; markdown: string };
+    expect(p.title).toMatch(
+      /^Federation change on example: Limit loud\.example \(public reason: “Harassment campaigns left unmoderated”\)/,
+    );
+    expect(p.markdown).toContain("all of the agree and disagree votes must be agree");
+    expect(p.markdown).toContain("2 different members (tech)");
   });
 });
