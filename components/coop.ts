@@ -118,6 +118,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       proxyAddresses: proxy.addresses,
       smtp: smtpSenders.mastodon,
       memoryMb: memoryMb.mastodon,
+      ...(secrets.mastodonAdminToken ? { federation: { ...s.federation, token: secrets.mastodonAdminToken } } : {}),
     });
     backupSources.push(mastodon.backup);
     outputs.mastodonUrl = `https://${serviceFqdn(spec, "mastodon")}`;

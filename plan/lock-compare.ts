@@ -33,6 +33,8 @@ export interface CompareOptions {
   readonly topLevelDefaults?: readonly string[];
   /** The offline gate: computed paths must still be unknown. */
   readonly strictComputed?: boolean;
+  /** Top-level inputs the view does not govern (view.ts ungovernedInputs: a dynamic resource's serialized provider). */
+  readonly ungoverned?: readonly string[];
 }
 
 const DEFAULTS_KEY = "__defaults";
@@ -44,7 +46,9 @@ export function compareWithLock(
   opts: CompareOptions = {},
 ): LockMismatch[] {
   const out: LockMismatch[] = [];
-  compareObject(approved, actual, "", opts.topLevelDefaults, opts, out);
+  const skip = opts.ungoverned ?? [];
+  const governed = skip.length ? Object.fromEntries(Object.entries(actual).filter(([k]) => !skip.includes(k) || k in approved)) : actual;
+  compareObject(approved, governed, "", opts.topLevelDefaults, opts, out);
   return out;
 }
 

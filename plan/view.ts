@@ -29,6 +29,17 @@ export const COMPUTED = "<computed>";
 // Still 1: the lead bumps it with the ledger regeneration (synthetic locks in test helpers spell 1).
 export const VIEW_VERSION = 1;
 
+/**
+ * Inputs that are code, not desired state: a dynamic resource carries its provider serialized
+ * into text (`__provider`, thousands of characters of the provider's source). That code is the
+ * repository's, governed by the code digest like every component; recording it here would make
+ * every lock depend on the SDK's serializer and bury the decided values in a proposal.
+ */
+export const DYNAMIC_PROVIDER_KEY = "__provider";
+export function ungovernedInputs(type: string): readonly string[] {
+  return type.startsWith("pulumi-nodejs:dynamic") ? [DYNAMIC_PROVIDER_KEY] : [];
+}
+
 export interface GovernedResource {
   readonly urn: string;
   readonly type: string;
@@ -287,7 +298,14 @@ export function buildView(
     .filter((r) => r.custom)
     .map((r) => {
       const twin = r.twin ? { value: r.twin.inputs, placeholders: { config: r.twin.config, generated: r.twin.generated } } : undefined;
-      const inputs = governedValue(r.inputs, ph, "", twin) as JsonObject;
+      const skip = ungovernedInputs(r.type);
+      const own = skip.length ? withoutKeys(r.inputs, skip) : r.inputs;
+      const inputs = governedValue(
+        own,
+        ph,
+        "",
+        twin && skip.length ? { ...twin, value: withoutKeys(twin.value, skip) } : twin,
+      ) as JsonObject;
       const sources = r.twin ? computedSources(inputs, r.twin) : {};
       return {
         urn: r.urn,
@@ -305,6 +323,10 @@ export function buildView(
     seen.add(r.urn);
   }
   return { version: VIEW_VERSION, project, stack, resources };
+}
+
+function withoutKeys(v: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(v).filter(([k]) => !keys.includes(k)));
 }
 
 /**

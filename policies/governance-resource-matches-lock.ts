@@ -4,6 +4,7 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { rawInputsOf, topLevelDefaultsOf } from "./engine-tap";
 import { PROVIDER_PATH } from "../plan/diff";
+import { ungovernedInputs } from "../plan/view";
 import { compareWithLock, describeMismatch, secretsArrivingPlain, type LockMismatch } from "../plan/lock-compare";
 import { reportAt, unproxied } from "./support/report";
 import { redactSecretEntry } from "./support/secret-names";
@@ -92,6 +93,7 @@ export const governanceResourceMatchesLock: ResourceValidationPolicy = {
     const compared = compareWithLock(entry.inputs, unproxied(args.props), {
       topLevelDefaults: topLevelDefaultsOf(urn),
       strictComputed: offline,
+      ungoverned: ungovernedInputs(type),
     });
     const mismatches = [...compared, ...secretsArrivingPlain(entry.inputs, raw).filter((p) => !compared.some((m) => m.path === p.path))];
     const provider = providerMismatch(entry.provider, type, args.provider?.urn);

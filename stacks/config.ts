@@ -14,6 +14,7 @@ export interface StackSecrets {
   readonly mailRelayPassword?: pulumi.Output<string>;
   readonly alertsMatrixToken?: pulumi.Output<string>;
   readonly alertsWebhookUrl?: pulumi.Output<string>;
+  readonly mastodonAdminToken?: pulumi.Output<string>;
 }
 
 /** The secrets this spec needs, read from the stack's config; a missing one is an input error. */

@@ -21,6 +21,7 @@ import {
 } from "./catalog";
 import { STORAGE_BOX_LOCATIONS, STORAGE_BOX_TYPE_NAMES, STORAGE_BOX_TYPES } from "./storage-boxes";
 import { SHORT_NAME_RE } from "../kernel/names";
+import { FederationSchema } from "./federation";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 /** The longest co-op name: what members call it, never a paragraph. */
@@ -128,6 +129,7 @@ const mastodon = z
       .describe("Mastodon release (image tag) used by every Mastodon container."),
     hostname: hostLabel("social", "Mastodon"),
     postgresMajor: postgresMajor("Mastodon"),
+    federation: FederationSchema.prefault({}),
   })
   .strict()
   .describe("Mastodon, the co-op's social network server.");
@@ -590,6 +592,16 @@ export const StackSpecSchema = z
     });
     mailAndDnsIssues(spec, ctx);
     alertIssues(spec, ctx);
+    // A block of the co-op's own domain (or one above it) would cut its Mastodon off from itself.
+    spec.services.mastodon.federation.domainBlocks.forEach((b, i) => {
+      if (spec.domain === b.domain || spec.domain.endsWith(`.${b.domain}`) || b.domain.endsWith(`.${spec.domain}`))
+        ctx.addIssue({
+          code: "custom",
+          path: ["services", "mastodon", "federation", "domainBlocks", i, "domain"],
+          message: `${b.domain} is the co-op's own domain ${spec.domain}, or under or above it`,
+          params: { hint: "remove this block: a co-op never blocks its own servers" },
+        });
+    });
   });
 
 export type StackSpec = z.output<typeof StackSpecSchema>;

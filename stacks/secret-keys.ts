@@ -31,4 +31,13 @@ export const SECRET_CONFIG_KEYS: readonly SecretConfigKey[] = [
     description: "The webhook address alerts are POSTed to (alerts.webhook); it holds the webhook's credential.",
     neededBy: (spec) => spec.alerts.enabled && spec.alerts.webhook,
   },
+  {
+    key: "mastodonAdminToken",
+    description:
+      "Mastodon access token with the scopes admin:read:domain_blocks admin:write:domain_blocks (and admin:read:domain_allows admin:write:domain_allows for domainAllows), for services.mastodon.federation (README, Federation).",
+    neededBy: (spec) => {
+      const m = spec.services.mastodon;
+      return m.enabled && m.federation.domainBlocks.length + m.federation.domainAllows.length > 0;
+    },
+  },
 ];

@@ -59,6 +59,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "add or remove a mailbox or an alias in a stack's spec, and say which decision it needs",
     load: async () => (await import("./mailbox")).command,
   },
+  federation: {
+    summary: "import a Mastodon block-list CSV into a stack's spec, to be decided like any change",
+    load: async () => (await import("./federation")).command,
+  },
   status: {
     summary: "what's next: per stack, approved against working state, unsigned decisions, emergencies and deadlines",
     load: async () => (await import("./status")).command,

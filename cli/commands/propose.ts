@@ -166,7 +166,13 @@ function render(
     );
   const { quorum, threshold, blocksAllowed, groupId } = p.ok.poll;
   return {
-    proposal: renderProposal({ record, voting: { quorum, threshold, blocksAllowed }, recorders: p.ok.requirement, ...about }),
+    proposal: renderProposal({
+      record,
+      voting: { quorum, threshold, blocksAllowed },
+      recorders: p.ok.requirement,
+      area: p.ok.area,
+      ...about,
+    }),
     groupId,
   };
 }

@@ -47,10 +47,29 @@ function blockList(v: unknown): v is unknown[] {
   return Array.isArray(v) && v.some((x) => typeof x === "string" && x.length > 40);
 }
 
+/** A list of mappings (blocks of a block list) reads as one item per block, one field per line. */
+function mappingList(v: unknown): v is Array<Record<string, unknown>> {
+  return Array.isArray(v) && v.length > 0 && v.every((x) => x !== null && typeof x === "object" && !Array.isArray(x));
+}
+
+/** `- ` items of a list of mappings, each prefixed with `indent`. */
+function blockItems(v: Array<Record<string, unknown>>, indent: string): string[] {
+  return v.flatMap((item) => {
+    const body = blockMapping(item, `${indent}  `);
+    return [`${indent}- ${body[0].trimStart()}`, ...body.slice(1)];
+  });
+}
+
 /** A mapping as block YAML lines (flow style for short scalar lists), each prefixed with `indent`. */
 function blockMapping(value: Record<string, unknown>, indent: string): string[] {
   return Object.entries(value).flatMap(([k, v]) =>
-    blockList(v) ? [`${indent}${k}:`, ...v.map((x) => `${indent}  - ${inlineYaml(x)}`)] : [`${indent}${k}: ${inlineYaml(v)}`],
+    blockList(v)
+      ? [`${indent}${k}:`, ...v.map((x) => `${indent}  - ${inlineYaml(x)}`)]
+      : mappingList(v)
+        ? [`${indent}${k}:`, ...blockItems(v, `${indent}  `)]
+        : v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0
+          ? [`${indent}${k}:`, ...blockMapping(v as Record<string, unknown>, `${indent}  `)]
+          : [`${indent}${k}: ${inlineYaml(v)}`],
   );
 }
 
@@ -69,6 +88,14 @@ export function setValue(d: Doc, path: Path, value: unknown): void {
   const pair = (parent as YAMLMap).items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === key);
   if (pair && isPair(pair)) {
     const v = pair.value as Node | null;
+    const emptyFlow = v?.range && !isScalar(v) && (v as YAMLSeq | YAMLMap).flow && (v as YAMLSeq | YAMLMap).items.length === 0;
+    if (emptyFlow && mappingList(value)) {
+      // `domainBlocks: []` gaining its first blocks: written out as a block list under the key.
+      const k = pair.key as Node;
+      const indent = `${indentOfLine(d.text, k.range![0])}  `;
+      d.text = `${d.text.slice(0, k.range![1])}:\n${blockItems(value, indent).join("\n")}${d.text.slice(v!.range![1])}`;
+      return;
+    }
     if (v?.range && (isScalar(v) || (v as YAMLSeq | YAMLMap).flow)) {
       d.text = d.text.slice(0, v.range[0]) + inlineYaml(value) + d.text.slice(v.range[1]);
       return;
@@ -92,7 +119,9 @@ export function setValue(d: Doc, path: Path, value: unknown): void {
   if ((parent as YAMLMap).flow || !last) throw new SpliceError(`cannot add '${String(key)}' at ${parentPath.join(".") || "the top"}`);
   const indent = indentOfLine(d.text, (last.key as Node).range![0]);
   const end = lineEndAfter(d.text, ((last.value as Node | null)?.range ?? (last.key as Node).range!)[1]);
-  d.text = `${d.text.slice(0, end)}${indent}${String(key)}: ${inlineYaml(value)}\n${d.text.slice(end)}`;
+  // A new section (a mapping with fields, a list of mappings) in block style, as a person writes it.
+  const lines = blockMapping({ [String(key)]: value }, indent);
+  d.text = `${d.text.slice(0, end)}${lines.join("\n")}\n${d.text.slice(end)}`;
 }
 
 /** The offset just after the line that contains `at` (its newline included). */

@@ -28,6 +28,8 @@ export interface ProposalInput {
   readonly majors?: readonly string[];
   /** One line per changed value, for the admins (stack changes). */
   readonly technical?: readonly string[];
+  /** The bylaws' area whose own process judges the vote (its title names it). */
+  readonly area?: string;
 }
 
 export interface Proposal {
@@ -45,7 +47,7 @@ function titleOf(p: ProposalInput, headline: string): string {
     case "change":
       return r.replaces === null
         ? `Approve the infrastructure of stack ${r.stack}`
-        : `Infrastructure change on ${r.stack}${r.ratifies?.length ? " (also ratifies emergency changes)" : ""}: ${headline || "technical settings"}`;
+        : `${p.area === "federation" ? "Federation" : "Infrastructure"} change on ${r.stack}${r.ratifies?.length ? " (also ratifies emergency changes)" : ""}: ${headline || "technical settings"}`;
     case "ratification":
       return `Ratify ${r.ratifies.length === 1 ? "the emergency change" : `${r.ratifies.length} emergency changes`} on ${r.stack}`;
     case "bylaws":
@@ -79,6 +81,17 @@ function bindingOf(r: Decision): string {
   }
 }
 
+/** A sentence up to its first colon outside parentheses ("Suspend bad.example (public reason: …)" keeps its reason). */
+function beforeColon(s: string): string {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === "(") depth++;
+    else if (s[i] === ")") depth = Math.max(0, depth - 1);
+    else if (s[i] === ":" && depth === 0) return s.slice(0, i);
+  }
+  return s;
+}
+
 export function renderProposal(p: ProposalInput): Proposal {
   const r = p.record;
   const summary = r.summary;
@@ -86,7 +99,7 @@ export function renderProposal(p: ProposalInput): Proposal {
     .split("\n")
     .filter((l) => l.startsWith("- "))
     .slice(0, 2)
-    .map((l) => l.slice(2).replace(/:.*$/, "").replace(/\.$/, ""))
+    .map((l) => beforeColon(l.slice(2)).replace(/\.$/, ""))
     .join("; ");
   const voting = p.voting;
   const intro =

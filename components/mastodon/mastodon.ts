@@ -35,6 +35,8 @@ import { dockerEnvs } from "../shared/env";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "../shared/interfaces";
 import { SKIP_POST_DEPLOYMENT_MIGRATIONS, mastodonEnv, type MastodonSecrets } from "./env";
 import { vapidKeysFromPem } from "./vapid";
+import { Federation } from "./federation/federation";
+import type { DomainBlock } from "../../stacks/federation";
 
 export const MASTODON_IMAGE = "ghcr.io/mastodon/mastodon";
 /** Since 4.3 the streaming server has its own image, released under the same tags. */
@@ -109,6 +111,12 @@ export interface MastodonArgs {
   readonly smtp?: SmtpSender;
   /** Mastodon's share of the server's memory in MB (stacks/catalog.ts serviceMemoryMb); its need when absent. */
   readonly memoryMb?: number;
+  /** The servers it blocks and allows, applied through its admin API with this token (absent: none declared). */
+  readonly federation?: {
+    readonly domainBlocks: readonly DomainBlock[];
+    readonly domainAllows: readonly string[];
+    readonly token: pulumi.Input<string>;
+  };
 }
 
 /** How the proxy reaches Mastodon: the streaming API on its own server, everything else on web. */
@@ -308,6 +316,15 @@ export class Mastodon extends pulumi.ComponentResource {
       "delete-first",
     );
     this.migrated = succeeded(postMigrate, n("post-migrate"), "post-deployment migration", args.version);
+
+    // Blocks apply once the release they configure answers (and the provider waits for it too).
+    const f = args.federation;
+    if (f && f.domainBlocks.length + f.domainAllows.length > 0)
+      new Federation(
+        `${name}-federation`,
+        { url: `https://${args.hostname}`, token: f.token, domainBlocks: f.domainBlocks, domainAllows: f.domainAllows, dependsOn: [web] },
+        { parent: this },
+      );
 
     this.webContainer = n("web");
     this.backup = {

@@ -35,6 +35,8 @@ export interface Process {
   readonly findings: Finding[];
   /** Members who must sign it themselves (their own key rotation, their own departure as a signer). */
   readonly mustSign: readonly string[];
+  /** The area of change whose own process this is (bylaws `areas`), if any. */
+  readonly area?: ChangeArea;
 }
 
 function pollOf(
@@ -104,7 +106,7 @@ function stackProcess(ledger: Ledger, d: L<StackDecision>): Resolved<Process> {
       if (area && own) {
         const poll = { ...pollOf(rules, own), groupId: own.loomioGroupId ?? rules.loomio.groupId };
         return {
-          ok: { ...common, label: `the bylaws' process for ${area} decisions`, requirement: own.signatures, poll, expectation: plan },
+          ok: { ...common, area, label: `the bylaws' process for ${area} decisions`, requirement: own.signatures, poll, expectation: plan },
         };
       }
       return {

@@ -10,7 +10,8 @@ import { PROVIDER_PATH, type Change } from "../../plan/diff";
 import { changedLines, isMultiLine } from "../../plan/line-diff";
 import { taggedImage, versionStep } from "../changes/change-classes";
 import { COMPUTED } from "../../plan/view";
-import type { Json } from "../../kernel/json";
+import type { Json, JsonObject } from "../../kernel/json";
+import { federationSentences, isFederationUrn } from "./federation-words";
 import { LOCATIONS, SERVER_TYPES, type Location, type ServerTypeName } from "../../stacks/catalog";
 
 const SERVICE_LABELS: Record<string, string> = {
@@ -21,10 +22,13 @@ const SERVICE_LABELS: Record<string, string> = {
   proxy: "The web proxy",
   dns: "DNS",
   backup: "Backups",
+  federation: "Federation (which servers Mastodon blocks or allows)",
 };
 
 /** The service a resource belongs to: the outermost coop component in its URN (coop:<area>:<Name>). */
 export function serviceOf(urn: string): string {
+  // Members decide each block on its own: never folded into "Mastodon is set up".
+  if (isFederationUrn(urn)) return "federation";
   const qualified = urn.split("::")[2] ?? "";
   const first = qualified.split("$")[0] ?? "";
   const m = /^coop:[a-z0-9-]+:([A-Za-z0-9]+)$/.exec(first);
@@ -57,11 +61,14 @@ export interface ServiceChanges {
   readonly sentences: string[];
 }
 
+/** A resource's governed inputs in the state before or after the change (for what a create or delete says). */
+export type InputsOf = (urn: string, side: "before" | "after") => JsonObject | undefined;
+
 /**
  * Sentences per service. `runs` names what the stack's server runs (for "the server that runs
- * Mastodon and Nextcloud").
+ * Mastodon and Nextcloud"); `inputsOf` lets a created or deleted block say which server and why.
  */
-export function describeChanges(changes: readonly Change[], runs: readonly string[] = []): ServiceChanges[] {
+export function describeChanges(changes: readonly Change[], runs: readonly string[] = [], inputsOf?: InputsOf): ServiceChanges[] {
   const byService = new Map<string, Set<string>>();
   const say = (service: string, sentence: string) => {
     const set = byService.get(service) ?? new Set<string>();
@@ -78,6 +85,10 @@ export function describeChanges(changes: readonly Change[], runs: readonly strin
     if (c.op === "delete" && !quiet) deleted.set(service, [...(deleted.get(service) ?? []), c]);
   }
   const allOf = (service: string) => changes.filter((c) => serviceOf(c.urn) === service);
+  const federation = changes.filter((c) => serviceOf(c.urn) === "federation");
+  for (const s of federationSentences(federation, inputsOf)) say("federation", s);
+  created.delete("federation");
+  deleted.delete("federation");
   for (const [service, list] of created) {
     const label = serviceLabel(service);
     if (list.length === allOf(service).length && list.length > 1) say(service, `${label} is set up (${list.length} new resources).`);
@@ -92,6 +103,7 @@ export function describeChanges(changes: readonly Change[], runs: readonly strin
   for (const c of changes) {
     if (c.op !== "update") continue;
     const service = serviceOf(c.urn);
+    if (service === "federation") continue;
     for (const s of updateSentences(c, service, runs)) say(service, s);
   }
   return [...byService.entries()].map(([service, set]) => ({ service, label: serviceLabel(service), sentences: [...set] }));

@@ -51,8 +51,12 @@ export function changesBetween(before: Lock | null, after: Lock): Change[] {
   return diffResources(before?.resources ?? [], after.resources);
 }
 
-function sentencesOf(changes: readonly Change[], after: Lock): string[] {
-  return describeChanges(changes, servicesRun(after.resources)).flatMap((s) => s.sentences);
+function sentencesOf(changes: readonly Change[], after: Lock, before: Lock | null): string[] {
+  const old = new Map((before?.resources ?? []).map((r) => [r.urn, r.inputs]));
+  const now = new Map(after.resources.map((r) => [r.urn, r.inputs]));
+  return describeChanges(changes, servicesRun(after.resources), (urn, side) => (side === "before" ? old : now).get(urn)).flatMap(
+    (s) => s.sentences,
+  );
 }
 
 function costOf(lock: Lock | null, prices: PriceTable): number {
@@ -66,7 +70,7 @@ export function stackSummary(input: StackSummaryInput): string {
   const md: string[] = [];
   if (before === null) md.push(`**What is set up on stack ${stack}**`, "");
   else md.push(`**What changes on stack ${stack}**`, "");
-  const sentences = sentencesOf(changes, after);
+  const sentences = sentencesOf(changes, after, before);
   if (sentences.length === 0) md.push("- Nothing changes compared with the approved state.");
   for (const s of sentences) md.push(`- ${s}`);
 
@@ -85,7 +89,7 @@ export function stackSummary(input: StackSummaryInput): string {
     md.push("", `**Emergency change${emergencies.length === 1 ? "" : "s"} this vote ratifies**`, "");
     for (const e of emergencies) {
       md.push(`- On ${e.recordedAt.slice(0, 10)} (${e.id}), because: ${e.reason}.`);
-      for (const s of sentencesOf(changesBetween(e.before, e.after), e.after)) md.push(`  - ${s}`);
+      for (const s of sentencesOf(changesBetween(e.before, e.after), e.after, e.before)) md.push(`  - ${s}`);
       if (prices) {
         const a = costOf(e.before, prices);
         const b = costOf(e.after, prices);

@@ -28,6 +28,8 @@ const NO_DEFAULT_ON_PURPOSE = new Set([
   "host.admins[].sshPublicKey",
   "mailboxes[].localPart",
   "mailboxes[].name",
+  // Which server to block: a default would block a server nobody named.
+  "services.mastodon.federation.domainBlocks[].domain",
 ]);
 
 function fields(s: Schema, path: string, out: Array<{ path: string; schema: Schema }>): void {
