@@ -119,7 +119,8 @@ check_nextcloud() {
   [ -n "$NEXTCLOUD_CONTAINER" ] || return 0
   out=$(docker exec --user www-data "$NEXTCLOUD_CONTAINER" php occ status --output=json) || return 1
   # The nightly backup turns maintenance mode on while it copies Nextcloud: that is expected.
-  if ! printf '%s' "$out" | grep -q '"maintenance":true' || systemctl is-active --quiet coop-backup.service; then
+  # A oneshot unit is "activating" while it runs, which `systemctl is-active` does not count.
+  if ! printf '%s' "$out" | grep -q '"maintenance":true' || [ "$(systemctl show -P ActiveState coop-backup.service)" = activating ]; then
     rm -f "${STATE_DIR}/maintenance-since"
     return 0
   fi

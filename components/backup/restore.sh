@@ -340,7 +340,8 @@ cmd_service() {
   local -a window args
   require_service "$service"
   [ "$YES" -eq 1 ] || die "this replaces ${service}'s live data with the backup${RUN:+ of run ${RUN}}; add --yes if that is what you want"
-  if systemctl is-active --quiet coop-backup.service; then
+  # coop-backup is a oneshot unit: "activating" while it runs (`systemctl is-active` says no).
+  if [ "$(systemctl show -P ActiveState coop-backup.service)" = activating ]; then
     die "a backup is running (systemctl status coop-backup): wait for it to finish"
   fi
   # Find everything first: a missing snapshot must fail before the service is touched.

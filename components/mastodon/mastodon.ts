@@ -133,7 +133,7 @@ export function mastodonRoute(host: Pick<DockerHostRef, "namePrefix">, hostname:
 
 /** The command that creates the first account with every permission (run on the host). */
 export function mastodonOwnerCommand(host: Pick<DockerHostRef, "namePrefix">): string {
-  return `docker exec -it ${dockerName(host, "mastodon", "web")} tootctl accounts create USERNAME --email EMAIL --confirmed --role Owner`;
+  return `docker exec -it ${dockerName(host, "mastodon", "web")} tootctl accounts create USERNAME --email EMAIL --confirmed --approve --role Owner`;
 }
 
 /** The pre-deployment migration's container: one per release (see the Mastodon class). */

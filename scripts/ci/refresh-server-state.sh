@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-reads the stack's Hetzner servers into the Pulumi state while no deploy-job firewall exists.
+# Re-reads the stack's Hetzner servers (and the domain blocks it applies to Mastodon) into the Pulumi state while no deploy-job firewall exists.
 #
 # Why: the hcloud provider records a server's firewall_ids from every firewall Hetzner lists on
 # it (public_net.firewalls, including ones applied by label selector), and it reads them right
@@ -8,6 +8,10 @@
 # firewalls, and applying it would try to take the next job's firewall off the server (refused:
 # firewall_managed_by_label_selector). Refreshing only the servers, after the job firewall is
 # gone, writes down what Hetzner holds without it; it changes nothing in the cloud.
+#
+# The program's own dynamic resources (Mastodon's domain blocks) are read again too: a block
+# changed or lifted by hand in Mastodon's admin screens is then in the state, so the deploy's
+# preview shows putting it back as the members decided (the gate compares it with the lock).
 #
 # Usage: scripts/ci/refresh-server-state.sh STACK   (needs the Pulumi backend and HCLOUD_TOKEN)
 set -euo pipefail
@@ -20,12 +24,13 @@ urns="$(pulumi stack export --stack "$stack" | node -e '
   process.stdin.on("data", (c) => (text += c));
   process.stdin.on("end", () => {
     const resources = JSON.parse(text).deployment?.resources ?? [];
-    for (const r of resources) if (r.type === "hcloud:index/server:Server" && !r.delete) console.log(r.urn);
+    const refreshed = new Set(["hcloud:index/server:Server", "pulumi-nodejs:dynamic:Resource"]);
+    for (const r of resources) if (refreshed.has(r.type) && !r.delete) console.log(r.urn);
   });
 ')"
 
 if [ -z "$urns" ]; then
-  echo "No Hetzner server in the state of stack $stack yet: nothing to refresh."
+  echo "No Hetzner server or domain block in the state of stack $stack yet: nothing to refresh."
   exit 0
 fi
 

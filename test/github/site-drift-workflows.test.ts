@@ -22,6 +22,7 @@ interface Step {
   uses?: string;
   run?: string;
   if?: string;
+  "continue-on-error"?: boolean;
   env?: Record<string, string>;
   with?: Record<string, unknown>;
 }
@@ -99,6 +100,7 @@ describe("drift.yml: the drift alarm", () => {
 
   it("shares the deploy's concurrency group, queued so that it never replaces a pending deploy", () => {
     expect(drift.concurrency).toEqual({ group: "deploy", "cancel-in-progress": false, queue: "max" });
+    expect(deploy.concurrency).toEqual({ group: "deploy", "cancel-in-progress": false, queue: "max" });
     expect(drift.concurrency?.group).toBe(deploy.concurrency?.group);
   });
 
@@ -140,9 +142,15 @@ describe("drift.yml: the drift alarm", () => {
     expect(step(PREVIEW).if).toBeUndefined();
     expect(step(OPEN).if).toBe("steps.preview.outputs.outcome != 'clean'");
     expect(step(CLOSE).if).toBe("steps.preview.outputs.outcome == 'clean'");
-    expect(step(WEBHOOK).if).toBe("steps.preview.outputs.outcome != 'clean'");
-    expect(step(FAIL).if).toBe("steps.preview.outputs.outcome != 'clean'");
+    expect(step(WEBHOOK).if).toBe("always() && steps.preview.outputs.outcome != 'clean'");
+    expect(step(FAIL).if).toBe("always() && steps.preview.outputs.outcome != 'clean'");
     expect(step(FAIL).run).toMatch(/exit 1\s*$/);
+  });
+
+  it("still alarms in a fork with Issues turned off: a failing issue step stops neither the webhook nor the failed run", () => {
+    expect(step(OPEN)["continue-on-error"]).toBe(true);
+    expect(step(CLOSE)["continue-on-error"]).toBe(true);
+    for (const s of [WEBHOOK, FAIL]) expect(step(s).if).toMatch(/^always\(\) && /);
   });
 });
 

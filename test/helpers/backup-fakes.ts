@@ -130,7 +130,7 @@ esac
 
 const FAKE_SYSTEMCTL = `#!/bin/bash
 echo "systemctl $*" >>"$FAKE_LOG"
-case "$*" in is-active*) exit "\${FAKE_BACKUP_ACTIVE:-3}" ;; esac
+case "$*" in "show -P ActiveState coop-backup.service") if [ "\${FAKE_BACKUP_ACTIVE:-3}" = 0 ]; then echo activating; else echo inactive; fi; exit 0 ;; esac
 exit 0
 `;
 

@@ -19,7 +19,7 @@ export interface AdminApi {
   readonly token: string;
   /** Retries after 429 or 502/503/504 (default 4). */
   readonly maxRetries?: number;
-  /** The longest single wait a Retry-After may ask for, in ms (default 60 s); longer → give up. */
+  /** The longest single wait a Retry-After may ask for, in ms (default 310 s); longer → give up. */
   readonly maxWaitMs?: number;
   /** Per request, in ms (default 30 s). */
   readonly timeoutMs?: number;
@@ -69,7 +69,9 @@ export function retryWaitMs(
   opts: { maxRetries?: number; maxWaitMs?: number; now?: number } = {},
 ): number | undefined {
   const maxRetries = opts.maxRetries ?? 4;
-  const maxWait = opts.maxWaitMs ?? 60_000;
+  // Mastodon allows 300 calls per token in 5 minutes and names the window's end: a long block
+  // list (an imported shared one) must sit that out rather than fail half applied.
+  const maxWait = opts.maxWaitMs ?? 310_000;
   const now = opts.now ?? Date.now();
   if (!RETRIED.includes(status) || attempt > maxRetries) return undefined;
   const at = (text: string | null): number | undefined => {

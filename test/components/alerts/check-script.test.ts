@@ -35,7 +35,11 @@ if [ "$3" = / ]; then p=$(cat "${fake}/df-root"); else p=$(cat "${fake}/df-data"
 printf 'Use%%\\n %s%%\\n' "$p"
 `,
 );
-exe(join(bin, "systemctl"), `#!/bin/bash\n[ -e "${fake}/backup-active" ]\n`);
+// As systemd answers for a oneshot unit: "activating" while it runs, "inactive" after.
+exe(
+  join(bin, "systemctl"),
+  `#!/bin/bash\n[ "$*" = "show -P ActiveState coop-backup.service" ] || exit 2\nif [ -e "${fake}/backup-active" ]; then echo activating; else echo inactive; fi\n`,
+);
 exe(recorder, `#!/bin/bash\n{ printf '%s|%s|%s|' "$1" "$2" "$3"; tr '\\n' ' '; echo; } >>"${calls}"\n`);
 
 exe(

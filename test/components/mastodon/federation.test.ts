@@ -52,6 +52,9 @@ describe("retry and pagination decisions (pure)", () => {
     expect(retryWaitMs(429, headers({ "retry-after": "Sun, 01 Mar 2026 10:00:07 GMT" }), 1, { now })).toBe(7000);
     // Mastodon's own header when there is no Retry-After: the time the limit resets.
     expect(retryWaitMs(429, headers({ "x-ratelimit-reset": "2026-03-01T10:00:02.000Z" }), 1, { now })).toBe(2000);
+    // Mastodon's API limit is 300 calls per token in 5 minutes: a wait to the window's end is sat out…
+    expect(retryWaitMs(429, headers({ "x-ratelimit-reset": "2026-03-01T10:04:59.000Z" }), 1, { now })).toBe(299_000);
+    // …a wait of an hour is a failure to report.
     expect(retryWaitMs(429, headers({ "retry-after": "3600" }), 1)).toBeUndefined();
   });
 
