@@ -12,6 +12,8 @@ export { SECRET_CONFIG_KEYS, type SecretConfigKey } from "./secret-keys";
 
 export interface StackSecrets {
   readonly mailRelayPassword?: pulumi.Output<string>;
+  readonly objectStorageAccessKey?: pulumi.Output<string>;
+  readonly objectStorageSecretKey?: pulumi.Output<string>;
 }
 
 /** The secrets this spec needs, read from the stack's config; a missing one is an input error. */

@@ -21,6 +21,7 @@ import {
 } from "./catalog";
 import { STORAGE_BOX_LOCATIONS, STORAGE_BOX_TYPE_NAMES, STORAGE_BOX_TYPES } from "./storage-boxes";
 import { SHORT_NAME_RE } from "../kernel/names";
+import { growthIssues, ObjectStorageSchema, PlacementSchema } from "./growth";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 /** The longest co-op name: what members call it, never a paragraph. */
@@ -326,6 +327,9 @@ export const StackSpecSchema = z
     mailboxes: z.array(mailbox).default([]).describe("Members' mailboxes (needs the mail service)."),
     dns: dns.prefault({}),
     backups: backups.prefault({}),
+    // Growing beyond one server (stacks/growth.ts).
+    objectStorage: ObjectStorageSchema.prefault({}),
+    placement: PlacementSchema.prefault({}),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -484,6 +488,7 @@ export const StackSpecSchema = z
       }
     });
     mailAndDnsIssues(spec, ctx);
+    growthIssues(spec, ctx);
   });
 
 export type StackSpec = z.output<typeof StackSpecSchema>;

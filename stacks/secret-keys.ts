@@ -21,4 +21,15 @@ export const SECRET_CONFIG_KEYS: readonly SecretConfigKey[] = [
     description: "Password at the outbound mail relay (services.mail.relay).",
     neededBy: (spec) => spec.services.mail.enabled && spec.services.mail.relay.host !== null,
   },
+  // Hetzner creates S3 keys in its Console only (Security → S3 credentials).
+  {
+    key: "objectStorageAccessKey",
+    description: "Access key of the Hetzner Object Storage S3 credentials (objectStorage).",
+    neededBy: (spec) => spec.objectStorage.enabled,
+  },
+  {
+    key: "objectStorageSecretKey",
+    description: "Secret key of the Hetzner Object Storage S3 credentials (objectStorage).",
+    neededBy: (spec) => spec.objectStorage.enabled,
+  },
 ];

@@ -10,6 +10,7 @@
  */
 import { enabledServices, serviceFqdn, type StackSpec } from "../../stacks/schema";
 import type { DnsPlan } from "./records";
+import { mediaHostLabel } from "../../stacks/growth";
 
 /**
  * Whether the proxy answers on the host's IPv6 address: it publishes its ports on :: too, into
@@ -24,7 +25,11 @@ export function dnsPlanFor(spec: StackSpec): DnsPlan {
   return {
     domain: spec.domain,
     ownsZone: spec.dns.manageZone,
-    webHosts: (["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled).map((s) => spec.services[s].hostname),
+    webHosts: [
+      ...(["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled).map((s) => spec.services[s].hostname),
+      // Mastodon's media alias host, served by this host's proxy.
+      ...(mediaHostLabel(spec) ? [mediaHostLabel(spec) as string] : []),
+    ],
     mail: m.enabled
       ? {
           hostLabel: m.hostname,

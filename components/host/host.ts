@@ -36,6 +36,8 @@ export interface HetznerHostArgs {
   /** Prefix of every name at Hetzner, unique to the co-op and stack. */
   readonly namePrefix: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** The stack's private network (stacks/growth.ts placement): the subnet and this host's fixed address on it. */
+  readonly privateNetwork?: { readonly subnetId: pulumi.Input<string>; readonly ip: string };
 }
 
 export interface LocalHostArgs {
@@ -68,6 +70,8 @@ export class Host extends pulumi.ComponentResource {
   readonly serverId?: pulumi.Output<number>;
   /** How to reach the host's shell (for files and timers Docker cannot manage); Hetzner only. */
   readonly ssh?: { readonly host: pulumi.Output<string>; readonly user: string; readonly ready: pulumi.Resource };
+  /** The attachment to the private network: what publishes on the private address waits for it. */
+  readonly privateNetwork?: { readonly ip: string; readonly attachment: pulumi.Resource };
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coop:host:Host", name, {}, opts);
@@ -190,6 +194,17 @@ export class Host extends pulumi.ComponentResource {
       { connection, create: GROW_DATA_COMMAND, triggers: [volume.size, server.id], addPreviousOutputInEnv: false },
       { parent: this, dependsOn: [ready] },
     );
+
+    // The private network (stacks/growth.ts placement): the address is fixed, so the database
+    // host's published ports and the workers' settings can name it in the plan.
+    if (args.privateNetwork) {
+      const attachment = new hcloud.ServerNetwork(
+        `${name}-private-network`,
+        { serverId: server.id.apply(Number), subnetId: args.privateNetwork.subnetId, ip: args.privateNetwork.ip },
+        { parent: this },
+      );
+      this.privateNetwork = { ip: args.privateNetwork.ip, attachment };
+    }
 
     this.dockerProvider = new docker.Provider(
       `${name}-docker`,

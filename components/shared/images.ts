@@ -27,3 +27,10 @@ export const POSTGRES_IMAGES: Readonly<Record<PostgresMajor, string>> = {
 
 /** Mastodon's and Nextcloud's Redis. 7.4: the Redis Mastodon 4.6 and Nextcloud 34 document. */
 export const REDIS_IMAGE = "redis:7.4.11-alpine";
+
+/**
+ * PgBouncer in front of a Postgres on its own host (components/mastodon/database.ts). No Docker
+ * Official Image exists; edoburu/pgbouncer is the one most deployments use, configured from its
+ * environment (its entrypoint writes pgbouncer.ini and userlist.txt from DB_* and the settings).
+ */
+export const PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.25.2-p0";
