@@ -48,7 +48,8 @@ function runResourcePolicy(view: DesiredStateView): Violation[] {
   const out: Violation[] = [];
   for (const r of view.resources.filter((x) => x.type === "docker:index/container:Container")) {
     const args = { type: r.type, name: r.name, urn: r.urn, props: r.inputs } as never;
-    dockerContainerDatabaseNotPublished.validateResource?.(args, ((v: Violation) => out.push(v)) as never);
+    (dockerContainerDatabaseNotPublished.validateResource as (a: unknown, r: unknown) => void)(args, ((v: Violation) =>
+      out.push(v)) as never);
   }
   return out;
 }

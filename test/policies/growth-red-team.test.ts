@@ -15,7 +15,7 @@ const URN = (name: string) => `urn:pulumi:grown::coop-infra::coop:services:Masto
 
 function container(name: string, props: Record<string, unknown>): Violation[] {
   const out: Violation[] = [];
-  dockerContainerDatabaseNotPublished.validateResource?.(
+  (dockerContainerDatabaseNotPublished.validateResource as (a: unknown, r: unknown) => void)(
     { type: "docker:index/container:Container", name, urn: URN(name), props } as never,
     ((v: Violation) => out.push(v)) as never,
   );
