@@ -124,6 +124,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       ...growth.mastodonArgs(host),
     });
     backupSources.push(mastodon.backup);
+    growth.declareMediaRetention(host, mastodon);
     outputs.mastodonUrl = `https://${serviceFqdn(spec, "mastodon")}`;
     outputs.mastodonCreateOwner = onHost(host, mastodonOwnerCommand(dockerHost));
     outputs.mastodonMigrations = mastodon.migrated;

@@ -10,6 +10,7 @@
  * stacks. Services that share nothing (mail, Nextcloud) stay in stacks of their own
  * (stacks/split-*.yaml).
  */
+import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackSecrets } from "../stacks/config";
@@ -27,6 +28,7 @@ import { Backup, type BackupArgs } from "./backup/backup";
 import { Host, type HetznerHostArgs, type HostArgs } from "./host/host";
 import { MASTODON_DB, type MastodonArgs } from "./mastodon/mastodon";
 import { MastodonDatabase } from "./mastodon/database";
+import { renderMediaRetentionCommand } from "./mastodon/media-retention";
 import { type BucketRef, ObjectStorage } from "./shared/object-storage";
 import type { DockerHostRef, WebRoute } from "./shared/interfaces";
 import { checkedName, slug } from "./shared/naming";
@@ -64,6 +66,8 @@ export interface Growth {
   readonly nextcloudFiles?: BucketRef;
   /** What Mastodon gets from the growth blocks, given the main host. */
   mastodonArgs(main: Host): Partial<MastodonArgs>;
+  /** The nightly retention of Mastodon's media cache on the main host (media in the bucket only). */
+  declareMediaRetention(main: Host, mastodon: { readonly webContainer: string } & pulumi.Resource): void;
   /** The placed hosts' own backups (the database host's dumps); returns stack outputs. */
   declareBackups(settings: Omit<BackupArgs, "sources" | "host" | "namePrefix">): Record<string, pulumi.Input<unknown>>;
 }
@@ -181,6 +185,24 @@ export function declareGrowth({ stack, spec, secrets, namePrefix, hostArgs }: Gr
             }
           : {}),
       };
+    },
+    declareMediaRetention(main, mastodon) {
+      if (!mastodonMedia || !main.ssh || !main.serverId) return;
+      new command.remote.Command(
+        "mastodon-media-retention",
+        {
+          connection: { host: main.ssh.host, user: main.ssh.user, dialErrorLimit: 60, perDialTimeout: 20 },
+          create: renderMediaRetentionCommand({
+            webContainer: mastodon.webContainer,
+            remoteMediaDays: os.remoteMediaDays,
+            previewCardDays: os.previewCardDays,
+          }),
+          // A new server gets its units again.
+          triggers: [main.serverId],
+          addPreviousOutputInEnv: false,
+        },
+        { dependsOn: [main.ssh.ready, mastodon] },
+      );
     },
     declareBackups(settings) {
       if (!database || !dbPlaced?.host.ssh || !dbPlaced.host.serverId) return {};

@@ -24,6 +24,8 @@ export interface HostFile {
 export interface InstallOptions {
   /** Prefix for every path (tests only; "" on the host). */
   readonly root?: string;
+  /** The command's first line, saying what it installs (the backup's by default). */
+  readonly title?: string;
 }
 
 /** The bash limit for one argument is 128 KiB; the command travels as one. */
@@ -40,7 +42,7 @@ export function renderInstallFilesCommand(files: readonly HostFile[], units: { t
   const root = opts.root ?? "";
   const dirs = [...new Set(files.map((f) => dirOf(f.path)))].sort();
   const parts = [
-    "# coop-infra: install the nightly backup (scripts, systemd units, login banner); see components/backup/install.ts",
+    opts.title ?? "# coop-infra: install the nightly backup (scripts, systemd units, login banner); see components/backup/install.ts",
     "set -euo pipefail",
     putFunction(),
     `sudo mkdir -p ${dirs.map((d) => shq(root + d)).join(" ")}`,
