@@ -30,6 +30,7 @@ import {
   redisContainer,
 } from "../shared/datastores";
 import { splitMemory } from "../shared/memory";
+import { RCLONE_IMAGE } from "../shared/images";
 import type { PostgresMajor } from "../shared/images";
 import { dockerEnvs } from "../shared/env";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "../shared/interfaces";
@@ -416,15 +417,39 @@ export class Mastodon extends pulumi.ComponentResource {
     this.migrated = succeeded(postMigrate, n("post-migrate"), "post-deployment migration", args.version);
 
     this.webContainer = n("web");
+    // Media in a bucket: the co-op's own files (not cache/, other servers' media, which Mastodon
+    // fetches again) are mirrored into a volume before each backup, and the backup saves that.
+    const mirror = args.objectStorage ? dataVolume(`${name}-media-mirror`, n("media-mirror"), child) : undefined;
     this.backup = {
       service: "mastodon",
+      ...(args.objectStorage && mirror ? { before: [mediaMirrorCommand(n("web"), args.objectStorage, n("media-mirror"))] } : {}),
       postgres: remoteDb ? [] : [{ container: n("db"), database: MASTODON_DB.name, user: MASTODON_DB.user }],
       // Redis holds Sidekiq's queues and the home feeds; Mastodon's backup guide saves it too.
       // Media in a bucket is not on the volume (the bucket's own backup: docs/runbook/growth.md).
-      volumes: args.objectStorage ? [redisVolume.name] : [media.name, redisVolume.name],
+      volumes: mirror ? [mirror.name, redisVolume.name] : [media.name, redisVolume.name],
     };
     this.registerOutputs({ webContainer: this.webContainer, migrated: this.migrated });
   }
+}
+
+/**
+ * One line of bash, run as root on the host before the backup copies Mastodon's volumes: rclone
+ * makes the mirror volume equal to the bucket without cache/. The keys go from the web
+ * container's environment to rclone's through a pipe (an env file that is never on disk), never
+ * on a command line.
+ */
+export function mediaMirrorCommand(
+  webContainer: string,
+  o: Pick<MastodonObjectStorage<unknown>, "bucket" | "endpointHost" | "region">,
+  mirrorVolume: string,
+): string {
+  for (const v of [webContainer, o.bucket, o.endpointHost, o.region, mirrorVolume])
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(v)) throw new Error(`'${v}' cannot go into the media mirror command`);
+  const keys = `<(docker exec ${webContainer} printenv | grep -E '^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)=' | sed 's/^AWS_/RCLONE_CONFIG_BUCKET_/')`;
+  const config = [`TYPE=s3`, `PROVIDER=Other`, `ENDPOINT=https://${o.endpointHost}`, `REGION=${o.region}`]
+    .map((c) => `-e RCLONE_CONFIG_BUCKET_${c}`)
+    .join(" ");
+  return `docker run --rm --env-file ${keys} ${config} --volume ${mirrorVolume}:/data ${RCLONE_IMAGE} sync bucket:${o.bucket} /data --exclude 'cache/**' --checksum`;
 }
 
 /** The value, once the one-shot container exited with 0; otherwise an error that stops the deploy. */

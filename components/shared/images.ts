@@ -34,3 +34,9 @@ export const REDIS_IMAGE = "redis:7.4.11-alpine";
  * environment (its entrypoint writes pgbouncer.ini and userlist.txt from DB_* and the settings).
  */
 export const PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.25.2-p0";
+
+/**
+ * rclone's own image: copies between a bucket and a volume (the nightly mirror of Mastodon's own
+ * media for the backup; scripts/growth/move-mastodon-media.sh pins the same release).
+ */
+export const RCLONE_IMAGE = "rclone/rclone:1.69.1";
