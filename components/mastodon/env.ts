@@ -106,24 +106,6 @@ export function mastodonEnv<V>(input: MastodonEnvInput<V>): EnvEntry<V>[] {
     { name: "ACTIVE_RECORD_ENCRYPTION_DETERMINISTIC_KEY", value: s.activeRecordDeterministicKey, secret: true },
     { name: "ACTIVE_RECORD_ENCRYPTION_KEY_DERIVATION_SALT", value: s.activeRecordKeyDerivationSalt, secret: true },
   ];
-  if (input.pooled) entries.push(PREPARED_STATEMENTS_OFF);
-  const o = input.objectStorage;
-  if (o) {
-    entries.push(
-      { name: "S3_ENABLED", value: "true" },
-      { name: "S3_BUCKET", value: o.bucket },
-      { name: "S3_ENDPOINT", value: `https://${o.endpointHost}` },
-      { name: "S3_REGION", value: o.region },
-      { name: "S3_HOSTNAME", value: o.endpointHost },
-      { name: "S3_PROTOCOL", value: "https" },
-      { name: "S3_ALIAS_HOST", value: o.aliasHost },
-      // Reading is granted by the bucket's policy (components/shared/object-storage.ts), so the
-      // objects need no public ACL of their own.
-      { name: "S3_PERMISSION", value: "private" },
-      { name: "AWS_ACCESS_KEY_ID", value: o.accessKey, secret: true },
-      { name: "AWS_SECRET_ACCESS_KEY", value: o.secretKey, secret: true },
-    );
-  }
   const m = input.smtp;
   if (m) {
     entries.push(
@@ -143,6 +125,25 @@ export function mastodonEnv<V>(input: MastodonEnvInput<V>): EnvEntry<V>[] {
             { name: "SMTP_ENABLE_STARTTLS", value: "never" },
           ]
         : [{ name: "SMTP_ENABLE_STARTTLS", value: "always" }]),
+    );
+  }
+  // Appended after the rest, so that growing a stack adds lines to the plan and moves none.
+  if (input.pooled) entries.push(PREPARED_STATEMENTS_OFF);
+  const o = input.objectStorage;
+  if (o) {
+    entries.push(
+      { name: "S3_ENABLED", value: "true" },
+      { name: "S3_BUCKET", value: o.bucket },
+      { name: "S3_ENDPOINT", value: `https://${o.endpointHost}` },
+      { name: "S3_REGION", value: o.region },
+      { name: "S3_HOSTNAME", value: o.endpointHost },
+      { name: "S3_PROTOCOL", value: "https" },
+      { name: "S3_ALIAS_HOST", value: o.aliasHost },
+      // Reading is granted by the bucket's policy (components/shared/object-storage.ts), so the
+      // objects need no public ACL of their own.
+      { name: "S3_PERMISSION", value: "private" },
+      { name: "AWS_ACCESS_KEY_ID", value: o.accessKey, secret: true },
+      { name: "AWS_SECRET_ACCESS_KEY", value: o.secretKey, secret: true },
     );
   }
   return entries;

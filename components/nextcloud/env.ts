@@ -81,20 +81,6 @@ export function nextcloudEnv<V>(input: NextcloudEnvInput<V>): NextcloudEntry<V>[
     { name: "PHP_UPLOAD_LIMIT", value: input.uploadLimit },
     { name: "PHP_MEMORY_LIMIT", value: `${input.phpMemoryLimitMb}M` },
   ];
-  const o = input.objectStorage;
-  if (o) {
-    entries.push(
-      { name: "OBJECTSTORE_S3_BUCKET", value: o.bucket },
-      { name: "OBJECTSTORE_S3_HOST", value: o.endpointHost },
-      { name: "OBJECTSTORE_S3_PORT", value: "443" },
-      { name: "OBJECTSTORE_S3_SSL", value: "true" },
-      { name: "OBJECTSTORE_S3_REGION", value: o.region },
-      { name: "OBJECTSTORE_S3_USEPATH_STYLE", value: "true" },
-      { name: "OBJECTSTORE_S3_AUTOCREATE", value: "false" },
-      { name: "OBJECTSTORE_S3_KEY", value: o.accessKey, secret: true },
-      { name: "OBJECTSTORE_S3_SECRET", value: o.secretKey, secret: true },
-    );
-  }
   const m = input.smtp;
   if (m) {
     entries.push(
@@ -107,6 +93,20 @@ export function nextcloudEnv<V>(input: NextcloudEnvInput<V>): NextcloudEntry<V>[
       { name: "SMTP_PASSWORD", value: m.password, secret: true },
       { name: "MAIL_FROM_ADDRESS", value: m.fromLocalPart },
       { name: "MAIL_DOMAIN", value: m.fromDomain },
+    );
+  }
+  const o = input.objectStorage;
+  if (o) {
+    entries.push(
+      { name: "OBJECTSTORE_S3_BUCKET", value: o.bucket },
+      { name: "OBJECTSTORE_S3_HOST", value: o.endpointHost },
+      { name: "OBJECTSTORE_S3_PORT", value: "443" },
+      { name: "OBJECTSTORE_S3_SSL", value: "true" },
+      { name: "OBJECTSTORE_S3_REGION", value: o.region },
+      { name: "OBJECTSTORE_S3_USEPATH_STYLE", value: "true" },
+      { name: "OBJECTSTORE_S3_AUTOCREATE", value: "false" },
+      { name: "OBJECTSTORE_S3_KEY", value: o.accessKey, secret: true },
+      { name: "OBJECTSTORE_S3_SECRET", value: o.secretKey, secret: true },
     );
   }
   return entries;

@@ -21,6 +21,8 @@ const SERVICE_LABELS: Record<string, string> = {
   proxy: "The web proxy",
   dns: "DNS",
   backup: "Backups",
+  objectstorage: "Object storage (buckets)",
+  mastodondatabase: "Mastodon's database host",
 };
 
 /** The service a resource belongs to: the outermost coop component in its URN (coop:<area>:<Name>). */
