@@ -25,6 +25,10 @@ const NO_DEFAULT_ON_PURPOSE = new Set([
   "host.admins[].sshPublicKey",
   "mailboxes[].localPart",
   "mailboxes[].name",
+  // A placed host is a deliberate act (a server more to pay for): what it is called and what runs
+  // on it are said in the spec, like a mailbox's owner.
+  "placement.hosts[].name",
+  "placement.hosts[].roles",
 ]);
 
 function fields(s: Schema, path: string, out: Array<{ path: string; schema: Schema }>): void {
