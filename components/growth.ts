@@ -141,7 +141,7 @@ export function declareGrowth({ stack, spec, secrets, namePrefix, hostArgs }: Gr
     database = new MastodonDatabase("mastodon-database", {
       host: dbPlaced.docker,
       privateIp: dbPlaced.host.privateNetwork.ip,
-      attached: dbPlaced.host.privateNetwork.attachment,
+      attached: dbPlaced.host.privateNetwork.ready,
       major: spec.services.mastodon.postgresMajor,
       database: MASTODON_DB.name,
       user: MASTODON_DB.user,

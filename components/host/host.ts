@@ -49,6 +49,19 @@ export type HostArgs = HetznerHostArgs | LocalHostArgs;
 
 const WORLD = ["0.0.0.0/0", "::/0"];
 
+/**
+ * Lets Docker bind published ports to the private-network address before the interface has it.
+ * Hetzner configures the private interface by DHCP after boot, and Docker starts the containers
+ * with a restart policy when its daemon starts — possibly first: a port bound to an address the
+ * host does not have yet fails, and Docker does not retry a container that failed to start. With
+ * this sysctl the bind succeeds and the port answers once the address arrives.
+ */
+export const PRIVATE_BIND_COMMAND = `# coop-infra: allow binding the private-network address before it is up (components/host/host.ts)
+set -euo pipefail
+echo 'net.ipv4.ip_nonlocal_bind = 1' | sudo tee /etc/sysctl.d/60-coop-private-bind.conf >/dev/null
+sudo sysctl --quiet --load /etc/sysctl.d/60-coop-private-bind.conf
+`;
+
 /** Grows the data volume's ext4 file system to the volume's size (idempotent). */
 export const GROW_DATA_COMMAND = `# coop-infra: grow the data file system to the volume's size (host.volumeSizeGb)
 set -euo pipefail
@@ -71,7 +84,7 @@ export class Host extends pulumi.ComponentResource {
   /** How to reach the host's shell (for files and timers Docker cannot manage); Hetzner only. */
   readonly ssh?: { readonly host: pulumi.Output<string>; readonly user: string; readonly ready: pulumi.Resource };
   /** The attachment to the private network: what publishes on the private address waits for it. */
-  readonly privateNetwork?: { readonly ip: string; readonly attachment: pulumi.Resource };
+  readonly privateNetwork?: { readonly ip: string; readonly ready: readonly pulumi.Resource[] };
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coop:host:Host", name, {}, opts);
@@ -203,7 +216,12 @@ export class Host extends pulumi.ComponentResource {
         { serverId: server.id.apply(Number), subnetId: args.privateNetwork.subnetId, ip: args.privateNetwork.ip },
         { parent: this },
       );
-      this.privateNetwork = { ip: args.privateNetwork.ip, attachment };
+      const bind = new command.remote.Command(
+        `${name}-private-bind`,
+        { connection, create: PRIVATE_BIND_COMMAND, triggers: [server.id], addPreviousOutputInEnv: false },
+        { parent: this, dependsOn: [ready] },
+      );
+      this.privateNetwork = { ip: args.privateNetwork.ip, ready: [attachment, bind] };
     }
 
     this.dockerProvider = new docker.Provider(

@@ -44,8 +44,8 @@ export interface MastodonDatabaseArgs {
   readonly host: DockerHostRef;
   /** The database host's address on the private network. */
   readonly privateIp: string;
-  /** Its attachment to the private network: nothing can bind the address before it exists. */
-  readonly attached: pulumi.Resource;
+  /** Its attachment to the private network and the bind setting: what publishes there waits for them. */
+  readonly attached: readonly pulumi.Resource[];
   readonly major: PostgresMajor;
   readonly database: string;
   readonly user: string;
@@ -83,7 +83,7 @@ export class MastodonDatabase extends pulumi.ComponentResource {
         password: this.password,
         memoryMb: args.memoryMb - PGBOUNCER_MEMORY_MB,
         publishOn: { ip: args.privateIp, port: POSTGRES_PORT, internal: POSTGRES_PORT },
-        dependsOn: [args.attached],
+        dependsOn: [...args.attached],
       },
       child,
     );
@@ -106,7 +106,7 @@ export class MastodonDatabase extends pulumi.ComponentResource {
         memory: PGBOUNCER_MEMORY_MB,
         ...privatePorts({ ip: args.privateIp, port: PGBOUNCER_PORT, internal: PGBOUNCER_PORT }),
       },
-      containerOptions(child, { dependsOn: [postgres, args.attached] }),
+      containerOptions(child, { dependsOn: [postgres, ...args.attached] }),
     );
     this.pooled = { host: args.privateIp, port: PGBOUNCER_PORT };
     this.direct = { host: args.privateIp, port: POSTGRES_PORT };

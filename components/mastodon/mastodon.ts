@@ -124,7 +124,7 @@ export interface MastodonArgs {
   /** Sidekiq on worker hosts, each with its queues (stacks/growth.ts placement). */
   readonly workers?: ReadonlyArray<MastodonWorker>;
   /** This host's private-network address: Redis is published there for the worker hosts. */
-  readonly privateNetwork?: { readonly ip: string; readonly attachment: pulumi.Resource };
+  readonly privateNetwork?: { readonly ip: string; readonly ready: readonly pulumi.Resource[] };
 }
 
 export interface MastodonWorker {
@@ -217,7 +217,7 @@ export class Mastodon extends pulumi.ComponentResource {
         ? new docker.Network(`${name}-private`, { name: n("private"), driver: "bridge" }, { ...child, deleteBeforeReplace: true })
         : undefined;
     const publishRedis = (port: number) =>
-      priv && published ? { publishOn: { ip: priv.ip, port, internal: REDIS_PORT, network: published.name } } : {};
+      priv && published ? { publishOn: { ip: priv.ip, port, internal: REDIS_PORT, network: published.name }, dependsOn: priv.ready } : {};
     // Sidekiq's queues, the home feeds and the streaming API's messages: never evicted, saved.
     const redis = redisContainer(
       {

@@ -151,6 +151,8 @@ export interface RedisArgs {
   readonly memoryMb: number;
   /** For workers on other hosts: published on the private address, through a network that may publish. */
   readonly publishOn?: PrivatePort & { readonly network: pulumi.Input<string> };
+  /** What must exist before the port can be bound (the private network's attachment). */
+  readonly dependsOn?: readonly pulumi.Resource[];
 }
 
 export function redisContainer(a: RedisArgs, opts: ChildOptions): docker.Container {
@@ -173,7 +175,7 @@ export function redisContainer(a: RedisArgs, opts: ChildOptions): docker.Contain
       waitTimeout: 120,
       memory: a.memoryMb,
     },
-    containerOptions(opts),
+    containerOptions(opts, a.dependsOn ? { dependsOn: [...a.dependsOn] } : {}),
   );
 }
 

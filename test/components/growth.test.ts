@@ -267,3 +267,18 @@ describe("the grown example (stacks/example-grown.yaml)", async () => {
     });
   });
 });
+
+describe("binding the private address at boot", async () => {
+  const { view } = await planSpec(bundledSpec("example-grown"), "example-grown");
+
+  it("every host on the private network may bind its address before DHCP brings it up (Docker does not retry a failed start)", () => {
+    const binds = view.resources.filter((r) => r.name.endsWith("-private-bind")).map((r) => r.name);
+    expect(binds.sort()).toEqual(["host-db-private-bind", "host-private-bind", "host-worker-1-private-bind"]);
+    expect(String(governed(view, "host-db-private-bind").inputs.create)).toContain("net.ipv4.ip_nonlocal_bind = 1");
+  });
+
+  it("hosts without a private network are left as they were", async () => {
+    const one = await planSpec(bundledSpec("example"), "example");
+    expect(one.view.resources.filter((r) => r.name.endsWith("-private-bind"))).toEqual([]);
+  });
+});
