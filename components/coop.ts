@@ -13,7 +13,9 @@ import type { StackSecrets } from "../stacks/config";
 import { serviceMemoryMb } from "../stacks/catalog";
 import { defaultStorageBoxLocation } from "../stacks/storage-boxes";
 import { enabledServices, serviceFqdn, type StackSpec } from "../stacks/schema";
-import { Backup } from "./backup/backup";
+import { Backup, type BackupArgs } from "./backup/backup";
+
+export type BackupSettings = Omit<BackupArgs, "sources" | "host" | "namePrefix">;
 import { Host, type HostArgs } from "./host/host";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "./shared/interfaces";
 import { labelValue, resourcePrefix } from "./shared/naming";
@@ -27,6 +29,7 @@ import { declareMail, mailRoutes, mailStackOutputs } from "./mail/mail-stack";
 import { declareDns } from "./dns/dns";
 import { declareAlerts, statusPageRoute } from "./alerts/alerts-stack";
 import { ON_FAILURE } from "./alerts/units";
+import { declareGrowth, mediaRoute } from "./growth";
 
 export interface CoopArgs {
   readonly stack: string;
@@ -62,7 +65,10 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
           namePrefix,
           labels: { "coop-infra/coop": labelValue(spec.coop.name), "coop-infra/stack": labelValue(stack) },
         };
-  const host = new Host("host", hostArgs);
+  // The private network and the hosts beside the main one (stacks/growth.ts placement); the
+  // main host joins the network when there is one.
+  const growth = declareGrowth({ stack, spec, secrets, namePrefix, hostArgs });
+  const host = new Host("host", growth.mainHostArgs);
   const dockerHost: DockerHostRef = { provider: host.dockerProvider, namePrefix, target: host.target };
   const outputs: Record<string, pulumi.Input<unknown>> = {
     target: host.target,
@@ -81,6 +87,8 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   // The members' status page (Gatus, declared in the alerts section), when the spec asks for it.
   const statusRoute = statusPageRoute(spec, dockerHost);
   if (statusRoute) routes.push(statusRoute);
+  // Mastodon's media from its bucket, under the alias host.
+  if (growth.mastodonMedia) routes.push(mediaRoute(spec, growth.mastodonMedia));
 
   // --- proxy --------------------------------------------------------------------------------
   const local = spec.host.target === "local" ? spec.host : undefined;
@@ -119,8 +127,10 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       smtp: smtpSenders.mastodon,
       memoryMb: memoryMb.mastodon,
       ...(secrets.mastodonAdminToken ? { federation: { ...s.federation, token: secrets.mastodonAdminToken } } : {}),
+      ...growth.mastodonArgs(host),
     });
     backupSources.push(mastodon.backup);
+    growth.declareMediaRetention(host, mastodon);
     outputs.mastodonUrl = `https://${serviceFqdn(spec, "mastodon")}`;
     outputs.mastodonCreateOwner = onHost(host, mastodonOwnerCommand(dockerHost));
     outputs.mastodonMigrations = mastodon.migrated;
@@ -139,6 +149,7 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
       httpsPort: local?.httpsPort,
       smtp: smtpSenders.nextcloud,
       memoryMb: memoryMb.nextcloud,
+      ...(growth.nextcloudFiles ? { objectStorage: growth.nextcloudFiles } : {}),
     });
     backupSources.push(nextcloud.backup);
     outputs.nextcloudUrl = `https://${serviceFqdn(spec, "nextcloud")}`;
@@ -158,23 +169,19 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   // backupSources (declared above the services, which push to it) lists what must be saved.
   // Hetzner only: the spec refuses backups on a local stack (stacks/schema.ts says why).
   if (spec.backups.enabled && spec.host.target === "hetzner" && host.ssh && host.serverId) {
-    const b = spec.backups;
     const backup = new Backup("backup", {
+      ...backupSettings(spec, stack),
       sources: backupSources,
-      storageBoxType: b.storageBoxType,
-      storageBoxLocation: b.storageBoxLocation ?? defaultStorageBoxLocation(spec.host.location),
-      storageBoxSnapshots: b.storageBoxSnapshots,
-      time: b.time,
-      keep: { daily: b.keepDaily, weekly: b.keepWeekly, monthly: b.keepMonthly },
       host: { ssh: host.ssh, serverId: host.serverId },
       namePrefix,
-      labels: { "coop-infra/coop": labelValue(spec.coop.name), "coop-infra/stack": labelValue(stack) },
       onFailure: spec.alerts.enabled ? ON_FAILURE : undefined,
     });
     outputs.backupRepository = backup.repository;
     // Without this password the backups cannot be read: `pulumi stack output --show-secrets`.
     outputs.backupResticPassword = backup.resticPassword;
     outputs.backupStorageBoxPassword = backup.storageBoxPassword;
+    // The database host's dumps go to a Storage Box of its own (the dump runs where Postgres does).
+    Object.assign(outputs, growth.declareBackups(backupSettings(spec, stack)));
   }
 
   // --- alerts -------------------------------------------------------------------------------
@@ -193,4 +200,18 @@ export function declareCoop({ stack, spec, secrets }: CoopArgs): CoopStack {
   }
 
   return { host, outputs };
+}
+
+/** The backup settings of the spec, shared by every host's backup. */
+export function backupSettings(spec: StackSpec, stack: string): BackupSettings {
+  const b = spec.backups;
+  const location = spec.host.target === "hetzner" ? spec.host.location : "fsn1";
+  return {
+    storageBoxType: b.storageBoxType,
+    storageBoxLocation: b.storageBoxLocation ?? defaultStorageBoxLocation(location),
+    storageBoxSnapshots: b.storageBoxSnapshots,
+    time: b.time,
+    keep: { daily: b.keepDaily, weekly: b.keepWeekly, monthly: b.keepMonthly },
+    labels: { "coop-infra/coop": labelValue(spec.coop.name), "coop-infra/stack": labelValue(stack) },
+  };
 }

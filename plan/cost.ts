@@ -118,8 +118,36 @@ function priceOne(r: GovernedResource, table: PriceTable): CostLine | undefined 
   }
 }
 
+export const BUCKET_TYPE = "minio:index/s3Bucket:S3Bucket";
+
+/**
+ * Buckets in Hetzner Object Storage: the base price once (it covers every bucket of the account
+ * up to the included storage), the others at nothing more. What is stored beyond the included
+ * terabyte depends on use, not on the plan, so it is named in the note and not guessed.
+ */
+function priceBuckets(resources: readonly GovernedResource[], table: PriceTable): CostLine[] {
+  const os = table.objectStorage;
+  return resources
+    .filter((r) => r.type === BUCKET_TYPE)
+    .map((r, i) => {
+      const base = { urn: r.urn, name: r.name, type: r.type };
+      const bucket = str(r.inputs.bucket) ?? r.name;
+      if (!os) return { ...base, what: `bucket ${bucket}`, monthly: null, note: "the price table has no Object Storage prices" };
+      if (i > 0) return { ...base, what: `bucket ${bucket}`, monthly: 0, note: "within the Object Storage base price" };
+      return {
+        ...base,
+        what: `Object Storage base (bucket ${bucket}; ${os.includedTb} TB stored and ${os.includedTb} TB egress included)`,
+        monthly: cents(os.basePerMonth),
+        note: `charged once per Hetzner account; each further TB stored ${formatEuros(os.extraPerTbMonth)}/month`,
+      };
+    });
+}
+
 export function estimateMonthlyCost(resources: readonly GovernedResource[], table: PriceTable): CostEstimate {
-  const lines = resources.map((r) => priceOne(r, table)).filter((l): l is CostLine => l !== undefined);
+  const lines = [
+    ...resources.map((r) => priceOne(r, table)).filter((l): l is CostLine => l !== undefined),
+    ...priceBuckets(resources, table),
+  ];
   const total = cents(lines.reduce((sum, l) => sum + (l.monthly ?? 0), 0));
   return { currency: table.currency, vat: table.vat, asOf: table.asOf, lines, total, unpriced: lines.filter((l) => l.monthly === null) };
 }

@@ -49,6 +49,16 @@ export const PriceTableSchema = z
       .record(z.string().regex(/^bx\d{2}$/), euros)
       .default({})
       .describe("Monthly price per Storage Box type."),
+    objectStorage: z
+      .object({
+        basePerMonth: euros.describe("Monthly base price of Object Storage, charged once per Hetzner account however many buckets it has."),
+        includedTb: z.number().min(0).describe("Storage (TB) and egress traffic (TB) the base price includes each month."),
+        extraPerTbMonth: euros.describe("Monthly price of each further TB stored (Hetzner bills it per TB-hour)."),
+        source: z.string().min(1).describe("Where these figures come from, and when they were seen."),
+      })
+      .strict()
+      .optional()
+      .describe("Hetzner Object Storage (buckets for media and files). Absent: buckets are shown as not priced."),
     notes: z.array(z.string()).default([]).describe("Caveats worth knowing when reading an estimate."),
   })
   .strict()

@@ -16,6 +16,8 @@ import { governanceStackReferencesMatchLock } from "./governance-stack-reference
 import { hcloudFirewallSshRestricted } from "./hcloud-firewall-ssh-restricted";
 import { hcloudStatefulDeleteProtected } from "./hcloud-stateful-delete-protected";
 import { nextcloudImageNoMajorSkip } from "./nextcloud-image-no-major-skip";
+import { nextcloudPrimaryStorageFixed } from "./nextcloud-primary-storage-fixed";
+import { mastodonSidekiqSchedulerOnce } from "./mastodon-sidekiq-scheduler-once";
 import { stackBackupsEnabled } from "./stack-backups-enabled";
 
 export const PACK_NAME = "coop-infra-governance";
@@ -37,6 +39,8 @@ export const BASELINE_POLICIES: Policies = [
   hcloudFirewallSshRestricted,
   hcloudStatefulDeleteProtected,
   nextcloudImageNoMajorSkip,
+  nextcloudPrimaryStorageFixed,
+  mastodonSidekiqSchedulerOnce,
   stackBackupsEnabled,
 ];
 

@@ -74,6 +74,7 @@ export const FINDING_CODES = {
   // Major upgrades
   "major-unnamed": "a Mastodon or Postgres major upgrade that the decision does not name",
   "nextcloud-major-step": "Nextcloud skips (or goes back) a major version",
+  "nextcloud-storage-switch": "an installed Nextcloud's primary storage changes, and its files become unreachable",
 } as const;
 
 export type FindingCode = keyof typeof FINDING_CODES;

@@ -72,6 +72,13 @@ export {
 } from "./loomio/binding";
 export { checkChangeClass, taggedImage, versionStep, type ClassCheck } from "./changes/change-classes";
 export { changeRecordsOf, type ChangeRecord } from "./changes/change-records";
+export {
+  primaryStorageSwitches,
+  describeSwitch,
+  STORAGE_SWITCH_REMEDIATION,
+  nextcloudPrimaryBucket,
+  type StorageSwitch,
+} from "./changes/primary-storage";
 export { majorSteps, majorLine, findMajorLines, nextcloudSkips, unnamedMajors, requiredMajorLines, type MajorStep } from "./changes/majors";
 export { governanceSchemaOutputs } from "./records/json-schemas";
 export { governanceChain, stackChain, stacksWithDecisions, type Chain, type L } from "./checks/chains";

@@ -15,6 +15,8 @@ export interface StackSecrets {
   readonly alertsMatrixToken?: pulumi.Output<string>;
   readonly alertsWebhookUrl?: pulumi.Output<string>;
   readonly mastodonAdminToken?: pulumi.Output<string>;
+  readonly objectStorageAccessKey?: pulumi.Output<string>;
+  readonly objectStorageSecretKey?: pulumi.Output<string>;
 }
 
 /** The secrets this spec needs, read from the stack's config; a missing one is an input error. */

@@ -22,6 +22,7 @@ import {
 import { STORAGE_BOX_LOCATIONS, STORAGE_BOX_TYPE_NAMES, STORAGE_BOX_TYPES } from "./storage-boxes";
 import { SHORT_NAME_RE } from "../kernel/names";
 import { FederationSchema } from "./federation";
+import { growthIssues, ObjectStorageSchema, PlacementSchema } from "./growth";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 /** The longest co-op name: what members call it, never a paragraph. */
@@ -433,6 +434,9 @@ export const StackSpecSchema = z
     dns: dns.prefault({}),
     backups: backups.prefault({}),
     alerts: alerts.prefault({}),
+    // Growing beyond one server (stacks/growth.ts).
+    objectStorage: ObjectStorageSchema.prefault({}),
+    placement: PlacementSchema.prefault({}),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -602,6 +606,7 @@ export const StackSpecSchema = z
           params: { hint: "remove this block: a co-op never blocks its own servers" },
         });
     });
+    growthIssues(spec, ctx);
   });
 
 export type StackSpec = z.output<typeof StackSpecSchema>;

@@ -40,4 +40,15 @@ export const SECRET_CONFIG_KEYS: readonly SecretConfigKey[] = [
       return m.enabled && m.federation.domainBlocks.length + m.federation.domainAllows.length > 0;
     },
   },
+  // Hetzner creates S3 keys in its Console only (Security → S3 credentials).
+  {
+    key: "objectStorageAccessKey",
+    description: "Access key of the Hetzner Object Storage S3 credentials (objectStorage).",
+    neededBy: (spec) => spec.objectStorage.enabled,
+  },
+  {
+    key: "objectStorageSecretKey",
+    description: "Secret key of the Hetzner Object Storage S3 credentials (objectStorage).",
+    neededBy: (spec) => spec.objectStorage.enabled,
+  },
 ];

@@ -12,9 +12,9 @@ export const command: Command = {
   usage: `usage: coop cost [--stack NAME] [--json]
 
 Estimates what the stack costs per month at Hetzner: each server, IP address, volume and
-Storage Box the plan declares, priced from plan/prices/hetzner.yaml (dated; coop warns
-when it is older than about six months). Containers, DNS, keys and firewalls cost nothing
-extra. When the stack has an approved lock, its cost is shown too.
+Storage Box the plan declares, and Object Storage's base price once when it has buckets,
+priced from plan/prices/hetzner.yaml (dated; coop warns when it is older than about six
+months). Containers, DNS, keys, firewalls and private networks cost nothing extra. When the stack has an approved lock, its cost is shown too.
 
   --stack NAME   the stack (optional when exactly one spec exists)
   --json         print {stack, currency, vat, asOf, staleTable, total, lines:[{urn,name,type,what,monthly}], approvedTotal}`,

@@ -11,6 +11,9 @@ import {
   type Evidence,
   majorSteps,
   nextcloudSkips,
+  primaryStorageSwitches,
+  describeSwitch,
+  STORAGE_SWITCH_REMEDIATION,
   requiredMajorsOf,
   type StandingTerms,
 } from "../../rulebook";
@@ -127,6 +130,8 @@ async function proposalFor(
         `set services.nextcloud.version to the latest ${skip.from + 1}.x release first, deploy it, then the next (docs/runbook/upgrade-nextcloud.md)`,
       );
     }
+    const storageSwitch = primaryStorageSwitches(state.tip.lock ?? null, state.lock)[0];
+    if (storageSwitch) throw new CheckFailed(describeSwitch(storageSwitch), STORAGE_SWITCH_REMEDIATION);
     const draft = voteDraft(ledger, state, PENDING, now().toISOString(), state.pending);
     const emergencies: EmergencyState[] = state.pending.map((id) => {
       const e = ledger.byId.get(id)!.decision as Extract<Decision, { kind: "emergency" }>;

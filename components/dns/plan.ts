@@ -10,6 +10,7 @@
  */
 import { enabledServices, serviceFqdn, type StackSpec } from "../../stacks/schema";
 import type { DnsPlan } from "./records";
+import { mediaHostLabel } from "../../stacks/growth";
 
 /**
  * Whether the proxy answers on the host's IPv6 address: it publishes its ports on :: too, into
@@ -28,6 +29,8 @@ export function dnsPlanFor(spec: StackSpec): DnsPlan {
       ...(["mastodon", "nextcloud"] as const).filter((s) => spec.services[s].enabled).map((s) => spec.services[s].hostname),
       // The status page (components/alerts) is served by this host's proxy too.
       ...(spec.alerts.enabled && spec.alerts.statusPage.enabled ? [spec.alerts.statusPage.hostname] : []),
+      // Mastodon's media alias host, served by this host's proxy.
+      ...(mediaHostLabel(spec) ? [mediaHostLabel(spec) as string] : []),
     ],
     mail: m.enabled
       ? {

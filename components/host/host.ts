@@ -36,6 +36,8 @@ export interface HetznerHostArgs {
   /** Prefix of every name at Hetzner, unique to the co-op and stack. */
   readonly namePrefix: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** The stack's private network (stacks/growth.ts placement): the subnet and this host's fixed address on it. */
+  readonly privateNetwork?: { readonly subnetId: pulumi.Input<string>; readonly ip: string };
 }
 
 export interface LocalHostArgs {
@@ -46,6 +48,19 @@ export interface LocalHostArgs {
 export type HostArgs = HetznerHostArgs | LocalHostArgs;
 
 const WORLD = ["0.0.0.0/0", "::/0"];
+
+/**
+ * Lets Docker bind published ports to the private-network address before the interface has it.
+ * Hetzner configures the private interface by DHCP after boot, and Docker starts the containers
+ * with a restart policy when its daemon starts — possibly first: a port bound to an address the
+ * host does not have yet fails, and Docker does not retry a container that failed to start. With
+ * this sysctl the bind succeeds and the port answers once the address arrives.
+ */
+export const PRIVATE_BIND_COMMAND = `# coop-infra: allow binding the private-network address before it is up (components/host/host.ts)
+set -euo pipefail
+echo 'net.ipv4.ip_nonlocal_bind = 1' | sudo tee /etc/sysctl.d/60-coop-private-bind.conf >/dev/null
+sudo sysctl --quiet --load /etc/sysctl.d/60-coop-private-bind.conf
+`;
 
 /** Grows the data volume's ext4 file system to the volume's size (idempotent). */
 export const GROW_DATA_COMMAND = `# coop-infra: grow the data file system to the volume's size (host.volumeSizeGb)
@@ -68,6 +83,8 @@ export class Host extends pulumi.ComponentResource {
   readonly serverId?: pulumi.Output<number>;
   /** How to reach the host's shell (for files and timers Docker cannot manage); Hetzner only. */
   readonly ssh?: { readonly host: pulumi.Output<string>; readonly user: string; readonly ready: pulumi.Resource };
+  /** The attachment to the private network: what publishes on the private address waits for it. */
+  readonly privateNetwork?: { readonly ip: string; readonly ready: readonly pulumi.Resource[] };
 
   constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coop:host:Host", name, {}, opts);
@@ -190,6 +207,22 @@ export class Host extends pulumi.ComponentResource {
       { connection, create: GROW_DATA_COMMAND, triggers: [volume.size, server.id], addPreviousOutputInEnv: false },
       { parent: this, dependsOn: [ready] },
     );
+
+    // The private network (stacks/growth.ts placement): the address is fixed, so the database
+    // host's published ports and the workers' settings can name it in the plan.
+    if (args.privateNetwork) {
+      const attachment = new hcloud.ServerNetwork(
+        `${name}-private-network`,
+        { serverId: server.id.apply(Number), subnetId: args.privateNetwork.subnetId, ip: args.privateNetwork.ip },
+        { parent: this },
+      );
+      const bind = new command.remote.Command(
+        `${name}-private-bind`,
+        { connection, create: PRIVATE_BIND_COMMAND, triggers: [server.id], addPreviousOutputInEnv: false },
+        { parent: this, dependsOn: [ready] },
+      );
+      this.privateNetwork = { ip: args.privateNetwork.ip, ready: [attachment, bind] };
+    }
 
     this.dockerProvider = new docker.Provider(
       `${name}-docker`,

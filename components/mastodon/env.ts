@@ -29,6 +29,25 @@ export interface MastodonSmtp<V> {
   readonly verifyCertificate: boolean;
 }
 
+/**
+ * Media in an S3-compatible bucket, served under the co-op's alias host (config.md "File
+ * storage"; the content security policy Mastodon sends names S3_ALIAS_HOST as the media host,
+ * config/initializers/content_security_policy.rb, so the web app may load from it).
+ */
+export interface MastodonObjectStorage<V> {
+  readonly bucket: string;
+  /** The S3 endpoint's host, e.g. fsn1.your-objectstorage.com. */
+  readonly endpointHost: string;
+  readonly region: string;
+  /** Where browsers fetch the files: files.<domain>, the proxy's bucket route. */
+  readonly aliasHost: string;
+  readonly accessKey: V;
+  readonly secretKey: V;
+}
+
+/** Through PgBouncer (transaction pooling) the database cannot keep prepared statements (admin/scaling, PgBouncer). */
+export const PREPARED_STATEMENTS_OFF: EnvEntry<never> = { name: "PREPARED_STATEMENTS", value: "false" };
+
 export interface MastodonEnvInput<V> {
   /** The domain in every handle (@ada@<localDomain>); it can never change after the first start. */
   readonly localDomain: string;
@@ -43,6 +62,10 @@ export interface MastodonEnvInput<V> {
   readonly secrets: MastodonSecrets<V>;
   /** Absent when the stack has no mail server to send through: Mastodon then cannot send mail. */
   readonly smtp?: MastodonSmtp<V>;
+  /** Absent: media on the media volume. */
+  readonly objectStorage?: MastodonObjectStorage<V>;
+  /** The database is reached through PgBouncer in transaction mode. */
+  readonly pooled?: boolean;
 }
 
 export const MASTODON_SECRET_NAMES = [
@@ -102,6 +125,25 @@ export function mastodonEnv<V>(input: MastodonEnvInput<V>): EnvEntry<V>[] {
             { name: "SMTP_ENABLE_STARTTLS", value: "never" },
           ]
         : [{ name: "SMTP_ENABLE_STARTTLS", value: "always" }]),
+    );
+  }
+  // Appended after the rest, so that growing a stack adds lines to the plan and moves none.
+  if (input.pooled) entries.push(PREPARED_STATEMENTS_OFF);
+  const o = input.objectStorage;
+  if (o) {
+    entries.push(
+      { name: "S3_ENABLED", value: "true" },
+      { name: "S3_BUCKET", value: o.bucket },
+      { name: "S3_ENDPOINT", value: `https://${o.endpointHost}` },
+      { name: "S3_REGION", value: o.region },
+      { name: "S3_HOSTNAME", value: o.endpointHost },
+      { name: "S3_PROTOCOL", value: "https" },
+      { name: "S3_ALIAS_HOST", value: o.aliasHost },
+      // Reading is granted by the bucket's policy (components/shared/object-storage.ts), so the
+      // objects need no public ACL of their own.
+      { name: "S3_PERMISSION", value: "private" },
+      { name: "AWS_ACCESS_KEY_ID", value: o.accessKey, secret: true },
+      { name: "AWS_SECRET_ACCESS_KEY", value: o.secretKey, secret: true },
     );
   }
   return entries;

@@ -30,10 +30,11 @@ import {
   redisContainer,
 } from "../shared/datastores";
 import { splitMemory } from "../shared/memory";
+import { RCLONE_IMAGE } from "../shared/images";
 import type { PostgresMajor } from "../shared/images";
 import { dockerEnvs } from "../shared/env";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "../shared/interfaces";
-import { SKIP_POST_DEPLOYMENT_MIGRATIONS, mastodonEnv, type MastodonSecrets } from "./env";
+import { SKIP_POST_DEPLOYMENT_MIGRATIONS, mastodonEnv, type MastodonObjectStorage, type MastodonSecrets } from "./env";
 import { vapidKeysFromPem } from "./vapid";
 import { Federation } from "./federation/federation";
 import type { DomainBlock } from "../../stacks/federation";
@@ -117,6 +118,37 @@ export interface MastodonArgs {
     readonly domainAllows: readonly string[];
     readonly token: pulumi.Input<string>;
   };
+  /** Media in a bucket behind the alias host; absent: on the media volume. */
+  readonly objectStorage?: MastodonObjectStorage<pulumi.Input<string>>;
+  /** The database on a host of its own (database.ts); absent: Postgres beside web on this host. */
+  readonly database?: {
+    readonly pooled: { readonly host: string; readonly port: number };
+    readonly direct: { readonly host: string; readonly port: number };
+    readonly password: pulumi.Input<string>;
+    readonly ready: pulumi.Resource;
+  };
+  /** The queues this host's Sidekiq processes; all of them when absent, none (no container) when empty. */
+  readonly sidekiqQueues?: readonly string[];
+  /** Sidekiq on worker hosts, each with its queues (stacks/growth.ts placement). */
+  readonly workers?: ReadonlyArray<MastodonWorker>;
+  /** This host's private-network address: Redis is published there for the worker hosts. */
+  readonly privateNetwork?: { readonly ip: string; readonly ready: readonly pulumi.Resource[] };
+}
+
+export interface MastodonWorker {
+  readonly name: string;
+  readonly host: DockerHostRef;
+  readonly queues: readonly string[];
+  readonly memoryMb: number;
+}
+
+export const REDIS_PORT = 6379;
+/** The cache Redis's port on the private network (the main Redis has 6379 there). */
+export const REDIS_CACHE_PRIVATE_PORT = 6380;
+
+/** Sidekiq's command for a set of queues: `-q` for each, in Mastodon's order of importance. */
+export function sidekiqCommand(queues?: readonly string[]): string[] {
+  return [...MASTODON_COMMANDS.sidekiq, ...(queues ?? []).flatMap((q) => ["-q", q])];
 }
 
 /** How the proxy reaches Mastodon: the streaming API on its own server, everything else on web. */
@@ -161,44 +193,75 @@ export class Mastodon extends pulumi.ComponentResource {
     const network = internalNetwork(`${name}-internal`, n("internal"), child);
     // The Postgres major is part of the name: a major upgrade gets a new volume and leaves the
     // old cluster untouched for the dump/restore (docs/runbook/upgrade-mastodon.md).
-    const dbVolume = dataVolume(`${name}-postgres-data`, n(`postgres${args.postgresMajor}`), child);
+    const remoteDb = args.database;
+    const dbVolume = remoteDb ? undefined : dataVolume(`${name}-postgres-data`, n(`postgres${args.postgresMajor}`), child);
     const redisVolume = dataVolume(`${name}-redis-data`, n("redis"), child);
     const media = dataVolume(`${name}-media`, n("media"), child);
 
     const secrets = generateSecrets(name, this);
-    const dbPassword = password(`${name}-db-password`, this);
+    const dbPassword = remoteDb ? remoteDb.password : password(`${name}-db-password`, this);
 
-    const db = postgresContainer(
-      {
-        resourceName: `${name}-db`,
-        containerName: n("db"),
-        major: args.postgresMajor,
-        volume: dbVolume,
-        network,
-        database: MASTODON_DB.name,
-        user: MASTODON_DB.user,
-        password: dbPassword,
-        memoryMb: memory.postgres,
-      },
-      child,
-    );
+    const db = dbVolume
+      ? postgresContainer(
+          {
+            resourceName: `${name}-db`,
+            containerName: n("db"),
+            major: args.postgresMajor,
+            volume: dbVolume,
+            network,
+            database: MASTODON_DB.name,
+            user: MASTODON_DB.user,
+            password: dbPassword,
+            memoryMb: memory.postgres,
+          },
+          child,
+        )
+      : remoteDb?.ready;
+    // Worker hosts reach Redis over the private network: published on this host's private address only.
+    const priv = args.privateNetwork;
+    const workers = args.workers ?? [];
+    const published =
+      priv && workers.length > 0
+        ? new docker.Network(`${name}-private`, { name: n("private"), driver: "bridge" }, { ...child, deleteBeforeReplace: true })
+        : undefined;
+    const publishRedis = (port: number) =>
+      priv && published ? { publishOn: { ip: priv.ip, port, internal: REDIS_PORT, network: published.name }, dependsOn: priv.ready } : {};
     // Sidekiq's queues, the home feeds and the streaming API's messages: never evicted, saved.
     const redis = redisContainer(
-      { resourceName: `${name}-redis`, containerName: n("redis"), use: "store", volume: redisVolume, network, memoryMb: memory.redis },
+      {
+        resourceName: `${name}-redis`,
+        containerName: n("redis"),
+        use: "store",
+        volume: redisVolume,
+        network,
+        memoryMb: memory.redis,
+        ...publishRedis(REDIS_PORT),
+      },
       child,
     );
     // Rails' cache: evicted when full, never saved (CACHE_REDIS_HOST).
     const redisCache = redisContainer(
-      { resourceName: `${name}-redis-cache`, containerName: n("redis-cache"), use: "cache", network, memoryMb: memory.redisCache },
+      {
+        resourceName: `${name}-redis-cache`,
+        containerName: n("redis-cache"),
+        use: "cache",
+        network,
+        memoryMb: memory.redisCache,
+        ...publishRedis(REDIS_CACHE_PRIVATE_PORT),
+      },
       child,
     );
 
     const smtp = args.smtp;
-    const env = mastodonEnv<pulumi.Input<string>>({
+    const dbAt = (at: { host: string; port: number }) => ({ ...at, name: MASTODON_DB.name, user: MASTODON_DB.user, password: dbPassword });
+    const localDb = { host: n("db"), port: MASTODON_DB.port };
+    const envInput = {
       localDomain: args.hostname,
-      db: { host: n("db"), port: MASTODON_DB.port, name: MASTODON_DB.name, user: MASTODON_DB.user, password: dbPassword },
-      redis: { host: n("redis"), port: 6379 },
-      cacheRedis: { host: n("redis-cache"), port: 6379 },
+      db: dbAt(remoteDb ? remoteDb.pooled : localDb),
+      pooled: remoteDb !== undefined,
+      objectStorage: args.objectStorage,
+      redis: { host: n("redis"), port: REDIS_PORT },
+      cacheRedis: { host: n("redis-cache"), port: REDIS_PORT },
       concurrency: MASTODON_CONCURRENCY,
       trustedProxies: args.proxyAddresses,
       secrets,
@@ -212,7 +275,23 @@ export class Mastodon extends pulumi.ComponentResource {
         // On the local target the mail server's certificate comes from Caddy's private authority.
         verifyCertificate: host.target !== "local",
       },
-    });
+    };
+    const env = mastodonEnv<pulumi.Input<string>>(envInput);
+    // Migrations go straight to Postgres: PgBouncer's transaction pooling cannot run them (admin/scaling).
+    const migrationEnvs = remoteDb
+      ? dockerEnvs(mastodonEnv<pulumi.Input<string>>({ ...envInput, db: dbAt(remoteDb.direct), pooled: false }))
+      : undefined;
+    // Worker hosts reach Redis on this host's private address.
+    const workerEnvs =
+      priv && workers.length > 0
+        ? dockerEnvs(
+            mastodonEnv<pulumi.Input<string>>({
+              ...envInput,
+              redis: { host: priv.ip, port: REDIS_PORT },
+              cacheRedis: { host: priv.ip, port: REDIS_CACHE_PRIVATE_PORT },
+            }),
+          )
+        : undefined;
     this.sendsMail = smtp !== undefined;
     if (!smtp) {
       void pulumi.log.warn(
@@ -242,7 +321,7 @@ export class Mastodon extends pulumi.ComponentResource {
           name: containerName,
           image,
           command: [...command],
-          envs: [...envs, ...extraEnv],
+          envs: [...(migrationEnvs ?? envs), ...extraEnv],
           networksAdvanced: internalOnly,
           // Run to completion once per release: the deploy waits for the exit, and the stopped
           // container is left in place for `docker logs`.
@@ -270,16 +349,16 @@ export class Mastodon extends pulumi.ComponentResource {
       migrateName,
       MASTODON_COMMANDS.prepare,
       dockerEnvs([SKIP_POST_DEPLOYMENT_MIGRATIONS]),
-      [db, redis, redisCache],
+      [...(db ? [db] : []), redis, redisCache],
       "create-first",
     );
     const migrateOk = succeeded(migrate, migrateName, "database migration", args.version);
     // A label the new containers carry: their inputs resolve only once the migration succeeded.
     const gate = [{ label: "coop-infra.migrated", value: migrateOk }];
 
-    const longRunning = (part: "web" | "streaming" | "sidekiq", more: Partial<docker.ContainerArgs>) =>
+    const longRunning = (part: "web" | "streaming" | "sidekiq", more: Partial<docker.ContainerArgs>, resource = `${name}-${part}`) =>
       new docker.Container(
-        `${name}-${part}`,
+        resource,
         {
           name: n(part),
           image,
@@ -304,7 +383,35 @@ export class Mastodon extends pulumi.ComponentResource {
     });
     const streaming = longRunning("streaming", { image: streamingImage, wait: true, waitTimeout: 300 });
     // Sidekiq delivers to other servers, so it needs the proxy network's way out too.
-    const sidekiq = longRunning("sidekiq", { volumes: mediaVolume, networksAdvanced: [...bothNetworks, ...mailNetwork] });
+    const mainQueues = args.sidekiqQueues;
+    const sidekiq =
+      mainQueues === undefined || mainQueues.length > 0
+        ? longRunning("sidekiq", {
+            volumes: mediaVolume,
+            networksAdvanced: [...bothNetworks, ...mailNetwork],
+            // Only when the queues are split: without -q, Sidekiq processes config/sidekiq.yml's (all, scheduler included).
+            ...(mainQueues === undefined || workers.length === 0 ? {} : { command: sidekiqCommand(mainQueues) }),
+          })
+        : undefined;
+    // Sidekiq on the worker hosts: their own queues, Redis and Postgres over the private network,
+    // media in the bucket (the schema refuses workers without object storage), mail over the internet.
+    const workerContainers = workers.map(
+      (w) =>
+        new docker.Container(
+          `${name}-sidekiq-${w.name}`,
+          {
+            name: n("sidekiq"),
+            image,
+            command: sidekiqCommand(w.queues),
+            envs: workerEnvs ?? envs,
+            restart: "unless-stopped",
+            healthcheck: healthcheck([...MASTODON_HEALTHCHECKS.sidekiq], "120s"),
+            labels: gate,
+            memory: w.memoryMb,
+          },
+          containerOptions({ parent: this, provider: w.host.provider }, { dependsOn: [migrate, redis, redisCache] }),
+        ),
+    );
 
     // After the new release started: nothing serves from it, so a fixed name (deleted first) is fine.
     const postMigrate = oneShot(
@@ -312,7 +419,7 @@ export class Mastodon extends pulumi.ComponentResource {
       n("post-migrate"),
       MASTODON_COMMANDS.migrate,
       [],
-      [web, streaming, sidekiq],
+      [web, streaming, ...(sidekiq ? [sidekiq] : []), ...workerContainers],
       "delete-first",
     );
     this.migrated = succeeded(postMigrate, n("post-migrate"), "post-deployment migration", args.version);
@@ -327,14 +434,39 @@ export class Mastodon extends pulumi.ComponentResource {
       );
 
     this.webContainer = n("web");
+    // Media in a bucket: the co-op's own files (not cache/, other servers' media, which Mastodon
+    // fetches again) are mirrored into a volume before each backup, and the backup saves that.
+    const mirror = args.objectStorage ? dataVolume(`${name}-media-mirror`, n("media-mirror"), child) : undefined;
     this.backup = {
       service: "mastodon",
-      postgres: [{ container: n("db"), database: MASTODON_DB.name, user: MASTODON_DB.user }],
+      ...(args.objectStorage && mirror ? { before: [mediaMirrorCommand(n("web"), args.objectStorage, n("media-mirror"))] } : {}),
+      postgres: remoteDb ? [] : [{ container: n("db"), database: MASTODON_DB.name, user: MASTODON_DB.user }],
       // Redis holds Sidekiq's queues and the home feeds; Mastodon's backup guide saves it too.
-      volumes: [media.name, redisVolume.name],
+      // Media in a bucket is not on the volume (the bucket's own backup: docs/runbook/growth.md).
+      volumes: mirror ? [mirror.name, redisVolume.name] : [media.name, redisVolume.name],
     };
     this.registerOutputs({ webContainer: this.webContainer, migrated: this.migrated });
   }
+}
+
+/**
+ * One line of bash, run as root on the host before the backup copies Mastodon's volumes: rclone
+ * makes the mirror volume equal to the bucket without cache/. The keys go from the web
+ * container's environment to rclone's through a pipe (an env file that is never on disk), never
+ * on a command line.
+ */
+export function mediaMirrorCommand(
+  webContainer: string,
+  o: Pick<MastodonObjectStorage<unknown>, "bucket" | "endpointHost" | "region">,
+  mirrorVolume: string,
+): string {
+  for (const v of [webContainer, o.bucket, o.endpointHost, o.region, mirrorVolume])
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(v)) throw new Error(`'${v}' cannot go into the media mirror command`);
+  const keys = `<(docker exec ${webContainer} printenv | grep -E '^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY)=' | sed 's/^AWS_/RCLONE_CONFIG_BUCKET_/')`;
+  const config = [`TYPE=s3`, `PROVIDER=Other`, `ENDPOINT=https://${o.endpointHost}`, `REGION=${o.region}`]
+    .map((c) => `-e RCLONE_CONFIG_BUCKET_${c}`)
+    .join(" ");
+  return `docker run --rm --env-file ${keys} ${config} --volume ${mirrorVolume}:/data ${RCLONE_IMAGE} sync bucket:${o.bucket} /data --exclude 'cache/**' --checksum`;
 }
 
 /** The value, once the one-shot container exited with 0; otherwise an error that stops the deploy. */

@@ -35,6 +35,21 @@ export interface NextcloudEnvInput<V> {
   /** PHP's memory_limit per request or cron run, in MB: what the containers' memory is sized for. */
   readonly phpMemoryLimitMb: number;
   readonly smtp?: NextcloudSmtp<V>;
+  /** Primary storage in a bucket: chosen at install only (stacks/growth.ts nextcloudPrimary). */
+  readonly objectStorage?: NextcloudObjectStorage<V>;
+}
+
+/**
+ * The image's "Object Storage (Primary Storage)" variables. Its config/s3.config.php reads them
+ * on every request, so the cron container gets them too. Path-style addressing and no automatic
+ * bucket creation: the program creates the bucket (components/shared/object-storage.ts).
+ */
+export interface NextcloudObjectStorage<V> {
+  readonly bucket: string;
+  readonly endpointHost: string;
+  readonly region: string;
+  readonly accessKey: V;
+  readonly secretKey: V;
 }
 
 export interface NextcloudEntry<V> extends EnvEntry<V> {
@@ -78,6 +93,20 @@ export function nextcloudEnv<V>(input: NextcloudEnvInput<V>): NextcloudEntry<V>[
       { name: "SMTP_PASSWORD", value: m.password, secret: true },
       { name: "MAIL_FROM_ADDRESS", value: m.fromLocalPart },
       { name: "MAIL_DOMAIN", value: m.fromDomain },
+    );
+  }
+  const o = input.objectStorage;
+  if (o) {
+    entries.push(
+      { name: "OBJECTSTORE_S3_BUCKET", value: o.bucket },
+      { name: "OBJECTSTORE_S3_HOST", value: o.endpointHost },
+      { name: "OBJECTSTORE_S3_PORT", value: "443" },
+      { name: "OBJECTSTORE_S3_SSL", value: "true" },
+      { name: "OBJECTSTORE_S3_REGION", value: o.region },
+      { name: "OBJECTSTORE_S3_USEPATH_STYLE", value: "true" },
+      { name: "OBJECTSTORE_S3_AUTOCREATE", value: "false" },
+      { name: "OBJECTSTORE_S3_KEY", value: o.accessKey, secret: true },
+      { name: "OBJECTSTORE_S3_SECRET", value: o.secretKey, secret: true },
     );
   }
   return entries;

@@ -25,7 +25,7 @@ import { splitMemory } from "../shared/memory";
 import type { PostgresMajor } from "../shared/images";
 import { dockerEnvs } from "../shared/env";
 import type { BackupSource, DockerHostRef, SmtpSender, WebRoute } from "../shared/interfaces";
-import { nextcloudEnv, runtimeOnly } from "./env";
+import { type NextcloudObjectStorage, nextcloudEnv, runtimeOnly } from "./env";
 
 export const NEXTCLOUD_HTML_PATH = "/var/www/html";
 export const NEXTCLOUD_DB = { name: "nextcloud", user: "nextcloud" } as const;
@@ -117,6 +117,8 @@ export interface NextcloudArgs {
   readonly smtp?: SmtpSender;
   /** Nextcloud's share of the server's memory in MB (stacks/catalog.ts serviceMemoryMb); its need when absent. */
   readonly memoryMb?: number;
+  /** Primary storage in a bucket (chosen at install only; the rulebook refuses switching it later). */
+  readonly objectStorage?: NextcloudObjectStorage<pulumi.Input<string>>;
 }
 
 /** Where the image runs scripts as www-data on every start, after installing or upgrading (its README, "Auto configuration via hook folders"). */
@@ -211,6 +213,7 @@ export class Nextcloud extends pulumi.ComponentResource {
       trustedProxies: args.proxyAddresses,
       uploadLimit: `${NEXTCLOUD_MAX_BODY_MB / 1024}G`,
       phpMemoryLimitMb: PHP_MEMORY_LIMIT_MB,
+      objectStorage: args.objectStorage,
       smtp:
         smtp && from
           ? {

@@ -34,6 +34,7 @@ export class RouteError extends Error {}
 interface Site {
   readonly hostname: string;
   proxy?: Extract<WebRoute, { kind: "proxy" }>;
+  bucket?: Extract<WebRoute, { kind: "bucket" }>;
   readonly statics: Array<Extract<WebRoute, { kind: "static" }>>;
 }
 
@@ -88,9 +89,13 @@ function groupByHost(routes: readonly WebRoute[]): Site[] {
       sites.set(r.hostname, site);
     }
     if (r.kind === "proxy") {
-      if (site.proxy) throw new RouteError(`two services want to serve ${r.hostname}`);
+      if (site.proxy || site.bucket) throw new RouteError(`two services want to serve ${r.hostname}`);
       checkProxy(r);
       site.proxy = r;
+    } else if (r.kind === "bucket") {
+      if (site.proxy || site.bucket) throw new RouteError(`two services want to serve ${r.hostname}`);
+      checkBucket(r);
+      site.bucket = r;
     } else if (r.kind === "static") {
       checkStatic(r);
       if (site.statics.some((s) => s.path === r.path)) throw new RouteError(`${r.hostname}${r.path} is declared twice`);
@@ -117,6 +122,51 @@ function checkProxy(r: Extract<WebRoute, { kind: "proxy" }>): void {
   }
 }
 
+const ORIGIN = /^https:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
+
+function checkBucket(r: Extract<WebRoute, { kind: "bucket" }>): void {
+  if (!HOSTNAME.test(r.bucketHost)) throw new RouteError(`${r.hostname}: bucket host '${r.bucketHost}' is not a host name`);
+  if (!ORIGIN.test(r.corsOrigin)) throw new RouteError(`${r.hostname}: CORS origin '${r.corsOrigin}' is not an https origin`);
+  if (!Number.isInteger(r.maxAgeSeconds) || r.maxAgeSeconds < 0)
+    throw new RouteError(`${r.hostname}: maxAgeSeconds must be a whole number`);
+}
+
+/**
+ * A bucket behind the co-op's name, as Mastodon's object-storage proxy guide does it with nginx:
+ * GET and HEAD only, the bucket's own name as Host (the S3 endpoint finds the bucket by it), no
+ * client credentials or cookies passed on, the storage's own headers dropped, and the CORS and
+ * cache headers set here. The files never change under their name, so they may be cached long.
+ */
+function renderBucket(b: Extract<WebRoute, { kind: "bucket" }>): string[] {
+  // One handle block: inside it Caddy orders respond before reverse_proxy, so refusals come first.
+  return [
+    "\thandle {",
+    "\t\t@write not method GET HEAD",
+    '\t\trespond @write "read-only" 405',
+    "\t\t# The bucket's index lists nothing (listing is not public).",
+    "\t\trespond / 404",
+    `\t\treverse_proxy https://${b.bucketHost} {`,
+    "\t\t\theader_up Host {upstream_hostport}",
+    "\t\t\theader_up -Authorization",
+    "\t\t\theader_up -Cookie",
+    "\t\t\theader_down -Set-Cookie",
+    "\t\t\theader_down -X-Amz-Request-Id",
+    "\t\t\theader_down -X-Amz-Id-2",
+    "\t\t\theader_down -Access-Control-Allow-Origin",
+    "\t\t\theader_down -Access-Control-Allow-Methods",
+    "\t\t\theader_down -Access-Control-Allow-Headers",
+    "\t\t}",
+    "\t\theader {",
+    `\t\t\tAccess-Control-Allow-Origin "${b.corsOrigin}"`,
+    '\t\t\tAccess-Control-Allow-Methods "GET, HEAD"',
+    '\t\t\tVary "Origin"',
+    `\t\t\tCache-Control "public, max-age=${b.maxAgeSeconds}, immutable"`,
+    "\t\t\tdefer",
+    "\t\t}",
+    "\t}",
+  ];
+}
+
 function checkStatic(r: Extract<WebRoute, { kind: "static" }>): void {
   if (!PATH.test(r.path) || r.path === "/") throw new RouteError(`${r.hostname}: static path '${r.path}' must be an absolute path below /`);
   if (!CONTENT_TYPE.test(r.contentType)) throw new RouteError(`${r.hostname}${r.path}: '${r.contentType}' is not a media type`);
@@ -133,7 +183,9 @@ function renderSite(site: Site): string[] {
   for (const s of [...site.statics].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     lines.push(`\thandle ${s.path} {`, `\t\theader Content-Type "${s.contentType}"`, `\t\trespond \`${s.body}\` 200`, "\t}");
   }
-  if (proxy) {
+  if (site.bucket) {
+    lines.push(...renderBucket(site.bucket));
+  } else if (proxy) {
     (proxy.paths ?? []).forEach((p, i) => {
       // The path itself and everything below it, as nginx's `location /api/v1/streaming` does.
       lines.push(`\t@path${i} path ${p.path} ${p.path.replace(/\/$/, "")}/*`);

@@ -67,6 +67,23 @@ export interface PostgresArgs {
   /** The generated password (a secret); only the superuser the image creates uses it. */
   readonly password: pulumi.Input<string>;
   readonly memoryMb: number;
+  /** On a host of its own: the private address it is published on (never a public one). */
+  readonly publishOn?: PrivatePort;
+  readonly dependsOn?: pulumi.Resource[];
+}
+
+/**
+ * A port published on a private address only (the Hetzner private network). Docker binds it
+ * to that address alone, so the public interfaces never carry it, whatever the firewall says.
+ */
+export interface PrivatePort {
+  readonly ip: string;
+  readonly port: number;
+  readonly internal: number;
+}
+
+export function privatePorts(p: PrivatePort | undefined): { ports?: docker.types.input.ContainerPort[] } {
+  return p ? { ports: [{ internal: p.internal, external: p.port, ip: p.ip, protocol: "tcp" }] } : {};
 }
 
 export function postgresContainer(a: PostgresArgs, opts: ChildOptions): docker.Container {
@@ -91,8 +108,9 @@ export function postgresContainer(a: PostgresArgs, opts: ChildOptions): docker.C
       // Let Postgres finish a checkpoint instead of being killed after Docker's 10 seconds.
       stopTimeout: 60,
       destroyGraceSeconds: 60,
+      ...privatePorts(a.publishOn),
     },
-    containerOptions(opts),
+    containerOptions(opts, a.dependsOn ? { dependsOn: a.dependsOn } : {}),
   );
 }
 
@@ -131,6 +149,10 @@ export interface RedisArgs {
   readonly volume?: docker.Volume;
   readonly network: docker.Network;
   readonly memoryMb: number;
+  /** For workers on other hosts: published on the private address, through a network that may publish. */
+  readonly publishOn?: PrivatePort & { readonly network: pulumi.Input<string> };
+  /** What must exist before the port can be bound (the private network's attachment). */
+  readonly dependsOn?: readonly pulumi.Resource[];
 }
 
 export function redisContainer(a: RedisArgs, opts: ChildOptions): docker.Container {
@@ -145,13 +167,15 @@ export function redisContainer(a: RedisArgs, opts: ChildOptions): docker.Contain
       ...(a.volume
         ? { volumes: [{ volumeName: a.volume.name, containerPath: REDIS_DATA_PATH }] }
         : { tmpfs: { [REDIS_DATA_PATH]: "size=8m" } }),
-      networksAdvanced: [{ name: a.network.name }],
+      // Docker publishes no port of a container on internal networks only: the published one joins a second.
+      networksAdvanced: [{ name: a.network.name }, ...(a.publishOn ? [{ name: a.publishOn.network }] : [])],
+      ...privatePorts(a.publishOn),
       healthcheck: healthcheck(["CMD", "redis-cli", "ping"], "10s"),
       wait: true,
       waitTimeout: 120,
       memory: a.memoryMb,
     },
-    containerOptions(opts),
+    containerOptions(opts, a.dependsOn ? { dependsOn: [...a.dependsOn] } : {}),
   );
 }
 

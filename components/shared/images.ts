@@ -33,3 +33,16 @@ export const REDIS_IMAGE = "redis:7.4.11-alpine";
  * commit ed1107b41a30). components/alerts/gatus-config.ts writes the keys of this release.
  */
 export const GATUS_IMAGE = "ghcr.io/twin/gatus:v5.36.0";
+
+/**
+ * PgBouncer in front of a Postgres on its own host (components/mastodon/database.ts). No Docker
+ * Official Image exists; edoburu/pgbouncer is the one most deployments use, configured from its
+ * environment (its entrypoint writes pgbouncer.ini and userlist.txt from DB_* and the settings).
+ */
+export const PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.25.2-p0";
+
+/**
+ * rclone's own image: copies between a bucket and a volume (the nightly mirror of Mastodon's own
+ * media for the backup; scripts/growth/move-mastodon-media.sh pins the same release).
+ */
+export const RCLONE_IMAGE = "rclone/rclone:1.69.1";

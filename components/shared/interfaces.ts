@@ -37,6 +37,20 @@ export type WebRoute =
       readonly contentType: string;
     }
   | {
+      /**
+       * Files of an object storage bucket served under the co-op's own name (buckets take no
+       * custom domain): read-only, with the CORS and cache headers the service's web app needs.
+       */
+      readonly kind: "bucket";
+      readonly hostname: string;
+      /** The bucket's virtual-hosted name, e.g. example-media.fsn1.your-objectstorage.com. */
+      readonly bucketHost: string;
+      /** The web origin allowed to read the files from scripts, e.g. https://social.example.coop. */
+      readonly corsOrigin: string;
+      /** How long browsers and caches may keep a file, in seconds (the files never change under their name). */
+      readonly maxAgeSeconds: number;
+    }
+  | {
       /** A name the proxy only keeps a certificate for (the mail server uses it). */
       readonly kind: "certificate";
       readonly hostname: string;

@@ -30,6 +30,8 @@ const DATABASE_NAMES: ReadonlySet<string> = new Set([
   "valkey-cluster",
   "keydb",
   "dragonfly",
+  // A pooler in front of Postgres: whoever reaches it reaches the database.
+  "pgbouncer",
   // Other databases the co-op might add.
   "mariadb",
   "mysql",
@@ -42,8 +44,8 @@ export function isDatabaseImage(ref: ImageRef): boolean {
 }
 
 /**
- * Ports that identify a database whatever its image: Postgres, Redis (and Valkey, KeyDB,
+ * Ports that identify a database whatever its image: Postgres (and PgBouncer's 6432), Redis (and Valkey, KeyDB,
  * Dragonfly), MySQL/MariaDB, MongoDB. A container serving one of them inside is a database
  * even when its image name is not on the list above.
  */
-export const DATABASE_PORTS: ReadonlySet<number> = new Set([5432, 6379, 3306, 27017]);
+export const DATABASE_PORTS: ReadonlySet<number> = new Set([5432, 6432, 6379, 3306, 27017]);

@@ -7,6 +7,7 @@ import { isStackDecision } from "../records/decision";
 import { checkChangeClass } from "../changes/change-classes";
 import { changeRecordsOf } from "../changes/change-records";
 import { majorSteps, nextcloudSkips, unnamedMajors } from "../changes/majors";
+import { describeSwitch, primaryStorageSwitches, STORAGE_SWITCH_REMEDIATION } from "../changes/primary-storage";
 import { dedupe, type Finding } from "../findings";
 import type { Ledger } from "../ledger/load";
 import { recordedFacts, meetingFindings, namedMajors, pollFindings, pollKeyAt } from "./evidence";
@@ -174,6 +175,15 @@ function stackKindFindings(ledger: Ledger, d: L<StackDecision>, process: Process
       level: "error",
       message: `${s.urn.split("::").pop()}: Nextcloud moves from major version ${s.from} to ${s.to}; it upgrades one major version at a time`,
       remediation: "upgrade one major version at a time (docs/runbook/upgrade-nextcloud.md)",
+    });
+  }
+  for (const s of primaryStorageSwitches(before, after)) {
+    findings.push({
+      ...base(d),
+      code: "nextcloud-storage-switch",
+      level: "error",
+      message: describeSwitch(s),
+      remediation: STORAGE_SWITCH_REMEDIATION,
     });
   }
   if (dec.kind === "change" || dec.kind === "routine") {

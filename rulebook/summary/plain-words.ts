@@ -23,6 +23,8 @@ const SERVICE_LABELS: Record<string, string> = {
   dns: "DNS",
   backup: "Backups",
   federation: "Federation (which servers Mastodon blocks or allows)",
+  objectstorage: "Object storage (buckets)",
+  mastodondatabase: "Mastodon's database host",
 };
 
 /** The service a resource belongs to: the outermost coop component in its URN (coop:<area>:<Name>). */

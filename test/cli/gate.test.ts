@@ -43,7 +43,7 @@ describe("coop gate (the reviewers' check), as a process", () => {
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { passed: boolean; stacks: GateJson[] };
     expect(doc.passed).toBe(true);
-    expect(doc.stacks.map((s) => s.stack)).toEqual(["example", "local", "split-cloud", "split-mail", "split-social"]);
+    expect(doc.stacks.map((s) => s.stack)).toEqual(["example", "example-grown", "local", "split-cloud", "split-mail", "split-social"]);
   });
 
   it("--all judges each stack by its own lock: a lock edited by hand fails its stack only", async () => {

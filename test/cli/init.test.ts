@@ -94,6 +94,7 @@ describe("coop init for a co-op that forked the repository", () => {
     const names = readdirSync(join(root, "governance/decisions")).sort();
     expect(names).toEqual([
       "example-0001-genesis.json",
+      "example-grown-0001-genesis.json",
       "governance-0001-founding.json",
       "local-0001-genesis.json",
       "split-cloud-0001-genesis.json",

@@ -312,6 +312,15 @@ const ROWS: Row[] = [
     write: (root) => forceDraft(root, async (ledger) => emergencyDraft(ledger, await stackState(ledger, "example"), "broken")),
   },
   {
+    code: "nextcloud-storage-switch",
+    name: "emergency: an installed Nextcloud switched to primary object storage",
+    setup: (root) => {
+      setSpec(root, "example", /\nbackups:/, "\nobjectStorage:\n  enabled: true\n  nextcloudPrimary: true\n\nbackups:");
+      return ["emergency", "--stack", "example", "--reason", "disk full"];
+    },
+    write: (root) => forceDraft(root, async (ledger) => emergencyDraft(ledger, await stackState(ledger, "example"), "disk full")),
+  },
+  {
     code: "new-stack-needs-vote",
     name: "emergency: the first state of a new stack",
     setup: (root) => {

@@ -30,6 +30,10 @@ const NO_DEFAULT_ON_PURPOSE = new Set([
   "mailboxes[].name",
   // Which server to block: a default would block a server nobody named.
   "services.mastodon.federation.domainBlocks[].domain",
+  // A placed host is a deliberate act (a server more to pay for): what it is called and what runs
+  // on it are said in the spec, like a mailbox's owner.
+  "placement.hosts[].name",
+  "placement.hosts[].roles",
 ]);
 
 function fields(s: Schema, path: string, out: Array<{ path: string; schema: Schema }>): void {
