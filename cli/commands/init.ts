@@ -57,7 +57,9 @@ them and asks at a terminal; without one (or in CI) it refuses unless --discard-
   --stack NAME[:SHAPE] one of the co-op's stacks (repeat): writes stacks/NAME.yaml from the example
                        of SHAPE — one-host (the default: every service on one server, from
                        example.yaml), split (NAME-mail, NAME-social and NAME-cloud, one server
-                       each, from split-*.yaml) or local (this machine's Docker, from local.yaml).
+                       each, from split-*.yaml), grown (database and Sidekiq workers on hosts of
+                       their own, media in object storage, from example-grown.yaml) or local
+                       (this machine's Docker, from local.yaml).
                        A NAME whose spec exists keeps it. The specs not named are removed (listed),
                        and the workflows' matrix.stack and npm start name the new stacks.
                        Without --stack, every existing spec is kept under its name.

@@ -8,18 +8,21 @@
  * - split: stacks/split-mail.yaml, split-social.yaml and split-cloud.yaml, one server each;
  *   NAME:split makes NAME-mail, NAME-social and NAME-cloud, the last two sending mail through
  *   NAME-mail (their StackReference is renamed with them);
+ * - grown: stacks/example-grown.yaml, one host with its database and Sidekiq workers on hosts of
+ *   their own and Mastodon's media in object storage (docs/runbook/growth.md);
  * - local: stacks/local.yaml, the services on this machine's Docker engine.
  * A NAME whose stacks/NAME.yaml already exists keeps its own file (a shape cannot be given).
  */
 import { InputError } from "../../kernel/errors";
 import { STACK_NAME_RE } from "../../stacks/load";
 
-export const SHAPES = ["one-host", "split", "local"] as const;
+export const SHAPES = ["one-host", "split", "grown", "local"] as const;
 export type Shape = (typeof SHAPES)[number];
 
 /** The bundled example specs, by stack name. */
 export const EXAMPLE_STACKS: Readonly<Record<string, Shape>> = {
   example: "one-host",
+  "example-grown": "grown",
   local: "local",
   "split-mail": "split",
   "split-social": "split",
@@ -27,6 +30,13 @@ export const EXAMPLE_STACKS: Readonly<Record<string, Shape>> = {
 };
 
 const SPLIT_PARTS = ["mail", "social", "cloud"] as const;
+
+/** The example spec a one-stack shape starts from. */
+const ONE_SPEC_SHAPES: Readonly<Record<Exclude<Shape, "split">, string>> = {
+  "one-host": "example",
+  grown: "example-grown",
+  local: "local",
+};
 
 export interface StackRequest {
   readonly name: string;
@@ -76,7 +86,7 @@ export function planStacks(requests: readonly StackRequest[], existing: readonly
     if (shape === "split") {
       const renames = SPLIT_PARTS.map((p) => [`split-${p}`, `${r.name}-${p}`] as const);
       for (const [from, to] of renames) out.push({ stack: to, from, renames });
-    } else out.push({ stack: r.name, from: shape === "local" ? "local" : "example", renames: [] });
+    } else out.push({ stack: r.name, from: ONE_SPEC_SHAPES[shape], renames: [] });
   }
   const seen = new Set<string>();
   for (const s of out) {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { parseStackRequest, planStacks, renameStacks } from "../../../cli/init/stack-shapes";
 
-const EXAMPLES = ["example", "local", "split-cloud", "split-mail", "split-social"];
+const EXAMPLES = ["example", "example-grown", "local", "split-cloud", "split-mail", "split-social"];
 
 describe("stack shapes", () => {
   it("one-host by default, split in three named after the stack, local from local.yaml", () => {
@@ -14,6 +14,10 @@ describe("stack shapes", () => {
       ["river-social", "split-social"],
       ["river-cloud", "split-cloud"],
     ]);
+  });
+
+  it("grown from the grown example, as one stack", () => {
+    expect(planStacks([parseStackRequest("prod:grown")], EXAMPLES)).toEqual([{ stack: "prod", from: "example-grown", renames: [] }]);
   });
 
   it("a stack whose spec exists keeps its own file", () => {
