@@ -348,7 +348,7 @@ describe("coop init --stack: the fork's own stacks", () => {
     const { root, keys } = forkedRepo({ deployed: false });
     const before = snapshot(root, ".");
     const cases: Array<[string[], RegExp]> = [
-      [["--stack", "prod:cluster"], /unknown shape 'cluster'[\s\S]*one-host, split, local/],
+      [["--stack", "prod:cluster"], /unknown shape 'cluster'[\s\S]*one-host, split, grown, local/],
       [["--stack", "river", "--stack", "river:local"], /the stack river would be made twice/],
       [["--stack", "split-mail:one-host"], /stacks\/split-mail\.yaml exists already/],
       [["--stack", "../etc"], /is not a stack name/],
