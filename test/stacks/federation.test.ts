@@ -120,7 +120,9 @@ describe("in a stack spec", () => {
         mail: { enabled: false, fromStack: "o/p/mail" },
       },
       dns: { provider: "manual" },
+      // A local stack has neither backups nor alerts (stacks/schema.ts says why).
       backups: { enabled: false },
+      alerts: { enabled: false },
     }) as StackSpecInput;
 
   it("a co-op never blocks its own domain, nor a name under it", () => {

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isExampleRecord, ledgerOwnership } from "../../../cli/ledger/example-records";
+import { listStacks } from "../../../stacks/load";
 import type { Decision } from "../../../rulebook";
 import { fixtureNodeKey, nodeKey, signWith } from "../../helpers/governance";
 import { tempRepo } from "../../helpers/repo";
@@ -30,7 +31,8 @@ describe("the bundled example's records", () => {
     const o = ledgerOwnership(root);
     expect(o.own).toEqual([]);
     expect(o.example).toContain(FOUNDING);
-    expect(o.example).toHaveLength(6);
+    // The founding and one genesis per bundled stack.
+    expect(o.example).toHaveLength(1 + listStacks(root).length);
   });
 
   it("a co-op's founding under the same name is its own: unsigned, or signed with its members' keys", () => {
