@@ -16,9 +16,10 @@ import { StackSpecSchema, type StackSpecInput } from "../stacks/schema";
 
 const SHAPES: ReadonlyArray<{ services: Array<"mastodon" | "nextcloud" | "mail">; serverType: string }> = [
   { services: ["mastodon", "nextcloud", "mail"], serverType: "cx33" },
-  { services: ["nextcloud", "mail"], serverType: "cx23" },
+  // Nextcloud and mail with the alerts' checker need more than a 4 GB server's usable 3.6 GB.
+  { services: ["nextcloud", "mail"], serverType: "cx33" },
   { services: ["mastodon", "mail"], serverType: "cax21" },
-  { services: ["nextcloud", "mail"], serverType: "cax11" },
+  { services: ["nextcloud", "mail"], serverType: "cax21" },
   { services: ["mastodon", "nextcloud", "mail"], serverType: "cx43" },
 ];
 const LOCATIONS = ["fsn1", "nbg1", "hel1"];
