@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { alertRecipients, StackSpecSchema, type StackSpecInput } from "../../stacks/schema";
 import { SECRET_CONFIG_KEYS } from "../../stacks/secret-keys";
+import { specIssues } from "../helpers/spec-issues";
 
 const HOST = {
   target: "hetzner" as const,
@@ -23,15 +24,7 @@ const base = (extra: Partial<StackSpecInput> = {}): StackSpecInput => ({
   ...extra,
 });
 
-function issues(input: StackSpecInput): Array<{ path: string; message: string; hint?: string }> {
-  const r = StackSpecSchema.safeParse(input);
-  if (r.success) return [];
-  return r.error.issues.map((i) => ({
-    path: i.path.join("."),
-    message: i.message,
-    hint: (i as { params?: { hint?: string } }).params?.hint,
-  }));
-}
+const issues = specIssues;
 
 describe("the alerts part of the spec", () => {
   it("is on by default with the issue's thresholds, no status page, nothing watched elsewhere", () => {

@@ -5,23 +5,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { SCHEDULER_QUEUE, SIDEKIQ_QUEUES, mainSidekiqQueues, objectStorageEndpoint, privateAddress } from "../../stacks/growth";
-import { StackSpecSchema, type StackSpecInput } from "../../stacks/schema";
+import type { StackSpecInput } from "../../stacks/schema";
 import { bundledSpec } from "../helpers/program";
+import { specIssues } from "../helpers/spec-issues";
 
 const base = (): StackSpecInput => {
   const spec = bundledSpec("example-grown");
   return JSON.parse(JSON.stringify(spec)) as StackSpecInput;
 };
 
-function issues(input: StackSpecInput): Array<{ path: string; message: string; hint?: string }> {
-  const r = StackSpecSchema.safeParse(input);
-  if (r.success) return [];
-  return r.error.issues.map((i) => ({
-    path: i.path.join("."),
-    message: i.message,
-    hint: (i as { params?: { hint?: string } }).params?.hint,
-  }));
-}
+const issues = specIssues;
 
 describe("the bundled grown example", () => {
   it("is valid: media and files in buckets, Postgres on 'db', a worker for four queues", () => {

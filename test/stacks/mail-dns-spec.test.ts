@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StackSpecSchema, mailSenders, type StackSpecInput } from "../../stacks/schema";
+import { specIssues } from "../helpers/spec-issues";
 
 const HOST = {
   target: "hetzner" as const,
@@ -17,15 +18,7 @@ const base = (extra: Partial<StackSpecInput> = {}): StackSpecInput => ({
   ...extra,
 });
 
-function issues(input: StackSpecInput): Array<{ path: string; message: string; hint?: string }> {
-  const r = StackSpecSchema.safeParse(input);
-  if (r.success) return [];
-  return r.error.issues.map((i) => ({
-    path: i.path.join("."),
-    message: i.message,
-    hint: (i as { params?: { hint?: string } }).params?.hint,
-  }));
-}
+const issues = specIssues;
 
 describe("mail and DNS fields of the spec", () => {
   it("accept the defaults: mail here, senders for the services enabled here, testing policy, zone owned", () => {
